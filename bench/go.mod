@@ -1,0 +1,3 @@
+module github.com/upstatehq/upstate/bench
+
+go 1.26.0

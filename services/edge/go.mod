@@ -1,0 +1,3 @@
+module github.com/upstatehq/upstate/services/edge
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module github.com/upstatehq/upstate/services/status
+
+go 1.26.0
