@@ -1,0 +1,26 @@
+# upstate — a few stable targets; longer logic lives in scripts/.
+SERVICES := status edge
+
+.PHONY: build run test bench proto lint clean
+
+build:
+	go build -o bin/upstate ./cmd/upstate
+	$(foreach s,$(SERVICES),go build -o bin/$(s) ./services/$(s)/cmd/$(s) &&) true
+
+run: build
+	./bin/upstate
+
+test:
+	bash scripts/test.sh
+
+bench: build
+	bash scripts/bench.sh
+
+proto:
+	bash scripts/proto.sh
+
+lint:
+	bash scripts/lint.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/natsd"
+	"github.com/upstatehq/upstate/pkg/pgserver"
+)
+
+// databaseName is the database the all-in-one binary uses in its own Postgres.
+const databaseName = "upstate"
+
+// startPostgres returns DATABASE_URL, or starts the Postgres kept in
+// <data dir>/postgres (initialising it on first run) and returns its URL.
+func startPostgres(ctx context.Context, cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string, error) {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL.Reveal(), nil
+	}
+	srv, err := pgserver.Start(ctx, pgserver.Config{
+		DataDir: filepath.Join(cfg.DataDir, "postgres"),
+		Durable: true,
+		Logger:  logger.With("component", "postgres"),
+	})
+	if errors.Is(err, pgserver.ErrNotInstalled) {
+		return "", fmt.Errorf("%w\n(upstate runs its own PostgreSQL when DATABASE_URL is not set)", err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("start postgres: %w", err)
+	}
+	stack.Push("postgres server", srv.Stop)
+	if err := ensureDatabase(ctx, srv.DSN("postgres"), databaseName); err != nil {
+		return "", err
+	}
+	return srv.DSN(databaseName), nil
+}
+
+func ensureDatabase(ctx context.Context, adminDSN, name string) error {
+	conn, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// startNATS returns UPSTATE_NATS_URL, or embeds a JetStream server keeping
+// its data in <data dir>/nats and returns its URL.
+func startNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string, error) {
+	if cfg.NATSURL != "" {
+		return cfg.NATSURL, nil
+	}
+	host, port, err := natsHostPort(cfg.NATSListen)
+	if err != nil {
+		return "", err
+	}
+	storeDir := filepath.Join(cfg.DataDir, "nats")
+	if err := os.MkdirAll(storeDir, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", storeDir, err)
+	}
+	srv, err := natsd.Start(natsd.Config{
+		Host: host, Port: port, StoreDir: storeDir, SyncAlways: cfg.NATSSyncAlways,
+		Logger: logger.With("component", "nats"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("start embedded nats on %s: %w", cfg.NATSListen, err)
+	}
+	stack.Push("nats server", func(context.Context) error { srv.Shutdown(); return nil })
+	return srv.ClientURL(), nil
+}

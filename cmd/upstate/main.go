@@ -1,0 +1,125 @@
+// Command upstate runs every upstate service in one process: an embedded
+// NATS JetStream server, its own Postgres (unless DATABASE_URL is set), the
+// status service and the REST edge behind one HTTP listener. The services
+// still talk to each other over gRPC and JetStream, exactly as they do when
+// deployed one per container.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+	edge "github.com/upstatehq/upstate/services/edge/app"
+	status "github.com/upstatehq/upstate/services/status/app"
+)
+
+func main() {
+	ctx, stop := lifecycle.SignalContext(context.Background())
+	defer stop()
+	if err := run(ctx); err != nil {
+		slog.Error("upstate failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	logger := logging.New(os.Stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat})
+	logger.Info("starting upstate", "config", cfg)
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	stack := lifecycle.NewStack(logger)
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		_ = stack.Unwind(shutdownCtx)
+	}()
+
+	dsn, err := startPostgres(ctx, cfg, stack, logger)
+	if err != nil {
+		return err
+	}
+	natsURL, err := startNATS(cfg, stack, logger)
+	if err != nil {
+		return err
+	}
+
+	// Each service gets its own pool and NATS connection, as it would in its
+	// own process.
+	statusPool, err := pgdb.Open(ctx, dsn, "status", 0, logger)
+	if err != nil {
+		return err
+	}
+	stack.Push("status postgres pool", func(context.Context) error { statusPool.Close(); return nil })
+	edgePool, err := pgdb.Open(ctx, dsn, "edge", 0, logger)
+	if err != nil {
+		return err
+	}
+	stack.Push("edge postgres pool", func(context.Context) error { edgePool.Close(); return nil })
+	statusNC, statusJS, err := bus.Connect(ctx, natsURL, "upstate-status", logger)
+	if err != nil {
+		return err
+	}
+	stack.Push("status nats connection", func(context.Context) error { return statusNC.Drain() })
+
+	statusSvc := status.New(status.Config{GRPCAddr: cfg.StatusGRPCAddr, StreamReplicas: 1},
+		status.Deps{Pool: statusPool, JS: statusJS, Logger: logger, Registry: reg})
+	if err := statusSvc.Start(ctx); err != nil {
+		return err
+	}
+	stack.Push("status service", statusSvc.Stop)
+
+	statusConn, err := grpcx.Dial(statusSvc.GRPCAddr())
+	if err != nil {
+		return err
+	}
+	stack.Push("status client", func(context.Context) error { return statusConn.Close() })
+	edgeSvc := edge.New(edge.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal()},
+		edge.Deps{Pool: edgePool, Status: statusConn, Logger: logger})
+	if err := edgeSvc.Start(ctx); err != nil {
+		return err
+	}
+
+	health := httpx.NewHealth(reg)
+	health.AddCheck("status", statusSvc.Ready)
+	health.AddCheck("edge", edgeSvc.Ready)
+	health.AddCheck("nats", bus.ConnCheck(statusNC))
+	e := httpx.NewEcho(logger, reg, httpx.Options{})
+	health.Register(e)
+	edgeSvc.Register(e)
+	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := httpx.NewServer(e)
+	go func() {
+		if err := srv.Serve(lis); err != nil {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	stack.Push("http", func(ctx context.Context) error { health.SetDraining(); return srv.Shutdown(ctx) })
+
+	logger.Info("upstate ready", "http_addr", "http://"+lis.Addr().String(), "nats_url", natsURL, "data_dir", cfg.DataDir)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return nil
+}

@@ -1,0 +1,166 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/upstatehq/upstate/pkg/testenv"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+)
+
+// bin/status and bin/edge as separate processes, configured only through
+// their environment, talking over real gRPC and NATS: the deployment shape.
+func TestSeparateProcesses(t *testing.T) {
+	t.Parallel()
+	bins := buildBinaries(t, "status", "edge")
+	dsn := testenv.NewDatabase(t)
+	natsURL := testenv.StartNATS(t).ClientURL()
+	statusGRPC, statusHTTP, edgeHTTP := freeAddr(t), freeAddr(t), freeAddr(t)
+	common := []string{"DATABASE_URL=" + dsn, "UPSTATE_NATS_URL=" + natsURL, "UPSTATE_LOG_FORMAT=json"}
+
+	startProcess(t, bins["status"], append(common,
+		"UPSTATE_STATUS_GRPC_ADDR="+statusGRPC, "UPSTATE_STATUS_HTTP_ADDR="+statusHTTP))
+	waitReady(t, "http://"+statusHTTP+"/readyz")
+	startProcess(t, bins["edge"], append(common,
+		"UPSTATE_HTTP_ADDR="+edgeHTTP, "UPSTATE_STATUS_GRPC_TARGET="+statusGRPC,
+		"UPSTATE_BOOTSTRAP_API_KEY="+bootstrapKey))
+	waitReady(t, "http://"+edgeHTTP+"/readyz")
+
+	nc, _ := connect(t, natsURL)
+	s := &stack{t: t, baseURL: "http://" + edgeHTTP, dsn: dsn, nc: nc}
+	w := s.watchStatus()
+	id := s.createService(bootstrapKey, "API")
+	r := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey, `{"status":"down","description":"Database connection issues"}`)
+	if r.Status != http.StatusOK || r.json(t)["status"] != "down" {
+		t.Fatalf("PUT: %d %s", r.Status, r.Body)
+	}
+	ev, _ := w.next()
+	if ev.GetServiceId() != id || ev.GetStatus() != statusv1.Status_STATUS_DOWN {
+		t.Fatalf("event = %v", ev)
+	}
+	metrics := send(t, mustRequest(t, http.MethodGet, "http://"+edgeHTTP+"/metrics"))
+	if !strings.Contains(string(metrics.Body), `http_requests_total{code="200",method="PUT",route="/api/v1/services/:id"}`) {
+		t.Fatalf("edge metrics lack the PUT counter")
+	}
+}
+
+// buildBinaries compiles the named services' commands into a temp dir.
+func buildBinaries(t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	out := map[string]string{}
+	for _, n := range names {
+		bin := filepath.Join(dir, n)
+		cmd := exec.Command("go", "build", "-o", bin, "github.com/upstatehq/upstate/services/"+n+"/cmd/"+n)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", n, err, b)
+		}
+		out[n] = bin
+	}
+	return out
+}
+
+// startProcess runs bin with env and returns a function that stops it with
+// SIGTERM, failing the test if it does not exit cleanly (graceful drain). The
+// function also runs at cleanup; calling it twice is harmless.
+func startProcess(t *testing.T, bin string, env []string) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var logs []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			mu.Lock()
+			logs = append(logs, sc.Text())
+			mu.Unlock()
+		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			exited := make(chan error, 1)
+			go func() { <-done; exited <- cmd.Wait() }()
+			select {
+			case err := <-exited:
+				if err != nil {
+					mu.Lock()
+					t.Errorf("%s exited with %v after SIGTERM; log:\n%s", filepath.Base(bin), err, strings.Join(logs, "\n"))
+					mu.Unlock()
+				}
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(bin))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, l := range logs {
+				if strings.Contains(l, bootstrapKey) {
+					t.Errorf("%s logged the bootstrap key: %s", filepath.Base(bin), l)
+				}
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	testenv.Eventually(t, 60*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %d", url, res.StatusCode)
+		}
+		return nil
+	})
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}

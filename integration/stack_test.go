@@ -1,0 +1,254 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/testenv"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	edge "github.com/upstatehq/upstate/services/edge/app"
+	status "github.com/upstatehq/upstate/services/status/app"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const bootstrapKey = "ak_live_integration_test_key_0123456789abcdef"
+
+// stack is upstate's status service and edge running in-process over real
+// Postgres, NATS, gRPC and HTTP.
+type stack struct {
+	t       *testing.T
+	baseURL string
+	dsn     string
+	natsURL string
+	edge    *edge.App
+	status  *status.App
+	nc      *nats.Conn
+	js      jetstream.JetStream
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: testenv.StartNATS(t).ClientURL()}
+	s.nc, s.js = connect(t, s.natsURL)
+	s.startStatus()
+	s.startEdge()
+	return s
+}
+
+func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, js, err := bus.Connect(context.Background(), url, "integration-test", logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, js
+}
+
+func (s *stack) startStatus() {
+	t := s.t
+	t.Helper()
+	pool := testenv.NewPool(t, s.dsn)
+	s.status = status.New(status.Config{GRPCAddr: "127.0.0.1:0", StreamReplicas: 1},
+		status.Deps{Pool: pool, JS: s.js, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
+	if err := s.status.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app := s.status
+	t.Cleanup(func() { stopApp(t, app.Stop) })
+}
+
+func stopApp(t *testing.T, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+func (s *stack) startEdge() {
+	t := s.t
+	t.Helper()
+	conn, err := grpcx.Dial(s.status.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	s.edge = edge.New(edge.Config{BootstrapAPIKey: bootstrapKey},
+		edge.Deps{Pool: testenv.NewPool(t, s.dsn), Status: conn, Logger: logging.Discard()})
+	if err := s.edge.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := httpx.NewEcho(logging.Discard(), prometheus.NewRegistry(), httpx.Options{})
+	s.edge.Register(e)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpx.NewServer(e)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(func() { stopApp(t, srv.Shutdown) })
+	s.baseURL = "http://" + lis.Addr().String()
+}
+
+// newOrg creates another organisation and returns a key of it.
+func (s *stack) newOrg(scopes ...string) string {
+	s.t.Helper()
+	_, secret, err := s.edge.CreateOrg(context.Background(), "other", scopes)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response %d is not a JSON object: %s", r.Status, r.Body)
+	}
+	return m
+}
+
+// errorCode returns error.code of an error envelope.
+func (r response) errorCode(t *testing.T) string {
+	t.Helper()
+	e, _ := r.json(t)["error"].(map[string]any)
+	if e == nil || e["code"] == "" || e["message"] == "" {
+		t.Fatalf("response %d has no error envelope: %s", r.Status, r.Body)
+	}
+	code, _ := e["code"].(string)
+	return code
+}
+
+// do sends a request with a JSON body (string, or marshalled) and key.
+func (s *stack) do(method, path, key string, body any) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.baseURL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	return send(s.t, req)
+}
+
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// createService creates a service and returns its id.
+func (s *stack) createService(key, name string) string {
+	s.t.Helper()
+	r := s.do(http.MethodPost, "/api/v1/services", key, map[string]any{"name": name})
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("create service: %d %s", r.Status, r.Body)
+	}
+	return r.json(s.t)["id"].(string)
+}
+
+// watchStatus collects every StatusChanged published from now on.
+type watcher struct {
+	t   *testing.T
+	sub *nats.Subscription
+}
+
+func (s *stack) watchStatus() *watcher {
+	s.t.Helper()
+	sub, err := s.nc.SubscribeSync("upstate.status.>")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.nc.Flush(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return &watcher{t: s.t, sub: sub}
+}
+
+// next waits for the next event.
+func (w *watcher) next() (*statusv1.StatusChanged, *nats.Msg) {
+	w.t.Helper()
+	msg, err := w.sub.NextMsg(10 * time.Second)
+	if err != nil {
+		w.t.Fatalf("no StatusChanged event: %v", err)
+	}
+	var ev statusv1.StatusChanged
+	if err := proto.Unmarshal(msg.Data, &ev); err != nil {
+		w.t.Fatal(err)
+	}
+	return &ev, msg
+}
+
+// none asserts no event arrives within d.
+func (w *watcher) none(d time.Duration) {
+	w.t.Helper()
+	if msg, err := w.sub.NextMsg(d); err == nil {
+		w.t.Fatalf("unexpected event on %s", msg.Subject)
+	}
+}
+
+// count runs a counting query against the shared database.
+func (s *stack) count(query string, args ...any) int {
+	s.t.Helper()
+	pool, err := pgdb.Open(context.Background(), s.dsn, "test", 1, logging.Discard())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer pool.Close()
+	var n int
+	if err := pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,63 @@
+package integration
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// bin/upstate, as `make run` starts it: its own Postgres in the data dir,
+// embedded NATS, one HTTP listener. Data survives a restart and the
+// bootstrap key is idempotent.
+func TestStandaloneBinary(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "upstate")
+	if b, err := exec.Command("go", "build", "-o", bin, "github.com/upstatehq/upstate/cmd/upstate").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	// The data dir must be traversable by the postgres user when run as root.
+	dataDir, err := os.MkdirTemp("", "upstate-standalone-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
+	if err := os.Chmod(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	var stop func()
+	run := func() *stack {
+		addr := freeAddr(t)
+		stop = startProcess(t, bin, []string{
+			"UPSTATE_HTTP_ADDR=" + addr, "UPSTATE_DATA_DIR=" + dataDir, "UPSTATE_NATS_LISTEN=127.0.0.1:0",
+			"UPSTATE_BOOTSTRAP_API_KEY=" + bootstrapKey, "DATABASE_URL=", "UPSTATE_NATS_URL=",
+		})
+		waitReady(t, "http://"+addr+"/readyz")
+		return &stack{t: t, baseURL: "http://" + addr}
+	}
+
+	s := run()
+	id := s.createService(bootstrapKey, "API")
+	if r := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey, `{"status":"down"}`); r.Status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", r.Status, r.Body)
+	}
+	for _, p := range []string{"/healthz", "/metrics", "/api/v1/openapi.json"} {
+		if r := send(t, mustRequest(t, http.MethodGet, s.baseURL+p)); r.Status != http.StatusOK {
+			t.Errorf("GET %s: %d", p, r.Status)
+		}
+	}
+	stop()
+
+	s = run()
+	r := s.do(http.MethodGet, "/api/v1/services/"+id, bootstrapKey, nil)
+	if r.Status != http.StatusOK || r.json(t)["status"] != "down" {
+		t.Fatalf("after restart: %d %s", r.Status, r.Body)
+	}
+	keys := s.do(http.MethodGet, "/api/v1/api-keys", bootstrapKey, nil).json(t)["data"].([]any)
+	if len(keys) != 1 {
+		t.Fatalf("bootstrap created %d keys over two starts, want 1", len(keys))
+	}
+}

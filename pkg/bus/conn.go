@@ -1,0 +1,77 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// publishAckTimeout bounds the wait for the acknowledgement of an
+// asynchronous publish; without it a publish lost in a disconnect would be
+// pending for ever.
+const publishAckTimeout = 30 * time.Second
+
+// Connect connects to the NATS server at url as the client name and returns
+// the connection and a JetStream handle on it. It does not wait for the
+// server: if it is not there yet the connection keeps retrying in the
+// background, as it does after any later disconnect, so a process can
+// start before NATS and outlive its restarts. Connection changes are logged
+// to logger. ctx only bounds the setup; the connection outlives it.
+func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("connect nats: %w", err)
+	}
+	logger = logger.With("nats_client", name)
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.ConnectHandler(func(nc *nats.Conn) {
+			logger.Info("nats connected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				logger.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(nc *nats.Conn) {
+			if err := nc.LastError(); err != nil {
+				logger.Warn("nats connection closed", "err", err)
+			}
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				logger.Error("nats async error", "subject", sub.Subject, "err", err)
+				return
+			}
+			logger.Error("nats async error", "err", err)
+		}),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect nats: %w", err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(publishAckTimeout))
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// ConnCheck returns a readiness check that fails while nc is not connected.
+func ConnCheck(nc *nats.Conn) func(context.Context) error {
+	return func(context.Context) error {
+		if !nc.IsConnected() {
+			return errors.New("nats " + nc.Status().String())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,318 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Consumer defaults.
+const (
+	DefaultMaxDeliver = 10
+	DefaultAckWait    = 30 * time.Second
+	DefaultBatchSize  = 100
+
+	// resubscribeTimeout bounds one attempt to recreate the consumer after
+	// the message iterator failed; attempts repeat with backoff.
+	resubscribeTimeout = 10 * time.Second
+)
+
+// Handler processes one message. Returning nil acknowledges it; an error
+// has it redelivered after a backoff, or dead-lettered once it has been
+// delivered MaxDeliver times or if the error is Permanent. Handlers must be
+// idempotent: a message can be delivered again even after it succeeded.
+//
+// ctx is not cancelled when the consumer is asked to stop, so a message
+// being applied is finished; it is cancelled after AckWait (the server
+// redelivers the message then anyway) or when a Stop deadline passes.
+type Handler func(ctx context.Context, msg jetstream.Msg) error
+
+// ConsumerConfig configures a durable pull consumer.
+type ConsumerConfig struct {
+	// Stream and Durable name the stream and the consumer; every replica of
+	// a service uses the same Durable and they share the messages.
+	Stream, Durable string
+	// FilterSubjects restricts the consumer to these subjects (default all
+	// of the stream).
+	FilterSubjects []string
+	// MaxDeliver is how many deliveries a failing message gets before it is
+	// dead-lettered (default 10).
+	MaxDeliver int
+	// AckWait is how long the server waits for a result before it
+	// redelivers; it also bounds a handler call (default 30s). Messages
+	// wait in a local buffer of BatchSize, so BatchSize times the handling
+	// time of a message must stay well under AckWait.
+	AckWait time.Duration
+	// MaxAckPending caps messages delivered but not yet acknowledged,
+	// including failed ones waiting for their retry (default: the server's,
+	// 1000).
+	MaxAckPending int
+	// BatchSize is how many messages are pulled at once (default 100).
+	BatchSize int
+	// Concurrency is how many handlers run at once (default 1). Messages
+	// are assigned to handlers by subject, so those of one subject are
+	// still handled one at a time in stream order; retries can reorder
+	// them, which is why consumers must be order-safe anyway.
+	Concurrency int
+	// Backoff is the delay before redelivering a message that failed on
+	// its attempt-th delivery (default FullJitter(500ms, 1m)).
+	Backoff func(attempt int) time.Duration
+}
+
+func (cfg *ConsumerConfig) setDefaults() error {
+	if cfg.Stream == "" || cfg.Durable == "" {
+		return errors.New("stream and durable are required")
+	}
+	if cfg.MaxDeliver <= 0 {
+		cfg.MaxDeliver = DefaultMaxDeliver
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = DefaultAckWait
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = FullJitter(DefaultBackoffBase, DefaultBackoffCap)
+	}
+	return nil
+}
+
+// consumerConfig is the server-side definition. The server's MaxDeliver is
+// unlimited: the consumer counts deliveries itself and dead-letters at
+// MaxDeliver. A server limit would silently stop redelivering a message
+// whose last attempt crashed, timed out or failed to reach the dead-letter
+// stream, leaving it nowhere.
+func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:        cfg.Durable,
+		FilterSubjects: cfg.FilterSubjects,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        cfg.AckWait,
+		MaxDeliver:     -1,
+		MaxAckPending:  cfg.MaxAckPending,
+	}
+}
+
+// Consumer is a running consumer loop.
+type Consumer struct {
+	js     jetstream.JetStream
+	cfg    ConsumerConfig
+	h      Handler
+	logger *slog.Logger
+
+	// handlerCtx is the parent of handler contexts: it keeps the values of
+	// Consume's ctx but not its cancellation, and is cancelled when a Stop
+	// deadline passes.
+	handlerCtx  context.Context
+	cancelHard  context.CancelFunc
+	workers     []chan jetstream.Msg
+	workersDone sync.WaitGroup
+	stop        chan struct{} // closed when stopping starts
+	done        chan struct{} // closed when everything has returned
+
+	mu   sync.Mutex // guards iter and closing stop
+	iter jetstream.MessagesContext
+}
+
+// Consume creates or updates the durable consumer cfg.Durable on
+// cfg.Stream and handles its messages with h until Stop is called or ctx
+// is cancelled (which drains like Stop without a deadline). It returns an
+// error if the consumer cannot be created; later failures (a lost
+// connection, a deleted consumer) are logged and retried.
+func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler, logger *slog.Logger) (*Consumer, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, fmt.Errorf("consume: %w", err)
+	}
+	c := &Consumer{
+		js:      js,
+		cfg:     cfg,
+		h:       h,
+		logger:  logger.With("stream", cfg.Stream, "consumer", cfg.Durable),
+		workers: make([]chan jetstream.Msg, cfg.Concurrency),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	iter, err := c.subscribe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.iter = iter
+	c.handlerCtx, c.cancelHard = context.WithCancel(context.WithoutCancel(ctx))
+	for i := range c.workers {
+		c.workers[i] = make(chan jetstream.Msg)
+		c.workersDone.Add(1)
+		go c.work(c.workers[i])
+	}
+	go c.run(iter)
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.drain()
+		case <-c.done:
+		}
+	}()
+	return c, nil
+}
+
+// Stop stops pulling messages, lets the handlers finish the messages
+// already received, and returns when they have. If ctx ends first it
+// cancels the running handlers' contexts, gives the remaining messages
+// back to the server and returns ctx's error. After Stop the connection
+// can be drained and closed.
+func (c *Consumer) Stop(ctx context.Context) error {
+	c.drain()
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		c.cancelHard()
+		return fmt.Errorf("stop consumer %s: %w", c.cfg.Durable, ctx.Err())
+	}
+}
+
+// drain marks the consumer stopping and drains the current iterator: it
+// pulls no more, and Next returns what is buffered, then an error. Without
+// a connection draining would wait for a flush that cannot happen, and the
+// buffered messages could not be acknowledged anyway (the server redelivers
+// them), so the iterator is stopped instead.
+func (c *Consumer) drain() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.isStopping() {
+		return
+	}
+	close(c.stop)
+	if c.js.Conn().IsConnected() {
+		c.iter.Drain()
+	} else {
+		c.iter.Stop()
+	}
+}
+
+func (c *Consumer) isStopping() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// subscribe creates or updates the consumer and starts pulling from it.
+func (c *Consumer) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, c.cfg.consumerConfig())
+	if err != nil {
+		return nil, fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.BatchSize))
+	if err != nil {
+		return nil, fmt.Errorf("pull from consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
+	}
+	return iter, nil
+}
+
+// run hands messages to the workers until the consumer stops, replacing
+// the iterator when it fails.
+func (c *Consumer) run(iter jetstream.MessagesContext) {
+	defer close(c.done)
+	defer c.workersDone.Wait()
+	defer func() {
+		for _, w := range c.workers {
+			close(w)
+		}
+	}()
+	for {
+		msg, err := iter.Next()
+		if err == nil {
+			c.dispatch(msg)
+			continue
+		}
+		if c.isStopping() {
+			return
+		}
+		if errors.Is(err, jetstream.ErrConnectionClosed) {
+			c.logger.Error("consumer stopped: nats connection closed", "err", err)
+			return
+		}
+		c.logger.Warn("consumer interrupted, resubscribing", "err", err)
+		iter.Stop()
+		if iter = c.resubscribe(); iter == nil {
+			return
+		}
+	}
+}
+
+// resubscribe recreates the consumer and its iterator, retrying with
+// backoff, and returns nil if the consumer stops first.
+func (c *Consumer) resubscribe() jetstream.MessagesContext {
+	backoff := FullJitter(DefaultBackoffBase, resubscribeTimeout)
+	for attempt := 1; ; attempt++ {
+		select {
+		case <-time.After(backoff(attempt)):
+		case <-c.stop:
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(c.handlerCtx, resubscribeTimeout)
+		iter, err := c.subscribe(ctx)
+		cancel()
+		if err != nil {
+			c.logger.Warn("resubscribe failed", "attempt", attempt, "err", err)
+			continue
+		}
+		c.mu.Lock()
+		c.iter = iter
+		if c.isStopping() {
+			// Stop came while subscribing: drain this one instead.
+			iter.Drain()
+		}
+		c.mu.Unlock()
+		c.logger.Info("consumer resubscribed")
+		return iter
+	}
+}
+
+// dispatch hands msg to the worker of its subject, or gives it back to the
+// server if a Stop deadline has passed.
+func (c *Consumer) dispatch(msg jetstream.Msg) {
+	w := c.workers[0]
+	if len(c.workers) > 1 {
+		h := fnv.New32a()
+		h.Write([]byte(msg.Subject()))
+		w = c.workers[h.Sum32()%uint32(len(c.workers))]
+	}
+	select {
+	case w <- msg:
+	case <-c.handlerCtx.Done():
+		c.release(msg)
+	}
+}
+
+func (c *Consumer) work(msgs <-chan jetstream.Msg) {
+	defer c.workersDone.Done()
+	for msg := range msgs {
+		if c.handlerCtx.Err() != nil {
+			c.release(msg)
+			continue
+		}
+		c.handle(msg)
+	}
+}
+
+// release gives an unhandled message back for immediate redelivery, to
+// another replica of the consumer if one runs.
+func (c *Consumer) release(msg jetstream.Msg) {
+	if err := msg.Nak(); err != nil {
+		c.logger.Warn("release message", "subject", msg.Subject(), "err", err)
+	}
+}

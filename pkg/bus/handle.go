@@ -1,0 +1,161 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const (
+	// deadLetterTimeout bounds publishing a dead letter.
+	deadLetterTimeout = 10 * time.Second
+	// maxErrorHeader caps the error text copied into a dead letter.
+	maxErrorHeader = 1024
+)
+
+// Permanent marks err as one no retry can fix (a message that cannot be
+// decoded, a reference to something that does not exist): the message is
+// dead-lettered at once instead of redelivered.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked with
+// Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// handle runs the handler on msg and settles it.
+//
+// Success is settled with Ack, not DoubleAck: delivery is at least once and
+// handlers are idempotent, so an acknowledgement lost on the way only means
+// one more delivery, while waiting for the server to confirm each one would
+// add a round trip per message. A failure is never acknowledged: it is
+// redelivered after a backoff, or copied to the dead-letter stream and only
+// then terminated.
+func (c *Consumer) handle(msg jetstream.Msg) {
+	md, err := msg.Metadata()
+	if err != nil {
+		// Not a JetStream delivery, so there is nothing to settle.
+		c.logger.Error("message without metadata", "subject", msg.Subject(), "err", err)
+		return
+	}
+	n := int(md.NumDelivered)
+	if n > c.cfg.MaxDeliver {
+		// The server has no delivery limit (see consumerConfig); a message
+		// past ours is one whose last attempt left no result.
+		c.deadLetter(msg, md, fmt.Errorf("delivered %d times, more than the limit of %d: an earlier attempt crashed, ran past the ack wait or could not be dead-lettered", n, c.cfg.MaxDeliver))
+		return
+	}
+	err = c.call(msg)
+	if err == nil {
+		if err := msg.Ack(); err != nil {
+			c.logger.Warn("ack", "subject", msg.Subject(), "stream_seq", md.Sequence.Stream, "err", err)
+		}
+		return
+	}
+	if c.handlerCtx.Err() != nil {
+		// A Stop deadline cut the handler short: not the message's fault.
+		c.release(msg)
+		return
+	}
+	if IsPermanent(err) || n >= c.cfg.MaxDeliver {
+		c.deadLetter(msg, md, err)
+		return
+	}
+	delay := c.cfg.Backoff(n)
+	c.logger.Warn("handler failed, will retry",
+		"subject", msg.Subject(), "stream_seq", md.Sequence.Stream,
+		"deliveries", n, "retry_in", delay, "err", err)
+	if err := msg.NakWithDelay(delay); err != nil {
+		c.logger.Warn("nak", "subject", msg.Subject(), "stream_seq", md.Sequence.Stream, "err", err)
+	}
+}
+
+// call runs the handler with a context bounded by AckWait, turning a panic
+// into an error so one bad message cannot take the process down.
+func (c *Consumer) call(msg jetstream.Msg) (err error) {
+	ctx, cancel := context.WithTimeout(c.handlerCtx, c.cfg.AckWait)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			c.logger.Error("handler panicked", "subject", msg.Subject(), "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panicked: %v", r)
+		}
+	}()
+	return c.h(ctx, msg)
+}
+
+// deadLetter copies msg to the consumer's dead-letter subject and, once the
+// copy is stored, terminates msg. If the copy cannot be stored msg is
+// redelivered later instead, so it is never dropped.
+func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, cause error) {
+	seq := md.Sequence.Stream
+	dl := deadLetterMsg(msg, md, cause)
+	ctx, cancel := context.WithTimeout(c.handlerCtx, deadLetterTimeout)
+	defer cancel()
+	if _, err := c.js.PublishMsg(ctx, dl); err != nil {
+		delay := c.cfg.Backoff(int(md.NumDelivered))
+		c.logger.Error("dead-letter failed, will retry",
+			"subject", msg.Subject(), "stream_seq", seq, "retry_in", delay, "cause", cause, "err", err)
+		if err := msg.NakWithDelay(delay); err != nil {
+			c.logger.Warn("nak", "subject", msg.Subject(), "stream_seq", seq, "err", err)
+		}
+		return
+	}
+	if err := msg.TermWithReason("dead-lettered"); err != nil {
+		// It comes back after AckWait and is dead-lettered again; the
+		// copy's message id makes the dead-letter stream store it once.
+		c.logger.Warn("term", "subject", msg.Subject(), "stream_seq", seq, "err", err)
+	}
+	c.logger.Error("message dead-lettered",
+		"subject", msg.Subject(), "stream_seq", seq, "deliveries", md.NumDelivered,
+		"dlq_subject", dl.Subject, "err", cause)
+}
+
+// deadLetterMsg builds the dead-letter copy of msg: its data and headers,
+// without the Nats-* headers that steer JetStream (an expected-stream or
+// expected-sequence header would make the copy fail), with a message id
+// unique to this consumer and message, and the reason it was given up.
+func deadLetterMsg(msg jetstream.Msg, md *jetstream.MsgMetadata, cause error) *nats.Msg {
+	dl := nats.NewMsg(DLQSubject(md.Stream, md.Consumer))
+	dl.Data = msg.Data()
+	for k, v := range msg.Headers() {
+		if !strings.HasPrefix(strings.ToLower(k), "nats-") {
+			dl.Header[k] = slices.Clone(v)
+		}
+	}
+	dl.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s.%s.%d", md.Stream, md.Consumer, md.Sequence.Stream))
+	dl.Header.Set(HeaderError, headerValue(cause.Error()))
+	dl.Header.Set(HeaderOriginalSubject, msg.Subject())
+	dl.Header.Set(HeaderOriginalSequence, strconv.FormatUint(md.Sequence.Stream, 10))
+	dl.Header.Set(HeaderDeliveries, strconv.FormatUint(md.NumDelivered, 10))
+	return dl
+}
+
+// headerValue makes s safe as a header value: one line, bounded length.
+func headerValue(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	if len(s) > maxErrorHeader {
+		s = strings.ToValidUTF8(s[:maxErrorHeader], "")
+	}
+	return s
+}

@@ -1,0 +1,121 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+)
+
+func TestEnsureStreamsCreatesDurableStreamsIdempotently(t *testing.T) {
+	t.Parallel()
+	_, js, _ := setup(t) // first EnsureStreams
+	ctx := context.Background()
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: 1}); err != nil {
+		t.Fatalf("second EnsureStreams: %v", err)
+	}
+
+	tests := []struct {
+		name, subjects   string
+		maxAge, dupWindow time.Duration
+	}{
+		{bus.StreamStatus, "upstate.status.>", 30 * 24 * time.Hour, 24 * time.Hour},
+		{bus.StreamDLQ, "upstate.dlq.>", 14 * 24 * time.Hour, time.Hour},
+	}
+	for _, tt := range tests {
+		s, err := js.Stream(ctx, tt.name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", tt.name, err)
+		}
+		cfg := s.CachedInfo().Config
+		if len(cfg.Subjects) != 1 || cfg.Subjects[0] != tt.subjects {
+			t.Errorf("%s subjects %v, want %s", tt.name, cfg.Subjects, tt.subjects)
+		}
+		if cfg.Storage != jetstream.FileStorage || cfg.Replicas != 1 {
+			t.Errorf("%s storage %v replicas %d, want file storage, 1 replica", tt.name, cfg.Storage, cfg.Replicas)
+		}
+		if cfg.MaxAge != tt.maxAge || cfg.Duplicates != tt.dupWindow {
+			t.Errorf("%s max age %s, duplicate window %s; want %s, %s", tt.name, cfg.MaxAge, cfg.Duplicates, tt.maxAge, tt.dupWindow)
+		}
+	}
+}
+
+func TestPublishStoresDuplicateMsgIDOnce(t *testing.T) {
+	t.Parallel()
+	_, js, _ := setup(t)
+	ctx := context.Background()
+	e := statusEvent("org_1", "svc_1", 1)
+	for range 2 {
+		if err := bus.Publish(ctx, js, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := streamMsgs(t, js, bus.StreamStatus); n != 1 {
+		t.Fatalf("stored %d messages, want 1", n)
+	}
+	if err := bus.Publish(ctx, js, statusEvent("org_1", "svc_1", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if n := streamMsgs(t, js, bus.StreamStatus); n != 2 {
+		t.Fatalf("stored %d messages after a new id, want 2", n)
+	}
+
+	m := getMsg(t, js, bus.StreamStatus, 1)
+	if m.Subject != "upstate.status.org_1.svc_1" || string(m.Data) != "svc_1-1" {
+		t.Errorf("stored %s %q", m.Subject, m.Data)
+	}
+	want := map[string]string{
+		"ce-specversion":       "1.0",
+		"ce-id":                "svc_1:1",
+		"ce-type":              "upstate.status.v1.StatusChanged",
+		"ce-source":            "upstate/test",
+		"ce-time":              "2025-01-02T03:04:05.000000006Z",
+		"content-type":         "application/protobuf",
+		jetstream.MsgIDHeader: "svc_1:1",
+	}
+	for k, v := range want {
+		if got := m.Header.Get(k); got != v {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+func TestPublishBatchStoresAllInOrder(t *testing.T) {
+	t.Parallel()
+	_, js, _ := setup(t)
+	const n = 500
+	events := make([]bus.Event, n)
+	for i := range events {
+		events[i] = statusEvent("org_1", fmt.Sprintf("svc_%d", i%7), i)
+	}
+	publish(t, js, events...)
+	if got := streamMsgs(t, js, bus.StreamStatus); got != n {
+		t.Fatalf("stored %d messages, want %d", got, n)
+	}
+	for i, e := range events {
+		if id := getMsg(t, js, bus.StreamStatus, uint64(i+1)).Header.Get(bus.HeaderCEID); id != e.ID {
+			t.Fatalf("sequence %d holds %s, want %s", i+1, id, e.ID)
+		}
+	}
+
+	// The caller's answer to a failed batch is to publish it again.
+	publish(t, js, events...)
+	if got := streamMsgs(t, js, bus.StreamStatus); got != n {
+		t.Fatalf("republished batch: stored %d messages, want %d", got, n)
+	}
+}
+
+func TestPublishBatchFailsWithoutStream(t *testing.T) {
+	t.Parallel()
+	_, js, _ := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	events := []bus.Event{statusEvent("org_1", "svc_1", 1), {Subject: "upstate.nowhere", ID: "x"}}
+	if err := bus.PublishBatch(ctx, js, events); err == nil {
+		t.Fatal("batch with an event no stream captures succeeded")
+	}
+}

@@ -1,0 +1,90 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream retention and de-duplication.
+//
+// The duplicate window is how long JetStream remembers a Nats-Msg-Id and
+// drops a second message carrying it. JetStream's default of two minutes
+// covers a client retrying a publish, but not the status outbox: a relay
+// that published a batch and then failed to delete it (crash, lost
+// database connection) publishes it again when it runs next, which can be
+// after a restart or an outage of hours. A day covers that; consumers are
+// still idempotent on the event's version for anything older. The server
+// keeps every id seen within the window in memory (on the order of 100
+// bytes each), which is cheap at the rate services change status.
+const (
+	statusMaxAge     = 30 * 24 * time.Hour
+	statusDuplicates = 24 * time.Hour
+
+	// Dead letters carry an id derived from the consumer and the original
+	// stream sequence, so a message dead-lettered twice (its Term was lost
+	// and it came back) is stored once; redelivery takes at most AckWait.
+	dlqMaxAge     = 14 * 24 * time.Hour
+	dlqDuplicates = time.Hour
+)
+
+// StreamOptions are the deployment-dependent parts of stream definitions.
+//
+// Durability of each write is a server setting, not a stream one: with
+// `jetstream { sync_interval: always }` in the nats-server configuration
+// (natsd.Config.SyncAlways when embedded) a publish is acknowledged only
+// after its write is fsynced. Without it the server fsyncs every two
+// minutes, and a single node losing power can lose acknowledged messages;
+// with three replicas a message is acknowledged once a quorum has it, which
+// protects against losing one node. Production should use replicas, and
+// sync_interval: always where a node-wide power loss is a real risk; it
+// costs throughput (about 3k messages a second on small disks), so publish
+// concurrently (PublishBatch) rather than one message at a time.
+type StreamOptions struct {
+	// Replicas is the number of copies of each stream: 1 locally, 3 in a
+	// cluster (default 1).
+	Replicas int
+}
+
+// EnsureStreams creates the streams, or updates them to the current
+// definition. It is idempotent, so every service calls it at start.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptions) error {
+	for _, cfg := range streamConfigs(opts) {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// streamConfigs returns the definition of every stream.
+func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
+	replicas := opts.Replicas
+	if replicas <= 0 {
+		replicas = 1
+	}
+	return []jetstream.StreamConfig{
+		{
+			Name:        StreamStatus,
+			Description: "Status changes of services (StatusChanged events).",
+			Subjects:    []string{SubjectsStatus},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      statusMaxAge,
+			Duplicates:  statusDuplicates,
+		},
+		{
+			Name:        StreamDLQ,
+			Description: "Dead letters: messages consumers gave up on, per consumer.",
+			Subjects:    []string{SubjectsDLQ},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      dlqMaxAge,
+			Duplicates:  dlqDuplicates,
+		},
+	}
+}

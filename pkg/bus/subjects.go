@@ -1,0 +1,58 @@
+// Package bus holds upstate's JetStream conventions: stream names and
+// subjects, stream definitions, connecting, publishing events with
+// CloudEvents headers, and a durable pull-consumer loop with retries and a
+// dead-letter stream.
+package bus
+
+// Streams and their subjects. This file is the one place they are spelled;
+// every stream added here also gets a definition in streams.go.
+const (
+	// StreamStatus holds StatusChanged events, one subject per service.
+	StreamStatus = "STATUS"
+	// SubjectsStatus is the subject filter StreamStatus captures.
+	SubjectsStatus = "upstate.status.>"
+
+	// StreamDLQ holds dead letters: copies of messages a consumer gave up
+	// on, one subject per consumer (see DLQSubject).
+	StreamDLQ = "DLQ"
+	// SubjectsDLQ is the subject filter StreamDLQ captures.
+	SubjectsDLQ = "upstate.dlq.>"
+)
+
+// StatusSubject returns the subject of status events of a service:
+// upstate.status.<org>.<service>.
+func StatusSubject(orgID, serviceID string) string {
+	return "upstate.status." + orgID + "." + serviceID
+}
+
+// DLQSubject returns the subject dead letters of a consumer are published
+// to: upstate.dlq.<stream>.<consumer>.
+func DLQSubject(stream, consumer string) string {
+	return "upstate.dlq." + stream + "." + consumer
+}
+
+// CloudEvents attributes as NATS headers (binary content mode), and the
+// content type of every event body.
+const (
+	HeaderCEType        = "ce-type"
+	HeaderCEID          = "ce-id"
+	HeaderCESource      = "ce-source"
+	HeaderCETime        = "ce-time"
+	HeaderCESpecVersion = "ce-specversion"
+	HeaderContentType   = "content-type"
+
+	CESpecVersion       = "1.0"
+	ContentTypeProtobuf = "application/protobuf"
+)
+
+// Headers added to a dead letter, besides the original message's headers.
+const (
+	// HeaderError is the last handler error.
+	HeaderError = "upstate-error"
+	// HeaderOriginalSubject is the subject the message was consumed from.
+	HeaderOriginalSubject = "upstate-original-subject"
+	// HeaderOriginalSequence is the message's sequence in its stream.
+	HeaderOriginalSequence = "upstate-original-sequence"
+	// HeaderDeliveries is how many times the message was delivered.
+	HeaderDeliveries = "upstate-deliveries"
+)

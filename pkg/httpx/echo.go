@@ -1,0 +1,153 @@
+package httpx
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/upstatehq/upstate/pkg/logging"
+)
+
+// Options configure NewEcho.
+type Options struct {
+	// BodyLimit caps request bodies in bytes (default 1 MiB).
+	BodyLimit int64
+	// RedactPath rewrites a request path before it is logged, so that
+	// secrets carried in URLs (webhook tokens) never reach the logs.
+	RedactPath func(path string) string
+}
+
+// NewEcho returns an echo instance with the shared middleware: panic
+// recovery, request ids, body limit, access log and metrics, and the JSON
+// error envelope.
+func NewEcho(logger *slog.Logger, reg prometheus.Registerer, opts Options) *echo.Echo {
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = 1 << 20
+	}
+	if opts.RedactPath == nil {
+		opts.RedactPath = func(p string) string { return p }
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = ErrorHandler(logger)
+	m := newHTTPMetrics(reg)
+	e.Use(requestID, accessLog(logger, m, opts.RedactPath), recoverPanic(logger), bodyLimit(opts.BodyLimit))
+	return e
+}
+
+const maxRequestIDLen = 128
+
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if id == "" || len(id) > maxRequestIDLen || !printable(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		req := c.Request()
+		c.SetRequest(req.WithContext(logging.WithRequestID(req.Context(), id)))
+		return next(c)
+	}
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func accessLog(logger *slog.Logger, m *httpMetrics, redact func(string) string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				// Render now so the logged status is the one sent.
+				c.Error(err)
+			}
+			req, res := c.Request(), c.Response()
+			elapsed := time.Since(start)
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			m.observe(req.Method, route, res.Status, elapsed)
+			logger.InfoContext(req.Context(), "http request",
+				"method", req.Method, "path", redact(req.URL.Path), "route", route,
+				"status", res.Status, "bytes", res.Size, "duration_ms", float64(elapsed.Microseconds())/1000,
+				"remote_ip", c.RealIP())
+			return nil
+		}
+	}
+}
+
+func recoverPanic(logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					logger.ErrorContext(c.Request().Context(), "http handler panicked", "route", c.Path(), "panic", r)
+					err = Errorf(http.StatusInternalServerError, CodeInternal, "internal error")
+				}
+			}()
+			return next(c)
+		}
+	}
+}
+
+func bodyLimit(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > limit {
+				return Errorf(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+					"request body exceeds %d bytes", limit)
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+			return next(c)
+		}
+	}
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total",
+			Help: "HTTP requests served, by method, route template and status code.",
+		}, []string{"method", "route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by method and route template.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"method", "route"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration)
+	}
+	return m
+}
+
+func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}

@@ -1,0 +1,102 @@
+// Package natsd runs an embedded NATS server with JetStream, for the
+// all-in-one binary and for tests.
+package natsd
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// readyTimeout bounds how long Start waits for the server to accept clients.
+const readyTimeout = 10 * time.Second
+
+// Config configures an embedded server.
+type Config struct {
+	// Host is the client listen address (default 127.0.0.1).
+	Host string
+	// Port is the client port: -1 picks a free port, 0 means 4222.
+	Port int
+	// StoreDir is the JetStream file store directory (required).
+	StoreDir string
+	// SyncAlways fsyncs every JetStream write before acknowledging it, like
+	// `jetstream { sync_interval: always }` in a server config file. It costs
+	// throughput (a few thousand messages a second on small disks) and makes
+	// an acknowledged message survive a power loss on a single node.
+	SyncAlways bool
+	// Logger receives the server's log lines (default: discarded).
+	Logger *slog.Logger
+}
+
+// Server is a running embedded server.
+type Server struct {
+	srv *server.Server
+}
+
+// Start starts a server with JetStream enabled and waits until it accepts
+// client connections.
+func Start(cfg Config) (*Server, error) {
+	if cfg.StoreDir == "" {
+		return nil, errors.New("natsd: store dir is required")
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	opts := &server.Options{
+		Host:      cfg.Host,
+		Port:      cfg.Port,
+		JetStream: true,
+		StoreDir:  cfg.StoreDir,
+		// The process owns signals; an embedded server must not install
+		// its own handlers.
+		NoSigs: true,
+	}
+	if cfg.SyncAlways {
+		opts.SyncAlways = true
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("natsd: configure server: %w", err)
+	}
+	log := newLogger(cfg.Logger)
+	srv.SetLoggerV2(log, log.enabled(slog.LevelDebug), log.enabled(levelTrace), false)
+
+	// Start returns after enabling JetStream and opening the client
+	// listener; it reports a failure of either through Fatalf and returns
+	// early, so a recorded fatal means the server will never be ready.
+	srv.Start()
+	if msg := log.fatal(); msg != "" {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("natsd: start: %s", msg)
+	}
+	if !srv.ReadyForConnections(readyTimeout) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("natsd: not ready for connections on %s:%d after %s",
+			cfg.Host, cfg.Port, readyTimeout)
+	}
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, errors.New("natsd: jetstream is not enabled")
+	}
+	return &Server{srv: srv}, nil
+}
+
+// ClientURL returns the URL clients connect to, with the actual port when
+// Port was -1.
+func (s *Server) ClientURL() string { return s.srv.ClientURL() }
+
+// Shutdown stops the server and waits until it has stopped, so its store
+// directory can be reused or removed.
+func (s *Server) Shutdown() {
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+}

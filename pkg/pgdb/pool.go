@@ -1,0 +1,59 @@
+// Package pgdb opens pgx connection pools and applies a service's embedded,
+// forward-only SQL migrations to the Postgres schema the service owns.
+package pgdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Open connects a pool to dsn, naming the connections after the service so
+// they can be told apart in pg_stat_activity. It retries until the server
+// answers or ctx ends, so a service may start before its database.
+func Open(ctx context.Context, dsn, service string, maxConns int32, logger *slog.Logger) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "upstate-" + service
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create pool: %w", err)
+	}
+	delay := 100 * time.Millisecond
+	for {
+		err = pool.Ping(ctx)
+		if err == nil {
+			return pool, nil
+		}
+		logger.WarnContext(ctx, "database not ready", "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			pool.Close()
+			return nil, fmt.Errorf("connect to database: %w", errors.Join(err, ctx.Err()))
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 2*time.Second)
+	}
+}
+
+// Postgres error codes the stores translate into domain errors.
+const (
+	CodeUniqueViolation     = "23505"
+	CodeForeignKeyViolation = "23503"
+)
+
+// IsCode reports whether err is a Postgres error with the given SQLSTATE.
+func IsCode(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
+}

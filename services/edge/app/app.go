@@ -1,0 +1,112 @@
+// Package app assembles the edge (the public REST API) so that its own
+// binary, the all-in-one binary and integration tests run the same code.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"google.golang.org/grpc"
+
+	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/edge/internal/auth"
+	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
+	"github.com/upstatehq/upstate/services/edge/internal/store"
+	"github.com/upstatehq/upstate/services/edge/migrations"
+)
+
+// Config is what the edge needs beyond its dependencies.
+type Config struct {
+	// BootstrapAPIKey, when set (ak_live_…), is created at start in a default
+	// organisation with every scope, if it does not exist yet.
+	BootstrapAPIKey string
+	// AuthCacheTTL is how long a verified key is trusted without asking the
+	// database again, and so how long a revocation takes to reach other
+	// replicas (default 10s).
+	AuthCacheTTL time.Duration
+}
+
+// Deps are the connections the edge uses; the caller owns and closes them.
+type Deps struct {
+	Pool *pgxpool.Pool
+	// Status is a connection to the status service's gRPC API.
+	Status grpc.ClientConnInterface
+	Logger *slog.Logger
+}
+
+// App is the edge.
+type App struct {
+	cfg     Config
+	deps    Deps
+	store   *store.Store
+	handler *httpapi.Handler
+}
+
+// New wires the edge; it does no I/O.
+func New(cfg Config, deps Deps) *App {
+	if cfg.AuthCacheTTL <= 0 {
+		cfg.AuthCacheTTL = 10 * time.Second
+	}
+	deps.Logger = deps.Logger.With("service", "edge")
+	st := store.New(deps.Pool)
+	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Logger)
+	h := httpapi.NewHandler(statusv1.NewServiceRegistryServiceClient(deps.Status), st, authn, deps.Logger)
+	return &App{cfg: cfg, deps: deps, store: st, handler: h}
+}
+
+// Start migrates the edge's schema and creates the bootstrap key.
+func (a *App) Start(ctx context.Context) error {
+	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
+		return err
+	}
+	if a.cfg.BootstrapAPIKey == "" {
+		return nil
+	}
+	if err := auth.ValidateSecret(a.cfg.BootstrapAPIKey); err != nil {
+		return fmt.Errorf("UPSTATE_BOOTSTRAP_API_KEY: %w", err)
+	}
+	key := auth.KeyFromSecret(a.cfg.BootstrapAPIKey)
+	orgID, err := a.store.Bootstrap(ctx, key, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if len(a.cfg.BootstrapAPIKey) < len(auth.KeyPrefix)+32 {
+		a.deps.Logger.Warn("the bootstrap API key is short; use a long random one outside a laptop")
+	}
+	a.deps.Logger.Info("bootstrap API key ready", "org_id", orgID, "key_prefix", key.Prefix)
+	return nil
+}
+
+// Register mounts the REST API (/api/v1/…) on e.
+func (a *App) Register(e *echo.Echo) { httpapi.Register(e, a.handler) }
+
+// Ready reports whether the edge's database answers.
+func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
+
+// CreateOrg creates an organisation with a first API key holding scopes and
+// returns the organisation's id and the key's secret, which is not stored.
+func (a *App) CreateOrg(ctx context.Context, name string, scopes []string) (orgID, secret string, err error) {
+	parsed, err := auth.ParseScopes(scopes)
+	if err != nil {
+		return "", "", err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	orgID, err = a.store.CreateOrg(ctx, name, now)
+	if err != nil {
+		return "", "", err
+	}
+	key := auth.NewKey()
+	err = a.store.CreateKey(ctx, store.APIKey{
+		ID: ids.New(ids.APIKey), OrgID: orgID, Name: "initial", Prefix: key.Prefix, Scopes: parsed, CreatedAt: now,
+	}, key.Hash)
+	if err != nil {
+		return "", "", err
+	}
+	return orgID, key.Secret, nil
+}

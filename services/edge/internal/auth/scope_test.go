@@ -1,0 +1,90 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAllows(t *testing.T) {
+	tests := []struct {
+		scopes   []Scope
+		resource string
+		action   Action
+		want     bool
+	}{
+		{[]Scope{"write"}, "services", Write, true},
+		{[]Scope{"write"}, "api_keys", Read, true},
+		{[]Scope{"read"}, "services", Read, true},
+		{[]Scope{"read"}, "services", Write, false},
+		{[]Scope{"services"}, "services", Write, true},
+		{[]Scope{"services"}, "services", Read, true},
+		{[]Scope{"services"}, "api_keys", Read, false},
+		{[]Scope{"services:read"}, "services", Read, true},
+		{[]Scope{"services:read"}, "services", Write, false},
+		{[]Scope{"api_keys:read", "services"}, "api_keys", Read, true},
+		{nil, "services", Read, false},
+	}
+	for _, tt := range tests {
+		if got := Allows(tt.scopes, tt.resource, tt.action); got != tt.want {
+			t.Errorf("Allows(%v, %s, %v) = %v, want %v", tt.scopes, tt.resource, tt.action, got, tt.want)
+		}
+	}
+}
+
+func TestCovers(t *testing.T) {
+	tests := []struct {
+		held, requested []Scope
+		want            bool
+	}{
+		{[]Scope{"write"}, []Scope{"write"}, true},
+		{[]Scope{"write"}, []Scope{"read", "services"}, true},
+		{[]Scope{"api_keys"}, []Scope{"write"}, false},
+		{[]Scope{"api_keys"}, []Scope{"services"}, false},
+		{[]Scope{"api_keys", "services"}, []Scope{"services:read"}, true},
+		{[]Scope{"read", "api_keys"}, []Scope{"read"}, true},
+		{[]Scope{"services:read", "api_keys"}, []Scope{"services"}, false},
+		{[]Scope{"services", "api_keys"}, []Scope{"read"}, false},
+	}
+	for _, tt := range tests {
+		if got := Covers(tt.held, tt.requested); got != tt.want {
+			t.Errorf("Covers(%v, %v) = %v, want %v", tt.held, tt.requested, got, tt.want)
+		}
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	got, err := ParseScopes([]string{"services", "read", "services"})
+	if err != nil || len(got) != 2 || got[0] != "read" || got[1] != "services" {
+		t.Fatalf("ParseScopes = %v, %v", got, err)
+	}
+	if _, err := ParseScopes(nil); err == nil {
+		t.Fatal("empty scopes accepted")
+	}
+	_, err = ParseScopes([]string{"admin"})
+	if err == nil || !strings.Contains(err.Error(), "services:read") {
+		t.Fatalf("unknown scope error = %v, want the valid scopes listed", err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	k := NewKey()
+	if !strings.HasPrefix(k.Secret, KeyPrefix) || len(k.Secret) != len(KeyPrefix)+40 {
+		t.Fatalf("secret %q", k.Secret)
+	}
+	if k.Prefix != k.Secret[:12] || string(k.Hash) != string(Hash(k.Secret)) {
+		t.Fatalf("key %+v", k)
+	}
+	if NewKey().Secret == k.Secret {
+		t.Fatal("two keys are equal")
+	}
+	for _, s := range []string{"ak_live_x", "ak_live_Test-key_1"} {
+		if err := ValidateSecret(s); err != nil {
+			t.Errorf("ValidateSecret(%q) = %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "ak_live_", "ak_test_abc", "ak_live_a b", "secret"} {
+		if err := ValidateSecret(s); err == nil {
+			t.Errorf("ValidateSecret(%q) accepted", s)
+		}
+	}
+}

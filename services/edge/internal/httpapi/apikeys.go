@@ -1,0 +1,109 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/services/edge/internal/auth"
+	"github.com/upstatehq/upstate/services/edge/internal/store"
+)
+
+// apiKeyJSON is the REST representation of an API key.
+type apiKeyJSON struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Prefix     string       `json:"prefix"`
+	Scopes     []auth.Scope `json:"scopes"`
+	CreatedAt  time.Time    `json:"created_at"`
+	LastUsedAt *time.Time   `json:"last_used_at"`
+	// Key is the secret, present only in the creation response.
+	Key string `json:"key,omitempty"`
+}
+
+func toAPIKeyJSON(k store.APIKey) apiKeyJSON {
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+}
+
+func (h *Handler) listKeys(c echo.Context) error {
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
+	}
+	keys, err := h.keys.ListKeys(c.Request().Context(), principal(c).OrgID, string(after), limit+1)
+	if err != nil {
+		return unavailable(err)
+	}
+	out := list[apiKeyJSON]{Data: []apiKeyJSON{}}
+	if len(keys) > limit {
+		keys = keys[:limit]
+		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1].ID))
+	}
+	for _, k := range keys {
+		out.Data = append(out.Data, toAPIKeyJSON(k))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// maxKeyNameLen matches the limit on service names.
+const maxKeyNameLen = 100
+
+type createKeyBody struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+func (h *Handler) createKey(c echo.Context) error {
+	var body createKeyBody
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	body.Name = strings.TrimSpace(body.Name)
+	if body.Name == "" || utf8.RuneCountInString(body.Name) > maxKeyNameLen {
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "name is required, at most %d characters", maxKeyNameLen)
+	}
+	scopes, err := auth.ParseScopes(body.Scopes)
+	if err != nil {
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
+	}
+	p := principal(c)
+	if !auth.Covers(p.Scopes, scopes) {
+		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
+	}
+	secret := auth.NewKey()
+	k := store.APIKey{
+		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: body.Name, Prefix: secret.Prefix,
+		Scopes: scopes, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	}
+	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
+		return unavailable(err)
+	}
+	out := toAPIKeyJSON(k)
+	out.Key = secret.Secret
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/api-keys/"+k.ID)
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (h *Handler) revokeKey(c echo.Context) error {
+	id := c.Param("id")
+	err := h.keys.RevokeKey(c.Request().Context(), principal(c).OrgID, id, time.Now().UTC())
+	if errors.Is(err, store.ErrNotFound) {
+		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	h.auth.Forget(id)
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,152 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/services/edge/internal/auth"
+	"github.com/upstatehq/upstate/services/edge/internal/store"
+)
+
+// Keys is the API key store the edge needs.
+type Keys interface {
+	FindKey(ctx context.Context, hash []byte) (store.APIKey, error)
+	TouchKey(ctx context.Context, id string, at time.Time) error
+	ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]store.APIKey, error)
+	CreateKey(ctx context.Context, k store.APIKey, hash []byte) error
+	RevokeKey(ctx context.Context, orgID, id string, at time.Time) error
+}
+
+// Authenticator resolves bearer keys, caching them briefly so that a busy
+// key costs no database round trip per request. A revoked key stops working
+// at once on the replica that revoked it and within the cache TTL on others.
+type Authenticator struct {
+	keys   Keys
+	ttl    time.Duration
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	cache map[[sha256.Size]byte]cached
+}
+
+type cached struct {
+	principal auth.Principal
+	expires   time.Time
+}
+
+// touchEvery limits last_used_at writes to one per key per interval.
+const touchEvery = time.Minute
+
+// maxCached bounds the cache; past it, the cache starts over.
+const maxCached = 10000
+
+// NewAuthenticator returns an authenticator caching keys for ttl.
+func NewAuthenticator(keys Keys, ttl time.Duration, logger *slog.Logger) *Authenticator {
+	return &Authenticator{keys: keys, ttl: ttl, logger: logger, cache: map[[sha256.Size]byte]cached{}}
+}
+
+var errBadKey = httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized, "invalid or revoked API key")
+
+// Authenticate returns the principal of a key secret.
+func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
+	var h [sha256.Size]byte
+	copy(h[:], auth.Hash(secret))
+	now := time.Now()
+	a.mu.Lock()
+	c, ok := a.cache[h]
+	a.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.principal, nil
+	}
+	k, err := a.keys.FindKey(ctx, h[:])
+	if errors.Is(err, store.ErrNotFound) {
+		return auth.Principal{}, errBadKey
+	}
+	if err != nil {
+		return auth.Principal{}, unavailable(err)
+	}
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > touchEvery {
+		if err := a.keys.TouchKey(ctx, k.ID, now); err != nil {
+			// Bookkeeping only: the request goes on.
+			a.logger.WarnContext(ctx, "record api key use", "key_id", k.ID, "err", err)
+		}
+	}
+	p := auth.Principal{OrgID: k.OrgID, KeyID: k.ID, Scopes: k.Scopes}
+	a.mu.Lock()
+	if len(a.cache) >= maxCached {
+		a.cache = map[[sha256.Size]byte]cached{}
+	}
+	a.cache[h] = cached{principal: p, expires: now.Add(a.ttl)}
+	a.mu.Unlock()
+	return p, nil
+}
+
+// Forget drops a revoked key from the cache.
+func (a *Authenticator) Forget(keyID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for h, c := range a.cache {
+		if c.principal.KeyID == keyID {
+			delete(a.cache, h)
+		}
+	}
+}
+
+// require authenticates the request and checks that the key's scopes allow
+// action on resource: 401 without a valid key, 403 without the scope.
+func (h *Handler) require(resource string, action auth.Action) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			secret, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+			if !ok {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="upstate"`)
+				return httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized,
+					"missing API key: send Authorization: Bearer ak_live_…")
+			}
+			p, err := h.auth.Authenticate(c.Request().Context(), secret)
+			if err != nil {
+				return err
+			}
+			if !auth.Allows(p.Scopes, resource, action) {
+				need := resource
+				if action == auth.Read {
+					need += ":read"
+				}
+				return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden,
+					"this API key lacks the %q scope (or %q)", need, scopeForAll(action))
+			}
+			c.Set("principal", p)
+			return next(c)
+		}
+	}
+}
+
+func scopeForAll(a auth.Action) auth.Scope {
+	if a == auth.Read {
+		return auth.ScopeRead
+	}
+	return auth.ScopeWrite
+}
+
+func principal(c echo.Context) auth.Principal {
+	p, _ := c.Get("principal").(auth.Principal)
+	return p
+}
+
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}

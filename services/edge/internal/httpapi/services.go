@@ -1,0 +1,236 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/upstatehq/upstate/pkg/httpx"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+)
+
+// serviceJSON is the REST representation of a service.
+type serviceJSON struct {
+	ID                string    `json:"id"`
+	OrgID             string    `json:"org_id"`
+	Name              string    `json:"name"`
+	Description       string    `json:"description"`
+	Status            string    `json:"status"`
+	StatusDescription string    `json:"status_description"`
+	StatusChangedAt   time.Time `json:"status_changed_at"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+	Version           int64     `json:"version"`
+}
+
+func toServiceJSON(s *statusv1.Service) serviceJSON {
+	return serviceJSON{
+		ID: s.GetId(), OrgID: s.GetOrgId(), Name: s.GetName(), Description: s.GetDescription(),
+		Status: statusName(s.GetStatus()), StatusDescription: s.GetStatusDescription(),
+		StatusChangedAt: s.GetStatusChangedAt().AsTime(), CreatedAt: s.GetCreatedAt().AsTime(),
+		UpdatedAt: s.GetUpdatedAt().AsTime(), Version: s.GetVersion(),
+	}
+}
+
+// changeJSON is the REST representation of a status history entry.
+type changeJSON struct {
+	Version        int64     `json:"version"`
+	PreviousStatus string    `json:"previous_status"`
+	Status         string    `json:"status"`
+	Description    string    `json:"description"`
+	Source         string    `json:"source"`
+	Actor          string    `json:"actor"`
+	ChangedAt      time.Time `json:"changed_at"`
+}
+
+var statusNames = map[statusv1.Status]string{
+	statusv1.Status_STATUS_OPERATIONAL: "operational",
+	statusv1.Status_STATUS_DEGRADED:    "degraded",
+	statusv1.Status_STATUS_DOWN:        "down",
+	statusv1.Status_STATUS_MAINTENANCE: "maintenance",
+}
+
+var sourceNames = map[statusv1.Source]string{
+	statusv1.Source_SOURCE_API:         "api",
+	statusv1.Source_SOURCE_WEBHOOK:     "webhook",
+	statusv1.Source_SOURCE_MAINTENANCE: "maintenance",
+}
+
+func statusName(s statusv1.Status) string { return statusNames[s] }
+
+// parseStatus accepts a status name in any case.
+func parseStatus(s string) (statusv1.Status, error) {
+	want := strings.ToLower(strings.TrimSpace(s))
+	for v, name := range statusNames {
+		if name == want {
+			return v, nil
+		}
+	}
+	return 0, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+		"status %q is invalid; valid values are operational, degraded, down, maintenance", s)
+}
+
+func (h *Handler) call(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), h.callTimeout)
+}
+
+func (h *Handler) listServices(c echo.Context) error {
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := h.call(c)
+	defer cancel()
+	resp, err := h.status.ListServices(ctx, &statusv1.ListServicesRequest{
+		OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor,
+	})
+	if err != nil {
+		return badCursorOr(err, cursor)
+	}
+	out := list[serviceJSON]{Data: []serviceJSON{}, NextCursor: resp.GetNextPageToken()}
+	for _, s := range resp.GetServices() {
+		out.Data = append(out.Data, toServiceJSON(s))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type createServiceBody struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Status      *string `json:"status"`
+}
+
+func (h *Handler) createService(c echo.Context) error {
+	var body createServiceBody
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	req := &statusv1.CreateServiceRequest{OrgId: principal(c).OrgID, Name: body.Name, Description: body.Description}
+	if body.Status != nil {
+		st, err := parseStatus(*body.Status)
+		if err != nil {
+			return err
+		}
+		req.Status = st
+	}
+	ctx, cancel := h.call(c)
+	defer cancel()
+	resp, err := h.status.CreateService(ctx, req)
+	if err != nil {
+		return fromGRPC(err)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/services/"+resp.GetService().GetId())
+	return c.JSON(http.StatusCreated, toServiceJSON(resp.GetService()))
+}
+
+func (h *Handler) getService(c echo.Context) error {
+	ctx, cancel := h.call(c)
+	defer cancel()
+	resp, err := h.status.GetService(ctx, &statusv1.GetServiceRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id")})
+	if err != nil {
+		return fromGRPC(err)
+	}
+	return c.JSON(http.StatusOK, toServiceJSON(resp.GetService()))
+}
+
+type setStatusBody struct {
+	Status      *string `json:"status"`
+	Description *string `json:"description"`
+}
+
+func (h *Handler) setStatus(c echo.Context) error {
+	var body setStatusBody
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Status == nil {
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+			"status is required; valid values are operational, degraded, down, maintenance")
+	}
+	st, err := parseStatus(*body.Status)
+	if err != nil {
+		return err
+	}
+	p := principal(c)
+	ctx, cancel := h.call(c)
+	defer cancel()
+	resp, err := h.status.SetStatus(ctx, &statusv1.SetStatusRequest{
+		OrgId: p.OrgID, ServiceId: c.Param("id"), Status: st, Description: body.Description,
+		Source: statusv1.Source_SOURCE_API, Actor: p.KeyID,
+	})
+	if err != nil {
+		return fromGRPC(err)
+	}
+	return c.JSON(http.StatusOK, toServiceJSON(resp.GetService()))
+}
+
+type updateServiceBody struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+func (h *Handler) updateService(c echo.Context) error {
+	var body updateServiceBody
+	if err := httpx.DecodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Name == nil && body.Description == nil {
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+			"give name or description to change; to report a status use PUT")
+	}
+	ctx, cancel := h.call(c)
+	defer cancel()
+	resp, err := h.status.UpdateService(ctx, &statusv1.UpdateServiceRequest{
+		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), Name: body.Name, Description: body.Description,
+	})
+	if err != nil {
+		return fromGRPC(err)
+	}
+	return c.JSON(http.StatusOK, toServiceJSON(resp.GetService()))
+}
+
+func (h *Handler) deleteService(c echo.Context) error {
+	ctx, cancel := h.call(c)
+	defer cancel()
+	if _, err := h.status.DeleteService(ctx, &statusv1.DeleteServiceRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id")}); err != nil {
+		return fromGRPC(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *Handler) listHistory(c echo.Context) error {
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := h.call(c)
+	defer cancel()
+	resp, err := h.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{
+		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), PageSize: int32(limit), PageToken: cursor,
+	})
+	if err != nil {
+		return badCursorOr(err, cursor)
+	}
+	out := list[changeJSON]{Data: []changeJSON{}, NextCursor: resp.GetNextPageToken()}
+	for _, ch := range resp.GetChanges() {
+		out.Data = append(out.Data, changeJSON{
+			Version: ch.GetVersion(), PreviousStatus: statusName(ch.GetPrevious()), Status: statusName(ch.GetStatus()),
+			Description: ch.GetDescription(), Source: sourceNames[ch.GetSource()], Actor: ch.GetActor(),
+			ChangedAt: ch.GetChangedAt().AsTime(),
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// badCursorOr answers 400 for a malformed cursor (the backing service
+// reports it as an invalid page token) and maps any other error.
+func badCursorOr(err error, cursor string) error {
+	mapped := fromGRPC(err)
+	if e, ok := mapped.(*httpx.Error); ok && cursor != "" && e.Status == http.StatusUnprocessableEntity && strings.Contains(e.Message, "page_token") {
+		return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
+	}
+	return mapped
+}

@@ -1,0 +1,165 @@
+// Package store keeps the edge's organisations and API keys in its
+// Postgres schema.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/services/edge/internal/auth"
+)
+
+// ErrNotFound means no such key in the caller's organisation.
+var ErrNotFound = errors.New("not found")
+
+// APIKey is a stored key, without its secret.
+type APIKey struct {
+	ID         string
+	OrgID      string
+	Name       string
+	Prefix     string
+	Scopes     []auth.Scope
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Store is the edge's Postgres store.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a store over pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at`
+
+func scanKey(row pgx.Row) (APIKey, error) {
+	var k APIKey
+	var scopes []string
+	err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return k, ErrNotFound
+	}
+	for _, s := range scopes {
+		k.Scopes = append(k.Scopes, auth.Scope(s))
+	}
+	return k, err
+}
+
+// CreateOrg adds an organisation and returns its id.
+func (s *Store) CreateOrg(ctx context.Context, name string, at time.Time) (string, error) {
+	id := ids.New(ids.Org)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO edge.orgs (id, name, created_at) VALUES ($1, $2, $3)`, id, name, at); err != nil {
+		return "", fmt.Errorf("insert org: %w", err)
+	}
+	return id, nil
+}
+
+// CreateKey stores a key of the organisation.
+func (s *Store) CreateKey(ctx context.Context, k APIKey, hash []byte) error {
+	return insertKey(ctx, s.pool, k, hash)
+}
+
+func insertKey(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, k APIKey, hash []byte) error {
+	scopes := make([]string, len(k.Scopes))
+	for i, sc := range k.Scopes {
+		scopes[i] = string(sc)
+	}
+	_, err := db.Exec(ctx, `INSERT INTO edge.api_keys (id, org_id, name, prefix, key_hash, scopes, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.OrgID, k.Name, k.Prefix, hash, scopes, k.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// FindKey returns the active key with the given hash.
+func (s *Store) FindKey(ctx context.Context, hash []byte) (APIKey, error) {
+	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
+		WHERE key_hash = $1 AND revoked_at IS NULL`, hash))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return k, fmt.Errorf("find api key: %w", err)
+	}
+	return k, err
+}
+
+// TouchKey records that a key was used.
+func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE edge.api_keys SET last_used_at = $2 WHERE id = $1`, id, at); err != nil {
+		return fmt.Errorf("touch api key %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListKeys returns up to limit active keys of the organisation with ids
+// after afterID, in creation order.
+func (s *Store) ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
+		WHERE org_id = $1 AND revoked_at IS NULL AND id > $2 ORDER BY id LIMIT $3`, orgID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return scanKey(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// RevokeKey revokes an active key of the organisation.
+func (s *Store) RevokeKey(ctx context.Context, orgID, id string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE edge.api_keys SET revoked_at = $3
+		WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL`, orgID, id, at)
+	if err != nil {
+		return fmt.Errorf("revoke api key %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Bootstrap makes sure the key exists, held by the bootstrap organisation
+// with every scope, creating both as needed. It is idempotent, and safe when
+// several edge replicas start at once. It returns the key's organisation.
+func (s *Store) Bootstrap(ctx context.Context, key auth.Key, at time.Time) (string, error) {
+	var orgID string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('upstate.edge.bootstrap'))`); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `SELECT org_id FROM edge.api_keys WHERE key_hash = $1`, key.Hash).Scan(&orgID)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT id FROM edge.orgs WHERE bootstrap`).Scan(&orgID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			orgID = ids.New(ids.Org)
+			_, err = tx.Exec(ctx, `INSERT INTO edge.orgs (id, name, bootstrap, created_at) VALUES ($1, 'Default', true, $2)`, orgID, at)
+		}
+		if err != nil {
+			return err
+		}
+		return insertKey(ctx, tx, APIKey{
+			ID: ids.New(ids.APIKey), OrgID: orgID, Name: "bootstrap", Prefix: key.Prefix,
+			Scopes: []auth.Scope{auth.ScopeWrite}, CreatedAt: at,
+		}, key.Hash)
+	})
+	if err != nil {
+		return "", fmt.Errorf("bootstrap api key: %w", err)
+	}
+	return orgID, nil
+}

@@ -1,0 +1,125 @@
+// Package app assembles the status service from its parts so that the
+// service's own binary, the all-in-one binary and integration tests run the
+// same code: New wires it, Start brings it up, Stop drains it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/status/internal/events"
+	"github.com/upstatehq/upstate/services/status/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/status/internal/store"
+	"github.com/upstatehq/upstate/services/status/migrations"
+)
+
+// Config is what the status service needs beyond its dependencies.
+type Config struct {
+	// GRPCAddr is the gRPC listen address; port 0 picks a free port.
+	GRPCAddr string
+	// StreamReplicas is the replica count of the streams it creates.
+	StreamReplicas int
+	// RelayInterval is how often the outbox is polled besides the
+	// notification after each commit (default 1s).
+	RelayInterval time.Duration
+}
+
+// Deps are the connections the service uses; the caller owns and closes them.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	JS       jetstream.JetStream
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+}
+
+// App is a running (or ready to run) status service.
+type App struct {
+	cfg    Config
+	deps   Deps
+	grpc   *grpcx.Server
+	relay  *events.Relay
+	lis    net.Listener
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New wires the service; it does no I/O.
+func New(cfg Config, deps Deps) *App {
+	if cfg.RelayInterval <= 0 {
+		cfg.RelayInterval = time.Second
+	}
+	logger := deps.Logger.With("service", "status")
+	deps.Logger = logger
+	st := store.New(deps.Pool)
+	relay := events.NewRelay(st, deps.JS, logger, cfg.RelayInterval)
+	srv := grpcx.NewServer(logger, deps.Registry)
+	statusv1.RegisterServiceRegistryServiceServer(srv, grpcapi.New(st, relay.Notify))
+	return &App{cfg: cfg, deps: deps, grpc: srv, relay: relay}
+}
+
+// Start migrates the schema, makes sure the streams exist, and starts
+// serving gRPC and relaying events.
+func (a *App) Start(ctx context.Context) error {
+	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
+		return err
+	}
+	if err := bus.EnsureStreams(ctx, a.deps.JS, bus.StreamOptions{Replicas: a.cfg.StreamReplicas}); err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", a.cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("listen grpc on %s: %w", a.cfg.GRPCAddr, err)
+	}
+	a.lis = lis
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		if err := a.grpc.Serve(lis); err != nil {
+			a.deps.Logger.Error("grpc server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.relay.Run(runCtx)
+	}()
+	a.deps.Logger.Info("status service started", "grpc_addr", lis.Addr().String())
+	return nil
+}
+
+// GRPCAddr is the address gRPC listens on, once started.
+func (a *App) GRPCAddr() string { return a.lis.Addr().String() }
+
+// Ready reports whether the service's database answers.
+func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
+
+// Stop stops taking calls, finishes the ones in flight, publishes what the
+// outbox still holds and returns when everything has stopped or ctx ends.
+func (a *App) Stop(ctx context.Context) error {
+	if a.cancel == nil {
+		return nil
+	}
+	a.grpc.Stop(ctx)
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop status service: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,119 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on user-provided text.
+const (
+	MaxNameLen        = 100
+	MaxDescriptionLen = 1000
+)
+
+// Service is one monitored service of an organisation.
+type Service struct {
+	ID                string
+	OrgID             string
+	Name              string
+	Description       string
+	Status            Status
+	StatusDescription string
+	StatusChangedAt   time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	// Version counts status changes; the n-th change has version n.
+	Version int64
+}
+
+// Change is one entry of a service's status history.
+type Change struct {
+	ServiceID   string
+	Version     int64
+	Previous    Status
+	Status      Status
+	Description string
+	Source      Source
+	Actor       string
+	ChangedAt   time.Time
+}
+
+// Report is a status reported for a service.
+type Report struct {
+	Status Status
+	// Description, when non-nil, becomes the status description.
+	Description *string
+	Source      Source
+	Actor       string
+	At          time.Time
+}
+
+// Outcome is what applying a report does.
+type Outcome int
+
+// The outcomes of Apply.
+const (
+	// Unchanged: same status, same (or no) description; nothing to write.
+	Unchanged Outcome = iota
+	// DescriptionUpdated: same status, new description; no history, no event.
+	DescriptionUpdated
+	// StatusChanged: a new status; history row and event.
+	StatusChanged
+)
+
+// Apply returns the service after the report and, when the status changed,
+// the history entry to record. Reporting the current status again is not a
+// change: it creates no history and no event, and only a new description is
+// kept.
+func Apply(s Service, r Report) (Service, *Change, Outcome) {
+	if r.Status == s.Status {
+		if r.Description == nil || *r.Description == s.StatusDescription {
+			return s, nil, Unchanged
+		}
+		s.StatusDescription = *r.Description
+		s.UpdatedAt = r.At
+		return s, nil, DescriptionUpdated
+	}
+	desc := ""
+	if r.Description != nil {
+		desc = *r.Description
+	}
+	ch := &Change{
+		ServiceID:   s.ID,
+		Version:     s.Version + 1,
+		Previous:    s.Status,
+		Status:      r.Status,
+		Description: desc,
+		Source:      r.Source,
+		Actor:       r.Actor,
+		ChangedAt:   r.At,
+	}
+	s.Status = r.Status
+	s.StatusDescription = desc
+	s.StatusChangedAt = r.At
+	s.UpdatedAt = r.At
+	s.Version = ch.Version
+	return s, ch, StatusChanged
+}
+
+// ValidateName checks a service name: 1–100 characters after trimming.
+func ValidateName(name string) (string, error) {
+	n := strings.TrimSpace(name)
+	if n == "" {
+		return "", &ValidationError{Field: "name", Message: "is required"}
+	}
+	if utf8.RuneCountInString(n) > MaxNameLen {
+		return "", &ValidationError{Field: "name", Message: fmt.Sprintf("must be at most %d characters", MaxNameLen)}
+	}
+	return n, nil
+}
+
+// ValidateDescription checks a free-text description's length.
+func ValidateDescription(field, d string) error {
+	if utf8.RuneCountInString(d) > MaxDescriptionLen {
+		return &ValidationError{Field: field, Message: fmt.Sprintf("must be at most %d characters", MaxDescriptionLen)}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package domain
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func ptr(s string) *string { return &s }
+
+func TestApply(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	base := Service{ID: "svc_1", Status: Operational, StatusDescription: "all good", StatusChangedAt: t0, UpdatedAt: t0, Version: 4}
+
+	tests := []struct {
+		name        string
+		report      Report
+		wantOutcome Outcome
+		wantStatus  Status
+		wantDesc    string
+		wantVersion int64
+		wantChanged time.Time
+	}{
+		{"same status no description", Report{Status: Operational, At: t1}, Unchanged, Operational, "all good", 4, t0},
+		{"same status same description", Report{Status: Operational, Description: ptr("all good"), At: t1}, Unchanged, Operational, "all good", 4, t0},
+		{"same status new description", Report{Status: Operational, Description: ptr("still fine"), At: t1}, DescriptionUpdated, Operational, "still fine", 4, t0},
+		{"new status with description", Report{Status: Down, Description: ptr("db down"), Source: SourceAPI, Actor: "key_1", At: t1}, StatusChanged, Down, "db down", 5, t1},
+		{"new status clears old description", Report{Status: Degraded, At: t1}, StatusChanged, Degraded, "", 5, t1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ch, outcome := Apply(base, tt.report)
+			if outcome != tt.wantOutcome {
+				t.Fatalf("outcome = %v, want %v", outcome, tt.wantOutcome)
+			}
+			if got.Status != tt.wantStatus || got.StatusDescription != tt.wantDesc || got.Version != tt.wantVersion {
+				t.Fatalf("service = %+v", got)
+			}
+			if !got.StatusChangedAt.Equal(tt.wantChanged) {
+				t.Fatalf("status_changed_at = %v, want %v", got.StatusChangedAt, tt.wantChanged)
+			}
+			if (ch != nil) != (outcome == StatusChanged) {
+				t.Fatalf("change = %+v for outcome %v", ch, outcome)
+			}
+			if ch != nil {
+				if ch.Previous != base.Status || ch.Status != tt.wantStatus || ch.Version != base.Version+1 || ch.Actor != tt.report.Actor {
+					t.Fatalf("change = %+v", ch)
+				}
+			}
+		})
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	for _, in := range []string{"operational", "DOWN", " Degraded ", "maintenance"} {
+		if _, err := ParseStatus(in); err != nil {
+			t.Errorf("ParseStatus(%q) = %v", in, err)
+		}
+	}
+	for _, in := range []string{"", "up", "broken", "down!"} {
+		_, err := ParseStatus(in)
+		if !errors.Is(err, ErrInvalidStatus) {
+			t.Errorf("ParseStatus(%q) error = %v, want ErrInvalidStatus", in, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "operational, degraded, down, maintenance") {
+			t.Errorf("error %q does not name the valid values", err)
+		}
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	if n, err := ValidateName("  API  "); err != nil || n != "API" {
+		t.Fatalf("ValidateName = %q, %v", n, err)
+	}
+	if _, err := ValidateName("   "); err == nil {
+		t.Fatal("blank name accepted")
+	}
+	if _, err := ValidateName(strings.Repeat("é", MaxNameLen)); err != nil {
+		t.Fatalf("100 runes rejected: %v", err)
+	}
+	if _, err := ValidateName(strings.Repeat("a", MaxNameLen+1)); err == nil {
+		t.Fatal("101 characters accepted")
+	}
+}

@@ -1,0 +1,192 @@
+// Package grpcapi serves the status service's gRPC API over the store.
+package grpcapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/upstatehq/upstate/pkg/ids"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
+	"github.com/upstatehq/upstate/services/status/internal/pbconv"
+	"github.com/upstatehq/upstate/services/status/internal/store"
+)
+
+// Server implements statusv1.ServiceRegistryServiceServer.
+type Server struct {
+	statusv1.UnimplementedServiceRegistryServiceServer
+	store *store.Store
+	// changed is called after a commit that wrote an outbox event.
+	changed func()
+	now     func() time.Time
+}
+
+// New returns the gRPC API; changed is called after every committed change.
+func New(st *store.Store, changed func()) *Server {
+	return &Server{store: st, changed: changed, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// CreateService implements the RPC.
+func (s *Server) CreateService(ctx context.Context, req *statusv1.CreateServiceRequest) (*statusv1.CreateServiceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	name, err := domain.ValidateName(req.GetName())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
+		return nil, toStatus(err)
+	}
+	st := domain.Operational
+	if req.GetStatus() != statusv1.Status_STATUS_UNSPECIFIED {
+		var ok bool
+		if st, ok = pbconv.DomainStatus(req.GetStatus()); !ok {
+			return nil, invalidStatus()
+		}
+	}
+	now := s.now()
+	svc := domain.Service{
+		ID: ids.New(ids.Service), OrgID: req.GetOrgId(), Name: name, Description: req.GetDescription(),
+		Status: st, StatusChangedAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.store.CreateService(ctx, svc); err != nil {
+		return nil, toStatus(err)
+	}
+	return &statusv1.CreateServiceResponse{Service: pbconv.Service(svc)}, nil
+}
+
+// GetService implements the RPC.
+func (s *Server) GetService(ctx context.Context, req *statusv1.GetServiceRequest) (*statusv1.GetServiceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	svc, err := s.store.GetService(ctx, req.GetOrgId(), req.GetServiceId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &statusv1.GetServiceResponse{Service: pbconv.Service(svc)}, nil
+}
+
+// ListServices implements the RPC.
+func (s *Server) ListServices(ctx context.Context, req *statusv1.ListServicesRequest) (*statusv1.ListServicesResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := decodeIDToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	// One extra row tells whether another page follows.
+	svcs, err := s.store.ListServices(ctx, req.GetOrgId(), after, size+1)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &statusv1.ListServicesResponse{}
+	if len(svcs) > size {
+		svcs = svcs[:size]
+		resp.NextPageToken = encodeIDToken(svcs[size-1].ID)
+	}
+	for _, svc := range svcs {
+		resp.Services = append(resp.Services, pbconv.Service(svc))
+	}
+	return resp, nil
+}
+
+// UpdateService implements the RPC.
+func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceRequest) (*statusv1.UpdateServiceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	if req.Name == nil && req.Description == nil {
+		return nil, toStatus(&domain.ValidationError{Field: "name", Message: "name or description is required"})
+	}
+	var name *string
+	if req.Name != nil {
+		n, err := domain.ValidateName(req.GetName())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		name = &n
+	}
+	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
+		return nil, toStatus(err)
+	}
+	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, s.now())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &statusv1.UpdateServiceResponse{Service: pbconv.Service(svc)}, nil
+}
+
+// DeleteService implements the RPC.
+func (s *Server) DeleteService(ctx context.Context, req *statusv1.DeleteServiceRequest) (*statusv1.DeleteServiceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteService(ctx, req.GetOrgId(), req.GetServiceId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &statusv1.DeleteServiceResponse{}, nil
+}
+
+// SetStatus implements the RPC.
+func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) (*statusv1.SetStatusResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	st, ok := pbconv.DomainStatus(req.GetStatus())
+	if !ok {
+		return nil, invalidStatus()
+	}
+	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
+		return nil, toStatus(err)
+	}
+	report := domain.Report{
+		Status: st, Description: req.Description, Source: pbconv.DomainSource(req.GetSource()),
+		Actor: req.GetActor(), At: s.now(),
+	}
+	before, after, change, err := s.store.SetStatus(ctx, req.GetOrgId(), req.GetServiceId(), report, events.StatusChanged)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if change != nil {
+		s.changed()
+	}
+	return &statusv1.SetStatusResponse{
+		Service: pbconv.Service(after), Changed: change != nil, Previous: pbconv.Status(before.Status),
+	}, nil
+}
+
+// ListStatusHistory implements the RPC.
+func (s *Server) ListStatusHistory(ctx context.Context, req *statusv1.ListStatusHistoryRequest) (*statusv1.ListStatusHistoryResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	before, err := decodeVersionToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	changes, err := s.store.ListHistory(ctx, req.GetOrgId(), req.GetServiceId(), before, size+1)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &statusv1.ListStatusHistoryResponse{}
+	if len(changes) > size {
+		changes = changes[:size]
+		resp.NextPageToken = encodeVersionToken(changes[size-1].Version)
+	}
+	for _, c := range changes {
+		resp.Changes = append(resp.Changes, pbconv.Change(c))
+	}
+	return resp, nil
+}

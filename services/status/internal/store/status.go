@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/services/status/internal/domain"
+)
+
+// EventFunc builds the event that announces a change, written to the
+// outbox in the change's transaction.
+type EventFunc func(domain.Service, domain.Change) (bus.Event, error)
+
+// SetStatus applies a report to the organisation's service in one
+// transaction: it locks the service row, applies domain.Apply and, when the
+// status changed, writes the history row and the outbox event. It returns
+// the service before and after and the change (nil when there was none).
+func (st *Store) SetStatus(ctx context.Context, orgID, id string, r domain.Report, event EventFunc) (before, after domain.Service, change *domain.Change, err error) {
+	err = pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		before, err = scanService(tx.QueryRow(ctx, `SELECT `+serviceColumns+` FROM status.services
+			WHERE org_id = $1 AND id = $2 FOR UPDATE`, orgID, id))
+		if err != nil {
+			return err
+		}
+		var outcome domain.Outcome
+		after, change, outcome = domain.Apply(before, r)
+		switch outcome {
+		case domain.Unchanged:
+			return nil
+		case domain.DescriptionUpdated:
+			_, err := tx.Exec(ctx, `UPDATE status.services SET status_description = $2, updated_at = $3 WHERE id = $1`,
+				id, after.StatusDescription, after.UpdatedAt)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE status.services
+			SET status = $2, status_description = $3, status_changed_at = $4, updated_at = $4, version = $5
+			WHERE id = $1`, id, string(after.Status), after.StatusDescription, after.StatusChangedAt, after.Version); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO status.status_history
+			(service_id, version, previous_status, status, description, source, actor, changed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			id, change.Version, string(change.Previous), string(change.Status), change.Description,
+			string(change.Source), change.Actor, change.ChangedAt); err != nil {
+			return err
+		}
+		ev, err := event(after, *change)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO status.outbox (subject, msg_id, ce_type, ce_source, ce_time, payload)
+			VALUES ($1, $2, $3, $4, $5, $6)`, ev.Subject, ev.ID, ev.Type, ev.Source, ev.Time, ev.Data)
+		return err
+	})
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		err = fmt.Errorf("set status of %s: %w", id, err)
+	}
+	return before, after, change, err
+}
+
+// ListHistory returns up to limit changes of the organisation's service with
+// versions below beforeVersion (0: from the newest), newest first.
+func (st *Store) ListHistory(ctx context.Context, orgID, id string, beforeVersion int64, limit int) ([]domain.Change, error) {
+	// Checking the service first makes another organisation's id NOT_FOUND
+	// rather than an empty page.
+	if _, err := st.GetService(ctx, orgID, id); err != nil {
+		return nil, err
+	}
+	if beforeVersion <= 0 {
+		beforeVersion = 1<<63 - 1
+	}
+	rows, err := st.pool.Query(ctx, `SELECT service_id, version, previous_status, status, description, source, actor, changed_at
+		FROM status.status_history WHERE service_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3`,
+		id, beforeVersion, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list history of %s: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Change, error) {
+		var c domain.Change
+		var prev, status, source string
+		err := r.Scan(&c.ServiceID, &c.Version, &prev, &status, &c.Description, &source, &c.Actor, &c.ChangedAt)
+		c.Previous, c.Status, c.Source = domain.Status(prev), domain.Status(status), domain.Source(source)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list history of %s: %w", id, err)
+	}
+	return out, nil
+}
