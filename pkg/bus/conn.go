@@ -26,6 +26,9 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("connect nats: %w", err)
 	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	logger = logger.With("nats_client", name)
 	nc, err := nats.Connect(url,
 		nats.Name(name),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -134,6 +133,12 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	if err := cfg.setDefaults(); err != nil {
 		return nil, fmt.Errorf("consume: %w", err)
 	}
+	if h == nil {
+		return nil, errors.New("consume: handler is required")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	c := &Consumer{
 		js:      js,
 		cfg:     cfg,
@@ -206,113 +211,5 @@ func (c *Consumer) isStopping() bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// subscribe creates or updates the consumer and starts pulling from it.
-func (c *Consumer) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, c.cfg.consumerConfig())
-	if err != nil {
-		return nil, fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
-	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.BatchSize))
-	if err != nil {
-		return nil, fmt.Errorf("pull from consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
-	}
-	return iter, nil
-}
-
-// run hands messages to the workers until the consumer stops, replacing
-// the iterator when it fails.
-func (c *Consumer) run(iter jetstream.MessagesContext) {
-	defer close(c.done)
-	defer c.workersDone.Wait()
-	defer func() {
-		for _, w := range c.workers {
-			close(w)
-		}
-	}()
-	for {
-		msg, err := iter.Next()
-		if err == nil {
-			c.dispatch(msg)
-			continue
-		}
-		if c.isStopping() {
-			return
-		}
-		if errors.Is(err, jetstream.ErrConnectionClosed) {
-			c.logger.Error("consumer stopped: nats connection closed", "err", err)
-			return
-		}
-		c.logger.Warn("consumer interrupted, resubscribing", "err", err)
-		iter.Stop()
-		if iter = c.resubscribe(); iter == nil {
-			return
-		}
-	}
-}
-
-// resubscribe recreates the consumer and its iterator, retrying with
-// backoff, and returns nil if the consumer stops first.
-func (c *Consumer) resubscribe() jetstream.MessagesContext {
-	backoff := FullJitter(DefaultBackoffBase, resubscribeTimeout)
-	for attempt := 1; ; attempt++ {
-		select {
-		case <-time.After(backoff(attempt)):
-		case <-c.stop:
-			return nil
-		}
-		ctx, cancel := context.WithTimeout(c.handlerCtx, resubscribeTimeout)
-		iter, err := c.subscribe(ctx)
-		cancel()
-		if err != nil {
-			c.logger.Warn("resubscribe failed", "attempt", attempt, "err", err)
-			continue
-		}
-		c.mu.Lock()
-		c.iter = iter
-		if c.isStopping() {
-			// Stop came while subscribing: drain this one instead.
-			iter.Drain()
-		}
-		c.mu.Unlock()
-		c.logger.Info("consumer resubscribed")
-		return iter
-	}
-}
-
-// dispatch hands msg to the worker of its subject, or gives it back to the
-// server if a Stop deadline has passed.
-func (c *Consumer) dispatch(msg jetstream.Msg) {
-	w := c.workers[0]
-	if len(c.workers) > 1 {
-		h := fnv.New32a()
-		h.Write([]byte(msg.Subject()))
-		w = c.workers[h.Sum32()%uint32(len(c.workers))]
-	}
-	select {
-	case w <- msg:
-	case <-c.handlerCtx.Done():
-		c.release(msg)
-	}
-}
-
-func (c *Consumer) work(msgs <-chan jetstream.Msg) {
-	defer c.workersDone.Done()
-	for msg := range msgs {
-		if c.handlerCtx.Err() != nil {
-			c.release(msg)
-			continue
-		}
-		c.handle(msg)
-	}
-}
-
-// release gives an unhandled message back for immediate redelivery, to
-// another replica of the consumer if one runs.
-func (c *Consumer) release(msg jetstream.Msg) {
-	if err := msg.Nak(); err != nil {
-		c.logger.Warn("release message", "subject", msg.Subject(), "err", err)
 	}
 }

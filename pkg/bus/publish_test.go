@@ -20,7 +20,7 @@ func TestEnsureStreamsCreatesDurableStreamsIdempotently(t *testing.T) {
 	}
 
 	tests := []struct {
-		name, subjects   string
+		name, subjects    string
 		maxAge, dupWindow time.Duration
 	}{
 		{bus.StreamStatus, "upstate.status.>", 30 * 24 * time.Hour, 24 * time.Hour},
@@ -69,12 +69,12 @@ func TestPublishStoresDuplicateMsgIDOnce(t *testing.T) {
 		t.Errorf("stored %s %q", m.Subject, m.Data)
 	}
 	want := map[string]string{
-		"ce-specversion":       "1.0",
-		"ce-id":                "svc_1:1",
-		"ce-type":              "upstate.status.v1.StatusChanged",
-		"ce-source":            "upstate/test",
-		"ce-time":              "2025-01-02T03:04:05.000000006Z",
-		"content-type":         "application/protobuf",
+		"ce-specversion":      "1.0",
+		"ce-id":               "svc_1:1",
+		"ce-type":             "upstate.status.v1.StatusChanged",
+		"ce-source":           "upstate/test",
+		"ce-time":             "2025-01-02T03:04:05.000000006Z",
+		"content-type":        "application/protobuf",
 		jetstream.MsgIDHeader: "svc_1:1",
 	}
 	for k, v := range want {

@@ -1,0 +1,3 @@
+module github.com/upstatehq/upstate/services/gateway
+
+go 1.26.0
