@@ -16,10 +16,6 @@ const (
 	DefaultMaxDeliver = 10
 	DefaultAckWait    = 30 * time.Second
 	DefaultBatchSize  = 100
-
-	// resubscribeTimeout bounds one attempt to recreate the consumer after
-	// the message iterator failed; attempts repeat with backoff.
-	resubscribeTimeout = 10 * time.Second
 )
 
 // Handler processes one message. Returning nil acknowledges it; an error

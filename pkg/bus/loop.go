@@ -10,6 +10,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// resubscribeTimeout bounds one attempt to recreate the consumer after the
+// message iterator failed; attempts repeat with backoff.
+const resubscribeTimeout = 10 * time.Second
+
 // subscribe creates or updates the consumer and starts pulling from it.
 func (c *Consumer) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
 	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, c.cfg.consumerConfig())

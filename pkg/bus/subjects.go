@@ -1,7 +1,3 @@
-// Package bus holds upstate's JetStream conventions: stream names and
-// subjects, stream definitions, connecting, publishing events with
-// CloudEvents headers, and a durable pull-consumer loop with retries and a
-// dead-letter stream.
 package bus
 
 // Streams and their subjects. This file is the one place they are spelled;
