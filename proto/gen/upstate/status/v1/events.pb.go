@@ -47,7 +47,13 @@ type StatusChanged struct {
 	// version is the service's version after the change; it increases by one per change.
 	Version int64 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"`
 	// changed_at is when the change was committed.
-	ChangedAt     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=changed_at,json=changedAt,proto3" json:"changed_at,omitempty"`
+	ChangedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=changed_at,json=changedAt,proto3" json:"changed_at,omitempty"`
+	// receiver_id is the webhook receiver that caused the change, if any.
+	ReceiverId string `protobuf:"bytes,11,opt,name=receiver_id,json=receiverId,proto3" json:"receiver_id,omitempty"`
+	// auto_incident is that receiver's automatic-incident setting.
+	AutoIncident *AutoIncident `protobuf:"bytes,12,opt,name=auto_incident,json=autoIncident,proto3" json:"auto_incident,omitempty"`
+	// delivery_id is the webhook delivery that caused the change, if any.
+	DeliveryId    string `protobuf:"bytes,13,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -152,11 +158,32 @@ func (x *StatusChanged) GetChangedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *StatusChanged) GetReceiverId() string {
+	if x != nil {
+		return x.ReceiverId
+	}
+	return ""
+}
+
+func (x *StatusChanged) GetAutoIncident() *AutoIncident {
+	if x != nil {
+		return x.AutoIncident
+	}
+	return nil
+}
+
+func (x *StatusChanged) GetDeliveryId() string {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return ""
+}
+
 var File_upstate_status_v1_events_proto protoreflect.FileDescriptor
 
 const file_upstate_status_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eupstate/status/v1/events.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eupstate/status/v1/status.proto\"\x92\x03\n" +
+	"\x1eupstate/status/v1/events.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!upstate/status/v1/receivers.proto\x1a\x1eupstate/status/v1/status.proto\"\x9a\x04\n" +
 	"\rStatusChanged\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
 	"\n" +
@@ -170,7 +197,12 @@ const file_upstate_status_v1_events_proto_rawDesc = "" +
 	"\aversion\x18\t \x01(\x03R\aversion\x129\n" +
 	"\n" +
 	"changed_at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\tchangedAtB\xcd\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\tchangedAt\x12\x1f\n" +
+	"\vreceiver_id\x18\v \x01(\tR\n" +
+	"receiverId\x12D\n" +
+	"\rauto_incident\x18\f \x01(\v2\x1f.upstate.status.v1.AutoIncidentR\fautoIncident\x12\x1f\n" +
+	"\vdelivery_id\x18\r \x01(\tR\n" +
+	"deliveryIdB\xcd\x01\n" +
 	"\x15com.upstate.status.v1B\vEventsProtoP\x01ZAgithub.com/upstatehq/upstate/proto/gen/upstate/status/v1;statusv1\xa2\x02\x03USX\xaa\x02\x11Upstate.Status.V1\xca\x02\x11Upstate\\Status\\V1\xe2\x02\x1dUpstate\\Status\\V1\\GPBMetadata\xea\x02\x13Upstate::Status::V1b\x06proto3"
 
 var (
@@ -191,17 +223,19 @@ var file_upstate_status_v1_events_proto_goTypes = []any{
 	(Status)(0),                   // 1: upstate.status.v1.Status
 	(Source)(0),                   // 2: upstate.status.v1.Source
 	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*AutoIncident)(nil),          // 4: upstate.status.v1.AutoIncident
 }
 var file_upstate_status_v1_events_proto_depIdxs = []int32{
 	1, // 0: upstate.status.v1.StatusChanged.previous:type_name -> upstate.status.v1.Status
 	1, // 1: upstate.status.v1.StatusChanged.status:type_name -> upstate.status.v1.Status
 	2, // 2: upstate.status.v1.StatusChanged.source:type_name -> upstate.status.v1.Source
 	3, // 3: upstate.status.v1.StatusChanged.changed_at:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 4: upstate.status.v1.StatusChanged.auto_incident:type_name -> upstate.status.v1.AutoIncident
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_upstate_status_v1_events_proto_init() }
@@ -209,6 +243,7 @@ func file_upstate_status_v1_events_proto_init() {
 	if File_upstate_status_v1_events_proto != nil {
 		return
 	}
+	file_upstate_status_v1_receivers_proto_init()
 	file_upstate_status_v1_status_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
