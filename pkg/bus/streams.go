@@ -23,6 +23,12 @@ const (
 	statusMaxAge     = 30 * 24 * time.Hour
 	statusDuplicates = 24 * time.Hour
 
+	// Deliveries are consumed within seconds; a week covers a long outage
+	// of the status service. The gateway de-duplicates sender retries
+	// itself (72 h); this window catches its own publish retries.
+	ingestMaxAge     = 7 * 24 * time.Hour
+	ingestDuplicates = 10 * time.Minute
+
 	// Dead letters carry an id derived from the consumer and the original
 	// stream sequence, so a message dead-lettered twice (its Term was lost
 	// and it came back) is stored once; redelivery takes at most AckWait.
@@ -75,6 +81,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      statusMaxAge,
 			Duplicates:  statusDuplicates,
+		},
+		{
+			Name:        StreamIngest,
+			Description: "Webhook deliveries accepted by the gateway (IngestEvent).",
+			Subjects:    []string{SubjectsIngest},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      ingestMaxAge,
+			Duplicates:  ingestDuplicates,
 		},
 		{
 			Name:        StreamDLQ,

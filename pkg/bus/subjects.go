@@ -8,6 +8,17 @@ const (
 	// SubjectsStatus is the subject filter StreamStatus captures.
 	SubjectsStatus = "upstate.status.>"
 
+	// StreamIngest holds IngestEvents: webhook deliveries accepted by the
+	// gateway, one subject per receiver, consumed by the status service.
+	StreamIngest = "INGEST"
+	// SubjectsIngest is the subject filter StreamIngest captures.
+	SubjectsIngest = "upstate.ingest.>"
+
+	// SubjectReceiverChanged is a core NATS subject (not stored): the status
+	// service announces there the id of a receiver that changed or was
+	// deleted, so gateways drop it from their caches at once.
+	SubjectReceiverChanged = "upstate.receivers.changed"
+
 	// StreamDLQ holds dead letters: copies of messages a consumer gave up
 	// on, one subject per consumer (see DLQSubject).
 	StreamDLQ = "DLQ"
@@ -19,6 +30,12 @@ const (
 // upstate.status.<org>.<service>.
 func StatusSubject(orgID, serviceID string) string {
 	return "upstate.status." + orgID + "." + serviceID
+}
+
+// IngestSubject returns the subject of a receiver's deliveries:
+// upstate.ingest.<org>.<receiver>.
+func IngestSubject(orgID, receiverID string) string {
+	return "upstate.ingest." + orgID + "." + receiverID
 }
 
 // DLQSubject returns the subject dead letters of a consumer are published
