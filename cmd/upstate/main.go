@@ -79,7 +79,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	stack.Push("status nats connection", func(context.Context) error { return statusNC.Drain() })
+	stack.Push("status nats connection", func(ctx context.Context) error { return bus.Drain(ctx, statusNC) })
 
 	statusSvc := status.New(status.Config{GRPCAddr: cfg.StatusGRPCAddr, StreamReplicas: 1},
 		status.Deps{Pool: statusPool, JS: statusJS, Logger: logger, Registry: reg})

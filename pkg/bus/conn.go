@@ -78,3 +78,25 @@ func ConnCheck(nc *nats.Conn) func(context.Context) error {
 		return nil
 	}
 }
+
+// Drain drains nc — subscriptions finish their pending messages, buffered
+// publishes are flushed — and waits until it is closed or ctx ends.
+// nats.Conn.Drain alone returns at once and drains in the background, so a
+// process stopping right after it (or the embedded server it talks to)
+// would cut the drain short.
+func Drain(ctx context.Context, nc *nats.Conn) error {
+	if err := nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("drain nats: %w", err)
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !nc.IsClosed() {
+		select {
+		case <-ctx.Done():
+			nc.Close()
+			return fmt.Errorf("drain nats: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}

@@ -57,7 +57,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	stack.Push("nats", func(context.Context) error { return nc.Drain() })
+	stack.Push("nats", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
 
 	svc := app.New(app.Config{GRPCAddr: cfg.GRPCAddr, StreamReplicas: cfg.StreamReplicas},
 		app.Deps{Pool: pool, JS: js, Logger: logger, Registry: reg})
