@@ -80,6 +80,18 @@ func runLoad(ctx context.Context, cfg config) (*result, error) {
 	return total, nil
 }
 
+// target picks the URL and body of the n-th request: URLs round-robin, and
+// each URL steps through the bodies in turn, so with bodies that alternate
+// statuses every request to a URL changes what the previous one set.
+func (cfg config) target(n uint64) (string, []byte) {
+	u := uint64(len(cfg.urls))
+	url := cfg.urls[n%u]
+	if b := uint64(len(cfg.bodies)); b > 0 {
+		return url, cfg.bodies[(n/u)%b]
+	}
+	return url, nil
+}
+
 // work sends requests one after another until the window closes.
 func work(ctx context.Context, client *http.Client, cfg config, w window, next *atomic.Uint64, res *result) {
 	header := cfg.header.Clone() // read-only on the hot path, owned by this worker
@@ -88,11 +100,8 @@ func work(ctx context.Context, client *http.Client, cfg config, w window, next *
 		if begin.After(w.until) {
 			return
 		}
-		var body []byte
-		if n := uint64(len(cfg.bodies)); n > 0 {
-			body = cfg.bodies[(next.Add(1)-1)%n]
-		}
-		code, sample, err := send(ctx, client, cfg, header, body)
+		url, body := cfg.target(next.Add(1) - 1)
+		code, sample, err := send(ctx, client, cfg.method, url, header, body)
 		end := time.Now()
 		res.sent++
 		if !w.contains(end) {
@@ -119,12 +128,12 @@ const maxSample = 300
 
 // send performs one request and reads the whole response body. For a
 // non-2xx answer it returns the start of the body as a sample.
-func send(ctx context.Context, client *http.Client, cfg config, header http.Header, body []byte) (int, string, error) {
+func send(ctx context.Context, client *http.Client, method, url string, header http.Header, body []byte) (int, string, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, cfg.method, cfg.url, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return 0, "", fmt.Errorf("build request: %w", err)
 	}

@@ -31,7 +31,7 @@ const maxErrorRate = 0.01
 
 // config is the parsed command line.
 type config struct {
-	url      string
+	urls     []string
 	method   string
 	header   http.Header
 	bodies   [][]byte
@@ -60,7 +60,7 @@ func run(args []string) error {
 		return printFreePort()
 	}
 	fmt.Fprintf(os.Stderr, "loadgen: %s %s, %d connections, %v warm-up + %v measured\n",
-		cfg.method, cfg.url, cfg.conns, cfg.warmup, cfg.duration)
+		cfg.method, describeURLs(cfg.urls), cfg.conns, cfg.warmup, cfg.duration)
 	// The heap stays small, so trading memory for fewer collections costs
 	// nothing and leaves more of the shared CPU to the server under test.
 	debug.SetGCPercent(400)
@@ -93,9 +93,10 @@ func parseFlags(args []string) (config, error) {
 		cfg     config
 		headers stringList
 		bodies  stringList
+		urls    stringList
 	)
 	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
-	fs.StringVar(&cfg.url, "url", "", "target URL (required)")
+	fs.Var(&urls, "url", "target URL (required; repeatable: request n goes to URL n mod count, with body (n / count) mod bodies, so each URL steps through the bodies in turn)")
 	fs.StringVar(&cfg.method, "method", http.MethodGet, "HTTP method")
 	fs.Var(&headers, "header", "request header `K: V` (repeatable)")
 	fs.Var(&bodies, "body", "request body (repeatable: used round-robin per request)")
@@ -115,7 +116,8 @@ func parseFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if cfg.url == "" {
+	cfg.urls = urls
+	if len(cfg.urls) == 0 {
 		return config{}, errors.New("-url is required")
 	}
 	if cfg.conns < 1 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.timeout <= 0 {
@@ -134,7 +136,7 @@ func parseFlags(args []string) (config, error) {
 		cfg.bodies = append(cfg.bodies, []byte(b))
 	}
 	if cfg.name == "" {
-		cfg.name = cfg.method + " " + cfg.url
+		cfg.name = cfg.method + " " + cfg.urls[0]
 	}
 	return cfg, nil
 }
@@ -159,3 +161,12 @@ type stringList []string
 
 func (l *stringList) String() string     { return strings.Join(*l, ", ") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// describeURLs names the target for the banner: the URL, or the first one
+// and how many more.
+func describeURLs(urls []string) string {
+	if len(urls) == 1 {
+		return urls[0]
+	}
+	return fmt.Sprintf("%s and %d more URLs", urls[0], len(urls)-1)
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,5 +51,19 @@ func TestParseFlagsRejects(t *testing.T) {
 				t.Error("parseFlags accepted the arguments")
 			}
 		})
+	}
+}
+
+func TestTargetStepsEachURLThroughTheBodies(t *testing.T) {
+	cfg := config{urls: []string{"a", "b", "c"}, bodies: [][]byte{[]byte("down"), []byte("up")}}
+	got := map[string][]string{}
+	for n := range uint64(12) {
+		url, body := cfg.target(n)
+		got[url] = append(got[url], string(body))
+	}
+	for _, u := range cfg.urls {
+		if want := "down,up,down,up"; strings.Join(got[u], ",") != want {
+			t.Errorf("%s got bodies %v, want %s", u, got[u], want)
+		}
 	}
 }

@@ -7,22 +7,22 @@ import (
 
 // report is the summary of a run, printed as one line or as JSON.
 type report struct {
-	Name        string  `json:"name"`
-	Method      string  `json:"method"`
-	URL         string  `json:"url"`
-	Connections int     `json:"connections"`
-	DurationS   float64 `json:"duration_s"`
-	Requests    uint64  `json:"requests"`
-	RPS         float64 `json:"rps"`
-	P50Ms       float64 `json:"p50_ms"`
-	P90Ms       float64 `json:"p90_ms"`
-	P99Ms       float64 `json:"p99_ms"`
-	P999Ms      float64 `json:"p999_ms"`
-	MaxMs       float64 `json:"max_ms"`
-	Non2xx      uint64  `json:"non_2xx"`
-	Transport   uint64  `json:"transport_errors"`
-	ErrorRate   float64 `json:"error_rate"`
-	Sent        uint64  `json:"sent"`
+	Name        string   `json:"name"`
+	Method      string   `json:"method"`
+	URLs        []string `json:"urls"`
+	Connections int      `json:"connections"`
+	DurationS   float64  `json:"duration_s"`
+	Requests    uint64   `json:"requests"`
+	RPS         float64  `json:"rps"`
+	P50Ms       float64  `json:"p50_ms"`
+	P90Ms       float64  `json:"p90_ms"`
+	P99Ms       float64  `json:"p99_ms"`
+	P999Ms      float64  `json:"p999_ms"`
+	MaxMs       float64  `json:"max_ms"`
+	Non2xx      uint64   `json:"non_2xx"`
+	Transport   uint64   `json:"transport_errors"`
+	ErrorRate   float64  `json:"error_rate"`
+	Sent        uint64   `json:"sent"`
 }
 
 func newReport(cfg config, r *result) report {
@@ -30,7 +30,7 @@ func newReport(cfg config, r *result) report {
 	rep := report{
 		Name:        cfg.name,
 		Method:      cfg.method,
-		URL:         cfg.url,
+		URLs:        cfg.urls,
 		Connections: cfg.conns,
 		DurationS:   r.window.Seconds(),
 		Requests:    n,

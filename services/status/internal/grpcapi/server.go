@@ -151,6 +151,18 @@ func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) 
 		Status: st, Description: req.Description, Source: pbconv.DomainSource(req.GetSource()),
 		Actor: req.GetActor(), At: s.now(),
 	}
+	// Reporters often repeat the current status (monitors every minute, CI
+	// on every run). Such a report changes nothing, so it is answered from a
+	// plain read without taking the row lock; concurrent repeats then no
+	// longer queue behind each other. A change racing with it is ordered
+	// after it, which is a valid order for two concurrent reports.
+	current, err := s.store.GetService(ctx, req.GetOrgId(), req.GetServiceId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if _, _, outcome := domain.Apply(current, report); outcome == domain.Unchanged {
+		return &statusv1.SetStatusResponse{Service: pbconv.Service(current), Previous: pbconv.Status(current.Status)}, nil
+	}
 	before, after, change, err := s.store.SetStatus(ctx, req.GetOrgId(), req.GetServiceId(), report, events.StatusChanged)
 	if err != nil {
 		return nil, toStatus(err)
