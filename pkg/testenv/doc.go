@@ -22,9 +22,11 @@
 // The first run on a machine initialises a template cluster under the
 // system's temporary directory; later test binaries start from a copy of it
 // in a fraction of the time. The server trusts local connections and does
-// not fsync: it is for throwaway data only. When DATABASE_URL is set, the
-// tests' databases are created on that server instead, through the database
-// it names.
+// not fsync: it is for throwaway data only. When UPSTATE_TEST_DATABASE_URL
+// is set (a superuser URL), the tests' databases are created on that server
+// instead, through the database it names; DATABASE_URL is never used, so
+// tests cannot create and drop databases on a server exported for
+// something else.
 //
 // # NATS
 //

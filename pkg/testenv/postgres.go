@@ -31,7 +31,7 @@ var (
 type postgres struct {
 	once   sync.Once
 	err    error
-	srv    *pgserver.Server // nil when DATABASE_URL names the server
+	srv    *pgserver.Server // nil when UPSTATE_TEST_DATABASE_URL names the server
 	runDir string           // the server's private copy of the template
 	admin  *pgxpool.Pool
 	base   *url.URL // the admin URL; a test's DSN differs in its path
@@ -105,14 +105,23 @@ func NewPool(t testing.TB, dsn string) *pgxpool.Pool {
 	return pool
 }
 
+// testDatabaseURLVar names a server the tests may use instead of starting
+// their own. It is deliberately not DATABASE_URL: the tests create and drop
+// databases, and must never do so on a server a developer merely had
+// exported for something else.
+const testDatabaseURLVar = "UPSTATE_TEST_DATABASE_URL"
+
 // start runs the server from the shared template, or uses the server
-// DATABASE_URL names, and opens the admin pool.
+// UPSTATE_TEST_DATABASE_URL names, and opens the admin pool.
 func (p *postgres) start() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	adminURL := os.Getenv("DATABASE_URL")
+	adminURL := os.Getenv(testDatabaseURLVar)
 	if adminURL == "" {
 		srv, runDir, err := startServer(ctx)
+		if errors.Is(err, pgserver.ErrNotInstalled) {
+			return fmt.Errorf("%w\n(for the tests, %s may name an existing server instead)", err, testDatabaseURLVar)
+		}
 		if err != nil {
 			return err
 		}
@@ -121,7 +130,7 @@ func (p *postgres) start() error {
 	}
 	base, err := url.Parse(adminURL)
 	if err != nil || (base.Scheme != "postgres" && base.Scheme != "postgresql") {
-		return fmt.Errorf("DATABASE_URL must be a postgres:// URL, as a test's database is named in its path")
+		return fmt.Errorf("%s must be a postgres:// URL, as a test's database is named in its path", testDatabaseURLVar)
 	}
 	cfg, err := pgxpool.ParseConfig(adminURL)
 	if err != nil {
