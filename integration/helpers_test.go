@@ -37,7 +37,7 @@ func (s *stack) restartStatusWith(js jetstream.JetStream) {
 	addr := s.status.GRPCAddr()
 	stopApp(t, s.status.Stop)
 	s.status = status.New(status.Config{GRPCAddr: addr, StreamReplicas: 1},
-		status.Deps{Pool: testenv.NewPool(t, s.dsn), JS: js, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
+		status.Deps{Pool: testenv.NewPool(t, s.dsn), JS: js, NC: js.Conn(), Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
 	if err := s.status.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func (s *stack) startStatus() {
 	t.Helper()
 	pool := testenv.NewPool(t, s.dsn)
 	s.status = status.New(status.Config{GRPCAddr: "127.0.0.1:0", StreamReplicas: 1},
-		status.Deps{Pool: pool, JS: s.js, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
+		status.Deps{Pool: pool, JS: s.js, NC: s.nc, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
 	if err := s.status.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

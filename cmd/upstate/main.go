@@ -82,7 +82,7 @@ func run(ctx context.Context) error {
 	stack.Push("status nats connection", func(ctx context.Context) error { return bus.Drain(ctx, statusNC) })
 
 	statusSvc := status.New(status.Config{GRPCAddr: cfg.StatusGRPCAddr, StreamReplicas: 1},
-		status.Deps{Pool: statusPool, JS: statusJS, Logger: logger, Registry: reg})
+		status.Deps{Pool: statusPool, JS: statusJS, NC: statusNC, Logger: logger, Registry: reg})
 	if err := statusSvc.Start(ctx); err != nil {
 		return err
 	}

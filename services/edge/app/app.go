@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +31,10 @@ type Config struct {
 	// database again, and so how long a revocation takes to reach other
 	// replicas (default 10s).
 	AuthCacheTTL time.Duration
+	// PublicURL is the base URL webhook senders reach upstate at
+	// (https://status.example.com), used in the webhook receiver URLs the
+	// API shows. Empty means the scheme and host of each API request.
+	PublicURL string
 }
 
 // Deps are the connections the edge uses; the caller owns and closes them.
@@ -56,12 +61,20 @@ func New(cfg Config, deps Deps) *App {
 	deps.Logger = deps.Logger.With("service", "edge")
 	st := store.New(deps.Pool)
 	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Logger)
-	h := httpapi.NewHandler(statusv1.NewServiceRegistryServiceClient(deps.Status), st, authn, deps.Logger)
+	backends := httpapi.Backends{
+		Services:  statusv1.NewServiceRegistryServiceClient(deps.Status),
+		Receivers: statusv1.NewReceiverServiceClient(deps.Status),
+	}
+	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}
 }
 
-// Start migrates the edge's schema and creates the bootstrap key.
+// Start checks the configuration, migrates the edge's schema and creates
+// the bootstrap key.
 func (a *App) Start(ctx context.Context) error {
+	if err := validatePublicURL(a.cfg.PublicURL); err != nil {
+		return fmt.Errorf("UPSTATE_PUBLIC_URL: %w", err)
+	}
 	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
 		return err
 	}
@@ -109,4 +122,20 @@ func (a *App) CreateOrg(ctx context.Context, name string, scopes []string) (orgI
 		return "", "", err
 	}
 	return orgID, key.Secret, nil
+}
+
+// validatePublicURL accepts an empty URL or an absolute http(s) URL without
+// query or fragment, to which webhook paths are appended.
+func validatePublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q is not an http(s) base URL such as https://status.example.com", s)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,6 +23,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/status/internal/ingest"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
@@ -34,12 +37,18 @@ type Config struct {
 	// RelayInterval is how often the outbox is polled besides the
 	// notification after each commit (default 1s).
 	RelayInterval time.Duration
+	// IngestConcurrency is how many webhook deliveries are applied at once
+	// (default 4; those of one receiver one at a time).
+	IngestConcurrency int
 }
 
 // Deps are the connections the service uses; the caller owns and closes them.
 type Deps struct {
-	Pool     *pgxpool.Pool
-	JS       jetstream.JetStream
+	Pool *pgxpool.Pool
+	JS   jetstream.JetStream
+	// NC is the connection JS runs on, for core NATS publishes: receiver
+	// changes and replies to gateways waiting for a delivery's outcome.
+	NC       *nats.Conn
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 }
@@ -49,7 +58,9 @@ type App struct {
 	cfg    Config
 	deps   Deps
 	grpc   *grpcx.Server
+	store  *store.Store
 	relay  *events.Relay
+	ingest *ingest.Consumer
 	lis    net.Listener
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -66,12 +77,20 @@ func New(cfg Config, deps Deps) *App {
 	relay := events.NewRelay(st, deps.JS, logger, cfg.RelayInterval)
 	srv := grpcx.NewServer(logger, deps.Registry)
 	statusv1.RegisterServiceRegistryServiceServer(srv, grpcapi.New(st, relay.Notify))
-	return &App{cfg: cfg, deps: deps, grpc: srv, relay: relay}
+	statusv1.RegisterReceiverServiceServer(srv, grpcapi.NewReceivers(st, func(id string) {
+		if err := events.ReceiverChanged(deps.NC, id); err != nil {
+			logger.Warn("receiver change not announced; gateways see it when their cache expires", "receiver_id", id, "err", err)
+		}
+	}))
+	return &App{cfg: cfg, deps: deps, grpc: srv, store: st, relay: relay}
 }
 
 // Start migrates the schema, makes sure the streams exist, and starts
-// serving gRPC and relaying events.
+// serving gRPC, applying webhook deliveries and relaying events.
 func (a *App) Start(ctx context.Context) error {
+	if a.deps.NC == nil {
+		return errors.New("start status service: Deps.NC is required")
+	}
 	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
 		return err
 	}
@@ -84,6 +103,14 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.lis = lis
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	consumer, err := ingest.Start(runCtx, a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Logger,
+		ingest.Config{Concurrency: a.cfg.IngestConcurrency})
+	if err != nil {
+		cancel()
+		_ = lis.Close()
+		return err
+	}
+	a.ingest = consumer
 	a.cancel = cancel
 	a.wg.Add(2)
 	go func() {
@@ -106,19 +133,23 @@ func (a *App) GRPCAddr() string { return a.lis.Addr().String() }
 // Ready reports whether the service's database answers.
 func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
 
-// Stop stops taking calls, finishes the ones in flight, publishes what the
-// outbox still holds and returns when everything has stopped or ctx ends.
+// Stop stops taking calls, finishes the ones in flight, drains the ingest
+// consumer (the deliveries it holds are applied), publishes what the outbox
+// still holds and returns when everything has stopped or ctx ends.
 func (a *App) Stop(ctx context.Context) error {
 	if a.cancel == nil {
 		return nil
 	}
 	a.grpc.Stop(ctx)
+	// Before the relay stops, so its last run publishes what the consumer
+	// committed.
+	ingestErr := a.ingest.Stop(ctx)
 	a.cancel()
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
+		return ingestErr
 	case <-ctx.Done():
 		return fmt.Errorf("stop status service: %w", ctx.Err())
 	}

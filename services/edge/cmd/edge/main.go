@@ -59,7 +59,7 @@ func run(ctx context.Context) error {
 	}
 	stack.Push("status client", func(context.Context) error { return statusConn.Close() })
 
-	edge := app.New(app.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal(), AuthCacheTTL: cfg.AuthCacheTTL},
+	edge := app.New(app.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal(), AuthCacheTTL: cfg.AuthCacheTTL, PublicURL: cfg.PublicURL},
 		app.Deps{Pool: pool, Status: statusConn, Logger: logger})
 	if err := edge.Start(ctx); err != nil {
 		return err

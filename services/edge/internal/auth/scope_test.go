@@ -22,6 +22,11 @@ func TestAllows(t *testing.T) {
 		{[]Scope{"services:read"}, "services", Read, true},
 		{[]Scope{"services:read"}, "services", Write, false},
 		{[]Scope{"api_keys:read", "services"}, "api_keys", Read, true},
+		{[]Scope{"webhook_receivers"}, "webhook_receivers", Write, true},
+		{[]Scope{"webhook_receivers:read"}, "webhook_receivers", Read, true},
+		{[]Scope{"webhook_receivers:read"}, "webhook_receivers", Write, false},
+		{[]Scope{"services"}, "webhook_receivers", Read, false},
+		{[]Scope{"read"}, "webhook_receivers", Read, true},
 		{nil, "services", Read, false},
 	}
 	for _, tt := range tests {
@@ -44,6 +49,8 @@ func TestCovers(t *testing.T) {
 		{[]Scope{"read", "api_keys"}, []Scope{"read"}, true},
 		{[]Scope{"services:read", "api_keys"}, []Scope{"services"}, false},
 		{[]Scope{"services", "api_keys"}, []Scope{"read"}, false},
+		{[]Scope{"webhook_receivers"}, []Scope{"webhook_receivers:read"}, true},
+		{[]Scope{"read"}, []Scope{"webhook_receivers"}, false},
 	}
 	for _, tt := range tests {
 		if got := Covers(tt.held, tt.requested); got != tt.want {
@@ -63,6 +70,11 @@ func TestParseScopes(t *testing.T) {
 	_, err = ParseScopes([]string{"admin"})
 	if err == nil || !strings.Contains(err.Error(), "services:read") {
 		t.Fatalf("unknown scope error = %v, want the valid scopes listed", err)
+	}
+	for _, s := range []string{"webhook_receivers", "webhook_receivers:read"} {
+		if _, err := ParseScopes([]string{s}); err != nil {
+			t.Errorf("ParseScopes(%q) = %v", s, err)
+		}
 	}
 }
 

@@ -18,6 +18,9 @@ type Config struct {
 	BootstrapAPIKey config.Secret `env:"UPSTATE_BOOTSTRAP_API_KEY"`
 	// AuthCacheTTL bounds how long a revoked key keeps working on other replicas.
 	AuthCacheTTL time.Duration `env:"UPSTATE_AUTH_CACHE_TTL" envDefault:"10s"`
+	// PublicURL is the base of the webhook receiver URLs the API shows;
+	// empty means the scheme and host of each request.
+	PublicURL string `env:"UPSTATE_PUBLIC_URL"`
 }
 
 // Load reads and validates the configuration.

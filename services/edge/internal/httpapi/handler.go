@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,17 +18,32 @@ import (
 
 // Handler serves the REST API.
 type Handler struct {
-	status statusv1.ServiceRegistryServiceClient
-	keys   Keys
-	auth   *Authenticator
-	logger *slog.Logger
+	status    statusv1.ServiceRegistryServiceClient
+	receivers statusv1.ReceiverServiceClient
+	keys      Keys
+	auth      *Authenticator
+	logger    *slog.Logger
+	// publicURL is where webhook senders reach upstate, without a trailing
+	// slash; empty means the scheme and host of each request.
+	publicURL string
 	// callTimeout bounds each call to a backing service.
 	callTimeout time.Duration
 }
 
-// NewHandler returns the REST API over its dependencies.
-func NewHandler(status statusv1.ServiceRegistryServiceClient, keys Keys, authn *Authenticator, logger *slog.Logger) *Handler {
-	return &Handler{status: status, keys: keys, auth: authn, logger: logger, callTimeout: 10 * time.Second}
+// Backends are the status service's APIs the REST API calls.
+type Backends struct {
+	Services  statusv1.ServiceRegistryServiceClient
+	Receivers statusv1.ReceiverServiceClient
+}
+
+// NewHandler returns the REST API over its dependencies. publicURL is the
+// base of the webhook URLs it shows (e.g. https://status.example.com); empty
+// means the scheme and host the request came to.
+func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, logger *slog.Logger) *Handler {
+	return &Handler{
+		status: b.Services, receivers: b.Receivers, keys: keys, auth: authn, logger: logger,
+		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
+	}
 }
 
 // Register mounts the API under /api/v1 on e.

@@ -19,6 +19,15 @@ func registerRoutes(g *echo.Group, h *Handler) {
 	g.DELETE("/services/:id", h.deleteService, h.require("services", auth.Write))
 	g.GET("/services/:id/history", h.listHistory, h.require("services", auth.Read))
 
+	g.GET("/webhook-receivers", h.listReceivers, h.require("webhook_receivers", auth.Read))
+	g.POST("/webhook-receivers", h.createReceiver, h.require("webhook_receivers", auth.Write))
+	g.GET("/webhook-receivers/:id", h.getReceiver, h.require("webhook_receivers", auth.Read))
+	g.PATCH("/webhook-receivers/:id", h.updateReceiver, h.require("webhook_receivers", auth.Write))
+	g.DELETE("/webhook-receivers/:id", h.deleteReceiver, h.require("webhook_receivers", auth.Write))
+	g.POST("/webhook-receivers/:id/rotate-token", h.rotateReceiverToken, h.require("webhook_receivers", auth.Write))
+	g.GET("/webhook-receivers/:id/deliveries", h.listDeliveries, h.require("webhook_receivers", auth.Read))
+	g.GET("/webhook-receivers/:id/deliveries/:delivery_id", h.getDelivery, h.require("webhook_receivers", auth.Read))
+
 	g.GET("/api-keys", h.listKeys, h.require("api_keys", auth.Read))
 	g.POST("/api-keys", h.createKey, h.require("api_keys", auth.Write))
 	g.DELETE("/api-keys/:id", h.revokeKey, h.require("api_keys", auth.Write))

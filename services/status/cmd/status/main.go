@@ -59,8 +59,8 @@ func run(ctx context.Context) error {
 	}
 	stack.Push("nats", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
 
-	svc := app.New(app.Config{GRPCAddr: cfg.GRPCAddr, StreamReplicas: cfg.StreamReplicas},
-		app.Deps{Pool: pool, JS: js, Logger: logger, Registry: reg})
+	svc := app.New(app.Config{GRPCAddr: cfg.GRPCAddr, StreamReplicas: cfg.StreamReplicas, IngestConcurrency: cfg.IngestConcurrency},
+		app.Deps{Pool: pool, JS: js, NC: nc, Logger: logger, Registry: reg})
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}

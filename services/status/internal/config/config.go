@@ -2,6 +2,8 @@
 package config
 
 import (
+	"errors"
+
 	"github.com/upstatehq/upstate/pkg/config"
 )
 
@@ -12,6 +14,9 @@ type Config struct {
 	GRPCAddr string `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:9101"`
 	// HTTPAddr serves /healthz, /readyz and /metrics.
 	HTTPAddr string `env:"UPSTATE_STATUS_HTTP_ADDR" envDefault:"127.0.0.1:9102"`
+	// IngestConcurrency is how many webhook deliveries are applied at once
+	// (those of one receiver are applied one at a time regardless).
+	IngestConcurrency int `env:"UPSTATE_STATUS_INGEST_CONCURRENCY" envDefault:"4"`
 }
 
 // Load reads and validates the configuration.
@@ -20,5 +25,12 @@ func Load() (Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	return cfg, cfg.Validate(true)
+	var errs []error
+	if err := cfg.Validate(true); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.IngestConcurrency < 1 || cfg.IngestConcurrency > 64 {
+		errs = append(errs, errors.New("UPSTATE_STATUS_INGEST_CONCURRENCY must be between 1 and 64"))
+	}
+	return cfg, errors.Join(errs...)
 }

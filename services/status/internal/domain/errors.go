@@ -1,6 +1,9 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors the transports map to status codes.
 var (
@@ -8,7 +11,17 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrNameTaken means another service of the organisation has the name.
 	ErrNameTaken = errors.New("name taken")
+	// ErrUnknownService means a receiver names a service that its
+	// organisation does not have.
+	ErrUnknownService = errors.New("unknown service")
 )
+
+// UnknownService is the validation error of a receiver whose service_id is
+// not a service of its organisation. It says "not found" either way, so
+// another organisation's ids cannot be probed.
+func UnknownService(id string) error {
+	return &ValidationError{Field: "service_id", Message: fmt.Sprintf("service %s not found", id), err: ErrUnknownService}
+}
 
 // ValidationError names the field whose value is unacceptable.
 type ValidationError struct {

@@ -38,6 +38,17 @@ type Change struct {
 	Source      Source
 	Actor       string
 	ChangedAt   time.Time
+	// Webhook is set when a webhook delivery caused the change.
+	Webhook *WebhookCause
+}
+
+// WebhookCause identifies the webhook delivery behind a report and carries
+// its receiver's automatic-incident setting to the event, so that consumers
+// need not look the receiver up.
+type WebhookCause struct {
+	ReceiverID   string
+	DeliveryID   string
+	AutoIncident AutoIncident
 }
 
 // Report is a status reported for a service.
@@ -48,6 +59,8 @@ type Report struct {
 	Source      Source
 	Actor       string
 	At          time.Time
+	// Webhook is set when the report comes from a webhook delivery.
+	Webhook *WebhookCause
 }
 
 // Outcome is what applying a report does.
@@ -89,6 +102,7 @@ func Apply(s Service, r Report) (Service, *Change, Outcome) {
 		Source:      r.Source,
 		Actor:       r.Actor,
 		ChangedAt:   r.At,
+		Webhook:     r.Webhook,
 	}
 	s.Status = r.Status
 	s.StatusDescription = desc

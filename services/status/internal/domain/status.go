@@ -1,6 +1,7 @@
 // Package domain holds the status service's rules as plain types and
-// functions: what a service is, which statuses exist, and what a status
-// report does to a service. It does no I/O.
+// functions: what a service is, which statuses exist, what a status report
+// does to a service, what a webhook receiver's settings may be, and what a
+// webhook delivery does. It does no I/O.
 package domain
 
 import (

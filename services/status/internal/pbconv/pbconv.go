@@ -79,9 +79,11 @@ func Change(c domain.Change) *statusv1.StatusChange {
 	}
 }
 
-// StatusChanged builds the event announcing a change of s.
+// StatusChanged builds the event announcing a change of s. A change caused
+// by a webhook delivery names the receiver and delivery and carries the
+// receiver's automatic-incident setting.
 func StatusChanged(s domain.Service, c domain.Change) *statusv1.StatusChanged {
-	return &statusv1.StatusChanged{
+	ev := &statusv1.StatusChanged{
 		OrgId:       s.OrgID,
 		ServiceId:   s.ID,
 		ServiceName: s.Name,
@@ -93,4 +95,8 @@ func StatusChanged(s domain.Service, c domain.Change) *statusv1.StatusChanged {
 		Version:     c.Version,
 		ChangedAt:   timestamppb.New(c.ChangedAt),
 	}
+	if w := c.Webhook; w != nil {
+		ev.ReceiverId, ev.DeliveryId, ev.AutoIncident = w.ReceiverID, w.DeliveryID, AutoIncident(w.AutoIncident)
+	}
+	return ev
 }

@@ -21,45 +21,64 @@ type EventFunc func(domain.Service, domain.Change) (bus.Event, error)
 // the service before and after and the change (nil when there was none).
 func (st *Store) SetStatus(ctx context.Context, orgID, id string, r domain.Report, event EventFunc) (before, after domain.Service, change *domain.Change, err error) {
 	err = pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		before, err = scanService(tx.QueryRow(ctx, `SELECT `+serviceColumns+` FROM status.services
-			WHERE org_id = $1 AND id = $2 FOR UPDATE`, orgID, id))
+		before, err = lockService(ctx, tx, `org_id = $1 AND id = $2`, orgID, id)
 		if err != nil {
 			return err
 		}
-		var outcome domain.Outcome
-		after, change, outcome = domain.Apply(before, r)
-		switch outcome {
-		case domain.Unchanged:
-			return nil
-		case domain.DescriptionUpdated:
-			_, err := tx.Exec(ctx, `UPDATE status.services SET status_description = $2, updated_at = $3 WHERE id = $1`,
-				id, after.StatusDescription, after.UpdatedAt)
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE status.services
-			SET status = $2, status_description = $3, status_changed_at = $4, updated_at = $4, version = $5
-			WHERE id = $1`, id, string(after.Status), after.StatusDescription, after.StatusChangedAt, after.Version); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO status.status_history
-			(service_id, version, previous_status, status, description, source, actor, changed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			id, change.Version, string(change.Previous), string(change.Status), change.Description,
-			string(change.Source), change.Actor, change.ChangedAt); err != nil {
-			return err
-		}
-		ev, err := event(after, *change)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO status.outbox (subject, msg_id, ce_type, ce_source, ce_time, payload)
-			VALUES ($1, $2, $3, $4, $5, $6)`, ev.Subject, ev.ID, ev.Type, ev.Source, ev.Time, ev.Data)
+		after, change, err = applyReport(ctx, tx, before, r, event)
 		return err
 	})
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		err = fmt.Errorf("set status of %s: %w", id, err)
 	}
 	return before, after, change, err
+}
+
+// lockService reads the service matching where (over args) and locks its
+// row until the transaction ends, so reports of one service are applied
+// one at a time. FOR NO KEY UPDATE is the lock the UPDATE takes anyway; it
+// leaves the row's key shareable, so the foreign-key checks of receivers
+// naming the service neither wait for it nor deadlock with it.
+func lockService(ctx context.Context, tx pgx.Tx, where string, args ...any) (domain.Service, error) {
+	return scanService(tx.QueryRow(ctx, `SELECT `+serviceColumns+` FROM status.services
+		WHERE `+where+` FOR NO KEY UPDATE`, args...))
+}
+
+// applyReport applies r to before, a service locked by lockService in tx:
+// the one transition path of every report, whichever channel it came by.
+// When the status changes it writes the service, the history row and the
+// outbox event; a new description alone is written without either.
+func applyReport(ctx context.Context, tx pgx.Tx, before domain.Service, r domain.Report, event EventFunc) (domain.Service, *domain.Change, error) {
+	after, change, outcome := domain.Apply(before, r)
+	switch outcome {
+	case domain.Unchanged:
+		return after, nil, nil
+	case domain.DescriptionUpdated:
+		_, err := tx.Exec(ctx, `UPDATE status.services SET status_description = $2, updated_at = $3 WHERE id = $1`,
+			after.ID, after.StatusDescription, after.UpdatedAt)
+		return after, nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE status.services
+		SET status = $2, status_description = $3, status_changed_at = $4, updated_at = $4, version = $5
+		WHERE id = $1`, after.ID, string(after.Status), after.StatusDescription, after.StatusChangedAt, after.Version); err != nil {
+		return after, nil, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO status.status_history
+		(service_id, version, previous_status, status, description, source, actor, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		after.ID, change.Version, string(change.Previous), string(change.Status), change.Description,
+		string(change.Source), change.Actor, change.ChangedAt); err != nil {
+		return after, nil, err
+	}
+	ev, err := event(after, *change)
+	if err != nil {
+		return after, nil, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO status.outbox (subject, msg_id, ce_type, ce_source, ce_time, payload)
+		VALUES ($1, $2, $3, $4, $5, $6)`, ev.Subject, ev.ID, ev.Type, ev.Source, ev.Time, ev.Data); err != nil {
+		return after, nil, err
+	}
+	return after, change, nil
 }
 
 // ListHistory returns up to limit changes of the organisation's service with

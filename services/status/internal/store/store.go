@@ -1,6 +1,6 @@
 // Package store keeps the status service's state in its Postgres schema:
-// services, status history and the event outbox. It translates Postgres
-// errors into domain errors.
+// services, status history, the event outbox, webhook receivers and their
+// delivery logs. It translates Postgres errors into domain errors.
 package store
 
 import (

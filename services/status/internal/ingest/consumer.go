@@ -1,0 +1,131 @@
+// Package ingest consumes the webhook deliveries the gateway puts on the
+// INGEST stream: each is applied to its service and recorded in its
+// receiver's delivery log, once, however often it is delivered.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
+	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
+	"github.com/upstatehq/upstate/services/status/internal/pbconv"
+	"github.com/upstatehq/upstate/services/status/internal/store"
+)
+
+// Durable is the name of the status service's consumer on INGEST; its
+// replicas share it.
+const Durable = "status-ingest"
+
+// Config tunes the consumer.
+type Config struct {
+	// Concurrency is how many deliveries are applied at once (default 4).
+	// Deliveries of one receiver are still applied one at a time, in order
+	// (bus.ConsumerConfig.Concurrency assigns handlers by subject).
+	Concurrency int
+}
+
+// Consumer applies IngestEvents.
+type Consumer struct {
+	store *store.Store
+	nc    *nats.Conn
+	// changed is called after a commit that wrote an outbox event.
+	changed func()
+	logger  *slog.Logger
+	now     func() time.Time
+	c       *bus.Consumer
+}
+
+// Start creates or joins the durable consumer and handles deliveries until
+// Stop. nc carries the core NATS replies to waiting gateways; changed
+// notifies the outbox relay.
+func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store.Store, changed func(), logger *slog.Logger, cfg Config) (*Consumer, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	c := &Consumer{
+		store: st, nc: nc, changed: changed, logger: logger,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
+		Stream:         bus.StreamIngest,
+		Durable:        Durable,
+		FilterSubjects: []string{bus.SubjectsIngest},
+		Concurrency:    cfg.Concurrency,
+	}, c.handle, logger)
+	if err != nil {
+		return nil, fmt.Errorf("consume ingest: %w", err)
+	}
+	c.c = bc
+	return c, nil
+}
+
+// Stop stops pulling deliveries and returns once those received are
+// handled (or ctx ends).
+func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
+
+// handle applies one IngestEvent. A message that cannot be decoded, or
+// whose event cannot be located, is dead-lettered; any other failure is
+// retried (bus.Consume). The outbox relay is notified once the change is
+// committed, and a waiting gateway gets the logged delivery.
+func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
+	var ev ingestv1.IngestEvent
+	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+		return bus.Permanent(fmt.Errorf("decode IngestEvent: %w", err))
+	}
+	in := pbconv.Ingest(&ev, c.now())
+	if err := in.Check(); err != nil {
+		return bus.Permanent(err)
+	}
+	if want := bus.IngestSubject(in.OrgID, in.ReceiverID); msg.Subject() != want {
+		return bus.Permanent(fmt.Errorf("delivery %s of %s published to %s", in.DeliveryID, want, msg.Subject()))
+	}
+	res, err := c.store.ApplyIngest(ctx, in, c.now(), events.StatusChanged)
+	if errors.Is(err, domain.ErrNotFound) {
+		// The receiver was deleted after the gateway accepted the
+		// delivery; its log went with it, so there is nothing to record.
+		c.logger.InfoContext(ctx, "delivery for a deleted receiver dropped",
+			"delivery_id", in.DeliveryID, "receiver_id", in.ReceiverID)
+		c.reply(ctx, ev.GetReplySubject(), domain.OrphanDelivery(in))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if res.Change != nil {
+		c.changed()
+	}
+	c.reply(ctx, ev.GetReplySubject(), res.Delivery)
+	return nil
+}
+
+// reply answers a gateway waiting for the outcome (core NATS, best effort:
+// the gateway stops waiting after a timeout anyway).
+func (c *Consumer) reply(ctx context.Context, subject string, d domain.Delivery) {
+	if subject == "" {
+		return
+	}
+	// The reply subject comes from the gateway; one that is not a valid
+	// publish subject must not fail the delivery.
+	if strings.ContainsAny(subject, " \t\r\n*>") {
+		c.logger.WarnContext(ctx, "invalid reply subject", "delivery_id", d.ID)
+		return
+	}
+	data, err := proto.Marshal(&ingestv1.DeliveryOutcome{Delivery: pbconv.Delivery(d)})
+	if err == nil {
+		err = c.nc.Publish(subject, data)
+	}
+	if err != nil {
+		c.logger.WarnContext(ctx, "reply with delivery outcome", "delivery_id", d.ID, "err", err)
+	}
+}

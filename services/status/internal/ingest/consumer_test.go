@@ -1,0 +1,325 @@
+package ingest_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/testenv"
+	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
+	"github.com/upstatehq/upstate/services/status/internal/ingest"
+	"github.com/upstatehq/upstate/services/status/internal/store"
+	"github.com/upstatehq/upstate/services/status/migrations"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const waitFor = 10 * time.Second
+
+// env is the consumer with its store, outbox relay and a real JetStream.
+type env struct {
+	t  *testing.T
+	st *store.Store
+	nc *nats.Conn
+	js jetstream.JetStream
+}
+
+func start(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool := testenv.NewPool(t, testenv.NewDatabase(t))
+	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(pool)
+	nc, js, err := bus.Connect(ctx, testenv.StartNATS(t).ClientURL(), t.Name(), logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A slow poll: events must go out because the consumer notifies the
+	// relay, not because the relay happens to look.
+	relay := events.NewRelay(st, js, logging.Discard(), time.Minute)
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { relay.Run(relayCtx) })
+	c, err := ingest.Start(ctx, js, nc, st, relay.Notify, logging.Discard(), ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(ctx, waitFor)
+		defer cancel()
+		if err := c.Stop(stopCtx); err != nil {
+			t.Error(err)
+		}
+		stopRelay()
+		wg.Wait()
+	})
+	return &env{t: t, st: st, nc: nc, js: js}
+}
+
+func (e *env) service(org, name string) domain.Service {
+	e.t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	s := domain.Service{ID: ids.New(ids.Service), OrgID: org, Name: name, Status: domain.Operational,
+		StatusChangedAt: now, CreatedAt: now, UpdatedAt: now}
+	if err := e.st.CreateService(context.Background(), s); err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func (e *env) receiver(org string, spec domain.ReceiverSpec) domain.Receiver {
+	e.t.Helper()
+	spec, err := spec.Normalize()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	r := domain.Receiver{ReceiverSpec: spec, ID: ids.New(ids.Receiver), OrgID: org,
+		TokenHash: domain.HashToken(hex.EncodeToString(b)), TokenPrefix: "tok", CreatedAt: now, UpdatedAt: now}
+	if err := e.st.CreateReceiver(context.Background(), r); err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// subscribe collects core NATS messages on subject.
+func (e *env) subscribe(subject string) *nats.Subscription {
+	e.t.Helper()
+	sub, err := e.nc.SubscribeSync(subject)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.nc.Flush(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return sub
+}
+
+// publish puts ev on INGEST as the gateway does, with msgID as Nats-Msg-Id.
+func (e *env) publish(ev *ingestv1.IngestEvent, msgID string) {
+	e.t.Helper()
+	data, err := proto.Marshal(ev)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	msg := nats.NewMsg(bus.IngestSubject(ev.GetOrgId(), ev.GetReceiverId()))
+	msg.Data = data
+	msg.Header.Set(jetstream.MsgIDHeader, msgID)
+	if _, err := e.js.PublishMsg(context.Background(), msg); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) outcome(sub *nats.Subscription) *statusv1.Delivery {
+	e.t.Helper()
+	msg, err := sub.NextMsg(waitFor)
+	if err != nil {
+		e.t.Fatalf("no delivery outcome: %v", err)
+	}
+	var out ingestv1.DeliveryOutcome
+	if err := proto.Unmarshal(msg.Data, &out); err != nil {
+		e.t.Fatal(err)
+	}
+	return out.GetDelivery()
+}
+
+func (e *env) streamMsgs(stream string) uint64 {
+	e.t.Helper()
+	s, err := e.js.Stream(context.Background(), stream)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func event(r domain.Receiver, status statusv1.Status, raw, message, reply string) *ingestv1.IngestEvent {
+	return &ingestv1.IngestEvent{
+		DeliveryId: ids.New(ids.Delivery), OrgId: r.OrgID, ReceiverId: r.ID,
+		ReceivedAt: timestamppb.Now(), SourceIp: "198.51.100.4",
+		Payload: []byte(`{"state":"` + raw + `"}`), Result: statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED,
+		RawStatus: raw, MappedStatus: status, Message: message, ReplySubject: reply,
+	}
+}
+
+func TestConsumerAppliesDeliveries(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := context.Background()
+	svc := e.service("org_a", "Checkout")
+	r := e.receiver("org_a", domain.ReceiverSpec{Name: "Monitor", Enabled: true, ServiceNameField: "service",
+		AutoIncident: domain.AutoIncident{Enabled: true, Severity: domain.SeverityCritical}})
+	statusSub := e.subscribe(bus.SubjectsStatus)
+	reply := nats.NewInbox()
+	replies := e.subscribe(reply)
+
+	ev := event(r, statusv1.Status_STATUS_DOWN, "red", "checkout failing", reply)
+	ev.ServiceName = "checkout"
+	e.publish(ev, ev.GetDeliveryId())
+
+	d := e.outcome(replies)
+	if d.GetId() != ev.GetDeliveryId() || d.GetResult() != statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED ||
+		d.GetServiceId() != svc.ID || d.GetPreviousStatus() != statusv1.Status_STATUS_OPERATIONAL ||
+		d.GetNewStatus() != statusv1.Status_STATUS_DOWN || d.GetRawStatus() != "red" || d.GetSourceIp() != "198.51.100.4" {
+		t.Fatalf("outcome = %v", d)
+	}
+
+	log, err := e.st.ListDeliveries(ctx, "org_a", r.ID)
+	if err != nil || len(log) != 1 || log[0].ID != ev.GetDeliveryId() || log[0].NewStatus != domain.Down {
+		t.Fatalf("delivery log = %+v, %v", log, err)
+	}
+	got, err := e.st.GetService(ctx, "org_a", svc.ID)
+	if err != nil || got.Status != domain.Down || got.StatusDescription != "checkout failing" {
+		t.Fatalf("service = %+v, %v", got, err)
+	}
+
+	msg, err := statusSub.NextMsg(waitFor)
+	if err != nil {
+		t.Fatalf("no StatusChanged: %v", err)
+	}
+	var sc statusv1.StatusChanged
+	if err := proto.Unmarshal(msg.Data, &sc); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Subject != bus.StatusSubject("org_a", svc.ID) || sc.GetReceiverId() != r.ID || sc.GetDeliveryId() != ev.GetDeliveryId() ||
+		!sc.GetAutoIncident().GetEnabled() || sc.GetAutoIncident().GetSeverity() != statusv1.Severity_SEVERITY_CRITICAL ||
+		sc.GetSource() != statusv1.Source_SOURCE_WEBHOOK || sc.GetVersion() != 1 || sc.GetStatus() != statusv1.Status_STATUS_DOWN {
+		t.Fatalf("StatusChanged on %s = %v", msg.Subject, &sc)
+	}
+
+	// The gateway's own verdicts are logged as they are, without waiting.
+	rejected := event(r, statusv1.Status_STATUS_UNSPECIFIED, "", "", "")
+	rejected.Result, rejected.Error = statusv1.DeliveryResult_DELIVERY_RESULT_AUTH_FAILED, "signature mismatch"
+	e.publish(rejected, rejected.GetDeliveryId())
+	testenv.Eventually(t, waitFor, func() error {
+		d, err := e.st.GetDelivery(ctx, "org_a", r.ID, rejected.GetDeliveryId())
+		if err != nil {
+			return err
+		}
+		if d.Result != domain.AuthFailed || d.Error != "signature mismatch" {
+			return fmt.Errorf("logged as %+v", d)
+		}
+		return nil
+	})
+}
+
+// A delivery that reaches the consumer twice (a lost ack, a gateway
+// publish retried past the duplicate window) is applied once: one
+// StatusChanged, and the same outcome both times.
+func TestStatusChangedPublishedOnceForRedeliveredEvent(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	svc := e.service("org_a", "API")
+	r := e.receiver("org_a", domain.ReceiverSpec{Name: "CI", Enabled: true, ServiceID: svc.ID})
+	reply := nats.NewInbox()
+	replies := e.subscribe(reply)
+
+	ev := event(r, statusv1.Status_STATUS_DEGRADED, "slow", "", reply)
+	// Different message ids, so the stream keeps both copies.
+	e.publish(ev, ev.GetDeliveryId())
+	e.publish(ev, ev.GetDeliveryId()+"-again")
+
+	first, second := e.outcome(replies), e.outcome(replies)
+	if !proto.Equal(first, second) || first.GetNewStatus() != statusv1.Status_STATUS_DEGRADED {
+		t.Fatalf("outcomes differ:\n%v\n%v", first, second)
+	}
+	testenv.Eventually(t, waitFor, func() error {
+		if n := e.streamMsgs(bus.StreamStatus); n != 1 {
+			return fmt.Errorf("%d StatusChanged events on STATUS", n)
+		}
+		return nil
+	})
+	// Both copies were handled before their outcomes were sent, so nothing
+	// more is on its way: one change, and nothing left in the outbox.
+	got, err := e.st.GetService(context.Background(), "org_a", svc.ID)
+	if err != nil || got.Version != 1 {
+		t.Fatalf("service = %+v, %v", got, err)
+	}
+	if _, err := e.st.RelayOutbox(context.Background(), 10, func(_ context.Context, evs []bus.Event) error {
+		return fmt.Errorf("%d events still in the outbox", len(evs))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.streamMsgs(bus.StreamStatus); n != 1 {
+		t.Fatalf("%d StatusChanged events on STATUS, want 1", n)
+	}
+}
+
+func TestConsumerDeadLettersMalformedEvents(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	r := e.receiver("org_a", domain.ReceiverSpec{Name: "CI", ServiceNameField: "service"})
+
+	msg := nats.NewMsg(bus.IngestSubject("org_a", r.ID))
+	msg.Data = []byte("not protobuf \xff\xff")
+	if _, err := e.js.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	// Decodable but naming another receiver than its subject does.
+	wrong := event(r, statusv1.Status_STATUS_DOWN, "down", "", "")
+	wrong.ReceiverId = "whr_other"
+	data, _ := proto.Marshal(wrong)
+	if _, err := e.js.Publish(context.Background(), bus.IngestSubject("org_a", r.ID), data); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitFor, func() error {
+		if n := e.streamMsgs(bus.StreamDLQ); n != 2 {
+			return fmt.Errorf("%d dead letters, want 2", n)
+		}
+		return nil
+	})
+}
+
+func TestConsumerAnswersForDeletedReceiver(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	r := e.receiver("org_a", domain.ReceiverSpec{Name: "CI", ServiceNameField: "service"})
+	if err := e.st.DeleteReceiver(context.Background(), "org_a", r.ID); err != nil {
+		t.Fatal(err)
+	}
+	reply := nats.NewInbox()
+	replies := e.subscribe(reply)
+	ev := event(r, statusv1.Status_STATUS_DOWN, "down", "", reply)
+	e.publish(ev, ev.GetDeliveryId())
+
+	d := e.outcome(replies)
+	if d.GetResult() != statusv1.DeliveryResult_DELIVERY_RESULT_IGNORED || d.GetId() != ev.GetDeliveryId() {
+		t.Fatalf("outcome = %v", d)
+	}
+	if _, err := e.st.ListDeliveries(context.Background(), "org_a", r.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("deliveries of a deleted receiver: %v", err)
+	}
+	if n := e.streamMsgs(bus.StreamDLQ); n != 0 {
+		t.Fatalf("%d dead letters, want none", n)
+	}
+}
