@@ -8,6 +8,7 @@ require (
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/proto v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
+	github.com/upstatehq/upstate/services/gateway v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -36,6 +37,7 @@ require (
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -54,5 +56,6 @@ replace (
 	github.com/upstatehq/upstate/pkg => ../pkg
 	github.com/upstatehq/upstate/proto => ../proto
 	github.com/upstatehq/upstate/services/edge => ../services/edge
+	github.com/upstatehq/upstate/services/gateway => ../services/gateway
 	github.com/upstatehq/upstate/services/status => ../services/status
 )

@@ -23,6 +23,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	edge "github.com/upstatehq/upstate/services/edge/app"
+	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -96,8 +97,16 @@ func (s *stack) startEdge() {
 	if err := s.edge.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e := httpx.NewEcho(logging.Discard(), prometheus.NewRegistry(), httpx.Options{})
+	// The gateway shares the listener, as in bin/upstate.
+	gw := gateway.New(gateway.Config{StreamReplicas: 1},
+		gateway.Deps{StatusConn: conn, NC: s.nc, JS: s.js, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
+	if err := gw.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopApp(t, gw.Stop) })
+	e := httpx.NewEcho(logging.Discard(), prometheus.NewRegistry(), httpx.Options{RedactPath: gateway.RedactPath})
 	s.edge.Register(e)
+	gw.Register(e)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,13 @@ type Config struct {
 	NATSSyncAlways bool `env:"UPSTATE_NATS_SYNC_ALWAYS" envDefault:"false"`
 	// BootstrapAPIKey creates a default organisation holding this key.
 	BootstrapAPIKey config.Secret `env:"UPSTATE_BOOTSTRAP_API_KEY"`
+	// PublicURL is the base URL webhook senders reach (receiver URLs are
+	// built from it); empty derives it from each API request.
+	PublicURL string `env:"UPSTATE_PUBLIC_URL"`
+	// WebhookRateLimit is the sustained deliveries per second per receiver
+	// token; WebhookRateBurst how many may come at once.
+	WebhookRateLimit float64 `env:"UPSTATE_WEBHOOK_RATE_LIMIT" envDefault:"20"`
+	WebhookRateBurst int     `env:"UPSTATE_WEBHOOK_RATE_BURST" envDefault:"40"`
 	// StatusGRPCAddr is where the status service's gRPC API listens
 	// in-process; the other services call it there.
 	StatusGRPCAddr  string        `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
@@ -46,6 +53,9 @@ func loadConfig() (Config, error) {
 	}
 	if _, _, err := natsHostPort(cfg.NATSListen); err != nil {
 		errs = append(errs, err)
+	}
+	if cfg.WebhookRateLimit <= 0 || cfg.WebhookRateBurst < 1 {
+		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_LIMIT must be positive and UPSTATE_WEBHOOK_RATE_BURST at least 1"))
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("UPSTATE_SHUTDOWN_TIMEOUT must be positive"))

@@ -7,6 +7,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
+	github.com/upstatehq/upstate/services/gateway v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
 )
 
@@ -35,6 +36,7 @@ require (
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/upstatehq/upstate/proto v0.0.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
@@ -55,5 +57,6 @@ replace (
 	github.com/upstatehq/upstate/pkg => ../../pkg
 	github.com/upstatehq/upstate/proto => ../../proto
 	github.com/upstatehq/upstate/services/edge => ../../services/edge
+	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
 	github.com/upstatehq/upstate/services/status => ../../services/status
 )

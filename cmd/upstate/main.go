@@ -1,6 +1,7 @@
 // Command upstate runs every upstate service in one process: an embedded
 // NATS JetStream server, its own Postgres (unless DATABASE_URL is set), the
-// status service and the REST edge behind one HTTP listener. The services
+// status service, the webhook gateway and the REST edge behind one HTTP
+// listener. The services
 // still talk to each other over gRPC and JetStream, exactly as they do when
 // deployed one per container.
 package main
@@ -22,6 +23,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	edge "github.com/upstatehq/upstate/services/edge/app"
+	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -93,19 +95,33 @@ func run(ctx context.Context) error {
 		return err
 	}
 	stack.Push("status client", func(context.Context) error { return statusConn.Close() })
-	edgeSvc := edge.New(edge.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal()},
+	edgeSvc := edge.New(edge.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal(), PublicURL: cfg.PublicURL},
 		edge.Deps{Pool: edgePool, Status: statusConn, Logger: logger})
 	if err := edgeSvc.Start(ctx); err != nil {
 		return err
 	}
 
+	gatewayNC, gatewayJS, err := bus.Connect(ctx, natsURL, "upstate-gateway", logger)
+	if err != nil {
+		return err
+	}
+	stack.Push("gateway nats connection", func(ctx context.Context) error { return bus.Drain(ctx, gatewayNC) })
+	gatewaySvc := gateway.New(gateway.Config{StreamReplicas: 1, RateLimit: cfg.WebhookRateLimit, RateBurst: cfg.WebhookRateBurst},
+		gateway.Deps{StatusConn: statusConn, NC: gatewayNC, JS: gatewayJS, Logger: logger, Registry: reg})
+	if err := gatewaySvc.Start(ctx); err != nil {
+		return err
+	}
+	stack.Push("gateway", gatewaySvc.Stop)
+
 	health := httpx.NewHealth(reg)
 	health.AddCheck("status", statusSvc.Ready)
 	health.AddCheck("edge", edgeSvc.Ready)
 	health.AddCheck("nats", bus.ConnCheck(statusNC))
-	e := httpx.NewEcho(logger, reg, httpx.Options{})
+	health.AddCheck("gateway", gatewaySvc.Ready)
+	e := httpx.NewEcho(logger, reg, httpx.Options{RedactPath: gateway.RedactPath})
 	health.Register(e)
 	edgeSvc.Register(e)
+	gatewaySvc.Register(e)
 	lis, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)

@@ -1,0 +1,81 @@
+// Package config reads bin/gateway's configuration from the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/upstatehq/upstate/pkg/config"
+)
+
+// Config of the gateway process. It needs no database.
+type Config struct {
+	config.Common
+	// HTTPAddr serves the webhook endpoint and /healthz, /readyz, /metrics.
+	HTTPAddr string `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8090"`
+	// StatusGRPCTarget is the status service's gRPC address.
+	StatusGRPCTarget string `env:"UPSTATE_STATUS_GRPC_TARGET" envDefault:"127.0.0.1:9101"`
+	// TrustedProxies are the CIDRs (or single addresses) of reverse proxies
+	// whose X-Forwarded-For is believed; by default none, and the source of a
+	// delivery is the address of the direct peer.
+	TrustedProxies []string `env:"UPSTATE_TRUSTED_PROXIES" envSeparator:","`
+	// WebhookRateLimit is the sustained rate of deliveries per token, per
+	// second and per gateway replica.
+	WebhookRateLimit float64 `env:"UPSTATE_WEBHOOK_RATE_LIMIT" envDefault:"20"`
+	// WebhookRateBurst is how many deliveries a token may send at once.
+	WebhookRateBurst int `env:"UPSTATE_WEBHOOK_RATE_BURST" envDefault:"40"`
+}
+
+// Load reads and validates the configuration.
+func Load() (Config, error) {
+	cfg, err := config.Load[Config]()
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks every setting and reports all problems at once.
+func (c Config) Validate() error {
+	errs := []error{c.Common.Validate(false)}
+	if c.StatusGRPCTarget == "" {
+		errs = append(errs, errors.New("UPSTATE_STATUS_GRPC_TARGET is required"))
+	}
+	if _, err := c.Proxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.WebhookRateLimit <= 0 {
+		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_LIMIT must be positive"))
+	}
+	if c.WebhookRateBurst < 1 {
+		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_BURST must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// Proxies parses TrustedProxies; a bare address means that one host.
+func (c Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			addr, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
+			}
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

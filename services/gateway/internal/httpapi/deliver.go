@@ -1,0 +1,231 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/ids"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
+	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
+	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
+	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
+)
+
+// CloudEvents attributes of the events the gateway publishes.
+const (
+	eventType   = "upstate.ingest.v1.IngestEvent"
+	eventSource = "upstate/gateway"
+)
+
+// retryAfterUnavailable is suggested to senders while a dependency is down.
+const retryAfterUnavailable = 5
+
+// headerReplayed marks the answer to a retried delivery.
+const headerReplayed = "Idempotent-Replayed"
+
+// accepted is the body of a 202.
+type accepted struct {
+	DeliveryID string `json:"delivery_id"`
+	Result     string `json:"result,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+var (
+	errNoReceiver = httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "no webhook receiver at this address")
+	errDisabled   = httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "this webhook receiver is disabled")
+)
+
+// deliver is POST /api/webhooks/incoming/{token}. The order of the checks
+// keeps the cheap ones first and makes an idempotency key count as used
+// only by a delivery that was accepted: token form, rate limit (memory),
+// receiver (cache, else one gRPC call), body, signature, verdict (pure),
+// idempotency key (one KV create, only when the sender sent a key), publish.
+func (h *Handler) deliver(c echo.Context) error {
+	req := c.Request()
+	now := time.Now()
+	rcv, err := h.admit(c, now)
+	if err != nil {
+		return err
+	}
+	body, err := httpx.ReadBody(req)
+	if err != nil {
+		h.countReadError(err)
+		return err
+	}
+	d := ingest.Delivery{
+		ID: ids.New(ids.Delivery), Receiver: rcv, ReceivedAt: now.UTC(), SourceIP: h.sourceIP(req), Body: body,
+	}
+	if err := rcv.Authenticate(req.Header, body, now); err != nil {
+		d.Verdict = ingest.AuthFailed(err.Error())
+		h.logger.InfoContext(req.Context(), "webhook signature refused", "receiver_id", rcv.ID, "delivery_id", d.ID, "reason", d.Verdict.Reason)
+		return h.reject(c, d, http.StatusUnauthorized, httpx.CodeUnauthorized)
+	}
+	d.Verdict = rcv.Interpret(body)
+	if d.Verdict.Result == statusv1.DeliveryResult_DELIVERY_RESULT_FAILED {
+		return h.reject(c, d, http.StatusBadRequest, httpx.CodeBadRequest)
+	}
+	return h.accept(c, d)
+}
+
+// admit checks the token's form and rate and finds its enabled receiver.
+func (h *Handler) admit(c echo.Context, now time.Time) (*ingest.Receiver, error) {
+	token := c.Param("token")
+	if !validToken(token) {
+		h.metrics.Delivery(metrics.ResultNotFound)
+		return nil, errNoReceiver
+	}
+	key := tokenKey(token)
+	if ok, wait := h.limiter.Allow(key, now); !ok {
+		h.metrics.Delivery(metrics.ResultRateLimited)
+		e := httpx.Errorf(http.StatusTooManyRequests, httpx.CodeRateLimited, "too many deliveries to this receiver; slow down")
+		e.RetryAfter = int(math.Ceil(wait.Seconds()))
+		return nil, e
+	}
+	rcv, err := h.resolver.Resolve(c.Request().Context(), key, token)
+	switch {
+	case errors.Is(err, receivers.ErrNotFound):
+		h.metrics.Delivery(metrics.ResultNotFound)
+		return nil, errNoReceiver
+	case errors.Is(err, receivers.ErrUnavailable):
+		return nil, h.dependencyError(err)
+	case err != nil:
+		h.metrics.Delivery(metrics.ResultError)
+		return nil, err // logged and answered as 500 by the error handler
+	case !rcv.Enabled:
+		h.metrics.Delivery(metrics.ResultDisabled)
+		return nil, errDisabled
+	}
+	return rcv, nil
+}
+
+// reject publishes a refused delivery for the delivery log and answers with
+// the error status. The sender's idempotency key is not recorded: it may
+// fix the signature or body and send again under the same id.
+func (h *Handler) reject(c echo.Context, d ingest.Delivery, status int, code string) error {
+	if err := h.publish(c.Request().Context(), d); err != nil {
+		return h.dependencyError(err)
+	}
+	h.metrics.Delivery(ingest.ResultName(d.Verdict.Result))
+	return httpx.Errorf(status, code, "%s", d.Verdict.Reason)
+}
+
+// accept records the sender's idempotency key, publishes the delivery and
+// answers 202, or a replay with the original delivery id, or (?wait=true)
+// the outcome.
+func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
+	ctx := c.Request().Context()
+	var claim idempotency.Claim
+	if ik := idempotency.KeyFrom(c.Request().Header); ik != "" {
+		id, first, cl, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik, d.ID)
+		if err != nil {
+			return h.dependencyError(err)
+		}
+		if !first {
+			h.metrics.Delivery(metrics.ResultDuplicate)
+			c.Response().Header().Set(headerReplayed, "true")
+			return c.JSON(http.StatusAccepted, accepted{DeliveryID: id})
+		}
+		claim = cl
+	}
+	processed := d.Verdict.Result == statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED
+	var sub *nats.Subscription
+	if processed && wantsWait(c) {
+		// Subscribed before publishing, so the outcome cannot arrive
+		// before anyone listens.
+		inbox := h.nc.NewInbox()
+		var err error
+		if sub, err = h.nc.SubscribeSync(inbox); err != nil {
+			h.release(ctx, claim)
+			return h.dependencyError(fmt.Errorf("subscribe to delivery outcome: %w", err))
+		}
+		defer func() { _ = sub.Unsubscribe() }()
+		d.ReplySubject = inbox
+	}
+	if err := h.publish(ctx, d); err != nil {
+		h.release(ctx, claim)
+		return h.dependencyError(err)
+	}
+	h.metrics.Delivery(ingest.ResultName(d.Verdict.Result))
+	switch {
+	case !processed:
+		return c.JSON(http.StatusAccepted, accepted{DeliveryID: d.ID, Result: ingest.ResultName(d.Verdict.Result), Reason: d.Verdict.Reason})
+	case sub != nil:
+		return h.awaitOutcome(c, sub, d.ID)
+	default:
+		return c.JSON(http.StatusAccepted, accepted{DeliveryID: d.ID})
+	}
+}
+
+// publish sends the delivery's event and waits until JetStream stored it.
+// A sender hanging up does not abandon a publish in flight, which would
+// leave it unknown whether the delivery was stored.
+func (h *Handler) publish(ctx context.Context, d ingest.Delivery) error {
+	data, err := proto.Marshal(d.Event())
+	if err != nil {
+		return fmt.Errorf("encode ingest event: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.PublishTimeout)
+	defer cancel()
+	return bus.Publish(ctx, h.js, bus.Event{
+		Subject: bus.IngestSubject(d.Receiver.OrgID, d.Receiver.ID),
+		ID:      d.ID,
+		Type:    eventType,
+		Source:  eventSource,
+		Time:    d.ReceivedAt,
+		Data:    data,
+	})
+}
+
+// release forgets an idempotency key whose delivery was not published, so
+// the sender's retry is not taken for a duplicate.
+func (h *Handler) release(ctx context.Context, c idempotency.Claim) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.PublishTimeout)
+	defer cancel()
+	if err := h.idempotency.Release(ctx, c); err != nil {
+		h.logger.WarnContext(ctx, "release idempotency key", "err", err)
+	}
+}
+
+// countReadError counts a body that could not be read.
+func (h *Handler) countReadError(err error) {
+	var he *httpx.Error
+	if errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge {
+		h.metrics.Delivery(metrics.ResultTooLarge)
+		return
+	}
+	h.metrics.Delivery(metrics.ResultError)
+}
+
+// dependencyError counts and answers a failure of the status service or
+// NATS: 503, so the sender retries.
+func (h *Handler) dependencyError(err error) error {
+	h.metrics.Delivery(metrics.ResultUnavailable)
+	return unavailable(err)
+}
+
+// unavailable answers 503 with Retry-After, keeping the cause for the log.
+func unavailable(cause error) error {
+	e := httpx.Errorf(http.StatusServiceUnavailable, httpx.CodeUnavailable, "webhook intake is temporarily unavailable; retry shortly")
+	e.RetryAfter = retryAfterUnavailable
+	return errors.Join(e, cause)
+}
+
+// wantsWait reports whether the sender asked to wait for the outcome.
+func wantsWait(c echo.Context) bool {
+	switch c.QueryParam("wait") {
+	case "true", "1":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,137 @@
+// Package idempotency remembers, per receiver, the idempotency keys senders
+// put on deliveries (standard-webhooks' webhook-id, Idempotency-Key or
+// X-Request-Id) and the delivery id each was first given, in a JetStream
+// key-value bucket shared by every gateway replica, so a retried delivery
+// is answered with its original id and published once.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Bucket is the key-value bucket's name.
+const Bucket = "upstate_webhook_idempotency"
+
+// DefaultTTL is how long a key is remembered: longer than any sender's
+// retry schedule (standard-webhooks senders retry for about a day and a half).
+const DefaultTTL = 72 * time.Hour
+
+// Headers carrying a sender's idempotency key, in order of preference.
+var Headers = []string{"Webhook-Id", "Idempotency-Key", "X-Request-Id"}
+
+// maxKeyLen bounds a sender's key; a longer header is not an id.
+const maxKeyLen = 512
+
+// KeyFrom returns the sender's idempotency key, or "" when it sent none.
+func KeyFrom(h http.Header) string {
+	for _, name := range Headers {
+		if v := strings.TrimSpace(h.Get(name)); v != "" && len(v) <= maxKeyLen {
+			return v
+		}
+	}
+	return ""
+}
+
+// Store records idempotency keys.
+type Store struct {
+	js       jetstream.JetStream
+	ttl      time.Duration
+	replicas int
+	kv       jetstream.KeyValue
+}
+
+// New returns a store in js's bucket; Open creates the bucket.
+func New(js jetstream.JetStream, ttl time.Duration, replicas int) *Store {
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	if replicas < 1 {
+		replicas = 1
+	}
+	return &Store{js: js, ttl: ttl, replicas: replicas}
+}
+
+// Open creates the bucket, or updates it to this definition.
+func (s *Store) Open(ctx context.Context) error {
+	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "Webhook idempotency keys per receiver and the delivery id first given to each.",
+		History:     1,
+		TTL:         s.ttl,
+		Storage:     jetstream.FileStorage,
+		Replicas:    s.replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("create key-value bucket %s: %w", Bucket, err)
+	}
+	s.kv = kv
+	return nil
+}
+
+// Claim is a recorded key: Release forgets it again.
+type Claim struct {
+	name     string
+	revision uint64
+}
+
+// Claim records that receiverID's key was given deliveryID. If the key was
+// already recorded it returns the delivery id first given and first=false.
+// Two replicas claiming one key at once agree: creating a key is atomic.
+func (s *Store) Claim(ctx context.Context, receiverID, key, deliveryID string) (id string, first bool, c Claim, err error) {
+	if s.kv == nil {
+		return "", false, Claim{}, errors.New("idempotency store not opened")
+	}
+	name := keyName(receiverID, key)
+	// Twice at most: a key that expires between our create and our get is
+	// created afresh.
+	for range 2 {
+		rev, err := s.kv.Create(ctx, name, []byte(deliveryID))
+		if err == nil {
+			return deliveryID, true, Claim{name: name, revision: rev}, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return "", false, Claim{}, fmt.Errorf("record idempotency key: %w", err)
+		}
+		e, err := s.kv.Get(ctx, name)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", false, Claim{}, fmt.Errorf("read idempotency key: %w", err)
+		}
+		return string(e.Value()), false, Claim{}, nil
+	}
+	return "", false, Claim{}, errors.New("record idempotency key: key keeps vanishing")
+}
+
+// Release forgets a claimed key, so that a delivery that could not be
+// published is not answered as a duplicate when the sender retries. It
+// only removes the key if nothing changed it since the claim.
+func (s *Store) Release(ctx context.Context, c Claim) error {
+	if c.name == "" {
+		return nil
+	}
+	if err := s.kv.Delete(ctx, c.name, jetstream.LastRevision(c.revision)); err != nil {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
+	return nil
+}
+
+// keyName hashes a receiver id and a sender's key into a valid, fixed-size
+// key name: senders' keys may hold any character.
+func keyName(receiverID, key string) string {
+	h := sha256.New()
+	h.Write([]byte(receiverID))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,106 @@
+package idempotency
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/testenv"
+)
+
+func openStore(t *testing.T) *Store {
+	t.Helper()
+	srv := testenv.StartNATS(t)
+	nc, js, err := bus.Connect(context.Background(), srv.ClientURL(), "idempotency-test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	s := New(js, time.Hour, 1)
+	if err := s.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestClaimIsAtomicAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	// Two replicas (two stores on one bucket) race for the same key.
+	other := New(s.js, time.Hour, 1)
+	if err := other.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const n = 16
+	ids := make([]string, n)
+	firsts := make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		st := s
+		if i%2 == 1 {
+			st = other
+		}
+		wg.Go(func() {
+			id, first, _, err := st.Claim(ctx, "whr_1", "key", "dlv_"+string(rune('a'+i)))
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i], firsts[i] = id, first
+		})
+	}
+	wg.Wait()
+	winners := 0
+	for i := range n {
+		if firsts[i] {
+			winners++
+		}
+		if ids[i] != ids[0] {
+			t.Fatalf("claims disagree: %v", ids)
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d claims won, want 1", winners)
+	}
+}
+
+func TestReleaseLetsTheKeyBeClaimedAgain(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	ctx := context.Background()
+	_, first, c, err := s.Claim(ctx, "whr_1", "k", "dlv_1")
+	if err != nil || !first {
+		t.Fatalf("first claim: %v %v", first, err)
+	}
+	if err := s.Release(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	id, first, _, err := s.Claim(ctx, "whr_1", "k", "dlv_2")
+	if err != nil || !first || id != "dlv_2" {
+		t.Fatalf("claim after release: %q %v %v", id, first, err)
+	}
+	id, first, _, err = s.Claim(ctx, "whr_2", "k", "dlv_3")
+	if err != nil || !first || id != "dlv_3" {
+		t.Fatalf("same key, other receiver: %q %v %v", id, first, err)
+	}
+}
+
+func TestKeyFrom(t *testing.T) {
+	t.Parallel()
+	h := http.Header{}
+	if KeyFrom(h) != "" {
+		t.Fatal("key without headers")
+	}
+	h.Set("X-Request-Id", "req")
+	h.Set("Idempotency-Key", " idem ")
+	if got := KeyFrom(h); got != "idem" {
+		t.Fatalf("key %q, want Idempotency-Key before X-Request-Id", got)
+	}
+	h.Set("webhook-id", "msg_1")
+	if got := KeyFrom(h); got != "msg_1" {
+		t.Fatalf("key %q, want webhook-id first", got)
+	}
+}

@@ -1,0 +1,139 @@
+package ingest
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/gateway/webhook"
+)
+
+const (
+	processed = statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED
+	ignoredR  = statusv1.DeliveryResult_DELIVERY_RESULT_IGNORED
+	failed    = statusv1.DeliveryResult_DELIVERY_RESULT_FAILED
+)
+
+func TestInterpret(t *testing.T) {
+	t.Parallel()
+	fixed := &statusv1.Receiver{Id: "whr_1", ServiceId: "svc_1"}
+	byName := &statusv1.Receiver{Id: "whr_2", ServiceNameField: "service", StatusField: "data.state", MessageField: "data.text",
+		StatusMapping: map[string]string{"red": "down", "ok": "degraded"}}
+	tests := []struct {
+		name   string
+		rcv    *statusv1.Receiver
+		body   string
+		want   Verdict
+		reason string
+	}{
+		{"default fields", fixed, `{"status":"Under Maintenance","message":"patching"}`,
+			Verdict{Result: processed, RawStatus: "Under Maintenance", Mapped: statusv1.Status_STATUS_MAINTENANCE, Message: "patching"}, ""},
+		{"number status", fixed, `{"status":200}`, Verdict{Result: ignoredR, RawStatus: "200"}, `status "200" is not mapped`},
+		{"custom mapping wins", byName, `{"service":"API","data":{"state":"OK","text":"slow"}}`,
+			Verdict{Result: processed, RawStatus: "OK", Mapped: statusv1.Status_STATUS_DEGRADED, ServiceName: "API", Message: "slow"}, ""},
+		{"custom word", byName, `{"service":"API","data":{"state":"red"}}`,
+			Verdict{Result: processed, RawStatus: "red", Mapped: statusv1.Status_STATUS_DOWN, ServiceName: "API"}, ""},
+		{"service name missing", byName, `{"data":{"state":"red"}}`,
+			Verdict{Result: ignoredR, RawStatus: "red"}, `service_name_field "service" not found`},
+		{"service name not a string", byName, `{"service":{"a":1},"data":{"state":"red"}}`,
+			Verdict{Result: ignoredR, RawStatus: "red"}, `service_name_field "service" not found`},
+		{"status missing", fixed, `{"message":"hi"}`, Verdict{Result: ignoredR, Message: "hi"}, `status_field "status" not found`},
+		{"status is an array", fixed, `{"status":[1,2]}`, Verdict{Result: ignoredR, RawStatus: "[1,2]"}, "not a string, number or boolean"},
+		{"payload is an array", fixed, `[{"status":"up"}]`, Verdict{Result: ignoredR}, "not found"},
+		{"not JSON", fixed, `status=up`, Verdict{Result: failed}, "not valid JSON"},
+		{"empty body", fixed, ``, Verdict{Result: failed}, "not valid JSON"},
+		{"trailing garbage", fixed, `{"status":"up"} x`, Verdict{Result: failed}, "not valid JSON"},
+		{"no service at all", &statusv1.Receiver{Id: "whr_3"}, `{"status":"up"}`, Verdict{Result: ignoredR}, "neither a service_id"},
+		{"invalid path", &statusv1.Receiver{Id: "whr_4", ServiceId: "svc", StatusField: "a."}, `{"status":"up"}`,
+			Verdict{Result: ignoredR}, "receiver's status_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := Compile(tt.rcv).Interpret([]byte(tt.body))
+			if !strings.Contains(got.Reason, tt.reason) || (tt.reason == "") != (got.Reason == "") {
+				t.Fatalf("reason %q, want it to contain %q", got.Reason, tt.reason)
+			}
+			got.Reason = ""
+			if got != tt.want {
+				t.Fatalf("verdict %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInterpretCapsValues(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 10_000)
+	got := Compile(&statusv1.Receiver{ServiceNameField: "s"}).Interpret([]byte(`{"status":"` + long + `","s":"` + long + `","message":"` + long + `"}`))
+	for name, v := range map[string]string{"raw": got.RawStatus, "service": got.ServiceName, "message": got.Message} {
+		if len(v) > maxMessage || !utf8.ValidString(v) {
+			t.Errorf("%s: %d bytes, valid UTF-8 %v", name, len(v), utf8.ValidString(v))
+		}
+	}
+}
+
+func TestEventTruncatesPayload(t *testing.T) {
+	t.Parallel()
+	r := Compile(&statusv1.Receiver{Id: "whr_1", OrgId: "org_1", ServiceId: "svc_1"})
+	for _, n := range []int{0, MaxPayload, MaxPayload + 1} {
+		ev := Delivery{ID: "dlv_1", Receiver: r, Body: make([]byte, n)}.Event()
+		if len(ev.GetPayload()) != min(n, MaxPayload) || ev.GetPayloadTruncated() != (n > MaxPayload) {
+			t.Errorf("body of %d: payload %d truncated %v", n, len(ev.GetPayload()), ev.GetPayloadTruncated())
+		}
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"status":"up"}`)
+	now := time.Now()
+	signed := Compile(&statusv1.Receiver{Signature: &statusv1.Signature{Secret: "k", Scheme: "base64", Header: "x-sig"}})
+	h := http.Header{}
+	if err := webhook.Sign(webhook.Signature{Secret: "k", Scheme: webhook.SchemeBase64, Header: "X-Sig"}, h, body, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := signed.Authenticate(h, body, now); err != nil {
+		t.Fatalf("valid signature refused: %v", err)
+	}
+	if err := signed.Authenticate(h, append(body, ' '), now); err == nil {
+		t.Fatal("signature of another body accepted")
+	}
+	if err := signed.Authenticate(http.Header{}, body, now); err == nil {
+		t.Fatal("missing signature accepted")
+	}
+	if err := Compile(&statusv1.Receiver{}).Authenticate(http.Header{}, body, now); err != nil {
+		t.Fatalf("unsigned receiver: %v", err)
+	}
+	// A signature requirement without a secret fails closed.
+	if err := Compile(&statusv1.Receiver{Signature: &statusv1.Signature{}}).Authenticate(http.Header{}, body, now); err == nil {
+		t.Fatal("signature requirement without a secret accepted an unsigned delivery")
+	}
+}
+
+func FuzzInterpret(f *testing.F) {
+	f.Add([]byte(`{"status":"up","message":"ok","svc":"a"}`), "status", "svc")
+	f.Add([]byte(`{"a":[{"b":null}]}`), "a.0.b", "a")
+	f.Add([]byte(`[1,2,3]`), "0", "1")
+	f.Fuzz(func(t *testing.T, body []byte, statusField, serviceField string) {
+		v := Compile(&statusv1.Receiver{StatusField: statusField, ServiceNameField: serviceField}).Interpret(body)
+		switch v.Result {
+		case processed:
+			if v.Mapped == statusv1.Status_STATUS_UNSPECIFIED || v.Reason != "" {
+				t.Fatalf("processed without a status or with a reason: %+v", v)
+			}
+		case ignoredR, failed:
+			if v.Reason == "" || v.Mapped != statusv1.Status_STATUS_UNSPECIFIED {
+				t.Fatalf("%v without a reason or with a status: %+v", v.Result, v)
+			}
+		default:
+			t.Fatalf("result %v", v.Result)
+		}
+		if len(v.RawStatus) > maxRawStatus || len(v.ServiceName) > maxServiceName || len(v.Message) > maxMessage {
+			t.Fatalf("uncapped value: %+v", v)
+		}
+	})
+}

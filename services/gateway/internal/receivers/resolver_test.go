@@ -1,0 +1,91 @@
+package receivers
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+)
+
+// stubClient answers ResolveReceiver with err, or a receiver when err is nil.
+type stubClient struct {
+	statusv1.ReceiverServiceClient
+	err   atomic.Pointer[error]
+	calls atomic.Int64
+}
+
+func (s *stubClient) ResolveReceiver(context.Context, *statusv1.ResolveReceiverRequest, ...grpc.CallOption) (*statusv1.ResolveReceiverResponse, error) {
+	s.calls.Add(1)
+	if p := s.err.Load(); p != nil && *p != nil {
+		return nil, *p
+	}
+	return &statusv1.ResolveReceiverResponse{Receiver: &statusv1.Receiver{Id: "whr_1", OrgId: "org_1", Enabled: true, ServiceId: "svc_1"}}, nil
+}
+
+func (s *stubClient) fail(err error) { s.err.Store(&err) }
+
+func resolve(r *Resolver, token string) error {
+	_, err := r.Resolve(context.Background(), sha256.Sum256([]byte(token)), token)
+	return err
+}
+
+func TestBreakerOpensOnUnavailableOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		err      error
+		want     error
+		wantOpen bool
+	}{
+		{"unavailable", status.Error(codes.Unavailable, "down"), ErrUnavailable, true},
+		{"deadline", status.Error(codes.DeadlineExceeded, "slow"), ErrUnavailable, true},
+		{"not found", status.Error(codes.NotFound, "no"), ErrNotFound, false},
+		{"invalid argument", status.Error(codes.InvalidArgument, "bad"), nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := &stubClient{}
+			c.fail(tt.err)
+			r := New(c, Options{BreakerFailures: 3, BreakerOpen: time.Minute, NegativeTTL: time.Nanosecond}, slog.New(slog.DiscardHandler), nil)
+			for range 5 {
+				err := resolve(r, "t")
+				if tt.want != nil && !errors.Is(err, tt.want) || tt.want == nil && err == nil {
+					t.Fatalf("err %v, want %v", err, tt.want)
+				}
+			}
+			if r.BreakerOpen() != tt.wantOpen {
+				t.Fatalf("breaker open %v, want %v", r.BreakerOpen(), tt.wantOpen)
+			}
+			if tt.wantOpen && c.calls.Load() != 3 {
+				t.Fatalf("%d calls, want 3: an open breaker makes none", c.calls.Load())
+			}
+		})
+	}
+}
+
+func TestStaleServedOnlyWithinMaxStale(t *testing.T) {
+	t.Parallel()
+	c := &stubClient{}
+	r := New(c, Options{TTL: time.Nanosecond, MaxStale: time.Hour}, slog.New(slog.DiscardHandler), nil)
+	if err := resolve(r, "t"); err != nil {
+		t.Fatal(err)
+	}
+	c.fail(status.Error(codes.Unavailable, "down"))
+	if err := resolve(r, "t"); err != nil {
+		t.Fatalf("stale receiver not served: %v", err)
+	}
+	r.Invalidate("whr_1")
+	if err := resolve(r, "t"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err %v after invalidation, want ErrUnavailable", err)
+	}
+}
