@@ -1,20 +1,14 @@
 // Command upstate runs every upstate service in one process: an embedded
 // NATS JetStream server, its own Postgres (unless DATABASE_URL is set), the
 // status service, the webhook gateway and the REST edge behind one HTTP
-// listener. The services
-// still talk to each other over gRPC and JetStream, exactly as they do when
-// deployed one per container.
+// listener. The services still talk to each other over gRPC and JetStream,
+// exactly as they do when deployed one per container.
 package main
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
@@ -27,34 +21,19 @@ import (
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
-func main() {
-	ctx, stop := lifecycle.SignalContext(context.Background())
-	defer stop()
-	if err := run(ctx); err != nil {
-		slog.Error("upstate failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("upstate", run) }
 
 func run(ctx context.Context) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}
-	logger := logging.New(os.Stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat})
-	logger.Info("starting upstate", "config", cfg)
+	p := lifecycle.NewProcess("upstate", logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat}, cfg)
+	defer p.Shutdown(ctx, cfg.ShutdownTimeout)
+	logger, reg, stack := p.Logger, p.Registry, p.Stack
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	stack := lifecycle.NewStack(logger)
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		_ = stack.Unwind(shutdownCtx)
-	}()
 
 	dsn, err := startPostgres(ctx, cfg, stack, logger)
 	if err != nil {
@@ -122,19 +101,12 @@ func run(ctx context.Context) error {
 	health.Register(e)
 	edgeSvc.Register(e)
 	gatewaySvc.Register(e)
-	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	addr, err := httpx.Serve(cfg.HTTPAddr, e, health, stack, logger)
 	if err != nil {
-		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
-	srv := httpx.NewServer(e)
-	go func() {
-		if err := srv.Serve(lis); err != nil {
-			logger.Error("http server stopped", "err", err)
-		}
-	}()
-	stack.Push("http", func(ctx context.Context) error { health.SetDraining(); return srv.Shutdown(ctx) })
 
-	logger.Info("upstate ready", "http_addr", "http://"+lis.Addr().String(), "nats_url", natsURL, "data_dir", cfg.DataDir)
+	logger.Info("upstate ready", "http_addr", "http://"+addr.String(), "nats_url", natsURL, "data_dir", cfg.DataDir)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return nil

@@ -4,13 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net"
-	"os"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
@@ -21,69 +14,46 @@ import (
 	"github.com/upstatehq/upstate/services/edge/internal/config"
 )
 
-func main() {
-	ctx, stop := lifecycle.SignalContext(context.Background())
-	defer stop()
-	if err := run(ctx); err != nil {
-		slog.Error("edge failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("edge", run) }
 
 func run(ctx context.Context) error {
 	cfg, err := config.Load()
 	if err != nil {
 		return err
 	}
-	logger := logging.New(os.Stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat})
-	logger.Info("starting edge", "config", cfg)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p := lifecycle.NewProcess("edge", logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat}, cfg)
+	defer p.Shutdown(ctx, cfg.ShutdownTimeout)
 
-	stack := lifecycle.NewStack(logger)
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		_ = stack.Unwind(shutdownCtx)
-	}()
-
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL.Reveal(), "edge", 0, logger)
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL.Reveal(), "edge", 0, p.Logger)
 	if err != nil {
 		return err
 	}
-	stack.Push("postgres", func(context.Context) error { pool.Close(); return nil })
+	p.Push("postgres", func(context.Context) error { pool.Close(); return nil })
 
 	statusConn, err := grpcx.Dial(cfg.StatusGRPCTarget)
 	if err != nil {
 		return err
 	}
-	stack.Push("status client", func(context.Context) error { return statusConn.Close() })
+	p.Push("status client", func(context.Context) error { return statusConn.Close() })
 
 	edge := app.New(app.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal(), AuthCacheTTL: cfg.AuthCacheTTL, PublicURL: cfg.PublicURL},
-		app.Deps{Pool: pool, Status: statusConn, Logger: logger})
+		app.Deps{Pool: pool, Status: statusConn, Logger: p.Logger})
 	if err := edge.Start(ctx); err != nil {
 		return err
 	}
 
-	health := httpx.NewHealth(reg)
+	health := httpx.NewHealth(p.Registry)
 	health.AddCheck("postgres", edge.Ready)
-	e := httpx.NewEcho(logger, reg, httpx.Options{})
+	e := httpx.NewEcho(p.Logger, p.Registry, httpx.Options{})
 	health.Register(e)
 	edge.Register(e)
-	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	addr, err := httpx.Serve(cfg.HTTPAddr, e, health, p.Stack, p.Logger)
 	if err != nil {
-		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
-	srv := httpx.NewServer(e)
-	go func() {
-		if err := srv.Serve(lis); err != nil {
-			logger.Error("http server stopped", "err", err)
-		}
-	}()
-	stack.Push("http", func(ctx context.Context) error { health.SetDraining(); return srv.Shutdown(ctx) })
 
-	logger.Info("edge ready", "http_addr", lis.Addr().String())
+	p.Logger.Info("edge ready", "http_addr", addr.String())
 	<-ctx.Done()
-	logger.Info("shutting down")
+	p.Logger.Info("shutting down")
 	return nil
 }

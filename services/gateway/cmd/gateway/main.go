@@ -5,13 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net"
-	"os"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
@@ -22,14 +15,7 @@ import (
 	"github.com/upstatehq/upstate/services/gateway/internal/config"
 )
 
-func main() {
-	ctx, stop := lifecycle.SignalContext(context.Background())
-	defer stop()
-	if err := run(ctx); err != nil {
-		slog.Error("gateway failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("gateway", run) }
 
 func run(ctx context.Context) error {
 	cfg, err := config.Load()
@@ -40,60 +26,44 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	logger := logging.New(os.Stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat})
-	logger.Info("starting gateway", "config", cfg)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p := lifecycle.NewProcess("gateway", logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat}, cfg)
+	defer p.Shutdown(ctx, cfg.ShutdownTimeout)
 
-	stack := lifecycle.NewStack(logger)
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		_ = stack.Unwind(shutdownCtx)
-	}()
-
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "upstate-gateway", logger)
+	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "upstate-gateway", p.Logger)
 	if err != nil {
 		return err
 	}
-	stack.Push("nats", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
+	p.Push("nats", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
 
 	statusConn, err := grpcx.Dial(cfg.StatusGRPCTarget)
 	if err != nil {
 		return err
 	}
-	stack.Push("status client", func(context.Context) error { return statusConn.Close() })
+	p.Push("status client", func(context.Context) error { return statusConn.Close() })
 
 	gw := app.New(app.Config{
 		StreamReplicas: cfg.StreamReplicas,
 		RateLimit:      cfg.WebhookRateLimit,
 		RateBurst:      cfg.WebhookRateBurst,
 		TrustedProxies: proxies,
-	}, app.Deps{StatusConn: statusConn, NC: nc, JS: js, Logger: logger, Registry: reg})
+	}, app.Deps{StatusConn: statusConn, NC: nc, JS: js, Logger: p.Logger, Registry: p.Registry})
 	if err := gw.Start(ctx); err != nil {
 		return err
 	}
-	stack.Push("gateway", gw.Stop)
+	p.Push("gateway", gw.Stop)
 
-	health := httpx.NewHealth(reg)
+	health := httpx.NewHealth(p.Registry)
 	health.AddCheck("nats", gw.Ready)
-	e := httpx.NewEcho(logger, reg, httpx.Options{RedactPath: app.RedactPath})
+	e := httpx.NewEcho(p.Logger, p.Registry, httpx.Options{RedactPath: app.RedactPath})
 	health.Register(e)
 	gw.Register(e)
-	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	addr, err := httpx.Serve(cfg.HTTPAddr, e, health, p.Stack, p.Logger)
 	if err != nil {
-		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
-	srv := httpx.NewServer(e)
-	go func() {
-		if err := srv.Serve(lis); err != nil {
-			logger.Error("http server stopped", "err", err)
-		}
-	}()
-	stack.Push("http", func(ctx context.Context) error { health.SetDraining(); return srv.Shutdown(ctx) })
 
-	logger.Info("gateway ready", "http_addr", lis.Addr().String())
+	p.Logger.Info("gateway ready", "http_addr", addr.String())
 	<-ctx.Done()
-	logger.Info("shutting down")
+	p.Logger.Info("shutting down")
 	return nil
 }

@@ -1,16 +1,10 @@
 // Command status runs the status service: services, their status and
-// history, and the StatusChanged events on the STATUS stream.
+// history, webhook receivers and their delivery logs, and the
+// StatusChanged events on the STATUS stream.
 package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"net"
-	"os"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/httpx"
@@ -21,70 +15,47 @@ import (
 	"github.com/upstatehq/upstate/services/status/internal/config"
 )
 
-func main() {
-	ctx, stop := lifecycle.SignalContext(context.Background())
-	defer stop()
-	if err := run(ctx); err != nil {
-		slog.Error("status service failed", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { lifecycle.Main("status service", run) }
 
 func run(ctx context.Context) error {
 	cfg, err := config.Load()
 	if err != nil {
 		return err
 	}
-	logger := logging.New(os.Stderr, logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat})
-	logger.Info("starting status service", "config", cfg)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p := lifecycle.NewProcess("status service", logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat}, cfg)
+	defer p.Shutdown(ctx, cfg.ShutdownTimeout)
 
-	stack := lifecycle.NewStack(logger)
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		_ = stack.Unwind(shutdownCtx)
-	}()
-
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL.Reveal(), "status", 0, logger)
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL.Reveal(), "status", 0, p.Logger)
 	if err != nil {
 		return err
 	}
-	stack.Push("postgres", func(context.Context) error { pool.Close(); return nil })
+	p.Push("postgres", func(context.Context) error { pool.Close(); return nil })
 
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "upstate-status", logger)
+	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "upstate-status", p.Logger)
 	if err != nil {
 		return err
 	}
-	stack.Push("nats", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
+	p.Push("nats", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
 
 	svc := app.New(app.Config{GRPCAddr: cfg.GRPCAddr, StreamReplicas: cfg.StreamReplicas, IngestConcurrency: cfg.IngestConcurrency},
-		app.Deps{Pool: pool, JS: js, NC: nc, Logger: logger, Registry: reg})
+		app.Deps{Pool: pool, JS: js, NC: nc, Logger: p.Logger, Registry: p.Registry})
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
-	stack.Push("status service", svc.Stop)
+	p.Push("status service", svc.Stop)
 
-	health := httpx.NewHealth(reg)
+	health := httpx.NewHealth(p.Registry)
 	health.AddCheck("postgres", svc.Ready)
 	health.AddCheck("nats", bus.ConnCheck(nc))
-	e := httpx.NewEcho(logger, reg, httpx.Options{})
+	e := httpx.NewEcho(p.Logger, p.Registry, httpx.Options{})
 	health.Register(e)
-	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	addr, err := httpx.Serve(cfg.HTTPAddr, e, health, p.Stack, p.Logger)
 	if err != nil {
-		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
-	srv := httpx.NewServer(e)
-	go func() {
-		if err := srv.Serve(lis); err != nil {
-			logger.Error("http server stopped", "err", err)
-		}
-	}()
-	stack.Push("http", func(ctx context.Context) error { health.SetDraining(); return srv.Shutdown(ctx) })
 
-	logger.Info("status service ready", "grpc_addr", svc.GRPCAddr(), "http_addr", lis.Addr().String())
+	p.Logger.Info("status service ready", "grpc_addr", svc.GRPCAddr(), "http_addr", addr.String())
 	<-ctx.Done()
-	logger.Info("shutting down")
+	p.Logger.Info("shutting down")
 	return nil
 }
