@@ -59,6 +59,31 @@ func pageSize(n int32) (int, error) {
 	return int(n), nil
 }
 
+// idPage validates a request for a page of records listed in id order: the
+// organisation, the page size and the id the page starts after.
+func idPage(orgID string, size int32, token string) (int, string, error) {
+	if err := requireOrg(orgID); err != nil {
+		return 0, "", err
+	}
+	n, err := pageSize(size)
+	if err != nil {
+		return 0, "", err
+	}
+	after, err := decodeIDToken(token)
+	return n, after, err
+}
+
+// cutPage drops the extra row fetched to learn whether another page
+// follows, and returns the token that continues after the last row kept
+// ("" on the last page).
+func cutPage[T any](rows []T, size int, token func(T) string) ([]T, string) {
+	if len(rows) <= size {
+		return rows, ""
+	}
+	rows = rows[:size]
+	return rows, token(rows[size-1])
+}
+
 // Page tokens are opaque to clients: base64 of the last id or version seen.
 
 func encodeIDToken(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }

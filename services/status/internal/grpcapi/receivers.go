@@ -87,14 +87,7 @@ func (s *Receivers) GetReceiver(ctx context.Context, req *statusv1.GetReceiverRe
 
 // ListReceivers implements the RPC.
 func (s *Receivers) ListReceivers(ctx context.Context, req *statusv1.ListReceiversRequest) (*statusv1.ListReceiversResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := pageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeIDToken(req.GetPageToken())
+	size, after, err := idPage(req.GetOrgId(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +97,7 @@ func (s *Receivers) ListReceivers(ctx context.Context, req *statusv1.ListReceive
 		return nil, toStatus(err)
 	}
 	resp := &statusv1.ListReceiversResponse{}
-	if len(rs) > size {
-		rs = rs[:size]
-		resp.NextPageToken = encodeIDToken(rs[size-1].ID)
-	}
+	rs, resp.NextPageToken = cutPage(rs, size, func(r domain.Receiver) string { return encodeIDToken(r.ID) })
 	for _, r := range rs {
 		resp.Receivers = append(resp.Receivers, pbconv.Receiver(r, false))
 	}

@@ -71,14 +71,7 @@ func (s *Server) GetService(ctx context.Context, req *statusv1.GetServiceRequest
 
 // ListServices implements the RPC.
 func (s *Server) ListServices(ctx context.Context, req *statusv1.ListServicesRequest) (*statusv1.ListServicesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := pageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := decodeIDToken(req.GetPageToken())
+	size, after, err := idPage(req.GetOrgId(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -88,10 +81,7 @@ func (s *Server) ListServices(ctx context.Context, req *statusv1.ListServicesReq
 		return nil, toStatus(err)
 	}
 	resp := &statusv1.ListServicesResponse{}
-	if len(svcs) > size {
-		svcs = svcs[:size]
-		resp.NextPageToken = encodeIDToken(svcs[size-1].ID)
-	}
+	svcs, resp.NextPageToken = cutPage(svcs, size, func(v domain.Service) string { return encodeIDToken(v.ID) })
 	for _, svc := range svcs {
 		resp.Services = append(resp.Services, pbconv.Service(svc))
 	}
@@ -193,10 +183,7 @@ func (s *Server) ListStatusHistory(ctx context.Context, req *statusv1.ListStatus
 		return nil, toStatus(err)
 	}
 	resp := &statusv1.ListStatusHistoryResponse{}
-	if len(changes) > size {
-		changes = changes[:size]
-		resp.NextPageToken = encodeVersionToken(changes[size-1].Version)
-	}
+	changes, resp.NextPageToken = cutPage(changes, size, func(c domain.Change) string { return encodeVersionToken(c.Version) })
 	for _, c := range changes {
 		resp.Changes = append(resp.Changes, pbconv.Change(c))
 	}
