@@ -194,6 +194,16 @@ func SupersededDelivery(in Ingest, r Receiver) Delivery {
 	return d
 }
 
+// OutOfOrderDelivery is the entry logged for a delivery received before
+// newer, a delivery of the same receiver already applied to the service.
+func OutOfOrderDelivery(in Ingest, r Receiver, newer Delivery) Delivery {
+	d := newDelivery(in, r)
+	d.Result = Ignored
+	d.ServiceID = newer.ServiceID
+	d.Error = fmt.Sprintf("received before %s, which was already applied; not applied out of order", newer.ID)
+	return d
+}
+
 // newDelivery is the log entry of in as the gateway saw it.
 func newDelivery(in Ingest, r Receiver) Delivery {
 	return Delivery{

@@ -30,8 +30,10 @@ const Durable = "status-ingest"
 // Config tunes the consumer.
 type Config struct {
 	// Concurrency is how many deliveries are applied at once (default 4).
-	// Deliveries of one receiver are still applied one at a time, in order
-	// (bus.ConsumerConfig.Concurrency assigns handlers by subject).
+	// Within one process a receiver's deliveries go to one handler, in
+	// order (bus.ConsumerConfig.Concurrency assigns handlers by subject);
+	// across replicas and retries they may not, and the store then refuses
+	// to let an older delivery undo a newer one.
 	Concurrency int
 }
 

@@ -84,6 +84,18 @@ func oldestKept(ctx context.Context, tx pgx.Tx, receiverID string) (d domain.Del
 	return d, err == nil, err
 }
 
+// newestApplied returns the newest delivery of the receiver that was
+// processed for the service; ok is false when there is none.
+func newestApplied(ctx context.Context, tx pgx.Tx, receiverID, serviceID string) (d domain.Delivery, ok bool, err error) {
+	d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries
+		WHERE receiver_id = $1 AND service_id = $2 AND result = $3
+		ORDER BY received_at DESC, id DESC LIMIT 1`, receiverID, serviceID, string(domain.Processed)))
+	if errors.Is(err, domain.ErrNotFound) {
+		return d, false, nil
+	}
+	return d, err == nil, err
+}
+
 // ListDeliveries returns the log of the organisation's receiver, newest
 // first.
 func (st *Store) ListDeliveries(ctx context.Context, orgID, receiverID string) ([]domain.Delivery, error) {

@@ -70,6 +70,21 @@ func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time
 				return err
 			}
 		}
+		if svc != nil {
+			// A receiver's deliveries can be applied out of the order they
+			// were received: two status replicas pull them in parallel, or
+			// one waits for a retry while a later one goes through. A report
+			// older than the one already applied for the service must not
+			// undo it; it is logged as ignored instead.
+			newest, ok, err := newestApplied(ctx, tx, r.ID, svc.ID)
+			if err != nil {
+				return err
+			}
+			if ok && domain.Superseded(in, newest) {
+				res.Delivery = domain.OutOfOrderDelivery(in, r, newest)
+				return recordDelivery(ctx, tx, res.Delivery)
+			}
+		}
 		d, report := domain.PlanDelivery(in, r, svc, at)
 		if report != nil {
 			after, change, err := applyReport(ctx, tx, *svc, *report, event)

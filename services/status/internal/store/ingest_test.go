@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,6 +253,39 @@ func TestApplyIngestOlderThanFullLogIsNotApplied(t *testing.T) {
 	}
 	if n := count(fmt.Sprintf(`SELECT count(*) FROM status.deliveries WHERE id = '%s'`, old.DeliveryID)); n != 0 {
 		t.Fatal("superseded delivery recorded")
+	}
+}
+
+// "firing" then "resolved", applied in the other order (two replicas, or a
+// retry overtaken): the older report is logged as ignored and does not undo
+// the newer one.
+func TestApplyIngestOutOfOrderDoesNotUndoNewerReport(t *testing.T) {
+	t.Parallel()
+	st, count := newStore(t)
+	ctx := context.Background()
+	svc := newService(t, st, "org_a", "API")
+	r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "alerts", Enabled: true, ServiceID: svc.ID})
+
+	firing := ingest(r, domain.Down, "firing")
+	resolved := ingest(r, domain.Operational, "resolved")
+	firing.ReceivedAt = resolved.ReceivedAt.Add(-time.Second)
+
+	apply(t, st, resolved) // operational already: processed, no change
+	res := apply(t, st, firing)
+	if res.Change != nil || res.Delivery.Result != domain.Ignored || !strings.Contains(res.Delivery.Error, resolved.DeliveryID) {
+		t.Fatalf("late firing delivery = %+v", res)
+	}
+	if got, _ := st.GetService(ctx, "org_a", svc.ID); got.Status != domain.Operational {
+		t.Fatalf("status = %s, want operational", got.Status)
+	}
+	if n := count(fmt.Sprintf(`SELECT count(*) FROM status.deliveries WHERE id = '%s' AND result = 'ignored'`, firing.DeliveryID)); n != 1 {
+		t.Fatal("out-of-order delivery not logged as ignored")
+	}
+	// A newer report still applies.
+	later := ingest(r, domain.Down, "firing again")
+	later.ReceivedAt = resolved.ReceivedAt.Add(time.Second)
+	if res := apply(t, st, later); res.Change == nil {
+		t.Fatalf("newer delivery not applied: %+v", res)
 	}
 }
 
