@@ -36,6 +36,9 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]cached
+	// gen counts revocations; a lookup that started before one does not
+	// cache its result, which may predate the revocation.
+	gen uint64
 }
 
 type cached struct {
@@ -63,6 +66,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 	now := time.Now()
 	a.mu.Lock()
 	c, ok := a.cache[h]
+	gen := a.gen
 	a.mu.Unlock()
 	if ok && now.Before(c.expires) {
 		return c.principal, nil
@@ -82,10 +86,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 	}
 	p := auth.Principal{OrgID: k.OrgID, KeyID: k.ID, Scopes: k.Scopes}
 	a.mu.Lock()
-	if len(a.cache) >= maxCached {
-		a.cache = map[[sha256.Size]byte]cached{}
+	if a.gen == gen {
+		if len(a.cache) >= maxCached {
+			a.cache = map[[sha256.Size]byte]cached{}
+		}
+		a.cache[h] = cached{principal: p, expires: now.Add(a.ttl)}
 	}
-	a.cache[h] = cached{principal: p, expires: now.Add(a.ttl)}
 	a.mu.Unlock()
 	return p, nil
 }
@@ -94,6 +100,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 func (a *Authenticator) Forget(keyID string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.gen++
 	for h, c := range a.cache {
 		if c.principal.KeyID == keyID {
 			delete(a.cache, h)
