@@ -47,8 +47,8 @@ var (
 )
 
 // deliver is POST /api/webhooks/incoming/{token}. The order of the checks
-// keeps the cheap ones first and makes an idempotency key count as used
-// only by a delivery that was accepted: token form, rate limit (memory),
+// keeps the cheap ones first and records an idempotency key only for a
+// delivery that is accepted: token form, rate limit (memory),
 // receiver (cache, else one gRPC call), body, signature, verdict (pure),
 // idempotency key (one KV create, only when the sender sent a key), publish.
 func (h *Handler) deliver(c echo.Context) error {
@@ -123,20 +123,25 @@ func (h *Handler) reject(c echo.Context, d ingest.Delivery, status int, code str
 // accept records the sender's idempotency key, publishes the delivery and
 // answers 202, or a replay with the original delivery id, or (?wait=true)
 // the outcome.
+//
+// A recorded key does not prove its delivery was stored: the first request
+// may still be publishing, may have failed to, or its gateway may have died
+// in between. So a replay publishes its own event again under the original
+// delivery id and answers only once that is stored. The INGEST stream drops
+// it as a duplicate when the first copy made it, and the status service
+// applies a delivery id once. For the same reason a failed publish keeps
+// the key: the sender's retry republishes under the same id, which also
+// covers a publish that timed out after JetStream stored it.
 func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 	ctx := c.Request().Context()
-	var claim idempotency.Claim
 	if ik := idempotency.KeyFrom(c.Request().Header); ik != "" {
-		id, first, cl, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik, d.ID)
+		id, first, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik, d.ID)
 		if err != nil {
 			return h.dependencyError(err)
 		}
 		if !first {
-			h.metrics.Delivery(metrics.ResultDuplicate)
-			c.Response().Header().Set(headerReplayed, "true")
-			return c.JSON(http.StatusAccepted, accepted{DeliveryID: id})
+			return h.replay(c, d, id)
 		}
-		claim = cl
 	}
 	processed := d.Verdict.Result == statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED
 	var sub *nats.Subscription
@@ -146,14 +151,12 @@ func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 		inbox := h.nc.NewInbox()
 		var err error
 		if sub, err = h.nc.SubscribeSync(inbox); err != nil {
-			h.release(ctx, claim)
 			return h.dependencyError(fmt.Errorf("subscribe to delivery outcome: %w", err))
 		}
 		defer func() { _ = sub.Unsubscribe() }()
 		d.ReplySubject = inbox
 	}
 	if err := h.publish(ctx, d); err != nil {
-		h.release(ctx, claim)
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(ingest.ResultName(d.Verdict.Result))
@@ -165,6 +168,18 @@ func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 	default:
 		return c.JSON(http.StatusAccepted, accepted{DeliveryID: d.ID})
 	}
+}
+
+// replay answers a retried delivery with the id its key was first given,
+// after publishing it again under that id (see accept).
+func (h *Handler) replay(c echo.Context, d ingest.Delivery, originalID string) error {
+	d.ID = originalID
+	if err := h.publish(c.Request().Context(), d); err != nil {
+		return h.dependencyError(err)
+	}
+	h.metrics.Delivery(metrics.ResultDuplicate)
+	c.Response().Header().Set(headerReplayed, "true")
+	return c.JSON(http.StatusAccepted, accepted{DeliveryID: originalID})
 }
 
 // publish sends the delivery's event and waits until JetStream stored it.
@@ -185,16 +200,6 @@ func (h *Handler) publish(ctx context.Context, d ingest.Delivery) error {
 		Time:    d.ReceivedAt,
 		Data:    data,
 	})
-}
-
-// release forgets an idempotency key whose delivery was not published, so
-// the sender's retry is not taken for a duplicate.
-func (h *Handler) release(ctx context.Context, c idempotency.Claim) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.PublishTimeout)
-	defer cancel()
-	if err := h.idempotency.Release(ctx, c); err != nil {
-		h.logger.WarnContext(ctx, "release idempotency key", "err", err)
-	}
 }
 
 // countReadError counts a body that could not be read.

@@ -2,7 +2,7 @@
 // put on deliveries (standard-webhooks' webhook-id, Idempotency-Key or
 // X-Request-Id) and the delivery id each was first given, in a JetStream
 // key-value bucket shared by every gateway replica, so a retried delivery
-// is answered with its original id and published once.
+// is answered with its original id and applied once.
 package idempotency
 
 import (
@@ -77,53 +77,36 @@ func (s *Store) Open(ctx context.Context) error {
 	return nil
 }
 
-// Claim is a recorded key: Release forgets it again.
-type Claim struct {
-	name     string
-	revision uint64
-}
-
 // Claim records that receiverID's key was given deliveryID. If the key was
 // already recorded it returns the delivery id first given and first=false.
 // Two replicas claiming one key at once agree: creating a key is atomic.
-func (s *Store) Claim(ctx context.Context, receiverID, key, deliveryID string) (id string, first bool, c Claim, err error) {
+// A recorded key is never released: its delivery may have been stored
+// even when the publish seemed to fail, so a retry must keep the same id.
+func (s *Store) Claim(ctx context.Context, receiverID, key, deliveryID string) (id string, first bool, err error) {
 	if s.kv == nil {
-		return "", false, Claim{}, errors.New("idempotency store not opened")
+		return "", false, errors.New("idempotency store not opened")
 	}
 	name := keyName(receiverID, key)
 	// Twice at most: a key that expires between our create and our get is
 	// created afresh.
 	for range 2 {
-		rev, err := s.kv.Create(ctx, name, []byte(deliveryID))
+		_, err := s.kv.Create(ctx, name, []byte(deliveryID))
 		if err == nil {
-			return deliveryID, true, Claim{name: name, revision: rev}, nil
+			return deliveryID, true, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return "", false, Claim{}, fmt.Errorf("record idempotency key: %w", err)
+			return "", false, fmt.Errorf("record idempotency key: %w", err)
 		}
 		e, err := s.kv.Get(ctx, name)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
 		}
 		if err != nil {
-			return "", false, Claim{}, fmt.Errorf("read idempotency key: %w", err)
+			return "", false, fmt.Errorf("read idempotency key: %w", err)
 		}
-		return string(e.Value()), false, Claim{}, nil
+		return string(e.Value()), false, nil
 	}
-	return "", false, Claim{}, errors.New("record idempotency key: key keeps vanishing")
-}
-
-// Release forgets a claimed key, so that a delivery that could not be
-// published is not answered as a duplicate when the sender retries. It
-// only removes the key if nothing changed it since the claim.
-func (s *Store) Release(ctx context.Context, c Claim) error {
-	if c.name == "" {
-		return nil
-	}
-	if err := s.kv.Delete(ctx, c.name, jetstream.LastRevision(c.revision)); err != nil {
-		return fmt.Errorf("release idempotency key: %w", err)
-	}
-	return nil
+	return "", false, errors.New("record idempotency key: key keeps vanishing")
 }
 
 // keyName hashes a receiver id and a sender's key into a valid, fixed-size

@@ -45,7 +45,7 @@ func TestClaimIsAtomicAcrossReplicas(t *testing.T) {
 			st = other
 		}
 		wg.Go(func() {
-			id, first, _, err := st.Claim(ctx, "whr_1", "key", "dlv_"+string(rune('a'+i)))
+			id, first, err := st.Claim(ctx, "whr_1", "key", "dlv_"+string(rune('a'+i)))
 			if err != nil {
 				t.Error(err)
 			}
@@ -67,22 +67,19 @@ func TestClaimIsAtomicAcrossReplicas(t *testing.T) {
 	}
 }
 
-func TestReleaseLetsTheKeyBeClaimedAgain(t *testing.T) {
+func TestClaimIsPerReceiverAndKept(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	ctx := context.Background()
-	_, first, c, err := s.Claim(ctx, "whr_1", "k", "dlv_1")
-	if err != nil || !first {
-		t.Fatalf("first claim: %v %v", first, err)
+	id, first, err := s.Claim(ctx, "whr_1", "k", "dlv_1")
+	if err != nil || !first || id != "dlv_1" {
+		t.Fatalf("first claim: %q %v %v", id, first, err)
 	}
-	if err := s.Release(ctx, c); err != nil {
-		t.Fatal(err)
+	id, first, err = s.Claim(ctx, "whr_1", "k", "dlv_2")
+	if err != nil || first || id != "dlv_1" {
+		t.Fatalf("second claim: %q %v %v, want the original id", id, first, err)
 	}
-	id, first, _, err := s.Claim(ctx, "whr_1", "k", "dlv_2")
-	if err != nil || !first || id != "dlv_2" {
-		t.Fatalf("claim after release: %q %v %v", id, first, err)
-	}
-	id, first, _, err = s.Claim(ctx, "whr_2", "k", "dlv_3")
+	id, first, err = s.Claim(ctx, "whr_2", "k", "dlv_3")
 	if err != nil || !first || id != "dlv_3" {
 		t.Fatalf("same key, other receiver: %q %v %v", id, first, err)
 	}

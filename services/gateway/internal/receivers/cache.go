@@ -59,15 +59,22 @@ func (c *cache[V]) get(k Key) (entry[V], bool) {
 }
 
 // put stores e under k, making room first when the shard is full: entries
-// older than maxAge go, then expired ones, then arbitrary ones.
-func (c *cache[V]) put(k Key, e entry[V], now time.Time, maxAge time.Duration) {
+// older than maxAge go, then expired ones, then arbitrary ones. When valid
+// is set, e is stored only if valid reports true under the shard's lock,
+// so a deleteOwner that starts after valid turned false (and takes that
+// lock) cannot miss e. put reports whether it stored e.
+func (c *cache[V]) put(k Key, e entry[V], now time.Time, maxAge time.Duration, valid func() bool) bool {
 	s := c.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if valid != nil && !valid() {
+		return false
+	}
 	if _, ok := s.entries[k]; !ok && len(s.entries) >= c.perShard {
 		c.evict(s, now, maxAge)
 	}
 	s.entries[k] = e
+	return true
 }
 
 func (c *cache[V]) evict(s *cacheShard[V], now time.Time, maxAge time.Duration) {

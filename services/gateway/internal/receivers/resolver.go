@@ -90,6 +90,9 @@ type Resolver struct {
 	// generation grows with every invalidation; a call that started before
 	// one does not cache its (possibly outdated) answer.
 	generation atomic.Uint64
+	// beforeStore, when set (by tests), runs between the generation check
+	// and caching an answer.
+	beforeStore func()
 }
 
 // New returns a resolver calling client.
@@ -160,25 +163,35 @@ func (r *Resolver) fetch(ctx context.Context, key Key, token string) (*ingest.Re
 		return resp.GetReceiver(), nil
 	})
 	now := time.Now()
+	// Checked again under the cache shard's lock: Invalidate bumps the
+	// generation before it deletes, so an entry stored while the check
+	// holds is deleted by it, and none is stored once the check fails.
+	current := func() bool { return r.generation.Load() == gen }
 	switch {
 	case err == nil:
 		rcv := ingest.Compile(pb)
-		if r.generation.Load() == gen {
-			r.cache.put(key, entry[*ingest.Receiver]{value: rcv, owner: rcv.ID, stored: now, expires: now.Add(r.opts.TTL)},
-				now, r.opts.TTL+r.opts.MaxStale)
-		}
+		r.store(key, entry[*ingest.Receiver]{value: rcv, owner: rcv.ID, stored: now, expires: now.Add(r.opts.TTL)}, now, current)
 		return rcv, nil
 	case status.Code(err) == codes.NotFound:
-		if r.generation.Load() == gen {
-			r.cache.put(key, entry[*ingest.Receiver]{negative: true, stored: now, expires: now.Add(r.opts.NegativeTTL)},
-				now, r.opts.TTL+r.opts.MaxStale)
-		}
+		r.store(key, entry[*ingest.Receiver]{negative: true, stored: now, expires: now.Add(r.opts.NegativeTTL)}, now, current)
 		return nil, ErrNotFound
 	case unreachable(err):
 		return nil, fmt.Errorf("%w: resolve receiver: %w", ErrUnavailable, err)
 	default:
 		return nil, fmt.Errorf("resolve receiver: %w", err)
 	}
+}
+
+// store caches an answer unless an invalidation happened since its call
+// started.
+func (r *Resolver) store(key Key, e entry[*ingest.Receiver], now time.Time, current func() bool) {
+	if !current() {
+		return
+	}
+	if r.beforeStore != nil {
+		r.beforeStore()
+	}
+	r.cache.put(key, e, now, r.opts.TTL+r.opts.MaxStale, current)
 }
 
 // Invalidate drops the cached entries of a receiver, so its next delivery

@@ -89,3 +89,25 @@ func TestStaleServedOnlyWithinMaxStale(t *testing.T) {
 		t.Fatalf("err %v after invalidation, want ErrUnavailable", err)
 	}
 }
+
+func TestInvalidationDuringStoreIsNotCached(t *testing.T) {
+	t.Parallel()
+	c := &stubClient{}
+	r := New(c, Options{TTL: time.Hour}, slog.New(slog.DiscardHandler), nil)
+	// The receiver changes after the call passed the generation check but
+	// before its answer is cached.
+	r.beforeStore = func() { r.Invalidate("whr_1") }
+	if err := resolve(r, "t"); err != nil {
+		t.Fatal(err)
+	}
+	r.beforeStore = nil
+	if n := r.Cached(); n != 0 {
+		t.Fatalf("%d entries cached, want 0: the answer predates the invalidation", n)
+	}
+	if err := resolve(r, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.calls.Load(); n != 2 {
+		t.Fatalf("%d calls, want 2: the outdated receiver was served from the cache", n)
+	}
+}

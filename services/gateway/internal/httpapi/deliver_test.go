@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/testenv"
+	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
+	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
+	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
+	"github.com/upstatehq/upstate/services/gateway/internal/ratelimit"
+	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
+)
+
+// oneReceiver resolves every token to the same receiver.
+type oneReceiver struct{ rcv *ingest.Receiver }
+
+func (o oneReceiver) Resolve(context.Context, receivers.Key, string) (*ingest.Receiver, error) {
+	return o.rcv, nil
+}
+
+type deliverEnv struct {
+	t    *testing.T
+	js   jetstream.JetStream
+	idem *idempotency.Store
+	rcv  *ingest.Receiver
+	serv http.Handler
+}
+
+func newDeliverEnv(t *testing.T) *deliverEnv {
+	t.Helper()
+	srv := testenv.StartNATS(t)
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	nc, js, err := bus.Connect(ctx, srv.ClientURL(), "httpapi-test", logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	idem := idempotency.New(js, time.Hour, 1)
+	if err := idem.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rcv := ingest.Compile(&statusv1.Receiver{Id: "whr_1", OrgId: "org_1", Enabled: true, ServiceId: "svc_1", StatusField: "status"})
+	h := New(oneReceiver{rcv}, ratelimit.New(1000, 1000, 100), idem, nc, js,
+		Options{PublishTimeout: time.Second}, logger, metrics.New(nil))
+	e := httpx.NewEcho(logger, nil, httpx.Options{})
+	h.Register(e)
+	return &deliverEnv{t: t, js: js, idem: idem, rcv: rcv, serv: e}
+}
+
+func (e *deliverEnv) post(key string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, routePrefix+strings.Repeat("a", 64), strings.NewReader(`{"status":"down"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	rec := httptest.NewRecorder()
+	e.serv.ServeHTTP(rec, req)
+	return rec
+}
+
+// events returns the IngestEvents on INGEST by Nats-Msg-Id.
+func (e *deliverEnv) events() map[string]*ingestv1.IngestEvent {
+	e.t.Helper()
+	ctx := context.Background()
+	st, err := e.js.Stream(ctx, bus.StreamIngest)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]*ingestv1.IngestEvent{}
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var ev ingestv1.IngestEvent
+		if err := proto.Unmarshal(m.Data, &ev); err != nil {
+			e.t.Fatal(err)
+		}
+		out[m.Header.Get(jetstream.MsgIDHeader)] = &ev
+	}
+	return out
+}
+
+func wantAccepted(t *testing.T, rec *httptest.ResponseRecorder, id string) {
+	t.Helper()
+	if rec.Code != http.StatusAccepted || !strings.Contains(rec.Body.String(), `"delivery_id":"`+id+`"`) {
+		t.Fatalf("answer %d %s, want 202 with delivery id %s", rec.Code, rec.Body.String(), id)
+	}
+	if rec.Header().Get(headerReplayed) != "true" {
+		t.Fatal("replay not marked as such")
+	}
+}
+
+// A key recorded by a request whose publish never happened (it failed, or
+// its gateway died) must not be answered 202 without the delivery stored.
+func TestReplayPublishesUnderTheOriginalID(t *testing.T) {
+	t.Parallel()
+	e := newDeliverEnv(t)
+	original := ids.New(ids.Delivery)
+	if _, first, err := e.idem.Claim(context.Background(), e.rcv.ID, "k1", original); err != nil || !first {
+		t.Fatalf("claim: %v %v", first, err)
+	}
+
+	wantAccepted(t, e.post("k1"), original)
+	evs := e.events()
+	if len(evs) != 1 || evs[original] == nil || evs[original].GetDeliveryId() != original {
+		t.Fatalf("INGEST holds %v, want one event with delivery id %s", evs, original)
+	}
+
+	// Another retry is stored once: JetStream drops the duplicate.
+	wantAccepted(t, e.post("k1"), original)
+	if n := len(e.events()); n != 1 {
+		t.Fatalf("INGEST holds %d events, want 1", n)
+	}
+}
+
+// A replay whose publish fails answers 503, and a later retry still
+// publishes under the original id.
+func TestReplayPublishFailureIsUnavailable(t *testing.T) {
+	t.Parallel()
+	e := newDeliverEnv(t)
+	ctx := context.Background()
+	original := ids.New(ids.Delivery)
+	if _, _, err := e.idem.Claim(ctx, e.rcv.ID, "k1", original); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.js.DeleteStream(ctx, bus.StreamIngest); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.post("k1")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("answer %d %s, want 503 with Retry-After", rec.Code, rec.Body.String())
+	}
+
+	if err := bus.EnsureStreams(ctx, e.js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wantAccepted(t, e.post("k1"), original)
+	if evs := e.events(); len(evs) != 1 || evs[original] == nil {
+		t.Fatalf("INGEST holds %v, want one event with delivery id %s", evs, original)
+	}
+}
+
+// A first publish that fails keeps the key, so the retry is published under
+// the id the first request was given (it may have been stored after all).
+func TestFailedPublishKeepsTheKey(t *testing.T) {
+	t.Parallel()
+	e := newDeliverEnv(t)
+	ctx := context.Background()
+	if err := e.js.DeleteStream(ctx, bus.StreamIngest); err != nil {
+		t.Fatal(err)
+	}
+	if rec := e.post("k1"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("answer %d %s, want 503", rec.Code, rec.Body.String())
+	}
+	original, first, err := e.idem.Claim(ctx, e.rcv.ID, "k1", ids.New(ids.Delivery))
+	if err != nil || first {
+		t.Fatalf("claim after failed publish: first=%v err=%v, want the key kept", first, err)
+	}
+	if err := bus.EnsureStreams(ctx, e.js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wantAccepted(t, e.post("k1"), original)
+	if evs := e.events(); len(evs) != 1 || evs[original] == nil {
+		t.Fatalf("INGEST holds %v, want one event with delivery id %s", evs, original)
+	}
+}
