@@ -17,9 +17,10 @@ import (
 // that completed inside the measured window are counted, except in sent.
 type result struct {
 	sent      uint64 // every answered or failed request, warm-up included
+	sentOK    uint64 // every successful answer, warm-up included
 	hist      histogram
 	ok        uint64
-	non2xx    uint64
+	non2xx    uint64 // answered, but not a success: non-2xx, or not -expect-status
 	transport uint64
 	window    time.Duration
 	errs      errorLog
@@ -28,6 +29,7 @@ type result struct {
 func (r *result) merge(o *result) {
 	r.hist.merge(&o.hist)
 	r.sent += o.sent
+	r.sentOK += o.sentOK
 	r.ok += o.ok
 	r.non2xx += o.non2xx
 	r.transport += o.transport
@@ -60,13 +62,13 @@ func runLoad(ctx context.Context, cfg config) (*result, error) {
 	defer cancel()
 
 	var (
-		next    atomic.Uint64 // round-robin position in cfg.bodies, shared by all workers
+		next    atomic.Uint64 // position in the round-robin of URLs and payloads, shared by all workers
 		wg      sync.WaitGroup
 		results = make([]*result, cfg.conns)
 	)
 	for i := range results {
 		results[i] = &result{}
-		wg.Go(func() { work(ctx, client, cfg, w, &next, results[i]) })
+		wg.Go(func() { work(ctx, client, cfg, i, w, &next, results[i]) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -80,31 +82,49 @@ func runLoad(ctx context.Context, cfg config) (*result, error) {
 	return total, nil
 }
 
-// target picks the URL and body of the n-th request: URLs round-robin, and
-// each URL steps through the bodies in turn, so with bodies that alternate
-// statuses every request to a URL changes what the previous one set.
-func (cfg config) target(n uint64) (string, []byte) {
+// target picks the URL and payload of the n-th request of all workers
+// together: URLs round-robin, and each URL steps through the payloads in
+// turn, so with bodies that alternate statuses every request to a URL
+// changes what the previous one set.
+func (cfg config) target(n uint64) (string, int) {
 	u := uint64(len(cfg.urls))
-	url := cfg.urls[n%u]
-	if b := uint64(len(cfg.bodies)); b > 0 {
-		return url, cfg.bodies[(n/u)%b]
-	}
-	return url, nil
+	return cfg.urls[n%u], int((n / u) % uint64(len(cfg.payloads)))
 }
 
-// work sends requests one after another until the window closes.
-func work(ctx context.Context, client *http.Client, cfg config, w window, next *atomic.Uint64, res *result) {
-	header := cfg.header.Clone() // read-only on the hot path, owned by this worker
-	for ctx.Err() == nil {
+// pinnedTarget picks the URL and payload of worker w's k-th request under
+// -pin: always the worker's own URL, stepping through the payloads.
+func (cfg config) pinnedTarget(w int, k uint64) (string, int) {
+	return cfg.urls[w%len(cfg.urls)], int(k % uint64(len(cfg.payloads)))
+}
+
+// work sends worker w's requests one after another until the window closes.
+func work(ctx context.Context, client *http.Client, cfg config, w int, win window, next *atomic.Uint64, res *result) {
+	// Read-only on the hot path, owned by this worker.
+	payloads := make([]payload, len(cfg.payloads))
+	for i, p := range cfg.payloads {
+		payloads[i] = payload{body: p.body, header: p.header.Clone()}
+	}
+	for k := uint64(0); ctx.Err() == nil; k++ {
 		begin := time.Now()
-		if begin.After(w.until) {
+		if begin.After(win.until) {
 			return
 		}
-		url, body := cfg.target(next.Add(1) - 1)
-		code, sample, err := send(ctx, client, cfg.method, url, header, body)
+		var (
+			url string
+			i   int
+		)
+		if cfg.pin {
+			url, i = cfg.pinnedTarget(w, k)
+		} else {
+			url, i = cfg.target(next.Add(1) - 1)
+		}
+		code, sample, err := send(ctx, client, cfg.method, url, payloads[i].header, payloads[i].body, cfg.succeeded)
 		end := time.Now()
 		res.sent++
-		if !w.contains(end) {
+		if err == nil && cfg.succeeded(code) {
+			res.sentOK++
+		}
+		if !win.contains(end) {
 			continue
 		}
 		if err != nil {
@@ -112,8 +132,8 @@ func work(ctx context.Context, client *http.Client, cfg config, w window, next *
 			res.errs.add(err.Error(), "")
 			continue
 		}
-		// Latency covers every answered request, non-2xx included (as wrk does).
-		if code < 200 || code > 299 {
+		// Latency covers every answered request, failures included (as wrk does).
+		if !cfg.succeeded(code) {
 			res.non2xx++
 			res.errs.add(fmt.Sprintf("HTTP %d", code), sample)
 		} else {
@@ -126,9 +146,9 @@ func work(ctx context.Context, client *http.Client, cfg config, w window, next *
 // maxSample caps the part of an error response kept for diagnosis.
 const maxSample = 300
 
-// send performs one request and reads the whole response body. For a
-// non-2xx answer it returns the start of the body as a sample.
-func send(ctx context.Context, client *http.Client, method, url string, header http.Header, body []byte) (int, string, error) {
+// send performs one request and reads the whole response body. For an
+// answer that is not a success it returns the start of the body as a sample.
+func send(ctx context.Context, client *http.Client, method, url string, header http.Header, body []byte, success func(int) bool) (int, string, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -144,7 +164,7 @@ func send(ctx context.Context, client *http.Client, method, url string, header h
 	}
 	defer resp.Body.Close()
 	var sample string
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !success(resp.StatusCode) {
 		b, err := io.ReadAll(io.LimitReader(resp.Body, maxSample))
 		if err != nil {
 			return 0, "", fmt.Errorf("read response: %w", err)

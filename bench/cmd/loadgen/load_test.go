@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -42,6 +46,9 @@ func TestRunLoad(t *testing.T) {
 	if res.sent < res.ok+res.non2xx {
 		t.Errorf("sent = %d, below the %d measured", res.sent, res.ok+res.non2xx)
 	}
+	if res.sentOK < res.ok || res.sentOK >= res.sent {
+		t.Errorf("sent_ok = %d, want between the %d measured 2xx and the %d sent", res.sentOK, res.ok, res.sent)
+	}
 	if res.hist.total != res.ok+res.non2xx {
 		t.Errorf("histogram holds %d latencies, want %d", res.hist.total, res.ok+res.non2xx)
 	}
@@ -51,5 +58,105 @@ func TestRunLoad(t *testing.T) {
 	rep := newReport(cfg, res)
 	if rep.ErrorRate < 0.4 || rep.ErrorRate > 0.6 || rep.DurationS != (300*time.Millisecond).Seconds() {
 		t.Errorf("report = %+v", rep)
+	}
+}
+
+// TestRunLoadPinnedAndSigned plays a webhook receiver per URL: it checks
+// every signature and that, pinned with one URL per connection, each URL
+// gets its requests one at a time with the bodies alternating.
+func TestRunLoadPinnedAndSigned(t *testing.T) {
+	t.Parallel()
+	const secret = "bench-secret"
+	var (
+		mu       sync.Mutex
+		inFlight = map[string]bool{}
+		last     = map[string]string{}
+		problems []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(b)
+		if r.Header.Get("X-Webhook-Signature") != hex.EncodeToString(mac.Sum(nil)) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		if inFlight[r.URL.Path] {
+			problems = append(problems, "concurrent requests to "+r.URL.Path)
+		}
+		if last[r.URL.Path] == string(b) {
+			problems = append(problems, r.URL.Path+" got "+string(b)+" twice in a row")
+		}
+		inFlight[r.URL.Path], last[r.URL.Path] = true, string(b)
+		mu.Unlock()
+		time.Sleep(time.Millisecond) // widens any overlap
+		mu.Lock()
+		inFlight[r.URL.Path] = false
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(srv.Close)
+
+	cfg, err := parseFlags([]string{
+		"-url", srv.URL + "/a", "-url", srv.URL + "/b", "-url", srv.URL + "/c", "-c", "3", "-pin",
+		"-method", "POST", "-body", "down", "-body", "up", "-hmac-secret", secret,
+		"-d", "200ms", "-warmup", "0s",
+	})
+	if err != nil {
+		t.Fatalf("parseFlags: %v", err)
+	}
+	res, err := runLoad(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("runLoad: %v", err)
+	}
+	if res.ok == 0 || res.non2xx != 0 || res.transport != 0 {
+		t.Fatalf("ok=%d non2xx=%d transport=%d, want every request accepted", res.ok, res.non2xx, res.transport)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("%d problems, first: %s", len(problems), problems[0])
+	}
+	if len(last) != 3 {
+		t.Errorf("URLs used: %v, want all three", last)
+	}
+}
+
+// TestRunLoadExpectStatus counts a 2xx other than -expect-status as a
+// failure, as a ?wait=true delivery answered 202 "pending" must be.
+func TestRunLoadExpectStatus(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, _ := io.ReadAll(r.Body); string(b) == "late" {
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = io.WriteString(w, `{"result":"pending"}`)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+
+	cfg, err := parseFlags([]string{
+		"-url", srv.URL, "-method", "POST", "-body", "applied", "-body", "late",
+		"-expect-status", "200", "-c", "2", "-d", "200ms", "-warmup", "0s",
+	})
+	if err != nil {
+		t.Fatalf("parseFlags: %v", err)
+	}
+	res, err := runLoad(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("runLoad: %v", err)
+	}
+	if res.ok == 0 || res.non2xx == 0 {
+		t.Fatalf("ok=%d non2xx=%d, want both", res.ok, res.non2xx)
+	}
+	if res.errs.sample["HTTP 202"] != `{"result":"pending"}` {
+		t.Errorf("error log = %+v", res.errs)
+	}
+	// sent_ok also counts the 200s of requests still in flight when the
+	// window closed: at most one per connection.
+	if res.sentOK < res.ok || res.sentOK > res.ok+uint64(cfg.conns) {
+		t.Errorf("sent_ok = %d, want the %d measured 200s plus at most %d", res.sentOK, res.ok, cfg.conns)
 	}
 }

@@ -3,17 +3,25 @@
 // warm-up and then a measured period, records every latency in a log-linear
 // histogram and prints one summary line:
 //
-//	name  req/s  p50  p99  max  errors (non-2xx/transport)
+//	name  req/s  p50  p99  max  errors (failed/transport)  sent  sent_ok
 //
-// Request bodies given with repeated -body flags are used round-robin across
-// all connections, so a PUT can alternate between two statuses. A non-2xx
-// answer counts as an error; loadgen exits non-zero when more than 1 % of the
+// (sent and sent_ok count the warm-up too). Request bodies given with
+// repeated -body flags are used round-robin across all connections, so a
+// PUT can alternate between two statuses; with -pin each connection keeps to
+// one URL, so that with as many URLs as connections a URL's requests are
+// strictly one after another. With -hmac-secret every body is signed as a
+// webhook sender would: the lowercase hex HMAC-SHA256 of the body in
+// -hmac-header. A non-2xx answer (with -expect-status, any other status)
+// counts as an error; loadgen exits non-zero when more than 1 % of the
 // measured requests failed. With -free-port it only prints a free loopback
 // TCP port, for scripts that must choose a listen address.
 package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,8 +41,9 @@ const maxErrorRate = 0.01
 type config struct {
 	urls     []string
 	method   string
-	header   http.Header
-	bodies   [][]byte
+	payloads []payload // at least one
+	pin      bool
+	expect   int // the one successful status; 0: any 2xx
 	conns    int
 	duration time.Duration
 	warmup   time.Duration
@@ -94,12 +103,18 @@ func parseFlags(args []string) (config, error) {
 		headers stringList
 		bodies  stringList
 		urls    stringList
+		secret  string
+		sigHdr  string
 	)
 	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
 	fs.Var(&urls, "url", "target URL (required; repeatable: request n goes to URL n mod count, with body (n / count) mod bodies, so each URL steps through the bodies in turn)")
 	fs.StringVar(&cfg.method, "method", http.MethodGet, "HTTP method")
 	fs.Var(&headers, "header", "request header `K: V` (repeatable)")
 	fs.Var(&bodies, "body", "request body (repeatable: used round-robin per request)")
+	fs.BoolVar(&cfg.pin, "pin", false, "connection i sends only to URL i mod count, stepping through the bodies in turn (at most -c URLs)")
+	fs.StringVar(&secret, "hmac-secret", "", "sign each body: lowercase hex HMAC-SHA256 under this secret, in -hmac-header")
+	fs.StringVar(&sigHdr, "hmac-header", defaultHMACHeader, "header carrying the -hmac-secret signature")
+	fs.IntVar(&cfg.expect, "expect-status", 0, "the only status counted as success (default: any 2xx)")
 	fs.IntVar(&cfg.conns, "c", 64, "concurrent connections")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration")
 	fs.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "warm-up before measuring")
@@ -123,22 +138,66 @@ func parseFlags(args []string) (config, error) {
 	if cfg.conns < 1 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.timeout <= 0 {
 		return config{}, errors.New("-c, -d and -timeout must be positive and -warmup not negative")
 	}
+	if cfg.expect != 0 && (cfg.expect < 100 || cfg.expect > 599) {
+		return config{}, fmt.Errorf("-expect-status %d is not an HTTP status", cfg.expect)
+	}
+	if cfg.pin && len(cfg.urls) > cfg.conns {
+		return config{}, fmt.Errorf("-pin with %d URLs and %d connections would leave URLs unused", len(cfg.urls), cfg.conns)
+	}
+	if secret != "" && strings.TrimSpace(sigHdr) == "" {
+		return config{}, errors.New("-hmac-header must not be empty")
+	}
 	cfg.method = strings.ToUpper(cfg.method)
-	cfg.header = make(http.Header, len(headers))
+	header := make(http.Header, len(headers))
 	for _, h := range headers {
 		k, v, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(k) == "" {
 			return config{}, fmt.Errorf("header %q: want \"K: V\"", h)
 		}
-		cfg.header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	if len(bodies) == 0 {
+		cfg.payloads = []payload{{header: header}}
 	}
 	for _, b := range bodies {
-		cfg.bodies = append(cfg.bodies, []byte(b))
+		cfg.payloads = append(cfg.payloads, payload{body: []byte(b), header: header})
+	}
+	if secret != "" {
+		for i := range cfg.payloads {
+			p := &cfg.payloads[i]
+			p.header = p.header.Clone()
+			p.header.Set(strings.TrimSpace(sigHdr), sign(secret, p.body))
+		}
 	}
 	if cfg.name == "" {
 		cfg.name = cfg.method + " " + cfg.urls[0]
 	}
 	return cfg, nil
+}
+
+// succeeded reports whether an answer with this status counts as a success.
+func (cfg config) succeeded(code int) bool {
+	if cfg.expect != 0 {
+		return code == cfg.expect
+	}
+	return code >= 200 && code <= 299
+}
+
+// payload is one request body with its headers, which may include the
+// body's signature. Workers clone the headers and then only read them.
+type payload struct {
+	body   []byte
+	header http.Header
+}
+
+// defaultHMACHeader is where upstate's webhook receivers expect a signature.
+const defaultHMACHeader = "X-Webhook-Signature"
+
+// sign returns the lowercase hex HMAC-SHA256 of body under secret.
+func sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // printFreePort prints a loopback port the OS reports free. Another process

@@ -23,6 +23,7 @@ type report struct {
 	Transport   uint64   `json:"transport_errors"`
 	ErrorRate   float64  `json:"error_rate"`
 	Sent        uint64   `json:"sent"`
+	SentOK      uint64   `json:"sent_ok"`
 }
 
 func newReport(cfg config, r *result) report {
@@ -43,6 +44,7 @@ func newReport(cfg config, r *result) report {
 		Non2xx:      r.non2xx,
 		Transport:   r.transport,
 		Sent:        r.sent,
+		SentOK:      r.sentOK,
 	}
 	if n > 0 {
 		rep.ErrorRate = float64(r.non2xx+r.transport) / float64(n)
@@ -51,11 +53,12 @@ func newReport(cfg config, r *result) report {
 }
 
 // line renders the report as one whitespace-separated line; scripts read
-// req/s as field 2, p99 as field 7, errors as field 11 and the requests sent
-// in all (warm-up included) as field 14.
+// req/s as field 2, p99 as field 7, errors as field 11, the requests sent
+// in all (warm-up included) as field 14 and how many of those succeeded as
+// field 16.
 func (r report) line() string {
-	return fmt.Sprintf("%-16s %9.0f req/s  p50 %7.2fms  p99 %7.2fms  max %8.2fms  errors %d/%d (non-2xx/transport)  sent %d",
-		r.Name, r.RPS, r.P50Ms, r.P99Ms, r.MaxMs, r.Non2xx, r.Transport, r.Sent)
+	return fmt.Sprintf("%-16s %9.0f req/s  p50 %7.2fms  p99 %7.2fms  max %8.2fms  errors %d/%d (failed/transport)  sent %d  sent_ok %d",
+		r.Name, r.RPS, r.P50Ms, r.P99Ms, r.MaxMs, r.Non2xx, r.Transport, r.Sent, r.SentOK)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
