@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -12,8 +11,6 @@ import (
 	"github.com/upstatehq/upstate/pkg/testenv"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 // streamCount is the number of messages on the STATUS stream.
 func streamCount(t *testing.T, s *stack) uint64 {

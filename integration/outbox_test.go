@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	w.none(300 * time.Millisecond)
 	testenv.Eventually(t, 5*time.Second, func() error {
 		if n := s.count(`SELECT count(*) FROM status.outbox`); n != 0 {
-			return errorf("outbox still holds %d rows", n)
+			return fmt.Errorf("outbox still holds %d rows", n)
 		}
 		return nil
 	})

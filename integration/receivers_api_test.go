@@ -228,11 +228,11 @@ func TestWebhookReceiverDeliveries(t *testing.T) {
 	testenv.Eventually(t, 10*time.Second, func() error {
 		r := s.do(http.MethodGet, path, bootstrapKey, nil)
 		if r.Status != http.StatusOK {
-			return errorf("deliveries: %d %s", r.Status, r.Body)
+			return fmt.Errorf("deliveries: %d %s", r.Status, r.Body)
 		}
 		log, _ = r.json(t)["data"].([]any)
 		if len(log) != 2 {
-			return errorf("%d deliveries logged, want 2", len(log))
+			return fmt.Errorf("%d deliveries logged, want 2", len(log))
 		}
 		return nil
 	})

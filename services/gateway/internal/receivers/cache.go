@@ -99,14 +99,6 @@ func (c *cache[V]) evict(s *cacheShard[V], now time.Time, maxAge time.Duration) 
 	}
 }
 
-// delete drops k.
-func (c *cache[V]) delete(k Key) {
-	s := c.shard(k)
-	s.mu.Lock()
-	delete(s.entries, k)
-	s.mu.Unlock()
-}
-
 // deleteOwner drops every entry of a receiver. Receivers change rarely and
 // the cache is small, so a scan is cheaper than keeping an index up to date
 // on every insert.

@@ -37,21 +37,6 @@ func lockDeliveryLog(ctx context.Context, tx pgx.Tx, receiverID string) error {
 	return err
 }
 
-// RecordDelivery adds d to its receiver's log and prunes the log to the
-// newest domain.MaxDeliveries, in one transaction.
-func (st *Store) RecordDelivery(ctx context.Context, d domain.Delivery) error {
-	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		if err := lockDeliveryLog(ctx, tx, d.ReceiverID); err != nil {
-			return err
-		}
-		return recordDelivery(ctx, tx, d)
-	})
-	if err != nil {
-		return fmt.Errorf("record delivery %s: %w", d.ID, err)
-	}
-	return nil
-}
-
 // recordDelivery inserts d and deletes the receiver's deliveries beyond the
 // newest domain.MaxDeliveries, ordered as they are listed.
 func recordDelivery(ctx context.Context, tx pgx.Tx, d domain.Delivery) error {

@@ -184,21 +184,19 @@ func TestDeliveryLogKeepsNewest50(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var want []string
 	for i := range 60 {
-		d := domain.Delivery{ID: fmt.Sprintf("dlv_%02d", i), ReceiverID: r.ID, OrgID: "org_a",
+		// The gateway's verdict "ignored" is logged as it is, through the
+		// same transaction that applies processed deliveries.
+		in := domain.Ingest{DeliveryID: fmt.Sprintf("dlv_%02d", i), OrgID: "org_a", ReceiverID: r.ID,
 			ReceivedAt: t0.Add(time.Duration(i) * time.Second), Result: domain.Ignored, Error: "no status"}
 		if i%7 == 0 {
 			// Deliveries are ordered by when they were received, not by id
 			// or by when they were recorded.
-			d.ID = fmt.Sprintf("dlv_z%02d", i)
+			in.DeliveryID = fmt.Sprintf("dlv_z%02d", i)
 		}
-		if err := st.RecordDelivery(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		want = append([]string{d.ID}, want...)
+		apply(t, st, in)
+		want = append([]string{in.DeliveryID}, want...)
 	}
-	if err := st.RecordDelivery(ctx, domain.Delivery{ID: "dlv_other", ReceiverID: other.ID, OrgID: "org_a", ReceivedAt: t0, Result: domain.Failed}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, st, domain.Ingest{DeliveryID: "dlv_other", OrgID: "org_a", ReceiverID: other.ID, ReceivedAt: t0, Result: domain.Failed})
 
 	got, err := st.ListDeliveries(ctx, "org_a", r.ID)
 	if err != nil {
