@@ -119,3 +119,15 @@ func toError(err error) *Error {
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
 }
+
+// UnavailableRetryAfter is the Retry-After, in seconds, suggested while a
+// dependency is down.
+const UnavailableRetryAfter = 5
+
+// Unavailable answers 503 with Retry-After and message, keeping cause
+// joined for the error handler's log line (clients never see it).
+func Unavailable(message string, cause error) error {
+	e := Errorf(http.StatusServiceUnavailable, CodeUnavailable, "%s", message)
+	e.RetryAfter = UnavailableRetryAfter
+	return errors.Join(e, cause)
+}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 
 	"google.golang.org/grpc/codes"
@@ -9,9 +8,6 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/httpx"
 )
-
-// retryAfterSeconds is suggested to clients when a dependency is down.
-const retryAfterSeconds = 5
 
 // fromGRPC maps an error from a backing service to the REST error once, at
 // the edge: the owning service decided what went wrong, the edge says it in
@@ -35,7 +31,7 @@ func fromGRPC(err error) error {
 		return httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized, "%s", msg)
 	case codes.ResourceExhausted:
 		e := httpx.Errorf(http.StatusTooManyRequests, httpx.CodeRateLimited, "%s", msg)
-		e.RetryAfter = retryAfterSeconds
+		e.RetryAfter = httpx.UnavailableRetryAfter
 		return e
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
 		return unavailable(err)
@@ -46,7 +42,5 @@ func fromGRPC(err error) error {
 
 // unavailable answers 503 with Retry-After, keeping the cause for the log.
 func unavailable(cause error) error {
-	e := httpx.Errorf(http.StatusServiceUnavailable, httpx.CodeUnavailable, "a backing service is unavailable; retry shortly")
-	e.RetryAfter = retryAfterSeconds
-	return errors.Join(e, cause)
+	return httpx.Unavailable("a backing service is unavailable; retry shortly", cause)
 }

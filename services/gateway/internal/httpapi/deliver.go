@@ -28,9 +28,6 @@ const (
 	eventSource = "upstate/gateway"
 )
 
-// retryAfterUnavailable is suggested to senders while a dependency is down.
-const retryAfterUnavailable = 5
-
 // headerReplayed marks the answer to a retried delivery.
 const headerReplayed = "Idempotent-Replayed"
 
@@ -216,14 +213,7 @@ func (h *Handler) countReadError(err error) {
 // NATS: 503, so the sender retries.
 func (h *Handler) dependencyError(err error) error {
 	h.metrics.Delivery(metrics.ResultUnavailable)
-	return unavailable(err)
-}
-
-// unavailable answers 503 with Retry-After, keeping the cause for the log.
-func unavailable(cause error) error {
-	e := httpx.Errorf(http.StatusServiceUnavailable, httpx.CodeUnavailable, "webhook intake is temporarily unavailable; retry shortly")
-	e.RetryAfter = retryAfterUnavailable
-	return errors.Join(e, cause)
+	return httpx.Unavailable("webhook intake is temporarily unavailable; retry shortly", err)
 }
 
 // wantsWait reports whether the sender asked to wait for the outcome.
