@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
@@ -86,14 +85,7 @@ func severityName(s statusv1.Severity) string {
 
 // parseSeverity accepts a severity name in any case.
 func parseSeverity(s string) (statusv1.Severity, error) {
-	want := strings.ToLower(strings.TrimSpace(s))
-	for v, name := range severityNames {
-		if name == want {
-			return v, nil
-		}
-	}
-	return 0, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
-		"auto_incident.severity %q is invalid; valid values are minor, major, critical", s)
+	return parseEnum(severityNames, "auto_incident.severity", s, "minor, major, critical")
 }
 
 // signatureBody is a signature requirement as sent; the status service

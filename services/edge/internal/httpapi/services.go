@@ -63,14 +63,21 @@ func statusName(s statusv1.Status) string { return statusNames[s] }
 
 // parseStatus accepts a status name in any case.
 func parseStatus(s string) (statusv1.Status, error) {
-	want := strings.ToLower(strings.TrimSpace(s))
-	for v, name := range statusNames {
+	return parseEnum(statusNames, "status", s, "operational, degraded, down, maintenance")
+}
+
+// parseEnum finds value, in any case, among the names of an enum, or
+// answers 422 naming the field and its valid values.
+func parseEnum[E comparable](names map[E]string, field, value, valid string) (E, error) {
+	want := strings.ToLower(strings.TrimSpace(value))
+	for v, name := range names {
 		if name == want {
 			return v, nil
 		}
 	}
-	return 0, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
-		"status %q is invalid; valid values are operational, degraded, down, maintenance", s)
+	var zero E
+	return zero, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+		"%s %q is invalid; valid values are %s", field, value, valid)
 }
 
 func (h *Handler) call(c echo.Context) (context.Context, context.CancelFunc) {
