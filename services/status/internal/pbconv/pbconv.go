@@ -28,12 +28,18 @@ func Status(s domain.Status) statusv1.Status { return toProtoStatus[s] }
 // DomainStatus converts a protobuf status; ok is false for UNSPECIFIED or
 // unknown values.
 func DomainStatus(s statusv1.Status) (domain.Status, bool) {
-	for d, p := range toProtoStatus {
-		if p == s {
+	return reverse(toProtoStatus, s)
+}
+
+// reverse finds the domain value a protobuf value converts from.
+func reverse[D, P comparable](m map[D]P, p P) (D, bool) {
+	for d, v := range m {
+		if v == p {
 			return d, true
 		}
 	}
-	return "", false
+	var zero D
+	return zero, false
 }
 
 // Source converts a domain source.
@@ -41,10 +47,8 @@ func Source(s domain.Source) statusv1.Source { return toProtoSource[s] }
 
 // DomainSource converts a protobuf source; UNSPECIFIED means the API.
 func DomainSource(s statusv1.Source) domain.Source {
-	for d, p := range toProtoSource {
-		if p == s {
-			return d
-		}
+	if d, ok := reverse(toProtoSource, s); ok {
+		return d
 	}
 	return domain.SourceAPI
 }

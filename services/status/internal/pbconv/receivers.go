@@ -31,10 +31,8 @@ func DomainSeverity(s statusv1.Severity) domain.Severity {
 	if s == statusv1.Severity_SEVERITY_UNSPECIFIED {
 		return ""
 	}
-	for d, p := range toProtoSeverity {
-		if p == s {
-			return d
-		}
+	if d, ok := reverse(toProtoSeverity, s); ok {
+		return d
 	}
 	return domain.Severity(strconv.Itoa(int(s)))
 }
@@ -45,10 +43,8 @@ func DomainResult(r statusv1.DeliveryResult) domain.DeliveryResult {
 	if r == statusv1.DeliveryResult_DELIVERY_RESULT_UNSPECIFIED {
 		return ""
 	}
-	for d, p := range toProtoResult {
-		if p == r {
-			return d
-		}
+	if d, ok := reverse(toProtoResult, r); ok {
+		return d
 	}
 	return domain.DeliveryResult(strconv.Itoa(int(r)))
 }
