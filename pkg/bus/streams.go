@@ -29,6 +29,11 @@ const (
 	ingestMaxAge     = 7 * 24 * time.Hour
 	ingestDuplicates = 10 * time.Minute
 
+	// Incident events are kept as long as status events, for the same
+	// consumers (status pages, notifications) and the same reasons.
+	incidentsMaxAge     = statusMaxAge
+	incidentsDuplicates = statusDuplicates
+
 	// Dead letters carry an id derived from the consumer and the original
 	// stream sequence, so a message dead-lettered twice (its Term was lost
 	// and it came back) is stored once; redelivery takes at most AckWait.
@@ -91,6 +96,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      ingestMaxAge,
 			Duplicates:  ingestDuplicates,
+		},
+		{
+			Name:        StreamIncidents,
+			Description: "Incidents and maintenance windows (IncidentOpened/Updated/Resolved, MaintenanceStarted/Ended).",
+			Subjects:    []string{SubjectsIncidents},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      incidentsMaxAge,
+			Duplicates:  incidentsDuplicates,
 		},
 		{
 			Name:        StreamDLQ,

@@ -14,6 +14,12 @@ const (
 	// SubjectsIngest is the subject filter StreamIngest captures.
 	SubjectsIngest = "upstate.ingest.>"
 
+	// StreamIncidents holds incident and maintenance events, one subject
+	// per incident or maintenance window.
+	StreamIncidents = "INCIDENTS"
+	// SubjectsIncidents is the subject filter StreamIncidents captures.
+	SubjectsIncidents = "upstate.incidents.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -30,6 +36,12 @@ const (
 // upstate.status.<org>.<service>.
 func StatusSubject(orgID, serviceID string) string {
 	return "upstate.status." + orgID + "." + serviceID
+}
+
+// IncidentsSubject returns the subject of the events of an incident or a
+// maintenance window: upstate.incidents.<org>.<id>.
+func IncidentsSubject(orgID, id string) string {
+	return "upstate.incidents." + orgID + "." + id
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

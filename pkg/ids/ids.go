@@ -11,13 +11,14 @@ import (
 
 // Prefixes of the identifiers upstate hands out.
 const (
-	Org      = "org"
-	Service  = "svc"
-	APIKey   = "key"
-	Receiver = "whr"
-	Delivery = "dlv"
-	Incident = "inc"
-	Event    = "evt"
+	Org         = "org"
+	Service     = "svc"
+	APIKey      = "key"
+	Receiver    = "whr"
+	Delivery    = "dlv"
+	Incident    = "inc"
+	Maintenance = "mnt"
+	Event       = "evt"
 )
 
 // New returns prefix + "_" + a lowercase ULID. Ids made by one process

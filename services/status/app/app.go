@@ -19,6 +19,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/events"
@@ -59,7 +60,7 @@ type App struct {
 	deps   Deps
 	grpc   *grpcx.Server
 	store  *store.Store
-	relay  *events.Relay
+	relay  *outbox.Relay
 	ingest *ingest.Consumer
 	lis    net.Listener
 	cancel context.CancelFunc
@@ -74,7 +75,7 @@ func New(cfg Config, deps Deps) *App {
 	logger := deps.Logger.With("service", "status")
 	deps.Logger = logger
 	st := store.New(deps.Pool)
-	relay := events.NewRelay(st, deps.JS, logger, cfg.RelayInterval)
+	relay := outbox.NewRelay(st.Outbox, deps.JS, logger, cfg.RelayInterval)
 	srv := grpcx.NewServer(logger, deps.Registry)
 	statusv1.RegisterServiceRegistryServiceServer(srv, grpcapi.New(st, relay.Notify))
 	statusv1.RegisterReceiverServiceServer(srv, grpcapi.NewReceivers(st, func(id string) {

@@ -14,6 +14,9 @@ var (
 	// ErrUnknownService means a receiver names a service that its
 	// organisation does not have.
 	ErrUnknownService = errors.New("unknown service")
+	// ErrVersionMismatch means a conditional report found the service at
+	// another version than it expected.
+	ErrVersionMismatch = errors.New("the service's status changed since it was read")
 )
 
 // UnknownService is the validation error of a receiver whose service_id is

@@ -61,6 +61,11 @@ type Report struct {
 	At          time.Time
 	// Webhook is set when the report comes from a webhook delivery.
 	Webhook *WebhookCause
+	// ExpectedVersion, when non-nil, makes the report conditional on the
+	// service still being at this version, so that a caller restoring a
+	// status it read earlier (the end of a maintenance window) does not
+	// overwrite a change made since.
+	ExpectedVersion *int64
 }
 
 // Outcome is what applying a report does.
@@ -74,6 +79,9 @@ const (
 	DescriptionUpdated
 	// StatusChanged: a new status; history row and event.
 	StatusChanged
+	// VersionMismatch: the service is no longer at the report's
+	// ExpectedVersion; nothing to write.
+	VersionMismatch
 )
 
 // Apply returns the service after the report and, when the status changed,
@@ -81,6 +89,9 @@ const (
 // change: it creates no history and no event, and only a new description is
 // kept.
 func Apply(s Service, r Report) (Service, *Change, Outcome) {
+	if r.ExpectedVersion != nil && *r.ExpectedVersion != s.Version {
+		return s, nil, VersionMismatch
+	}
 	if r.Status == s.Status {
 		if r.Description == nil || *r.Description == s.StatusDescription {
 			return s, nil, Unchanged

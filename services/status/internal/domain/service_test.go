@@ -9,6 +9,8 @@ import (
 
 func ptr(s string) *string { return &s }
 
+func ver(v int64) *int64 { return &v }
+
 func TestApply(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	t1 := t0.Add(time.Hour)
@@ -28,6 +30,9 @@ func TestApply(t *testing.T) {
 		{"same status new description", Report{Status: Operational, Description: ptr("still fine"), At: t1}, DescriptionUpdated, Operational, "still fine", 4, t0},
 		{"new status with description", Report{Status: Down, Description: ptr("db down"), Source: SourceAPI, Actor: "key_1", At: t1}, StatusChanged, Down, "db down", 5, t1},
 		{"new status clears old description", Report{Status: Degraded, At: t1}, StatusChanged, Degraded, "", 5, t1},
+		{"expected version matches", Report{Status: Down, At: t1, ExpectedVersion: ver(4)}, StatusChanged, Down, "", 5, t1},
+		{"expected version is older", Report{Status: Down, At: t1, ExpectedVersion: ver(3)}, VersionMismatch, Operational, "all good", 4, t0},
+		{"expected version mismatch wins over a repeat", Report{Status: Operational, At: t1, ExpectedVersion: ver(5)}, VersionMismatch, Operational, "all good", 4, t0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

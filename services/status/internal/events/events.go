@@ -1,5 +1,5 @@
-// Package events builds the events the status service publishes and relays
-// them from the transactional outbox to JetStream.
+// Package events builds the events the status service writes to its
+// outbox for the relay to publish.
 package events
 
 import (

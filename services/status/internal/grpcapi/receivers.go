@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
@@ -97,7 +98,7 @@ func (s *Receivers) ListReceivers(ctx context.Context, req *statusv1.ListReceive
 		return nil, toStatus(err)
 	}
 	resp := &statusv1.ListReceiversResponse{}
-	rs, resp.NextPageToken = cutPage(rs, size, func(r domain.Receiver) string { return encodeIDToken(r.ID) })
+	rs, resp.NextPageToken = grpcx.CutPage(rs, size, func(r domain.Receiver) string { return grpcx.EncodeToken(r.ID) })
 	for _, r := range rs {
 		resp.Receivers = append(resp.Receivers, pbconv.Receiver(r, false))
 	}

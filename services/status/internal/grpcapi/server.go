@@ -5,6 +5,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
@@ -81,7 +82,7 @@ func (s *Server) ListServices(ctx context.Context, req *statusv1.ListServicesReq
 		return nil, toStatus(err)
 	}
 	resp := &statusv1.ListServicesResponse{}
-	svcs, resp.NextPageToken = cutPage(svcs, size, func(v domain.Service) string { return encodeIDToken(v.ID) })
+	svcs, resp.NextPageToken = grpcx.CutPage(svcs, size, func(v domain.Service) string { return grpcx.EncodeToken(v.ID) })
 	for _, svc := range svcs {
 		resp.Services = append(resp.Services, pbconv.Service(svc))
 	}
@@ -139,7 +140,7 @@ func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) 
 	}
 	report := domain.Report{
 		Status: st, Description: req.Description, Source: pbconv.DomainSource(req.GetSource()),
-		Actor: req.GetActor(), At: s.now(),
+		Actor: req.GetActor(), At: s.now(), ExpectedVersion: req.ExpectedVersion,
 	}
 	// Reporters often repeat the current status (monitors every minute, CI
 	// on every run). Such a report changes nothing, so it is answered from a
@@ -150,7 +151,10 @@ func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if _, _, outcome := domain.Apply(current, report); outcome == domain.Unchanged {
+	switch _, _, outcome := domain.Apply(current, report); outcome {
+	case domain.VersionMismatch:
+		return nil, toStatus(domain.ErrVersionMismatch)
+	case domain.Unchanged:
 		return &statusv1.SetStatusResponse{Service: pbconv.Service(current), Previous: pbconv.Status(current.Status)}, nil
 	}
 	before, after, change, err := s.store.SetStatus(ctx, req.GetOrgId(), req.GetServiceId(), report, events.StatusChanged)
@@ -170,7 +174,7 @@ func (s *Server) ListStatusHistory(ctx context.Context, req *statusv1.ListStatus
 	if err := requireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
-	size, err := pageSize(req.GetPageSize())
+	size, err := grpcx.PageSize(req.GetPageSize())
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +187,7 @@ func (s *Server) ListStatusHistory(ctx context.Context, req *statusv1.ListStatus
 		return nil, toStatus(err)
 	}
 	resp := &statusv1.ListStatusHistoryResponse{}
-	changes, resp.NextPageToken = cutPage(changes, size, func(c domain.Change) string { return encodeVersionToken(c.Version) })
+	changes, resp.NextPageToken = grpcx.CutPage(changes, size, func(c domain.Change) string { return encodeVersionToken(c.Version) })
 	for _, c := range changes {
 		resp.Changes = append(resp.Changes, pbconv.Change(c))
 	}

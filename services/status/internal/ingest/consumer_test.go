@@ -18,12 +18,12 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
-	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/ingest"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
@@ -60,7 +60,7 @@ func start(t *testing.T) *env {
 
 	// A slow poll: events must go out because the consumer notifies the
 	// relay, not because the relay happens to look.
-	relay := events.NewRelay(st, js, logging.Discard(), time.Minute)
+	relay := outbox.NewRelay(st.Outbox, js, logging.Discard(), time.Minute)
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { relay.Run(relayCtx) })
@@ -265,7 +265,7 @@ func TestStatusChangedPublishedOnceForRedeliveredEvent(t *testing.T) {
 	if err != nil || got.Version != 1 {
 		t.Fatalf("service = %+v, %v", got, err)
 	}
-	if _, err := e.st.RelayOutbox(context.Background(), 10, func(_ context.Context, evs []bus.Event) error {
+	if _, err := e.st.Outbox.RelayBatch(context.Background(), 10, func(_ context.Context, evs []bus.Event) error {
 		return fmt.Errorf("%d events still in the outbox", len(evs))
 	}); err != nil {
 		t.Fatal(err)

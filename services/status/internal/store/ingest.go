@@ -87,7 +87,7 @@ func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time
 		}
 		d, report := domain.PlanDelivery(in, r, svc, at)
 		if report != nil {
-			after, change, err := applyReport(ctx, tx, *svc, *report, event)
+			after, change, err := st.applyReport(ctx, tx, *svc, *report, event)
 			if err != nil {
 				return err
 			}

@@ -70,7 +70,7 @@ func TestApplyIngestChangesStatusWithCause(t *testing.T) {
 	}
 
 	var evs []bus.Event
-	if _, err := st.RelayOutbox(ctx, 10, func(_ context.Context, e []bus.Event) error { evs = e; return nil }); err != nil {
+	if _, err := st.Outbox.RelayBatch(ctx, 10, func(_ context.Context, e []bus.Event) error { evs = e; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(evs) != 1 {

@@ -25,10 +25,10 @@ func (st *Store) SetStatus(ctx context.Context, orgID, id string, r domain.Repor
 		if err != nil {
 			return err
 		}
-		after, change, err = applyReport(ctx, tx, before, r, event)
+		after, change, err = st.applyReport(ctx, tx, before, r, event)
 		return err
 	})
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+	if err != nil && !errors.Is(err, domain.ErrNotFound) && !errors.Is(err, domain.ErrVersionMismatch) {
 		err = fmt.Errorf("set status of %s: %w", id, err)
 	}
 	return before, after, change, err
@@ -48,11 +48,13 @@ func lockService(ctx context.Context, tx pgx.Tx, where string, args ...any) (dom
 // the one transition path of every report, whichever channel it came by.
 // When the status changes it writes the service, the history row and the
 // outbox event; a new description alone is written without either.
-func applyReport(ctx context.Context, tx pgx.Tx, before domain.Service, r domain.Report, event EventFunc) (domain.Service, *domain.Change, error) {
+func (st *Store) applyReport(ctx context.Context, tx pgx.Tx, before domain.Service, r domain.Report, event EventFunc) (domain.Service, *domain.Change, error) {
 	after, change, outcome := domain.Apply(before, r)
 	switch outcome {
 	case domain.Unchanged:
 		return after, nil, nil
+	case domain.VersionMismatch:
+		return after, nil, domain.ErrVersionMismatch
 	case domain.DescriptionUpdated:
 		_, err := tx.Exec(ctx, `UPDATE status.services SET status_description = $2, updated_at = $3 WHERE id = $1`,
 			after.ID, after.StatusDescription, after.UpdatedAt)
@@ -74,8 +76,7 @@ func applyReport(ctx context.Context, tx pgx.Tx, before domain.Service, r domain
 	if err != nil {
 		return after, nil, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO status.outbox (subject, msg_id, ce_type, ce_source, ce_time, payload)
-		VALUES ($1, $2, $3, $4, $5, $6)`, ev.Subject, ev.ID, ev.Type, ev.Source, ev.Time, ev.Data); err != nil {
+	if err := st.Outbox.Write(ctx, tx, ev); err != nil {
 		return after, nil, err
 	}
 	return after, change, nil

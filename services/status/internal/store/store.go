@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 )
@@ -19,10 +20,15 @@ import (
 // Store is the status service's Postgres store.
 type Store struct {
 	pool *pgxpool.Pool
+	// Outbox holds the events of committed changes until the relay
+	// publishes them.
+	Outbox *outbox.Outbox
 }
 
 // New returns a store over pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, Outbox: outbox.New(pool, "status.outbox")}
+}
 
 const serviceColumns = `id, org_id, name, description, status, status_description,
 	status_changed_at, created_at, updated_at, version`

@@ -187,7 +187,7 @@ func TestRelayOutboxKeepsEventsWhenPublishFails(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := st.RelayOutbox(ctx, 10, func(context.Context, []bus.Event) error { return errors.New("nats down") })
+	_, err := st.Outbox.RelayBatch(ctx, 10, func(context.Context, []bus.Event) error { return errors.New("nats down") })
 	if err == nil {
 		t.Fatal("relay with a failing publish returned no error")
 	}
@@ -195,7 +195,7 @@ func TestRelayOutboxKeepsEventsWhenPublishFails(t *testing.T) {
 		t.Fatalf("outbox rows after failed publish = %d, want 3", n)
 	}
 	var got []string
-	n, err := st.RelayOutbox(ctx, 2, func(_ context.Context, evs []bus.Event) error {
+	n, err := st.Outbox.RelayBatch(ctx, 2, func(_ context.Context, evs []bus.Event) error {
 		for _, e := range evs {
 			got = append(got, e.ID)
 		}

@@ -940,9 +940,13 @@ type SetStatusRequest struct {
 	// source is the channel that reported the status.
 	Source Source `protobuf:"varint,5,opt,name=source,proto3,enum=upstate.status.v1.Source" json:"source,omitempty"`
 	// actor identifies the reporter (API key id, receiver id).
-	Actor         string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Actor string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	// expected_version, when set, makes the report conditional: if the
+	// service's version is another (its status changed since the caller read
+	// it), nothing is written and the call is FAILED_PRECONDITION.
+	ExpectedVersion *int64 `protobuf:"varint,7,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetStatusRequest) Reset() {
@@ -1015,6 +1019,13 @@ func (x *SetStatusRequest) GetActor() string {
 		return x.Actor
 	}
 	return ""
+}
+
+func (x *SetStatusRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 // SetStatusResponse says what the report did.
@@ -1274,7 +1285,7 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x02 \x01(\tR\tserviceId\"\x17\n" +
-	"\x15DeleteServiceResponse\"\xfb\x01\n" +
+	"\x15DeleteServiceResponse\"\xc0\x02\n" +
 	"\x10SetStatusRequest\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
 	"\n" +
@@ -1282,8 +1293,10 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\x0e2\x19.upstate.status.v1.StatusR\x06status\x12%\n" +
 	"\vdescription\x18\x04 \x01(\tH\x00R\vdescription\x88\x01\x01\x121\n" +
 	"\x06source\x18\x05 \x01(\x0e2\x19.upstate.status.v1.SourceR\x06source\x12\x14\n" +
-	"\x05actor\x18\x06 \x01(\tR\x05actorB\x0e\n" +
-	"\f_description\"\x9a\x01\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\x12.\n" +
+	"\x10expected_version\x18\a \x01(\x03H\x01R\x0fexpectedVersion\x88\x01\x01B\x0e\n" +
+	"\f_descriptionB\x13\n" +
+	"\x11_expected_version\"\x9a\x01\n" +
 	"\x11SetStatusResponse\x124\n" +
 	"\aservice\x18\x01 \x01(\v2\x1a.upstate.status.v1.ServiceR\aservice\x12\x18\n" +
 	"\achanged\x18\x02 \x01(\bR\achanged\x125\n" +

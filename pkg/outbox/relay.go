@@ -1,4 +1,4 @@
-package events
+package outbox
 
 import (
 	"context"
@@ -10,16 +10,11 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 )
 
-// Outbox is the store side of the relay.
-type Outbox interface {
-	RelayOutbox(ctx context.Context, limit int, publish func(context.Context, []bus.Event) error) (int, error)
-}
-
 // Relay publishes outbox events to JetStream. It runs when notified of a
 // commit and on a timer, so events written by another replica or left by a
 // crash between commit and publish go out too.
 type Relay struct {
-	outbox   Outbox
+	outbox   *Outbox
 	js       jetstream.JetStream
 	logger   *slog.Logger
 	kick     chan struct{}
@@ -28,7 +23,7 @@ type Relay struct {
 }
 
 // NewRelay returns a relay polling every interval at the latest.
-func NewRelay(outbox Outbox, js jetstream.JetStream, logger *slog.Logger, interval time.Duration) *Relay {
+func NewRelay(outbox *Outbox, js jetstream.JetStream, logger *slog.Logger, interval time.Duration) *Relay {
 	return &Relay{outbox: outbox, js: js, logger: logger, kick: make(chan struct{}, 1), interval: interval, batch: 500}
 }
 
@@ -74,7 +69,7 @@ func (r *Relay) Run(ctx context.Context) {
 // drain relays batches until the outbox is empty.
 func (r *Relay) drain(ctx context.Context) error {
 	for {
-		n, err := r.outbox.RelayOutbox(ctx, r.batch, r.publish)
+		n, err := r.outbox.RelayBatch(ctx, r.batch, r.publish)
 		if err != nil || n < r.batch {
 			return err
 		}

@@ -1,0 +1,50 @@
+package grpcx
+
+import (
+	"encoding/base64"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Page sizes of every list RPC.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// PageSize validates a request's page_size: 0 means DefaultPageSize.
+func PageSize(n int32) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultPageSize, nil
+	case n < 0 || n > MaxPageSize:
+		return 0, status.Errorf(codes.InvalidArgument, "page_size must be between 1 and %d", MaxPageSize)
+	}
+	return int(n), nil
+}
+
+// CutPage drops the extra row fetched to learn whether another page
+// follows, and returns the token that continues after the last row kept
+// ("" on the last page).
+func CutPage[T any](rows []T, size int, token func(T) string) ([]T, string) {
+	if len(rows) <= size {
+		return rows, ""
+	}
+	rows = rows[:size]
+	return rows, token(rows[size-1])
+}
+
+// Page tokens are opaque to clients: base64 of the last key seen.
+
+// EncodeToken turns the key of the last row of a page into a page token.
+func EncodeToken(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// DecodeToken returns the key a page token carries ("" for "").
+func DecodeToken(tok string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", status.Error(codes.InvalidArgument, "page_token is malformed")
+	}
+	return string(b), nil
+}

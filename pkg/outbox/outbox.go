@@ -1,0 +1,103 @@
+// Package outbox implements the transactional outbox every service uses to
+// publish its events: a change and the event announcing it are written in
+// one Postgres transaction, and a Relay publishes the events to JetStream
+// afterwards, oldest first, deleting exactly those JetStream acknowledged.
+// An event is therefore never lost when the process dies between commit and
+// publish, and never published for a change that was rolled back.
+//
+// Each service keeps its outbox in its own schema, as a table of this shape:
+//
+//	CREATE TABLE <schema>.outbox (
+//	    id         bigserial PRIMARY KEY,
+//	    subject    text NOT NULL,
+//	    msg_id     text NOT NULL,
+//	    ce_type    text NOT NULL,
+//	    ce_source  text NOT NULL,
+//	    ce_time    timestamptz NOT NULL,
+//	    payload    bytea NOT NULL
+//	);
+package outbox
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+)
+
+// Outbox is one service's outbox table.
+type Outbox struct {
+	pool  *pgxpool.Pool
+	table string
+}
+
+// New returns the outbox in table ("<schema>.outbox"), a constant of the
+// calling service.
+func New(pool *pgxpool.Pool, table string) *Outbox {
+	return &Outbox{pool: pool, table: table}
+}
+
+// Write adds events to the outbox in tx, the transaction of the change they
+// announce.
+func (o *Outbox) Write(ctx context.Context, tx pgx.Tx, events ...bus.Event) error {
+	for _, e := range events {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+o.table+` (subject, msg_id, ce_type, ce_source, ce_time, payload)
+			VALUES ($1, $2, $3, $4, $5, $6)`, e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data); err != nil {
+			return fmt.Errorf("write %s to the outbox: %w", e.Type, err)
+		}
+	}
+	return nil
+}
+
+// RelayBatch hands up to limit pending events, oldest first, to publish and
+// deletes them once publish returns nil, all in one transaction. It returns
+// how many events were relayed; 0 when the outbox is empty or another
+// replica holds the relay lock, which makes one relay at a time publish so
+// that events leave in the order they were written. If publish fails
+// nothing is deleted and the events are offered again next time (their
+// message ids make JetStream drop the copies it already stored).
+func (o *Outbox) RelayBatch(ctx context.Context, limit int, publish func(context.Context, []bus.Event) error) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext($1))`, o.table).Scan(&locked); err != nil {
+			return err
+		}
+		if !locked {
+			return nil
+		}
+		rows, err := tx.Query(ctx, `SELECT id, subject, msg_id, ce_type, ce_source, ce_time, payload
+			FROM `+o.table+` ORDER BY id LIMIT $1`, limit)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bus.Event, error) {
+			var e bus.Event
+			var id int64
+			err := r.Scan(&id, &e.Subject, &e.ID, &e.Type, &e.Source, &e.Time, &e.Data)
+			ids = append(ids, id)
+			return e, err
+		})
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		if err := publish(ctx, events); err != nil {
+			return err
+		}
+		// Exactly the relayed ids: a lower id still uncommitted when we read
+		// is not relayed yet and must stay.
+		if _, err := tx.Exec(ctx, `DELETE FROM `+o.table+` WHERE id = ANY($1)`, ids); err != nil {
+			return err
+		}
+		n = len(events)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("relay %s: %w", o.table, err)
+	}
+	return n, nil
+}
