@@ -1,0 +1,102 @@
+// Package consumer consumes the STATUS stream: each StatusChanged event
+// caused by a webhook receiver may open, note or resolve that receiver's
+// automatic incident for the service, once, however often and in whatever
+// order the events are delivered.
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/ids"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/incidents/internal/domain"
+	"github.com/upstatehq/upstate/services/incidents/internal/events"
+	"github.com/upstatehq/upstate/services/incidents/internal/pbconv"
+	"github.com/upstatehq/upstate/services/incidents/internal/store"
+)
+
+// Durable is the name of the incidents service's consumer on STATUS; its
+// replicas share it. A new deployment starts from the oldest event the
+// stream keeps, so incidents reflect the recent past too.
+const Durable = "incidents-status"
+
+// Config tunes the consumer.
+type Config struct {
+	// Concurrency is how many events are applied at once (default 4);
+	// those of one service one at a time, in order, within a process
+	// (bus.ConsumerConfig.Concurrency assigns handlers by subject). Across
+	// replicas and retries the store's per-service version keeps them
+	// apart.
+	Concurrency int
+}
+
+// Consumer applies StatusChanged events to automatic incidents.
+type Consumer struct {
+	store *store.Store
+	// changed is called after a commit that wrote an outbox event.
+	changed func()
+	logger  *slog.Logger
+	c       *bus.Consumer
+}
+
+// Start creates or joins the durable consumer and handles events until Stop.
+func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed func(), logger *slog.Logger, cfg Config) (*Consumer, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	c := &Consumer{store: st, changed: changed, logger: logger}
+	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
+		Stream:         bus.StreamStatus,
+		Durable:        Durable,
+		FilterSubjects: []string{bus.SubjectsStatus},
+		Concurrency:    cfg.Concurrency,
+	}, c.handle, logger)
+	if err != nil {
+		return nil, fmt.Errorf("consume status: %w", err)
+	}
+	c.c = bc
+	return c, nil
+}
+
+// Stop stops pulling events and returns once those received are handled
+// (or ctx ends).
+func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
+
+// handle applies one StatusChanged event. One that cannot be decoded or
+// lacks its identity is dead-lettered; any other failure is retried.
+func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
+	var ev statusv1.StatusChanged
+	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+		return bus.Permanent(fmt.Errorf("decode StatusChanged: %w", err))
+	}
+	ch := pbconv.StatusChange(&ev)
+	if ch.OrgID == "" || ch.ServiceID == "" || ch.Version <= 0 || ch.Status == "" {
+		return bus.Permanent(fmt.Errorf("StatusChanged on %s lacks org, service, version or status", msg.Subject()))
+	}
+	res, err := c.store.ApplyStatusChange(ctx, ch, func() string { return ids.New(ids.Incident) }, events.IncidentChanged)
+	if err != nil {
+		return err
+	}
+	if res.Stale {
+		c.logger.DebugContext(ctx, "status change already applied or overtaken", "service_id", ch.ServiceID, "version", ch.Version)
+		return nil
+	}
+	if res.Incident != nil {
+		c.changed()
+		c.logger.InfoContext(ctx, "automatic incident "+actionName[res.Action],
+			"incident_id", res.Incident.ID, "service_id", ch.ServiceID, "receiver_id", ch.ReceiverID, "version", ch.Version)
+	}
+	return nil
+}
+
+var actionName = map[domain.AutoAction]string{
+	domain.AutoOpen:    "opened",
+	domain.AutoNote:    "noted",
+	domain.AutoResolve: "resolved",
+}

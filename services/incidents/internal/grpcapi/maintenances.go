@@ -1,0 +1,183 @@
+package grpcapi
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/ids"
+	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/incidents/internal/domain"
+	"github.com/upstatehq/upstate/services/incidents/internal/pbconv"
+	"github.com/upstatehq/upstate/services/incidents/internal/scheduler"
+	"github.com/upstatehq/upstate/services/incidents/internal/store"
+)
+
+// Maintenances implements incidentsv1.MaintenanceServiceServer.
+type Maintenances struct {
+	incidentsv1.UnimplementedMaintenanceServiceServer
+	store     *store.Store
+	registry  statusv1.ServiceRegistryServiceClient
+	scheduler *scheduler.Scheduler
+	now       func() time.Time
+}
+
+// NewMaintenances returns the MaintenanceService over st; registry checks
+// service ids and sched starts and ends windows.
+func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler) *Maintenances {
+	return &Maintenances{store: st, registry: registry, scheduler: sched, now: now}
+}
+
+const maintenance = "maintenance"
+
+// CreateMaintenance implements the RPC. A window whose start is past
+// starts before the call returns.
+func (s *Maintenances) CreateMaintenance(ctx context.Context, req *incidentsv1.CreateMaintenanceRequest) (*incidentsv1.CreateMaintenanceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	n := domain.NewMaintenance{
+		Title: req.GetTitle(), Message: req.GetMessage(), ServiceIDs: req.GetServiceIds(),
+		StartsAt: optionalTime(req.GetStartsAt()), EndsAt: optionalTime(req.GetEndsAt()),
+	}
+	at := s.now()
+	if err := n.Validate(at); err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	if err := checkServices(ctx, s.registry, req.GetOrgId(), n.ServiceIDs); err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	m := n.Schedule(ids.New(ids.Maintenance), req.GetOrgId(), at)
+	if err := s.store.CreateMaintenance(ctx, m); err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	m, err := s.advance(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &incidentsv1.CreateMaintenanceResponse{Maintenance: pbconv.Maintenance(m)}, nil
+}
+
+// advance starts or ends m now if it is due and returns it afterwards. If
+// the status service is unavailable the scheduler retries in the
+// background and m is returned as it is.
+func (s *Maintenances) advance(ctx context.Context, m domain.Maintenance) (domain.Maintenance, error) {
+	if !m.Due(s.now()) {
+		s.scheduler.Notify() // its times moved: the scheduler's next look may be sooner
+		return m, nil
+	}
+	if err := s.scheduler.Advance(ctx, m.ID); err != nil {
+		s.scheduler.Notify()
+		return m, nil
+	}
+	after, err := s.store.GetMaintenance(ctx, m.OrgID, m.ID)
+	return after, toStatusOrNil(err)
+}
+
+func toStatusOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return toStatus(err, maintenance)
+}
+
+// GetMaintenance implements the RPC.
+func (s *Maintenances) GetMaintenance(ctx context.Context, req *incidentsv1.GetMaintenanceRequest) (*incidentsv1.GetMaintenanceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	m, err := s.store.GetMaintenance(ctx, req.GetOrgId(), req.GetMaintenanceId())
+	if err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	return &incidentsv1.GetMaintenanceResponse{Maintenance: pbconv.Maintenance(m)}, nil
+}
+
+// ListMaintenances implements the RPC.
+func (s *Maintenances) ListMaintenances(ctx context.Context, req *incidentsv1.ListMaintenancesRequest) (*incidentsv1.ListMaintenancesResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	size, err := grpcx.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	f := store.MaintenanceFilter{ServiceID: req.GetServiceId()}
+	if f.BeforeID, err = grpcx.DecodeToken(req.GetPageToken()); err != nil {
+		return nil, err
+	}
+	var ok bool
+	if f.Status, ok = pbconv.DomainMaintenanceStatus(req.GetStatus()); !ok {
+		return nil, status.Error(codes.InvalidArgument, "status: valid values are scheduled, in_progress, completed, cancelled")
+	}
+	list, err := s.store.ListMaintenances(ctx, req.GetOrgId(), f, size+1)
+	if err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	resp := &incidentsv1.ListMaintenancesResponse{}
+	list, resp.NextPageToken = grpcx.CutPage(list, size, func(m domain.Maintenance) string { return grpcx.EncodeToken(m.ID) })
+	for _, m := range list {
+		resp.Maintenances = append(resp.Maintenances, pbconv.Maintenance(m))
+	}
+	return resp, nil
+}
+
+// UpdateMaintenance implements the RPC.
+func (s *Maintenances) UpdateMaintenance(ctx context.Context, req *incidentsv1.UpdateMaintenanceRequest) (*incidentsv1.UpdateMaintenanceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	p := domain.MaintenancePatch{Title: req.Title, Message: req.Message}
+	if req.GetServiceIds() != nil {
+		ids := req.GetServiceIds().GetIds()
+		p.ServiceIDs = &ids
+		if err := checkServices(ctx, s.registry, req.GetOrgId(), ids); err != nil {
+			return nil, toStatus(err, maintenance)
+		}
+	}
+	if req.GetStartsAt() != nil {
+		t := optionalTime(req.GetStartsAt())
+		p.StartsAt = &t
+	}
+	if req.GetEndsAt() != nil {
+		t := optionalTime(req.GetEndsAt())
+		p.EndsAt = &t
+	}
+	m, _, err := s.store.ModifyMaintenance(ctx, req.GetOrgId(), req.GetMaintenanceId(), store.Wait,
+		func(m domain.Maintenance) (domain.Maintenance, *bus.Event, error) {
+			after, err := p.Apply(m, s.now())
+			return after, nil, err
+		})
+	if err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	if m, err = s.advance(ctx, m); err != nil {
+		return nil, err
+	}
+	return &incidentsv1.UpdateMaintenanceResponse{Maintenance: pbconv.Maintenance(m)}, nil
+}
+
+// CancelMaintenance implements the RPC.
+func (s *Maintenances) CancelMaintenance(ctx context.Context, req *incidentsv1.CancelMaintenanceRequest) (*incidentsv1.CancelMaintenanceResponse, error) {
+	if err := requireOrg(req.GetOrgId()); err != nil {
+		return nil, err
+	}
+	m, err := s.scheduler.Cancel(ctx, req.GetOrgId(), req.GetMaintenanceId())
+	if err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	return &incidentsv1.CancelMaintenanceResponse{Maintenance: pbconv.Maintenance(m)}, nil
+}
+
+func optionalTime(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime().UTC().Truncate(time.Microsecond)
+}

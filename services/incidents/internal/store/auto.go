@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/upstatehq/upstate/services/incidents/internal/domain"
+)
+
+// AutoResult is what ApplyStatusChange did.
+type AutoResult struct {
+	// Stale is true when the change was at or below the newest version
+	// already applied for its service: a duplicate, or overtaken by a
+	// newer change, so it was not applied.
+	Stale bool
+	// Action is what was done to the receiver's automatic incident.
+	Action domain.AutoAction
+	// Incident is the incident opened, noted or resolved, if any.
+	Incident *domain.Incident
+}
+
+// ApplyStatusChange applies a StatusChanged event to the automatic
+// incidents, in one transaction:
+//
+//   - the service's newest applied version is raised to c.Version, or, if it
+//     already is at or above it, nothing else happens: duplicates and events
+//     overtaken by newer ones (redeliveries, a relay that republished) never
+//     open a second incident or resolve one opened after them. The row lock
+//     this takes orders concurrent events of one service;
+//   - the receiver's open incident for the service, if any, is locked and
+//     domain.PlanAuto decides what to do; the partial unique index on open
+//     automatic incidents backs this up in the schema.
+//
+// newID is called for the id of an incident to open.
+func (st *Store) ApplyStatusChange(ctx context.Context, c domain.StatusChange, newID func() string, event IncidentEvent) (AutoResult, error) {
+	var res AutoResult
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		res = AutoResult{}
+		var applied int64
+		err := tx.QueryRow(ctx, `INSERT INTO incidents.service_versions AS v (service_id, version) VALUES ($1, $2)
+			ON CONFLICT (service_id) DO UPDATE SET version = EXCLUDED.version WHERE v.version < EXCLUDED.version
+			RETURNING version`, c.ServiceID, c.Version).Scan(&applied)
+		if errors.Is(err, pgx.ErrNoRows) {
+			res.Stale = true
+			return nil
+		}
+		if err != nil || c.ReceiverID == "" {
+			return err
+		}
+		open, err := openAutoIncident(ctx, tx, c.ReceiverID, c.ServiceID)
+		if err != nil {
+			return err
+		}
+		res.Action = domain.PlanAuto(c, open)
+		var after domain.Incident
+		switch res.Action {
+		case domain.AutoNone:
+			return nil
+		case domain.AutoOpen:
+			after = domain.OpenAuto(newID(), c)
+		default:
+			after = domain.NoteAuto(*open, c)
+		}
+		res.Incident = &after
+		return st.saveIncident(ctx, tx, open, after, c.ServiceID, event)
+	})
+	if err != nil {
+		return AutoResult{}, fmt.Errorf("apply status change %s:%d: %w", c.ServiceID, c.Version, err)
+	}
+	return res, nil
+}
+
+// openAutoIncident returns, locked, the open incident the receiver opened
+// for the service, or nil.
+func openAutoIncident(ctx context.Context, tx pgx.Tx, receiverID, serviceID string) (*domain.Incident, error) {
+	var orgID, id string
+	err := tx.QueryRow(ctx, `SELECT org_id, id FROM incidents.incidents
+		WHERE receiver_id = $1 AND auto_service_id = $2 AND source = 'receiver' AND status <> 'resolved'`,
+		receiverID, serviceID).Scan(&orgID, &id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	i, err := getIncident(ctx, tx, orgID, id, true)
+	return &i, err
+}
