@@ -9,6 +9,7 @@ require (
 	github.com/upstatehq/upstate/proto v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
 	github.com/upstatehq/upstate/services/gateway v0.0.0
+	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -57,5 +58,6 @@ replace (
 	github.com/upstatehq/upstate/proto => ../proto
 	github.com/upstatehq/upstate/services/edge => ../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../services/gateway
+	github.com/upstatehq/upstate/services/incidents => ../services/incidents
 	github.com/upstatehq/upstate/services/status => ../services/status
 )

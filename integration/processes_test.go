@@ -19,22 +19,27 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 )
 
-// bin/status and bin/edge as separate processes, configured only through
-// their environment, talking over real gRPC and NATS: the deployment shape.
+// bin/status, bin/incidents and bin/edge as separate processes, configured
+// only through their environment, talking over real gRPC and NATS: the
+// deployment shape.
 func TestSeparateProcesses(t *testing.T) {
 	t.Parallel()
-	bins := buildBinaries(t, "status", "edge")
+	bins := buildBinaries(t, "status", "incidents", "edge")
 	dsn := testenv.NewDatabase(t)
 	natsURL := testenv.StartNATS(t).ClientURL()
 	statusGRPC, statusHTTP, edgeHTTP := freeAddr(t), freeAddr(t), freeAddr(t)
+	incidentsGRPC, incidentsHTTP := freeAddr(t), freeAddr(t)
 	common := []string{"DATABASE_URL=" + dsn, "UPSTATE_NATS_URL=" + natsURL, "UPSTATE_LOG_FORMAT=json"}
 
 	startProcess(t, bins["status"], append(common,
 		"UPSTATE_STATUS_GRPC_ADDR="+statusGRPC, "UPSTATE_STATUS_HTTP_ADDR="+statusHTTP))
 	waitReady(t, "http://"+statusHTTP+"/readyz")
+	startProcess(t, bins["incidents"], append(common, "UPSTATE_STATUS_GRPC_TARGET="+statusGRPC,
+		"UPSTATE_INCIDENTS_GRPC_ADDR="+incidentsGRPC, "UPSTATE_INCIDENTS_HTTP_ADDR="+incidentsHTTP))
+	waitReady(t, "http://"+incidentsHTTP+"/readyz")
 	startProcess(t, bins["edge"], append(common,
 		"UPSTATE_HTTP_ADDR="+edgeHTTP, "UPSTATE_STATUS_GRPC_TARGET="+statusGRPC,
-		"UPSTATE_BOOTSTRAP_API_KEY="+bootstrapKey))
+		"UPSTATE_INCIDENTS_GRPC_TARGET="+incidentsGRPC, "UPSTATE_BOOTSTRAP_API_KEY="+bootstrapKey))
 	waitReady(t, "http://"+edgeHTTP+"/readyz")
 
 	nc, _ := connect(t, natsURL)
@@ -49,6 +54,20 @@ func TestSeparateProcesses(t *testing.T) {
 	if ev.GetServiceId() != id || ev.GetStatus() != statusv1.Status_STATUS_DOWN {
 		t.Fatalf("event = %v", ev)
 	}
+
+	// edge → incidents → status: a maintenance window that has started puts
+	// the service in maintenance before the answer.
+	r = s.do(http.MethodPost, "/api/v1/maintenances", bootstrapKey, map[string]any{
+		"title": "Failover test", "service_ids": []string{id},
+		"starts_at": time.Now().Add(-time.Second).Format(time.RFC3339), "ends_at": time.Now().Add(time.Hour).Format(time.RFC3339),
+	})
+	if r.Status != http.StatusCreated || r.json(t)["status"] != "in_progress" {
+		t.Fatalf("POST maintenance: %d %s", r.Status, r.Body)
+	}
+	if ev, _ := w.next(); ev.GetStatus() != statusv1.Status_STATUS_MAINTENANCE || ev.GetSource() != statusv1.Source_SOURCE_MAINTENANCE {
+		t.Fatalf("event = %v", ev)
+	}
+
 	metrics := send(t, mustRequest(t, http.MethodGet, "http://"+edgeHTTP+"/metrics"))
 	if !strings.Contains(string(metrics.Body), `http_requests_total{code="200",method="PUT",route="/api/v1/services/:id"}`) {
 		t.Fatalf("edge metrics lack the PUT counter")

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Each route answered with each scope: allowed routes succeed, the rest
@@ -12,6 +13,10 @@ func TestScopeMatrix(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
 	svc := s.createService(bootstrapKey, "API")
+	inc := s.openIncident(map[string]any{"title": "API errors", "severity": "minor", "service_ids": []string{svc}})
+	hour := time.Now().Add(time.Hour)
+	mnt := s.scheduleMaintenance([]string{svc}, hour, hour.Add(time.Hour))["id"].(string)
+	window := maintenanceWindow(svc)
 
 	type route struct {
 		method, path, body string
@@ -27,8 +32,20 @@ func TestScopeMatrix(t *testing.T) {
 		{http.MethodGet, "/api/v1/services/" + svc + "/history", "", "services", false},
 		{http.MethodGet, "/api/v1/api-keys", "", "api_keys", false},
 		{http.MethodPost, "/api/v1/api-keys", `{"name":"k-%s","scopes":["services:read"]}`, "api_keys", true},
+		{http.MethodGet, "/api/v1/incidents", "", "incidents", false},
+		{http.MethodPost, "/api/v1/incidents", `{"title":"new-%s","severity":"minor"}`, "incidents", true},
+		{http.MethodGet, "/api/v1/incidents/" + inc, "", "incidents", false},
+		{http.MethodPatch, "/api/v1/incidents/" + inc, `{"title":"%s"}`, "incidents", true},
+		{http.MethodPost, "/api/v1/incidents/" + inc + "/updates", `{"message":"%s"}`, "incidents", true},
+		{http.MethodGet, "/api/v1/maintenances", "", "maintenances", false},
+		{http.MethodPost, "/api/v1/maintenances", window, "maintenances", true},
+		{http.MethodGet, "/api/v1/maintenances/" + mnt, "", "maintenances", false},
+		{http.MethodPatch, "/api/v1/maintenances/" + mnt, `{"message":"%s"}`, "maintenances", true},
 	}
-	scopes := []string{"read", "write", "services", "services:read", "api_keys", "api_keys:read"}
+	scopes := []string{
+		"read", "write", "services", "services:read", "api_keys", "api_keys:read",
+		"incidents", "incidents:read", "maintenances", "maintenances:read",
+	}
 	allowed := func(scope string, r route) bool {
 		switch scope {
 		case "write", r.resource:
@@ -70,6 +87,16 @@ func TestScopeMatrix(t *testing.T) {
 		res := s.do(http.MethodDelete, "/api/v1/services/"+victim, key, nil)
 		if want := allowed(scope, route{resource: "services", write: true}); want != (res.Status == http.StatusNoContent) {
 			t.Errorf("%s DELETE service: %d", scope, res.Status)
+		}
+		// Cancelling a window answers it, with 200.
+		victimWindow := s.scheduleMaintenance([]string{svc}, hour, hour.Add(time.Hour))["id"].(string)
+		res = s.do(http.MethodDelete, "/api/v1/maintenances/"+victimWindow, key, nil)
+		want := http.StatusForbidden
+		if allowed(scope, route{resource: "maintenances", write: true}) {
+			want = http.StatusOK
+		}
+		if res.Status != want {
+			t.Errorf("%s DELETE maintenance: %d %s, want %d", scope, res.Status, res.Body, want)
 		}
 	}
 }

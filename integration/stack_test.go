@@ -24,6 +24,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
+	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -31,17 +32,21 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 const bootstrapKey = "ak_live_integration_test_key_0123456789abcdef"
 
-// stack is upstate's status service and edge running in-process over real
-// Postgres, NATS, gRPC and HTTP.
+// stack is upstate's services (status, incidents, edge, gateway) running
+// in-process over real Postgres, NATS, gRPC and HTTP.
 type stack struct {
-	t       *testing.T
-	baseURL string
-	dsn     string
-	natsURL string
-	edge    *edge.App
-	status  *status.App
-	nc      *nats.Conn
-	js      jetstream.JetStream
+	t         *testing.T
+	baseURL   string
+	dsn       string
+	natsURL   string
+	edge      *edge.App
+	status    *status.App
+	incidents *incidents.App
+	// incidentsAddr is where the incidents service listens, kept across
+	// restarts so the edge's connection finds it again.
+	incidentsAddr string
+	nc            *nats.Conn
+	js            jetstream.JetStream
 }
 
 func startStack(t *testing.T) *stack {
@@ -49,6 +54,7 @@ func startStack(t *testing.T) *stack {
 	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: testenv.StartNATS(t).ClientURL()}
 	s.nc, s.js = connect(t, s.natsURL)
 	s.startStatus()
+	s.startIncidents()
 	s.startEdge()
 	return s
 }
@@ -76,6 +82,37 @@ func (s *stack) startStatus() {
 	t.Cleanup(func() { stopApp(t, app.Stop) })
 }
 
+// startIncidents starts the incidents service (again, after
+// stopIncidents) on its own pool and NATS connection, as its own process
+// would; maintenance windows are checked every 100ms.
+func (s *stack) startIncidents() {
+	t := s.t
+	t.Helper()
+	statusConn, err := grpcx.Dial(s.status.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = statusConn.Close() })
+	_, js := connect(t, s.natsURL)
+	addr := s.incidentsAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	app := incidents.New(incidents.Config{GRPCAddr: addr, StreamReplicas: 1, SchedulerInterval: 100 * time.Millisecond},
+		incidents.Deps{Pool: testenv.NewPool(t, s.dsn), JS: js, Status: statusConn, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.incidents, s.incidentsAddr = app, app.GRPCAddr()
+	t.Cleanup(func() { stopApp(t, app.Stop) })
+}
+
+// stopIncidents stops the incidents service as a SIGTERM would.
+func (s *stack) stopIncidents() {
+	s.t.Helper()
+	stopApp(s.t, s.incidents.Stop)
+}
+
 func stopApp(t *testing.T, stop func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -92,8 +129,13 @@ func (s *stack) startEdge() {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
+	incidentsConn, err := grpcx.Dial(s.incidentsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = incidentsConn.Close() })
 	s.edge = edge.New(edge.Config{BootstrapAPIKey: bootstrapKey},
-		edge.Deps{Pool: testenv.NewPool(t, s.dsn), Status: conn, Logger: logging.Discard()})
+		edge.Deps{Pool: testenv.NewPool(t, s.dsn), Status: conn, Incidents: incidentsConn, Logger: logging.Discard()})
 	if err := s.edge.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,8 @@ import (
 
 // bin/upstate, as `make run` starts it: its own Postgres in the data dir,
 // embedded NATS, one HTTP listener. Data survives a restart and the
-// bootstrap key is idempotent.
+// bootstrap key is idempotent; the incidents issue's "done when" holds on
+// it (an automatic incident opened once and resolved).
 func TestStandaloneBinary(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -48,6 +49,19 @@ func TestStandaloneBinary(t *testing.T) {
 		if r := send(t, mustRequest(t, http.MethodGet, s.baseURL+p)); r.Status != http.StatusOK {
 			t.Errorf("GET %s: %d", p, r.Status)
 		}
+	}
+
+	svc := s.createService(bootstrapKey, "Checkout")
+	_, path := s.autoReceiver("monitor", svc, "major")
+	s.report(path, "down")
+	s.report(path, "down")
+	open := s.awaitIncidents("status=open", 1)
+	if open[0]["severity"] != "major" || open[0]["source"] != "receiver" || open[0]["service_ids"].([]any)[0] != svc {
+		t.Fatalf("open incident = %v", open[0])
+	}
+	s.report(path, "operational")
+	if u := updates(s.awaitIncidents("status=resolved", 1)[0]); len(u) != 2 || u[1]["status"] != "resolved" {
+		t.Fatalf("resolved timeline = %v", u)
 	}
 	stop()
 

@@ -36,10 +36,13 @@ type Config struct {
 	WebhookRateBurst int     `env:"UPSTATE_WEBHOOK_RATE_BURST" envDefault:"40"`
 	// StatusGRPCAddr is where the status service's gRPC API listens
 	// in-process; the other services call it there.
-	StatusGRPCAddr  string        `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
-	LogLevel        string        `env:"UPSTATE_LOG_LEVEL" envDefault:"info"`
-	LogFormat       string        `env:"UPSTATE_LOG_FORMAT" envDefault:"auto"`
-	ShutdownTimeout time.Duration `env:"UPSTATE_SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	StatusGRPCAddr string `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
+	// IncidentsGRPCAddr is where the incidents service's gRPC API listens
+	// in-process; the edge calls it there.
+	IncidentsGRPCAddr string        `env:"UPSTATE_INCIDENTS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
+	LogLevel          string        `env:"UPSTATE_LOG_LEVEL" envDefault:"info"`
+	LogFormat         string        `env:"UPSTATE_LOG_FORMAT" envDefault:"auto"`
+	ShutdownTimeout   time.Duration `env:"UPSTATE_SHUTDOWN_TIMEOUT" envDefault:"25s"`
 }
 
 func loadConfig() (Config, error) {

@@ -7,6 +7,7 @@ require (
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
 	github.com/upstatehq/upstate/services/gateway v0.0.0
+	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
 )
 
@@ -58,5 +59,6 @@ replace (
 	github.com/upstatehq/upstate/proto => ../../proto
 	github.com/upstatehq/upstate/services/edge => ../../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
+	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
 	github.com/upstatehq/upstate/services/status => ../../services/status
 )

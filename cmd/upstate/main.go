@@ -1,7 +1,7 @@
 // Command upstate runs every upstate service in one process: an embedded
 // NATS JetStream server, its own Postgres (unless DATABASE_URL is set), the
-// status service, the webhook gateway and the REST edge behind one HTTP
-// listener. The services still talk to each other over gRPC and JetStream,
+// status and incidents services, the webhook gateway and the REST edge
+// behind one HTTP listener. The services still talk to each other over gRPC and JetStream,
 // exactly as they do when deployed one per container.
 package main
 
@@ -18,6 +18,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
+	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -74,8 +75,31 @@ func run(ctx context.Context) error {
 		return err
 	}
 	stack.Push("status client", func(context.Context) error { return statusConn.Close() })
+
+	incidentsPool, err := pgdb.Open(ctx, dsn, "incidents", 0, logger)
+	if err != nil {
+		return err
+	}
+	stack.Push("incidents postgres pool", func(context.Context) error { incidentsPool.Close(); return nil })
+	incidentsNC, incidentsJS, err := bus.Connect(ctx, natsURL, "upstate-incidents", logger)
+	if err != nil {
+		return err
+	}
+	stack.Push("incidents nats connection", func(ctx context.Context) error { return bus.Drain(ctx, incidentsNC) })
+	incidentsSvc := incidents.New(incidents.Config{GRPCAddr: cfg.IncidentsGRPCAddr, StreamReplicas: 1},
+		incidents.Deps{Pool: incidentsPool, JS: incidentsJS, Status: statusConn, Logger: logger, Registry: reg})
+	if err := incidentsSvc.Start(ctx); err != nil {
+		return err
+	}
+	stack.Push("incidents service", incidentsSvc.Stop)
+	incidentsConn, err := grpcx.Dial(incidentsSvc.GRPCAddr())
+	if err != nil {
+		return err
+	}
+	stack.Push("incidents client", func(context.Context) error { return incidentsConn.Close() })
+
 	edgeSvc := edge.New(edge.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal(), PublicURL: cfg.PublicURL},
-		edge.Deps{Pool: edgePool, Status: statusConn, Logger: logger})
+		edge.Deps{Pool: edgePool, Status: statusConn, Incidents: incidentsConn, Logger: logger})
 	if err := edgeSvc.Start(ctx); err != nil {
 		return err
 	}
@@ -94,6 +118,7 @@ func run(ctx context.Context) error {
 
 	health := httpx.NewHealth(reg)
 	health.AddCheck("status", statusSvc.Ready)
+	health.AddCheck("incidents", incidentsSvc.Ready)
 	health.AddCheck("edge", edgeSvc.Ready)
 	health.AddCheck("nats", bus.ConnCheck(statusNC))
 	health.AddCheck("gateway", gatewaySvc.Ready)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
+	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
@@ -42,7 +43,10 @@ type Deps struct {
 	Pool *pgxpool.Pool
 	// Status is a connection to the status service's gRPC API.
 	Status grpc.ClientConnInterface
-	Logger *slog.Logger
+	// Incidents is a connection to the incidents service's gRPC API
+	// (incidents and maintenance windows).
+	Incidents grpc.ClientConnInterface
+	Logger    *slog.Logger
 }
 
 // App is the edge.
@@ -62,8 +66,10 @@ func New(cfg Config, deps Deps) *App {
 	st := store.New(deps.Pool)
 	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Logger)
 	backends := httpapi.Backends{
-		Services:  statusv1.NewServiceRegistryServiceClient(deps.Status),
-		Receivers: statusv1.NewReceiverServiceClient(deps.Status),
+		Services:     statusv1.NewServiceRegistryServiceClient(deps.Status),
+		Receivers:    statusv1.NewReceiverServiceClient(deps.Status),
+		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
+		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}

@@ -143,7 +143,8 @@ func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
 
 // Stop stops taking calls, finishes the ones in flight, drains the status
 // consumer, stops the scheduler, publishes what the outbox still holds and
-// returns when everything has stopped or ctx ends.
+// returns when everything has stopped or ctx ends. Stopping again does
+// nothing.
 func (a *App) Stop(ctx context.Context) error {
 	if a.cancel == nil {
 		return nil
@@ -153,6 +154,7 @@ func (a *App) Stop(ctx context.Context) error {
 	// committed.
 	consumerErr := a.consumer.Stop(ctx)
 	a.cancel()
+	a.cancel = nil
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()
 	select {

@@ -78,6 +78,9 @@ func TestAppReceiversAndIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := created.GetReceiver()
+	if _, err := receivers.RotateReceiverToken(ctx, &statusv1.RotateReceiverTokenRequest{OrgId: "org_a", ReceiverId: rec.GetId()}); err != nil {
+		t.Fatal(err)
+	}
 	msg, err := changes.NextMsg(5 * time.Second)
 	if err != nil || string(msg.Data) != rec.GetId() {
 		t.Fatalf("receiver change announcement = %v, %v; want %s", msg, err, rec.GetId())

@@ -36,8 +36,14 @@ func run(ctx context.Context) error {
 	}
 	p.Push("status client", func(context.Context) error { return statusConn.Close() })
 
+	incidentsConn, err := grpcx.Dial(cfg.IncidentsGRPCTarget)
+	if err != nil {
+		return err
+	}
+	p.Push("incidents client", func(context.Context) error { return incidentsConn.Close() })
+
 	edge := app.New(app.Config{BootstrapAPIKey: cfg.BootstrapAPIKey.Reveal(), AuthCacheTTL: cfg.AuthCacheTTL, PublicURL: cfg.PublicURL},
-		app.Deps{Pool: pool, Status: statusConn, Logger: p.Logger})
+		app.Deps{Pool: pool, Status: statusConn, Incidents: incidentsConn, Logger: p.Logger})
 	if err := edge.Start(ctx); err != nil {
 		return err
 	}

@@ -27,6 +27,17 @@ func TestAllows(t *testing.T) {
 		{[]Scope{"webhook_receivers:read"}, "webhook_receivers", Write, false},
 		{[]Scope{"services"}, "webhook_receivers", Read, false},
 		{[]Scope{"read"}, "webhook_receivers", Read, true},
+		{[]Scope{"incidents"}, "incidents", Write, true},
+		{[]Scope{"incidents:read"}, "incidents", Read, true},
+		{[]Scope{"incidents:read"}, "incidents", Write, false},
+		{[]Scope{"incidents"}, "maintenances", Read, false},
+		{[]Scope{"maintenances"}, "maintenances", Write, true},
+		{[]Scope{"maintenances:read"}, "maintenances", Read, true},
+		{[]Scope{"maintenances:read"}, "maintenances", Write, false},
+		{[]Scope{"services"}, "incidents", Read, false},
+		{[]Scope{"read"}, "incidents", Read, true},
+		{[]Scope{"read"}, "maintenances", Write, false},
+		{[]Scope{"write"}, "maintenances", Write, true},
 		{nil, "services", Read, false},
 	}
 	for _, tt := range tests {
@@ -51,6 +62,11 @@ func TestCovers(t *testing.T) {
 		{[]Scope{"services", "api_keys"}, []Scope{"read"}, false},
 		{[]Scope{"webhook_receivers"}, []Scope{"webhook_receivers:read"}, true},
 		{[]Scope{"read"}, []Scope{"webhook_receivers"}, false},
+		{[]Scope{"incidents"}, []Scope{"incidents:read"}, true},
+		{[]Scope{"incidents:read"}, []Scope{"incidents"}, false},
+		{[]Scope{"incidents"}, []Scope{"maintenances:read"}, false},
+		{[]Scope{"read"}, []Scope{"maintenances:read", "incidents:read"}, true},
+		{[]Scope{"write"}, []Scope{"maintenances"}, true},
 	}
 	for _, tt := range tests {
 		if got := Covers(tt.held, tt.requested); got != tt.want {
@@ -71,7 +87,7 @@ func TestParseScopes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "services:read") {
 		t.Fatalf("unknown scope error = %v, want the valid scopes listed", err)
 	}
-	for _, s := range []string{"webhook_receivers", "webhook_receivers:read"} {
+	for _, s := range []string{"webhook_receivers", "webhook_receivers:read", "incidents", "incidents:read", "maintenances", "maintenances:read"} {
 		if _, err := ParseScopes([]string{s}); err != nil {
 			t.Errorf("ParseScopes(%q) = %v", s, err)
 		}

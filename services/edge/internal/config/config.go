@@ -14,6 +14,8 @@ type Config struct {
 	HTTPAddr string `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	// StatusGRPCTarget is the status service's gRPC address.
 	StatusGRPCTarget string `env:"UPSTATE_STATUS_GRPC_TARGET" envDefault:"127.0.0.1:9101"`
+	// IncidentsGRPCTarget is the incidents service's gRPC address.
+	IncidentsGRPCTarget string `env:"UPSTATE_INCIDENTS_GRPC_TARGET" envDefault:"127.0.0.1:9111"`
 	// BootstrapAPIKey creates a default organisation holding this key.
 	BootstrapAPIKey config.Secret `env:"UPSTATE_BOOTSTRAP_API_KEY"`
 	// AuthCacheTTL bounds how long a revoked key keeps working on other replicas.

@@ -1,6 +1,7 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
 // validation of the JSON representation, pagination and error mapping. It
-// holds no domain logic: service calls go to the status service over gRPC.
+// holds no domain logic: calls go to the status and incidents services over
+// gRPC.
 package httpapi
 
 import (
@@ -13,16 +14,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
+	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 )
 
 // Handler serves the REST API.
 type Handler struct {
-	status    statusv1.ServiceRegistryServiceClient
-	receivers statusv1.ReceiverServiceClient
-	keys      Keys
-	auth      *Authenticator
-	logger    *slog.Logger
+	status       statusv1.ServiceRegistryServiceClient
+	receivers    statusv1.ReceiverServiceClient
+	incidents    incidentsv1.IncidentServiceClient
+	maintenances incidentsv1.MaintenanceServiceClient
+	keys         Keys
+	auth         *Authenticator
+	logger       *slog.Logger
 	// publicURL is where webhook senders reach upstate, without a trailing
 	// slash; empty means the scheme and host of each request.
 	publicURL string
@@ -30,10 +34,13 @@ type Handler struct {
 	callTimeout time.Duration
 }
 
-// Backends are the status service's APIs the REST API calls.
+// Backends are the APIs of the status and incidents services the REST API
+// calls.
 type Backends struct {
-	Services  statusv1.ServiceRegistryServiceClient
-	Receivers statusv1.ReceiverServiceClient
+	Services     statusv1.ServiceRegistryServiceClient
+	Receivers    statusv1.ReceiverServiceClient
+	Incidents    incidentsv1.IncidentServiceClient
+	Maintenances incidentsv1.MaintenanceServiceClient
 }
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
@@ -41,7 +48,8 @@ type Backends struct {
 // means the scheme and host the request came to.
 func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, logger *slog.Logger) *Handler {
 	return &Handler{
-		status: b.Services, receivers: b.Receivers, keys: keys, auth: authn, logger: logger,
+		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances,
+		keys: keys, auth: authn, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}
 }

@@ -83,9 +83,10 @@ func severityName(s statusv1.Severity) string {
 	return severityNames[statusv1.Severity_SEVERITY_MAJOR]
 }
 
-// parseSeverity accepts a severity name in any case.
-func parseSeverity(s string) (statusv1.Severity, error) {
-	return parseEnum(severityNames, "auto_incident.severity", s, "minor, major, critical")
+// parseSeverity accepts a severity name in any case; field names it in
+// the error.
+func parseSeverity(field, s string) (statusv1.Severity, error) {
+	return parseEnum(severityNames, field, s, "minor, major, critical")
 }
 
 // signatureBody is a signature requirement as sent; the status service
@@ -114,7 +115,7 @@ func (b *autoIncidentBody) proto() (*statusv1.AutoIncident, error) {
 	}
 	out := &statusv1.AutoIncident{Enabled: b.Enabled}
 	if b.Severity != nil {
-		sev, err := parseSeverity(*b.Severity)
+		sev, err := parseSeverity("auto_incident.severity", *b.Severity)
 		if err != nil {
 			return nil, err
 		}

@@ -30,7 +30,7 @@ func TestSeverityNames(t *testing.T) {
 		{"MINOR", statusv1.Severity_SEVERITY_MINOR},
 	}
 	for _, tt := range tests {
-		got, err := parseSeverity(tt.in)
+		got, err := parseSeverity("severity", tt.in)
 		if err != nil || got != tt.want {
 			t.Errorf("parseSeverity(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
@@ -39,7 +39,8 @@ func TestSeverityNames(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "high", "SEVERITY_MAJOR", "2"} {
-		_, err := parseSeverity(bad)
+		_, err := parseSeverity("auto_incident.severity", bad)
+		assertHTTPError(t, err, http.StatusUnprocessableEntity, "auto_incident.severity")
 		assertHTTPError(t, err, http.StatusUnprocessableEntity, "minor, major, critical")
 	}
 	if got := severityName(statusv1.Severity_SEVERITY_UNSPECIFIED); got != "major" {

@@ -28,6 +28,18 @@ func registerRoutes(g *echo.Group, h *Handler) {
 	g.GET("/webhook-receivers/:id/deliveries", h.listDeliveries, h.require("webhook_receivers", auth.Read))
 	g.GET("/webhook-receivers/:id/deliveries/:delivery_id", h.getDelivery, h.require("webhook_receivers", auth.Read))
 
+	g.GET("/incidents", h.listIncidents, h.require("incidents", auth.Read))
+	g.POST("/incidents", h.createIncident, h.require("incidents", auth.Write))
+	g.GET("/incidents/:id", h.getIncident, h.require("incidents", auth.Read))
+	g.PATCH("/incidents/:id", h.updateIncident, h.require("incidents", auth.Write))
+	g.POST("/incidents/:id/updates", h.addIncidentUpdate, h.require("incidents", auth.Write))
+
+	g.GET("/maintenances", h.listMaintenances, h.require("maintenances", auth.Read))
+	g.POST("/maintenances", h.createMaintenance, h.require("maintenances", auth.Write))
+	g.GET("/maintenances/:id", h.getMaintenance, h.require("maintenances", auth.Read))
+	g.PATCH("/maintenances/:id", h.updateMaintenance, h.require("maintenances", auth.Write))
+	g.DELETE("/maintenances/:id", h.cancelMaintenance, h.require("maintenances", auth.Write))
+
 	g.GET("/api-keys", h.listKeys, h.require("api_keys", auth.Read))
 	g.POST("/api-keys", h.createKey, h.require("api_keys", auth.Write))
 	g.DELETE("/api-keys/:id", h.revokeKey, h.require("api_keys", auth.Write))

@@ -30,6 +30,12 @@ func scanIncident(row pgx.Row) (domain.Incident, error) {
 	return i, err
 }
 
+// snapshot runs read in a read-only transaction that sees one snapshot,
+// so that incidents and their timelines are read as of the same commit.
+func (st *Store) snapshot(ctx context.Context, read func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, read)
+}
+
 // querier is what reads need of a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -85,7 +91,11 @@ func getIncident(ctx context.Context, q querier, orgID, id string, lock bool) (d
 
 // GetIncident returns the organisation's incident with its timeline.
 func (st *Store) GetIncident(ctx context.Context, orgID, id string) (domain.Incident, error) {
-	i, err := getIncident(ctx, st.pool, orgID, id, false)
+	var i domain.Incident
+	err := st.snapshot(ctx, func(tx pgx.Tx) (err error) {
+		i, err = getIncident(ctx, tx, orgID, id, false)
+		return err
+	})
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		err = fmt.Errorf("get incident %s: %w", id, err)
 	}
@@ -124,14 +134,17 @@ func (st *Store) ListIncidents(ctx context.Context, orgID string, f IncidentFilt
 	}
 	args = append(args, limit)
 	sql += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
-	rows, err := st.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Incident, error) { return scanIncident(r) })
-	if err == nil {
-		err = loadUpdates(ctx, st.pool, out)
-	}
+	var out []domain.Incident
+	err := st.snapshot(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		if out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Incident, error) { return scanIncident(r) }); err != nil {
+			return err
+		}
+		return loadUpdates(ctx, tx, out)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}

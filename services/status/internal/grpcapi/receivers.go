@@ -70,7 +70,9 @@ func (s *Receivers) CreateReceiver(ctx context.Context, req *statusv1.CreateRece
 	if err := s.store.CreateReceiver(ctx, r); err != nil {
 		return nil, toStatus(err)
 	}
-	s.changed(r.ID)
+	// Not announced: no gateway can hold anything about a token made just
+	// now, and an announcement makes gateways discard the receiver lookups
+	// in flight when it arrives, which only costs them a cache fill.
 	return &statusv1.CreateReceiverResponse{Receiver: pbconv.Receiver(r, false), Token: token}, nil
 }
 

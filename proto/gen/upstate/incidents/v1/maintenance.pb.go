@@ -561,7 +561,7 @@ func (x *ListMaintenancesRequest) GetPageToken() string {
 // ListMaintenancesResponse is a page of windows, newest first.
 type ListMaintenancesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// maintenances is the page, most recently created first.
+	// maintenances is the page, most recently scheduled first.
 	Maintenances []*Maintenance `protobuf:"bytes,1,rep,name=maintenances,proto3" json:"maintenances,omitempty"`
 	// next_page_token continues the listing; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`

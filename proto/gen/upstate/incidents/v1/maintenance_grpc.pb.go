@@ -37,7 +37,7 @@ type MaintenanceServiceClient interface {
 	CreateMaintenance(ctx context.Context, in *CreateMaintenanceRequest, opts ...grpc.CallOption) (*CreateMaintenanceResponse, error)
 	// GetMaintenance returns one window.
 	GetMaintenance(ctx context.Context, in *GetMaintenanceRequest, opts ...grpc.CallOption) (*GetMaintenanceResponse, error)
-	// ListMaintenances returns windows, latest start first, a page at a time.
+	// ListMaintenances returns windows, most recently scheduled first, a page at a time.
 	ListMaintenances(ctx context.Context, in *ListMaintenancesRequest, opts ...grpc.CallOption) (*ListMaintenancesResponse, error)
 	// UpdateMaintenance changes the fields that are set. A window in progress
 	// may change its title, message and end only; a finished one nothing
@@ -116,7 +116,7 @@ type MaintenanceServiceServer interface {
 	CreateMaintenance(context.Context, *CreateMaintenanceRequest) (*CreateMaintenanceResponse, error)
 	// GetMaintenance returns one window.
 	GetMaintenance(context.Context, *GetMaintenanceRequest) (*GetMaintenanceResponse, error)
-	// ListMaintenances returns windows, latest start first, a page at a time.
+	// ListMaintenances returns windows, most recently scheduled first, a page at a time.
 	ListMaintenances(context.Context, *ListMaintenancesRequest) (*ListMaintenancesResponse, error)
 	// UpdateMaintenance changes the fields that are set. A window in progress
 	// may change its title, message and end only; a finished one nothing

@@ -1,0 +1,180 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/upstatehq/upstate/pkg/testenv"
+)
+
+// statusOf returns a service's status and status description.
+func (s *stack) statusOf(id string) (string, string) {
+	s.t.Helper()
+	r := s.do(http.MethodGet, "/api/v1/services/"+id, bootstrapKey, nil)
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("get service: %d %s", r.Status, r.Body)
+	}
+	m := r.json(s.t)
+	return m["status"].(string), m["status_description"].(string)
+}
+
+// awaitServiceStatus waits until the service has status.
+func (s *stack) awaitServiceStatus(id, status string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 10*time.Second, func() error {
+		if got, _ := s.statusOf(id); got != status {
+			return fmt.Errorf("service %s is %s, want %s", id, got, status)
+		}
+		return nil
+	})
+}
+
+func (s *stack) setStatus(id, status, desc string) {
+	s.t.Helper()
+	r := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey, map[string]any{"status": status, "description": desc})
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("set status: %d %s", r.Status, r.Body)
+	}
+}
+
+func (s *stack) maintenance(id string) map[string]any {
+	s.t.Helper()
+	r := s.do(http.MethodGet, "/api/v1/maintenances/"+id, bootstrapKey, nil)
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("get maintenance: %d %s", r.Status, r.Body)
+	}
+	return r.json(s.t)
+}
+
+// awaitMaintenance waits until the window has status. Its services change
+// just before it does: the window's row is committed after them.
+func (s *stack) awaitMaintenance(id, status string) map[string]any {
+	s.t.Helper()
+	var m map[string]any
+	testenv.Eventually(s.t, 10*time.Second, func() error {
+		if m = s.maintenance(id); m["status"] != status {
+			return fmt.Errorf("maintenance is %v, want %s", m["status"], status)
+		}
+		return nil
+	})
+	return m
+}
+
+func (s *stack) scheduleMaintenance(services []string, starts, ends time.Time) map[string]any {
+	s.t.Helper()
+	r := s.do(http.MethodPost, "/api/v1/maintenances", bootstrapKey, map[string]any{
+		"title": "Database upgrade", "message": "Writes pause for a few minutes.", "service_ids": services,
+		"starts_at": starts.Format(time.RFC3339Nano), "ends_at": ends.Format(time.RFC3339Nano),
+	})
+	if r.Status != http.StatusCreated {
+		s.t.Fatalf("schedule maintenance: %d %s", r.Status, r.Body)
+	}
+	return r.json(s.t)
+}
+
+// A window that starts and ends while the incidents service is down is
+// applied when it comes back: services go into maintenance, then back to
+// the status (and description) they had.
+func TestMaintenanceAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	events := s.watchIncidents()
+	svc := s.createService(bootstrapKey, "Billing")
+	s.setStatus(svc, "degraded", "Slow invoices")
+	start := time.Now().Add(time.Second)
+	m := s.scheduleMaintenance([]string{svc}, start, start.Add(2*time.Second))
+	if m["status"] != "scheduled" || m["started_at"] != nil {
+		t.Fatalf("scheduled = %v", m)
+	}
+
+	s.stopIncidents()
+	time.Sleep(time.Until(start.Add(300 * time.Millisecond)))
+	if st, _ := s.statusOf(svc); st != "degraded" {
+		t.Fatalf("service %s before the incidents service is back", st)
+	}
+	s.startIncidents()
+	s.awaitServiceStatus(svc, "maintenance")
+	if got := s.awaitMaintenance(m["id"].(string), "in_progress"); got["started_at"] == nil {
+		t.Fatalf("started = %v", got)
+	}
+
+	s.stopIncidents()
+	time.Sleep(time.Until(start.Add(2300 * time.Millisecond)))
+	if st, _ := s.statusOf(svc); st != "maintenance" {
+		t.Fatalf("service %s while the incidents service is down", st)
+	}
+	s.startIncidents()
+	s.awaitServiceStatus(svc, "degraded")
+	if _, desc := s.statusOf(svc); desc != "Slow invoices" {
+		t.Fatalf("description after maintenance = %q", desc)
+	}
+	if got := s.awaitMaintenance(m["id"].(string), "completed"); got["ended_at"] == nil {
+		t.Fatalf("ended = %v", got)
+	}
+	if got := fmt.Sprint(events(2)); got != "[upstate.incidents.v1.MaintenanceStarted upstate.incidents.v1.MaintenanceEnded]" {
+		t.Fatalf("events = %s", got)
+	}
+	// History says who did it.
+	r := s.do(http.MethodGet, "/api/v1/services/"+svc+"/history", bootstrapKey, nil)
+	h := r.json(t)["data"].([]any)
+	if len(h) != 3 || h[0].(map[string]any)["source"] != "maintenance" || h[0].(map[string]any)["actor"] != m["id"] {
+		t.Fatalf("history = %v", h)
+	}
+}
+
+// A status reported during a window stands when the window ends; the other
+// services of the window get theirs back. Ending early (DELETE) works the
+// same, and a window that already started is in progress when created.
+func TestMaintenanceKeepsChangesMadeDuringIt(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	a := s.createService(bootstrapKey, "A")
+	b := s.createService(bootstrapKey, "B")
+	m := s.scheduleMaintenance([]string{a, b}, time.Now().Add(-time.Minute), time.Now().Add(time.Hour))
+	if m["status"] != "in_progress" {
+		t.Fatalf("a window that already started = %v", m)
+	}
+	if st, _ := s.statusOf(a); st != "maintenance" {
+		t.Fatalf("A is %s", st)
+	}
+	s.setStatus(b, "down", "Disk failure found during the upgrade")
+
+	r := s.do(http.MethodDelete, "/api/v1/maintenances/"+m["id"].(string), bootstrapKey, nil)
+	if r.Status != http.StatusOK || r.json(t)["status"] != "completed" {
+		t.Fatalf("end early: %d %s", r.Status, r.Body)
+	}
+	if st, _ := s.statusOf(a); st != "operational" {
+		t.Fatalf("A after the window is %s, want operational", st)
+	}
+	if st, desc := s.statusOf(b); st != "down" || desc != "Disk failure found during the upgrade" {
+		t.Fatalf("B after the window is %s (%q), want the down reported meanwhile", st, desc)
+	}
+	// Finished windows no longer change.
+	r = s.do(http.MethodDelete, "/api/v1/maintenances/"+m["id"].(string), bootstrapKey, nil)
+	if r.Status != http.StatusConflict {
+		t.Fatalf("second DELETE: %d %s", r.Status, r.Body)
+	}
+}
+
+// Overlapping windows share a service's stay in maintenance: it returns to
+// its status when the last of them ends.
+func TestOverlappingMaintenances(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	svc := s.createService(bootstrapKey, "Queue")
+	first := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Minute), time.Now().Add(time.Hour))
+	second := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Second), time.Now().Add(time.Hour))
+	if second["status"] != "in_progress" {
+		t.Fatalf("second = %v", second)
+	}
+	s.do(http.MethodDelete, "/api/v1/maintenances/"+first["id"].(string), bootstrapKey, nil)
+	if st, _ := s.statusOf(svc); st != "maintenance" {
+		t.Fatalf("after the first window ended the service is %s; the second still runs", st)
+	}
+	s.do(http.MethodDelete, "/api/v1/maintenances/"+second["id"].(string), bootstrapKey, nil)
+	if st, _ := s.statusOf(svc); st != "operational" {
+		t.Fatalf("after both ended the service is %s", st)
+	}
+}
