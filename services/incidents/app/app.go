@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
@@ -67,8 +67,7 @@ type App struct {
 	scheduler *scheduler.Scheduler
 	consumer  *consumer.Consumer
 	lis       net.Listener
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	workers   *lifecycle.Workers
 }
 
 // New wires the service; it does no I/O.
@@ -106,31 +105,22 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("listen grpc on %s: %w", a.cfg.GRPCAddr, err)
 	}
 	a.lis = lis
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c, err := consumer.Start(runCtx, a.deps.JS, a.store, a.relay.Notify, a.deps.Logger,
+	workers := lifecycle.NewWorkers(ctx)
+	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.deps.Logger,
 		consumer.Config{Concurrency: a.cfg.Concurrency})
 	if err != nil {
-		cancel()
+		_ = workers.Stop(ctx)
 		_ = lis.Close()
 		return err
 	}
-	a.consumer = c
-	a.cancel = cancel
-	a.wg.Add(3)
-	go func() {
-		defer a.wg.Done()
+	a.consumer, a.workers = c, workers
+	workers.Go(func(context.Context) {
 		if err := a.grpc.Serve(lis); err != nil {
 			a.deps.Logger.Error("grpc server stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer a.wg.Done()
-		a.relay.Run(runCtx)
-	}()
-	go func() {
-		defer a.wg.Done()
-		a.scheduler.Run(runCtx)
-	}()
+	})
+	workers.Go(a.relay.Run)
+	workers.Go(a.scheduler.Run)
 	a.deps.Logger.Info("incidents service started", "grpc_addr", lis.Addr().String())
 	return nil
 }
@@ -146,21 +136,17 @@ func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
 // returns when everything has stopped or ctx ends. Stopping again does
 // nothing.
 func (a *App) Stop(ctx context.Context) error {
-	if a.cancel == nil {
+	if a.workers == nil {
 		return nil
 	}
 	a.grpc.Stop(ctx)
 	// Before the relay stops, so its last run publishes what the consumer
 	// committed.
 	consumerErr := a.consumer.Stop(ctx)
-	a.cancel()
-	a.cancel = nil
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return consumerErr
-	case <-ctx.Done():
-		return fmt.Errorf("stop incidents service: %w", ctx.Err())
+	err := a.workers.Stop(ctx)
+	a.workers = nil
+	if err != nil {
+		return fmt.Errorf("stop incidents service: %w", err)
 	}
+	return consumerErr
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -56,15 +56,14 @@ type Deps struct {
 
 // App is a running (or ready to run) status service.
 type App struct {
-	cfg    Config
-	deps   Deps
-	grpc   *grpcx.Server
-	store  *store.Store
-	relay  *outbox.Relay
-	ingest *ingest.Consumer
-	lis    net.Listener
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg     Config
+	deps    Deps
+	grpc    *grpcx.Server
+	store   *store.Store
+	relay   *outbox.Relay
+	ingest  *ingest.Consumer
+	lis     net.Listener
+	workers *lifecycle.Workers
 }
 
 // New wires the service; it does no I/O.
@@ -103,27 +102,21 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("listen grpc on %s: %w", a.cfg.GRPCAddr, err)
 	}
 	a.lis = lis
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	consumer, err := ingest.Start(runCtx, a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Logger,
+	workers := lifecycle.NewWorkers(ctx)
+	consumer, err := ingest.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Logger,
 		ingest.Config{Concurrency: a.cfg.IngestConcurrency})
 	if err != nil {
-		cancel()
+		_ = workers.Stop(ctx)
 		_ = lis.Close()
 		return err
 	}
-	a.ingest = consumer
-	a.cancel = cancel
-	a.wg.Add(2)
-	go func() {
-		defer a.wg.Done()
+	a.ingest, a.workers = consumer, workers
+	workers.Go(func(context.Context) {
 		if err := a.grpc.Serve(lis); err != nil {
 			a.deps.Logger.Error("grpc server stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer a.wg.Done()
-		a.relay.Run(runCtx)
-	}()
+	})
+	workers.Go(a.relay.Run)
 	a.deps.Logger.Info("status service started", "grpc_addr", lis.Addr().String())
 	return nil
 }
@@ -137,21 +130,19 @@ func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
 // Stop stops taking calls, finishes the ones in flight, drains the ingest
 // consumer (the deliveries it holds are applied), publishes what the outbox
 // still holds and returns when everything has stopped or ctx ends.
+// Stopping again does nothing.
 func (a *App) Stop(ctx context.Context) error {
-	if a.cancel == nil {
+	if a.workers == nil {
 		return nil
 	}
 	a.grpc.Stop(ctx)
 	// Before the relay stops, so its last run publishes what the consumer
 	// committed.
 	ingestErr := a.ingest.Stop(ctx)
-	a.cancel()
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return ingestErr
-	case <-ctx.Done():
-		return fmt.Errorf("stop status service: %w", ctx.Err())
+	err := a.workers.Stop(ctx)
+	a.workers = nil
+	if err != nil {
+		return fmt.Errorf("stop status service: %w", err)
 	}
+	return ingestErr
 }
