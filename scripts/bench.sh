@@ -3,7 +3,8 @@
 # shape with no auth and no I/O (`make bench`): the REST status path, and
 # signed webhook deliveries through the ingest gateway, both until JetStream
 # stores them and until the status service has applied them, then again with
-# JetStream fsyncing every message. Every load goes to 127.0.0.1 and is
+# JetStream fsyncing every message; then the incidents service's consumer
+# transaction as a Go benchmark. Every load goes to 127.0.0.1 and is
 # bounded in time; figures are reported, never asserted. A run fails only
 # when a load sees more than 1% errors.
 #
@@ -234,6 +235,17 @@ row "upstate no-op" noop
 row "webhook 202 (in JetStream)" gateway
 row "webhook applied (end to end)" applied
 row "webhook 202, sync always" gateway-sync
+
+# The incidents service's STATUS consumer, in-process against the test
+# harness's Postgres: events applied per second (what bounds catching up
+# after an outage), as ratios to a one-row insert transaction.
+echo
+echo "== incidents consumer transaction (Go benchmark; test database, no fsync)"
+go -C "$root/services/incidents" test -run '^$' -bench ApplyStatusChange -benchtime 2s ./internal/store |
+	awk '/^Benchmark/ { name = $1; sub(/^BenchmarkApplyStatusChange\//, "", name); sub(/-[0-9]+$/, "", name)
+			n++; names[n] = name; ns[n] = $3; if (name ~ /^baseline/) base = $3 }
+		END { printf "%-30s %10s %10s\n", "run", "events/s", "ratio"
+			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], 1e9 / ns[i], base / ns[i] }'
 if ((failed)); then
 	echo "bench: some loads failed; upstate log tails:" >&2
 	tail -n 20 "$tmp"/upstate*.log >&2

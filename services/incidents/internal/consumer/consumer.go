@@ -76,8 +76,8 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 		return bus.Permanent(fmt.Errorf("decode StatusChanged: %w", err))
 	}
 	ch := pbconv.StatusChange(&ev)
-	if ch.OrgID == "" || ch.ServiceID == "" || ch.Version <= 0 || ch.Status == "" {
-		return bus.Permanent(fmt.Errorf("StatusChanged on %s lacks org, service, version or status", msg.Subject()))
+	if ch.OrgID == "" || ch.ServiceID == "" || ch.Version <= 0 || ch.Status == "" || ev.GetChangedAt() == nil {
+		return bus.Permanent(fmt.Errorf("StatusChanged on %s lacks org, service, version, status or time", msg.Subject()))
 	}
 	res, err := c.store.ApplyStatusChange(ctx, ch, func() string { return ids.New(ids.Incident) }, events.IncidentChanged)
 	if err != nil {
