@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,8 +84,10 @@ func TestMaintenanceAcrossRestarts(t *testing.T) {
 	events := s.watchIncidents()
 	svc := s.createService(bootstrapKey, "Billing")
 	s.setStatus(svc, "degraded", "Slow invoices")
-	start := time.Now().Add(time.Second)
-	m := s.scheduleMaintenance([]string{svc}, start, start.Add(2*time.Second))
+	// Margins of seconds: stopping the incidents service must be over
+	// before the start, even on a loaded machine.
+	start := time.Now().Add(3 * time.Second)
+	m := s.scheduleMaintenance([]string{svc}, start, start.Add(4*time.Second))
 	if m["status"] != "scheduled" || m["started_at"] != nil {
 		t.Fatalf("scheduled = %v", m)
 	}
@@ -101,7 +104,7 @@ func TestMaintenanceAcrossRestarts(t *testing.T) {
 	}
 
 	s.stopIncidents()
-	time.Sleep(time.Until(start.Add(2300 * time.Millisecond)))
+	time.Sleep(time.Until(start.Add(4300 * time.Millisecond)))
 	if st, _ := s.statusOf(svc); st != "maintenance" {
 		t.Fatalf("service %s while the incidents service is down", st)
 	}
@@ -159,7 +162,8 @@ func TestMaintenanceKeepsChangesMadeDuringIt(t *testing.T) {
 }
 
 // Overlapping windows share a service's stay in maintenance: it returns to
-// its status when the last of them ends.
+// its status when the last of them ends, also when they end at the same
+// moment.
 func TestOverlappingMaintenances(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
@@ -177,4 +181,44 @@ func TestOverlappingMaintenances(t *testing.T) {
 	if st, _ := s.statusOf(svc); st != "operational" {
 		t.Fatalf("after both ended the service is %s", st)
 	}
+
+	for round := range 5 {
+		a := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Second), time.Now().Add(time.Hour))
+		b := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Second), time.Now().Add(time.Hour))
+		var wg sync.WaitGroup
+		for _, m := range []map[string]any{a, b} {
+			wg.Go(func() {
+				if r := s.do(http.MethodDelete, "/api/v1/maintenances/"+m["id"].(string), bootstrapKey, nil); r.Status != http.StatusOK {
+					t.Errorf("DELETE: %d %s", r.Status, r.Body)
+				}
+			})
+		}
+		wg.Wait()
+		if st, _ := s.statusOf(svc); st != "operational" {
+			t.Fatalf("round %d: after two windows ended at once the service is %s", round, st)
+		}
+	}
+}
+
+// A window whose whole time passed while the incidents service was down
+// completes without putting its services in maintenance after the fact.
+func TestMaintenanceMissedEntirely(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	w := s.watchStatus()
+	svc := s.createService(bootstrapKey, "Reports")
+	start := time.Now().Add(3 * time.Second)
+	m := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Second))
+	s.stopIncidents()
+	time.Sleep(time.Until(start.Add(1500 * time.Millisecond)))
+	s.startIncidents()
+	got := s.awaitMaintenance(m["id"].(string), "completed")
+	if got["started_at"] != nil {
+		t.Fatalf("missed window = %v", got)
+	}
+	h := s.do(http.MethodGet, "/api/v1/services/"+svc+"/history", bootstrapKey, nil).json(t)["data"].([]any)
+	if len(h) != 0 {
+		t.Fatalf("history of a service whose window was missed = %v", h)
+	}
+	w.none(300 * time.Millisecond)
 }

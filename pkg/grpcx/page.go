@@ -1,7 +1,9 @@
 package grpcx
 
 import (
+	"bytes"
 	"encoding/base64"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -43,7 +45,8 @@ func EncodeToken(key string) string { return base64.RawURLEncoding.EncodeToStrin
 // DecodeToken returns the key a page token carries ("" for "").
 func DecodeToken(tok string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
+	// Keys are ids or numbers: anything else did not come from EncodeToken.
+	if err != nil || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return "", status.Error(codes.InvalidArgument, "page_token is malformed")
 	}
 	return string(b), nil

@@ -31,7 +31,27 @@ func DecodeJSON(c echo.Context, v any) error {
 	if dec.More() {
 		return Errorf(http.StatusBadRequest, CodeBadRequest, "request body must hold a single JSON object")
 	}
+	if escapesNUL(raw) {
+		return Errorf(http.StatusUnprocessableEntity, CodeInvalidValue, "strings must not contain the NUL character (\\u0000)")
+	}
 	return nil
+}
+
+// escapesNUL reports whether a JSON text holds the escape \u0000. A raw
+// NUL cannot appear in valid JSON, and every backslash is inside a string,
+// where escapes are read left to right; invalid UTF-8 is already replaced
+// by the decoder.
+func escapesNUL(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if i+5 < len(raw) && raw[i+1] == 'u' && string(raw[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
 }
 
 // RequireJSON answers 415 unless the request declares a JSON body.

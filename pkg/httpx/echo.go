@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,9 +40,34 @@ func NewEcho(logger *slog.Logger, reg prometheus.Registerer, opts Options) *echo
 	e.HidePort = true
 	e.HTTPErrorHandler = ErrorHandler(logger)
 	m := newHTTPMetrics(reg)
-	e.Use(requestID, accessLog(logger, m, opts.RedactPath), recoverPanic(logger), bodyLimit(opts.BodyLimit))
+	e.Use(requestID, accessLog(logger, m, opts.RedactPath), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
 	return e
 }
+
+// textInput answers 400 to path or query parameters that are not text:
+// invalid UTF-8 cannot travel in a protobuf string to the services, and
+// Postgres refuses NUL in text. Refusing them here gives every endpoint a
+// clear error instead of a failure deep inside.
+func textInput(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for i, v := range c.ParamValues() {
+			if !IsText(v) {
+				return Errorf(http.StatusBadRequest, CodeBadRequest, "path parameter %s is not valid UTF-8 text", c.ParamNames()[i])
+			}
+		}
+		for name, values := range c.QueryParams() {
+			for _, v := range values {
+				if !IsText(v) || !IsText(name) {
+					return Errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %q is not valid UTF-8 text", strings.ToValidUTF8(name, "?"))
+				}
+			}
+		}
+		return next(c)
+	}
+}
+
+// IsText reports whether s is valid UTF-8 without NUL characters.
+func IsText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 const maxRequestIDLen = 128
 

@@ -1,5 +1,5 @@
--- Incidents, their timelines, the newest status version seen per service,
--- and the outbox of events not yet published.
+-- Incidents, their timelines, the newest status version applied per
+-- receiver and service, and the outbox of events not yet published.
 CREATE TABLE incidents.incidents (
     id              text PRIMARY KEY,
     org_id          text NOT NULL,
@@ -38,11 +38,17 @@ CREATE TABLE incidents.incident_updates (
     PRIMARY KEY (incident_id, seq)
 );
 
--- The newest StatusChanged version applied per service: an event at or
--- below it is a duplicate or was overtaken by a newer one.
-CREATE TABLE incidents.service_versions (
-    service_id text PRIMARY KEY,
-    version    bigint NOT NULL
+-- The newest version of a service's StatusChanged events that a receiver
+-- caused and that was applied: an event of that receiver and service at or
+-- below it is a duplicate or was overtaken by a newer one. Only a
+-- receiver's own events act on its automatic incidents, so ordering them
+-- per receiver and service gives the result of applying every event in
+-- order, whatever other sources changed the service in between.
+CREATE TABLE incidents.receiver_versions (
+    receiver_id text NOT NULL,
+    service_id  text NOT NULL,
+    version     bigint NOT NULL,
+    PRIMARY KEY (receiver_id, service_id)
 );
 
 CREATE TABLE incidents.outbox (

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
@@ -149,11 +148,7 @@ func (s *Maintenances) UpdateMaintenance(ctx context.Context, req *incidentsv1.U
 		t := optionalTime(req.GetEndsAt())
 		p.EndsAt = &t
 	}
-	m, _, err := s.store.ModifyMaintenance(ctx, req.GetOrgId(), req.GetMaintenanceId(), store.Wait,
-		func(m domain.Maintenance) (domain.Maintenance, *bus.Event, error) {
-			after, err := p.Apply(m, s.now())
-			return after, nil, err
-		})
+	m, err := s.update(ctx, req.GetOrgId(), req.GetMaintenanceId(), p)
 	if err != nil {
 		return nil, toStatus(err, maintenance)
 	}
@@ -161,6 +156,21 @@ func (s *Maintenances) UpdateMaintenance(ctx context.Context, req *incidentsv1.U
 		return nil, err
 	}
 	return &incidentsv1.UpdateMaintenanceResponse{Maintenance: pbconv.Maintenance(m)}, nil
+}
+
+// update applies p to the window under its lock (the scheduler takes the
+// same lock to start and end it).
+func (s *Maintenances) update(ctx context.Context, orgID, id string, p domain.MaintenancePatch) (domain.Maintenance, error) {
+	w, err := s.store.LockWindow(ctx, orgID, id, store.Wait)
+	if err != nil {
+		return domain.Maintenance{}, err
+	}
+	defer w.Release(ctx)
+	after, err := p.Apply(w.M, s.now())
+	if err != nil {
+		return after, err
+	}
+	return after, w.Save(ctx, after, nil)
 }
 
 // CancelMaintenance implements the RPC.

@@ -4,7 +4,8 @@
 // that status, unless something else changed the service meanwhile. All
 // of its state is in Postgres, so a window that started or ended while no
 // replica was running is applied when one comes back, and replicas share
-// the work (a window is handled by one at a time).
+// the work (a window is handled by one at a time, and the windows acting
+// on one service one at a time).
 package scheduler
 
 import (
@@ -94,21 +95,35 @@ func (s *Scheduler) Advance(ctx context.Context, id string) error {
 }
 
 func (s *Scheduler) advance(ctx context.Context, id string, skipLocked bool) error {
-	// A window whose start and end are both past is started, then ended.
+	w, err := s.store.LockWindow(ctx, "", id, skipLocked)
+	if w == nil || err != nil {
+		return err
+	}
+	defer w.Release(ctx)
+	// A window whose start is past is started, and then ended if its end
+	// is past too.
 	for range 2 {
-		var moved bool
-		_, _, err := s.store.ModifyMaintenance(ctx, "", id, skipLocked, func(m domain.Maintenance) (domain.Maintenance, *bus.Event, error) {
-			now := s.now()
-			if !m.Due(now) {
-				return m, nil, nil
-			}
-			moved = true
-			if m.Status == domain.Scheduled {
-				return s.start(ctx, m, now)
-			}
-			return s.end(ctx, m, now)
-		})
-		if err != nil || !moved {
+		now := s.now()
+		m := w.M
+		var ev *bus.Event
+		switch {
+		case m.Status == domain.Scheduled && !m.EndsAt.After(now):
+			// Its whole time passed while no replica ran (or its start
+			// kept failing): putting services in maintenance now would
+			// only announce it after the fact. Give back whatever it
+			// holds and complete it.
+			m, ev, err = s.end(ctx, w, now)
+		case m.Status == domain.Scheduled && !m.StartsAt.After(now):
+			m, ev, err = s.start(ctx, w, now)
+		case m.Status == domain.InProgress && !m.EndsAt.After(now):
+			m, ev, err = s.end(ctx, w, now)
+		default:
+			return nil
+		}
+		if err == nil {
+			err = w.Save(ctx, m, ev)
+		}
+		if err != nil {
 			return err
 		}
 		s.committed()
@@ -117,26 +132,11 @@ func (s *Scheduler) advance(ctx context.Context, id string, skipLocked bool) err
 }
 
 // start puts the window's services in maintenance and returns it in
-// progress. Each service's hold is committed as soon as the service is in
-// maintenance, so a failure halfway resumes where it stopped.
-func (s *Scheduler) start(ctx context.Context, m domain.Maintenance, now time.Time) (domain.Maintenance, *bus.Event, error) {
-	holds, err := s.store.Holds(ctx, m.ID)
-	if err != nil {
-		return m, nil, err
-	}
+// progress.
+func (s *Scheduler) start(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
+	m := w.M
 	for _, sid := range m.ServiceIDs {
-		if _, ok := holds[sid]; ok {
-			continue
-		}
-		h, err := s.enter(ctx, m, sid)
-		if status.Code(err) == codes.NotFound {
-			s.logger.InfoContext(ctx, "maintenance skips a deleted service", "maintenance_id", m.ID, "service_id", sid)
-			continue
-		}
-		if err != nil {
-			return m, nil, err
-		}
-		if err := s.store.AddHold(ctx, m.ID, h); err != nil {
+		if err := s.enter(ctx, w, sid); err != nil {
 			return m, nil, err
 		}
 	}
@@ -146,76 +146,110 @@ func (s *Scheduler) start(ctx context.Context, m domain.Maintenance, now time.Ti
 	return m, &ev, err
 }
 
-// enter puts one service in maintenance and returns the hold to record.
-func (s *Scheduler) enter(ctx context.Context, m domain.Maintenance, serviceID string) (store.ServiceHold, error) {
+// enter puts one service in maintenance, under the service's lock, and
+// records the window's hold of it. The hold is written, pending, before
+// the status changes, so that a failure in between is recognised on the
+// next attempt.
+func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string) error {
+	unlock, err := w.LockService(ctx, serviceID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	holds, err := w.Holds(ctx)
+	if err != nil {
+		return err
+	}
+	hold, held := holds[serviceID]
+	if held && !hold.Pending {
+		return nil
+	}
+	m := w.M
 	for range 5 {
-		resp, err := s.status.GetService(ctx, &statusv1.GetServiceRequest{OrgId: m.OrgID, ServiceId: serviceID})
-		if err != nil {
-			return store.ServiceHold{}, err
+		svc, err := s.getService(ctx, m.OrgID, serviceID)
+		if status.Code(err) == codes.NotFound {
+			s.logger.InfoContext(ctx, "maintenance skips a deleted service", "maintenance_id", m.ID, "service_id", serviceID)
+			return w.DropHold(ctx, serviceID)
 		}
-		svc := resp.GetService()
+		if err != nil {
+			return err
+		}
 		cur, _ := pbconv.DomainServiceStatus(svc.GetStatus())
-		hold := store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetVersion()}
+		if held && hold.Pending && svc.GetVersion() != hold.Version {
+			// An earlier attempt failed after the status changed.
+			_, err := s.settle(ctx, w, hold, svc)
+			return err
+		}
+		hold = store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetVersion()}
 		// Another window already holds it at this version: share its hold.
-		shared, err := s.store.SharedHold(ctx, m.ID, serviceID, svc.GetVersion())
-		if err != nil || shared != nil {
-			if shared != nil {
-				hold.PreviousStatus, hold.PreviousDescription = shared.PreviousStatus, shared.PreviousDescription
-			}
-			return hold, err
+		shared, err := w.SharedHold(ctx, serviceID, svc.GetVersion())
+		if err != nil {
+			return err
+		}
+		if shared != nil {
+			hold.PreviousStatus, hold.PreviousDescription = shared.PreviousStatus, shared.PreviousDescription
+			return w.PutHold(ctx, hold)
 		}
 		if cur == domain.StatusMaintenance {
-			return s.alreadyInMaintenance(ctx, m, hold)
+			// Someone else put it in maintenance: that is what to give back.
+			return w.PutHold(ctx, hold)
 		}
+		hold.Pending = true
+		if err := w.PutHold(ctx, hold); err != nil {
+			return err
+		}
+		held = true
 		desc := "Scheduled maintenance: " + m.Title
 		set, err := s.status.SetStatus(ctx, &statusv1.SetStatusRequest{
 			OrgId: m.OrgID, ServiceId: serviceID, Status: statusv1.Status_STATUS_MAINTENANCE, Description: &desc,
 			Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: m.ID, ExpectedVersion: &hold.Version,
 		})
 		if status.Code(err) == codes.FailedPrecondition {
-			continue // changed between the read and the write: read again
+			// Changed between the read and the write: read again.
+			if err := w.DropHold(ctx, serviceID); err != nil {
+				return err
+			}
+			held = false
+			continue
 		}
 		if err != nil {
-			return store.ServiceHold{}, err
+			return err
 		}
-		hold.Version = set.GetService().GetVersion()
-		return hold, nil
+		hold.Pending, hold.Version = false, set.GetService().GetVersion()
+		return w.PutHold(ctx, hold)
 	}
-	return store.ServiceHold{}, fmt.Errorf("service %s kept changing while it was put in maintenance", serviceID)
+	return fmt.Errorf("service %s kept changing while it was put in maintenance", serviceID)
 }
 
-// alreadyInMaintenance returns the hold of a service found in maintenance
-// when its window starts: if this window put it there (an earlier attempt
-// failed before recording it), the status before is in the newest history
-// entry; otherwise someone else did and maintenance is what to give back.
-func (s *Scheduler) alreadyInMaintenance(ctx context.Context, m domain.Maintenance, hold store.ServiceHold) (store.ServiceHold, error) {
-	resp, err := s.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{OrgId: m.OrgID, ServiceId: hold.ServiceID, PageSize: 1})
+// settle resolves a pending hold whose service moved on since: if this
+// window put it in maintenance (its change is the newest in the history)
+// the hold is settled at that version; otherwise someone else changed the
+// service, and there is nothing to give back.
+func (s *Scheduler) settle(ctx context.Context, w *store.Window, hold store.ServiceHold, svc *statusv1.Service) (store.ServiceHold, error) {
+	resp, err := s.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{OrgId: w.M.OrgID, ServiceId: hold.ServiceID, PageSize: 1})
 	if err != nil {
 		return hold, err
 	}
-	if ch := resp.GetChanges(); len(ch) == 1 && ch[0].GetVersion() == hold.Version &&
-		ch[0].GetSource() == statusv1.Source_SOURCE_MAINTENANCE && ch[0].GetActor() == m.ID {
-		hold.PreviousStatus, _ = pbconv.DomainServiceStatus(ch[0].GetPrevious())
-		hold.PreviousDescription = ""
+	ch := resp.GetChanges()
+	hold.Pending = false
+	if len(ch) == 1 && ch[0].GetVersion() == svc.GetVersion() && ch[0].GetSource() == statusv1.Source_SOURCE_MAINTENANCE && ch[0].GetActor() == w.M.ID {
+		hold.Version = svc.GetVersion()
+	} else {
+		hold.Ended = true
 	}
-	return hold, nil
+	return hold, w.PutHold(ctx, hold)
 }
 
-// end gives each service of the window back the status it had, and
+// end gives each service the window holds back the status it had, and
 // returns the window completed.
-func (s *Scheduler) end(ctx context.Context, m domain.Maintenance, now time.Time) (domain.Maintenance, *bus.Event, error) {
-	holds, err := s.store.Holds(ctx, m.ID)
+func (s *Scheduler) end(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
+	m := w.M
+	holds, err := w.Holds(ctx)
 	if err != nil {
 		return m, nil, err
 	}
 	for _, h := range holds {
-		if h.Ended {
-			continue
-		}
-		if err := s.leave(ctx, m, h); err != nil {
-			return m, nil, err
-		}
-		if err := s.store.EndHold(ctx, m.ID, h.ServiceID); err != nil {
+		if err := s.leave(ctx, w, h.ServiceID); err != nil {
 			return m, nil, err
 		}
 	}
@@ -225,54 +259,111 @@ func (s *Scheduler) end(ctx context.Context, m domain.Maintenance, now time.Time
 	return m, &ev, err
 }
 
-// leave gives one service back its status, unless another window in
-// progress shares the hold (the last one to end gives it back) or the
-// service changed since it went into maintenance (someone reported a
-// status meanwhile, which stands).
-func (s *Scheduler) leave(ctx context.Context, m domain.Maintenance, h store.ServiceHold) error {
-	shared, err := s.store.SharedHold(ctx, m.ID, h.ServiceID, h.Version)
-	if err != nil || shared != nil {
+// leave gives one service back its status, under the service's lock,
+// unless another window shares the hold (the last one to end gives it
+// back) or the service changed since it went into maintenance (someone
+// reported a status meanwhile, which stands).
+func (s *Scheduler) leave(ctx context.Context, w *store.Window, serviceID string) error {
+	unlock, err := w.LockService(ctx, serviceID)
+	if err != nil {
 		return err
 	}
-	_, err = s.status.SetStatus(ctx, &statusv1.SetStatusRequest{
-		OrgId: m.OrgID, ServiceId: h.ServiceID, Status: pbconv.ServiceStatus(h.PreviousStatus),
-		Description: &h.PreviousDescription, Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: m.ID,
-		ExpectedVersion: &h.Version,
-	})
-	switch status.Code(err) {
-	case codes.OK:
-		return nil
-	case codes.FailedPrecondition, codes.NotFound:
-		s.logger.InfoContext(ctx, "maintenance leaves a service that changed meanwhile as it is",
-			"maintenance_id", m.ID, "service_id", h.ServiceID)
+	defer unlock()
+	holds, err := w.Holds(ctx)
+	if err != nil {
+		return err
+	}
+	h := holds[serviceID]
+	if h.Pending {
+		// The start failed halfway on this service: find out whether it
+		// went into maintenance.
+		svc, err := s.getService(ctx, w.M.OrgID, serviceID)
+		if status.Code(err) == codes.NotFound || (err == nil && svc.GetVersion() == h.Version) {
+			return w.DropHold(ctx, serviceID)
+		}
+		if err != nil {
+			return err
+		}
+		if h, err = s.settle(ctx, w, h, svc); err != nil {
+			return err
+		}
+	}
+	if h.Ended {
 		return nil
 	}
-	return err
+	return s.giveBack(ctx, w, h)
+}
+
+// giveBack restores a settled hold's status unless another window shares
+// it, and marks the hold ended.
+func (s *Scheduler) giveBack(ctx context.Context, w *store.Window, h store.ServiceHold) error {
+	shared, err := w.SharedHold(ctx, h.ServiceID, h.Version)
+	if err != nil {
+		return err
+	}
+	if shared == nil {
+		_, err = s.status.SetStatus(ctx, &statusv1.SetStatusRequest{
+			OrgId: w.M.OrgID, ServiceId: h.ServiceID, Status: pbconv.ServiceStatus(h.PreviousStatus),
+			Description: &h.PreviousDescription, Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: w.M.ID,
+			ExpectedVersion: &h.Version,
+		})
+		switch status.Code(err) {
+		case codes.OK:
+		case codes.FailedPrecondition, codes.NotFound:
+			s.logger.InfoContext(ctx, "maintenance leaves a service that changed meanwhile as it is",
+				"maintenance_id", w.M.ID, "service_id", h.ServiceID)
+		default:
+			return err
+		}
+	}
+	h.Ended = true
+	return w.PutHold(ctx, h)
+}
+
+func (s *Scheduler) getService(ctx context.Context, orgID, id string) (*statusv1.Service, error) {
+	resp, err := s.status.GetService(ctx, &statusv1.GetServiceRequest{OrgId: orgID, ServiceId: id})
+	return resp.GetService(), err
 }
 
 // Cancel cancels the organisation's window if it has not started, or ends
 // it now if it is in progress, and returns it afterwards.
 func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Maintenance, error) {
-	m, _, err := s.store.ModifyMaintenance(ctx, orgID, id, store.Wait, func(m domain.Maintenance) (domain.Maintenance, *bus.Event, error) {
-		now := s.now()
-		switch m.Status {
-		case domain.InProgress:
-			m.EndsAt = now
-			return s.end(ctx, m, now)
-		case domain.Scheduled:
-			// Normally nothing is held yet; a start that failed halfway
-			// may have put some services in maintenance already.
-			if _, _, err := s.end(ctx, m, now); err != nil {
-				return m, nil, err
-			}
-			m.Status, m.EndedAt, m.UpdatedAt = domain.Cancelled, now, now
-			m.Version++
-			return m, nil, nil
-		}
-		return m, nil, &domain.TransitionError{Reason: "the maintenance is already " + string(m.Status)}
-	})
-	if err == nil {
-		s.committed()
+	w, err := s.store.LockWindow(ctx, orgID, id, store.Wait)
+	if err != nil {
+		return domain.Maintenance{}, err
 	}
-	return m, err
+	defer w.Release(ctx)
+	now := s.now()
+	var m domain.Maintenance
+	var ev *bus.Event
+	switch w.M.Status {
+	case domain.InProgress:
+		// Its end is now, though never before its start (clocks of
+		// replicas differ a little).
+		w.M.EndsAt = maxTime(now, w.M.StartsAt.Add(time.Microsecond))
+		m, ev, err = s.end(ctx, w, now)
+	case domain.Scheduled:
+		// Normally nothing is held yet; a start that failed halfway may
+		// have put some services in maintenance already.
+		if m, _, err = s.end(ctx, w, now); err == nil {
+			m.Status = domain.Cancelled
+		}
+	default:
+		return w.M, &domain.TransitionError{Reason: "the maintenance is already " + string(w.M.Status)}
+	}
+	if err == nil {
+		err = w.Save(ctx, m, ev)
+	}
+	if err != nil {
+		return w.M, err
+	}
+	s.committed()
+	return m, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -13,8 +13,8 @@ import (
 // AutoResult is what ApplyStatusChange did.
 type AutoResult struct {
 	// Stale is true when the change was at or below the newest version
-	// already applied for its service: a duplicate, or overtaken by a
-	// newer change, so it was not applied.
+	// already applied for its receiver and service: a duplicate, or
+	// overtaken by a newer change, so it was not applied.
 	Stale bool
 	// Action is what was done to the receiver's automatic incident.
 	Action domain.AutoAction
@@ -23,31 +23,38 @@ type AutoResult struct {
 }
 
 // ApplyStatusChange applies a StatusChanged event to the automatic
-// incidents, in one transaction:
+// incidents, in one transaction. Only events a receiver caused act on
+// incidents, and only on that receiver's own:
 //
-//   - the service's newest applied version is raised to c.Version, or, if it
-//     already is at or above it, nothing else happens: duplicates and events
-//     overtaken by newer ones (redeliveries, a relay that republished) never
-//     open a second incident or resolve one opened after them. The row lock
-//     this takes orders concurrent events of one service;
+//   - the newest version applied for the receiver and service is raised to
+//     c.Version, or, if it already is at or above it, nothing else happens:
+//     duplicates and events overtaken by a newer one of the same receiver
+//     (redeliveries, a relay that republished, replicas) never open a
+//     second incident or resolve one opened after them. Events of other
+//     sources in between do not matter: they do not act on this
+//     receiver's incidents. The row lock orders concurrent events;
 //   - the receiver's open incident for the service, if any, is locked and
 //     domain.PlanAuto decides what to do; the partial unique index on open
 //     automatic incidents backs this up in the schema.
 //
 // newID is called for the id of an incident to open.
 func (st *Store) ApplyStatusChange(ctx context.Context, c domain.StatusChange, newID func() string, event IncidentEvent) (AutoResult, error) {
+	if c.ReceiverID == "" {
+		return AutoResult{}, nil
+	}
 	var res AutoResult
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
 		res = AutoResult{}
 		var applied int64
-		err := tx.QueryRow(ctx, `INSERT INTO incidents.service_versions AS v (service_id, version) VALUES ($1, $2)
-			ON CONFLICT (service_id) DO UPDATE SET version = EXCLUDED.version WHERE v.version < EXCLUDED.version
-			RETURNING version`, c.ServiceID, c.Version).Scan(&applied)
+		err := tx.QueryRow(ctx, `INSERT INTO incidents.receiver_versions AS v (receiver_id, service_id, version)
+			VALUES ($1, $2, $3)
+			ON CONFLICT (receiver_id, service_id) DO UPDATE SET version = EXCLUDED.version WHERE v.version < EXCLUDED.version
+			RETURNING version`, c.ReceiverID, c.ServiceID, c.Version).Scan(&applied)
 		if errors.Is(err, pgx.ErrNoRows) {
 			res.Stale = true
 			return nil
 		}
-		if err != nil || c.ReceiverID == "" {
+		if err != nil {
 			return err
 		}
 		open, err := openAutoIncident(ctx, tx, c.ReceiverID, c.ServiceID)
@@ -74,18 +81,20 @@ func (st *Store) ApplyStatusChange(ctx context.Context, c domain.StatusChange, n
 }
 
 // openAutoIncident returns, locked, the open incident the receiver opened
-// for the service, or nil.
+// for the service, or nil. The lock is taken by the query that finds it,
+// so an incident resolved by hand in the meantime is not returned (Postgres
+// re-checks the condition once the lock is granted).
 func openAutoIncident(ctx context.Context, tx pgx.Tx, receiverID, serviceID string) (*domain.Incident, error) {
 	var orgID, id string
 	err := tx.QueryRow(ctx, `SELECT org_id, id FROM incidents.incidents
-		WHERE receiver_id = $1 AND auto_service_id = $2 AND source = 'receiver' AND status <> 'resolved'`,
-		receiverID, serviceID).Scan(&orgID, &id)
+		WHERE receiver_id = $1 AND auto_service_id = $2 AND source = 'receiver' AND status <> 'resolved'
+		FOR UPDATE`, receiverID, serviceID).Scan(&orgID, &id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	i, err := getIncident(ctx, tx, orgID, id, true)
+	i, err := getIncident(ctx, tx, orgID, id, false)
 	return &i, err
 }

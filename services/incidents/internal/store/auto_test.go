@@ -212,3 +212,25 @@ func TestAutoIncidentMaintenanceAndDisabledReceivers(t *testing.T) {
 		t.Fatalf("open %d, resolved %d; want 0, 1", len(open), len(resolved))
 	}
 }
+
+// A receiver's recovery overtaken by another source's later change still
+// resolves its incident: only the receiver's own events are ordered
+// against each other.
+func TestAutoIncidentReorderedAcrossSources(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	apply(t, st, change(1, "whr_a", up, down)) // A opens
+	apply(t, st, change(3, "whr_b", up, slow)) // B's later change arrives first: B opens
+	apply(t, st, change(4, "", slow, down))    // so does an API change
+	if res := apply(t, st, change(2, "whr_a", down, up)); res.Stale || res.Action != domain.AutoResolve {
+		t.Fatalf("A's overtaken recovery: %+v", res)
+	}
+	open := incidents(t, st, true)
+	if len(open) != 1 || open[0].ReceiverID != "whr_b" {
+		t.Fatalf("open = %+v, want B's only", open)
+	}
+	// …and A's own older event, arriving later still, is stale.
+	if res := apply(t, st, change(1, "whr_a", up, down)); !res.Stale {
+		t.Fatalf("A's duplicate applied: %+v", res)
+	}
+}

@@ -46,15 +46,6 @@ func BenchmarkApplyStatusChange(b *testing.B) {
 			}
 		}
 	})
-	// A change reported through the API: only the version is recorded.
-	b.Run("api-change", func(b *testing.B) {
-		for i := 1; b.Loop(); i++ {
-			c := domain.StatusChange{OrgID: "org_b", ServiceID: "svc_api", ServiceName: "API", Status: domain.StatusDown, Version: int64(i)}
-			if _, err := st.ApplyStatusChange(ctx, c, newID, events.IncidentChanged); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	// A receiver flapping: every event opens or resolves an incident.
 	b.Run("receiver-open-resolve", func(b *testing.B) {
 		statuses := []domain.ServiceStatus{domain.StatusDown, domain.StatusOperational}
@@ -68,7 +59,11 @@ func BenchmarkApplyStatusChange(b *testing.B) {
 	})
 	// A stale copy: dropped by the version check.
 	b.Run("duplicate", func(b *testing.B) {
-		c := domain.StatusChange{OrgID: "org_b", ServiceID: "svc_api", ServiceName: "API", Status: domain.StatusDown, Version: 1}
+		c := domain.StatusChange{OrgID: "org_b", ServiceID: "svc_dup", ServiceName: "Dup", Status: domain.StatusDown,
+			Version: 1, ChangedAt: time.Now(), ReceiverID: "whr_b", AutoIncident: true}
+		if _, err := st.ApplyStatusChange(ctx, c, newID, events.IncidentChanged); err != nil {
+			b.Fatal(err)
+		}
 		for b.Loop() {
 			if res, err := st.ApplyStatusChange(ctx, c, newID, events.IncidentChanged); err != nil || !res.Stale {
 				b.Fatal(fmt.Sprint(res, err))

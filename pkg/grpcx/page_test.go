@@ -1,0 +1,30 @@
+package grpcx
+
+import (
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestPageTokens(t *testing.T) {
+	if got, err := DecodeToken(EncodeToken("inc_01abc")); err != nil || got != "inc_01abc" {
+		t.Fatalf("round trip = %q, %v", got, err)
+	}
+	if got, err := DecodeToken(""); err != nil || got != "" {
+		t.Fatalf("empty token = %q, %v", got, err)
+	}
+	// "gA" is 0x80 (not UTF-8), "AA" a NUL, "!!" not base64.
+	for _, bad := range []string{"gA", "AA", "!!"} {
+		if _, err := DecodeToken(bad); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("DecodeToken(%q) = %v, want InvalidArgument", bad, err)
+		}
+	}
+	rows, next := CutPage([]int{1, 2, 3}, 2, func(n int) string { return EncodeToken(string(rune('0' + n))) })
+	if len(rows) != 2 || next != EncodeToken("2") {
+		t.Fatalf("CutPage = %v, %q", rows, next)
+	}
+	if _, err := PageSize(MaxPageSize + 1); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("PageSize over the maximum = %v", err)
+	}
+}
