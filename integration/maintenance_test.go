@@ -1,13 +1,20 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/testenv"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 )
 
 // statusOf returns a service's status and status description.
@@ -221,4 +228,83 @@ func TestMaintenanceMissedEntirely(t *testing.T) {
 		t.Fatalf("history of a service whose window was missed = %v", h)
 	}
 	w.none(300 * time.Millisecond)
+}
+
+// exec runs a statement against the shared database.
+func (s *stack) exec(sql string, args ...any) {
+	s.t.Helper()
+	pool, err := pgdb.Open(context.Background(), s.dsn, "test", 1, logging.Discard())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// A start that failed halfway — its hold written, the service perhaps
+// already in maintenance — resumes correctly when the incidents service
+// comes back, and the end still gives back the description the service had.
+func TestMaintenanceResumesAfterAFailedStart(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	org := s.bootstrapOrg()
+	changed := s.createService(bootstrapKey, "Changed")   // failed after SetStatus
+	untouched := s.createService(bootstrapKey, "Pending") // failed before SetStatus
+	s.setStatus(changed, "degraded", "Slow exports")
+	s.setStatus(untouched, "degraded", "Slow imports")
+	start := time.Now().Add(3 * time.Second)
+	m := s.scheduleMaintenance([]string{changed, untouched}, start, start.Add(time.Hour))
+	id := m["id"].(string)
+	s.stopIncidents()
+
+	// What a crash would have left: pending holds at the versions before,
+	// and one service already put in maintenance by the window.
+	for _, svc := range []string{changed, untouched} {
+		s.exec(`INSERT INTO incidents.maintenance_services
+			(maintenance_id, service_id, previous_status, previous_description, version, pending)
+			SELECT $1, id, status, status_description, version, true FROM status.services WHERE id = $2`, id, svc)
+	}
+	desc := "Scheduled maintenance: Database upgrade"
+	if _, err := statusv1.NewServiceRegistryServiceClient(s.statusConn()).SetStatus(context.Background(), &statusv1.SetStatusRequest{
+		OrgId: org, ServiceId: changed, Status: statusv1.Status_STATUS_MAINTENANCE, Description: &desc,
+		Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: id,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	time.Sleep(time.Until(start))
+	s.startIncidents()
+	s.awaitMaintenance(id, "in_progress")
+	for _, svc := range []string{changed, untouched} {
+		if st, _ := s.statusOf(svc); st != "maintenance" {
+			t.Fatalf("%s is %s", svc, st)
+		}
+	}
+	// The window put "changed" in maintenance once, not twice.
+	h := s.do(http.MethodGet, "/api/v1/services/"+changed+"/history", bootstrapKey, nil).json(t)["data"].([]any)
+	if len(h) != 2 {
+		t.Fatalf("history of the service changed before the crash = %v", h)
+	}
+
+	if r := s.do(http.MethodDelete, "/api/v1/maintenances/"+id, bootstrapKey, nil); r.Status != http.StatusOK {
+		t.Fatalf("end: %d %s", r.Status, r.Body)
+	}
+	for svc, want := range map[string]string{changed: "Slow exports", untouched: "Slow imports"} {
+		if st, d := s.statusOf(svc); st != "degraded" || d != want {
+			t.Fatalf("%s after the window: %s %q, want degraded %q", svc, st, d, want)
+		}
+	}
+}
+
+// statusConn is a gRPC connection to the status service.
+func (s *stack) statusConn() *grpc.ClientConn {
+	s.t.Helper()
+	conn, err := grpcx.Dial(s.status.GRPCAddr())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
