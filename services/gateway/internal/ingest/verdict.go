@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -104,8 +105,12 @@ func describe(val any) string {
 	return string(b)
 }
 
-// cut shortens s to at most n bytes without splitting a UTF-8 sequence.
+// cut shortens s to at most n bytes without splitting a UTF-8 sequence,
+// after replacing NUL characters (JSON lets a payload carry them as
+// \u0000) with U+FFFD: Postgres text cannot hold NUL, and a delivery whose
+// log entry cannot be written would be lost.
 func cut(s string, n int) string {
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
 	}

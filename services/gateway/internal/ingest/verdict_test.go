@@ -49,6 +49,10 @@ func TestInterpret(t *testing.T) {
 		{"no service at all", &statusv1.Receiver{Id: "whr_3"}, `{"status":"up"}`, Verdict{Result: ignoredR}, "neither a service_id"},
 		{"invalid path", &statusv1.Receiver{Id: "whr_4", ServiceId: "svc", StatusField: "a."}, `{"status":"up"}`,
 			Verdict{Result: ignoredR}, "receiver's status_field"},
+		// Postgres text cannot hold NUL: the delivery log would refuse it.
+		{"NUL in values", byName, `{"service":"A\u0000PI","data":{"state":"red","text":"db\u0000down"}}`,
+			Verdict{Result: processed, RawStatus: "red", Mapped: statusv1.Status_STATUS_DOWN, ServiceName: "A\uFFFDPI", Message: "db\uFFFDdown"}, ""},
+		{"NUL status", fixed, `{"status":"\u0000"}`, Verdict{Result: ignoredR, RawStatus: "\uFFFD"}, "not mapped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
