@@ -81,10 +81,20 @@ func (s *Scheduler) runDue(ctx context.Context) {
 		return
 	}
 	for _, id := range ids {
-		if err := s.advance(ctx, id, store.SkipLocked); err != nil && ctx.Err() == nil {
+		if err := s.advanceBounded(ctx, id); err != nil && ctx.Err() == nil {
 			s.logger.WarnContext(ctx, "maintenance window not advanced; retrying", "maintenance_id", id, "err", err)
 		}
 	}
+}
+
+// windowTimeout bounds the work on one window in the background, so that
+// a status service that hangs holds up the other windows for a while only.
+const windowTimeout = time.Minute
+
+func (s *Scheduler) advanceBounded(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, windowTimeout)
+	defer cancel()
+	return s.advance(ctx, id, store.SkipLocked)
 }
 
 // Advance starts and/or ends the window now if it is due, waiting for a
