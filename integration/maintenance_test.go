@@ -308,3 +308,52 @@ func (s *stack) statusConn() *grpc.ClientConn {
 	s.t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
+
+// fakeFailedStart leaves what a window's start that failed on svc leaves
+// behind: its pending hold and, if applied, the status change it made.
+func (s *stack) fakeFailedStart(org, maintenanceID, svc string, applied bool) {
+	s.t.Helper()
+	s.exec(`INSERT INTO incidents.maintenance_services
+		(maintenance_id, service_id, previous_status, previous_description, version, pending)
+		SELECT $1, id, status, status_description, version, true FROM status.services WHERE id = $2`, maintenanceID, svc)
+	if !applied {
+		return
+	}
+	desc := "Scheduled maintenance: Database upgrade"
+	if _, err := statusv1.NewServiceRegistryServiceClient(s.statusConn()).SetStatus(context.Background(), &statusv1.SetStatusRequest{
+		OrgId: org, ServiceId: svc, Status: statusv1.Status_STATUS_MAINTENANCE, Description: &desc,
+		Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: maintenanceID,
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Another window acting on a service after a window's start failed on it
+// — whether or not that start's change was made — agrees with it on who
+// gives the status back: the service returns when the last one ends.
+func TestMaintenanceAfterAnotherWindowsFailedStart(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	org := s.bootstrapOrg()
+	for _, applied := range []bool{true, false} {
+		svc := s.createService(bootstrapKey, fmt.Sprintf("Search %v", applied))
+		s.setStatus(svc, "degraded", "Slow queries")
+		start := time.Now().Add(2 * time.Second)
+		first := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Hour))["id"].(string)
+		s.fakeFailedStart(org, first, svc, applied)
+
+		second := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Second), time.Now().Add(time.Hour))["id"].(string)
+		s.awaitMaintenance(first, "in_progress") // its retry at its start
+		for _, m := range []string{second, first} {
+			if st, _ := s.statusOf(svc); st != "maintenance" {
+				t.Fatalf("applied=%v: before %s ended the service is %s", applied, m, st)
+			}
+			if r := s.do(http.MethodDelete, "/api/v1/maintenances/"+m, bootstrapKey, nil); r.Status != http.StatusOK {
+				t.Fatalf("end %s: %d %s", m, r.Status, r.Body)
+			}
+		}
+		if st, d := s.statusOf(svc); st != "degraded" || d != "Slow queries" {
+			t.Fatalf("applied=%v: after both windows the service is %s %q", applied, st, d)
+		}
+	}
+}

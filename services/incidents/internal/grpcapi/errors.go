@@ -11,6 +11,7 @@ import (
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
+	"github.com/upstatehq/upstate/services/incidents/internal/store"
 )
 
 // toStatus maps domain and context errors to gRPC status errors, once, at
@@ -28,6 +29,8 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.FailedPrecondition, terr.Error())
 	case errors.Is(err, domain.ErrNotFound):
 		return status.Error(codes.NotFound, what+" not found")
+	case errors.Is(err, store.ErrBusy):
+		return status.Error(codes.Unavailable, err.Error()+"; retry shortly")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):

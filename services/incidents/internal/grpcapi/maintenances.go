@@ -166,6 +166,17 @@ func (s *Maintenances) update(ctx context.Context, orgID, id string, p domain.Ma
 		return domain.Maintenance{}, err
 	}
 	defer w.Release(ctx)
+	if w.M.Status == domain.Scheduled {
+		// A start that failed halfway holds some services already; moving
+		// the window now would keep them in maintenance until its new start.
+		holds, err := w.Holds(ctx)
+		if err != nil {
+			return w.M, err
+		}
+		if len(holds) > 0 {
+			return w.M, &domain.TransitionError{Reason: "the maintenance is starting (some of its services are in maintenance already); retry shortly"}
+		}
+	}
 	after, err := p.Apply(w.M, s.now())
 	if err != nil {
 		return after, err

@@ -10,6 +10,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -36,6 +37,8 @@ type Scheduler struct {
 	// outbox relay's Notify).
 	committed func()
 	now       func() time.Time
+	// retries delays windows that failed; only Run's goroutine uses it.
+	retries map[string]retry
 }
 
 // New returns a scheduler checking for due windows every interval and
@@ -44,6 +47,7 @@ func New(st *store.Store, status statusv1.ServiceRegistryServiceClient, committe
 	return &Scheduler{
 		store: st, status: status, logger: logger, interval: interval, kick: make(chan struct{}, 1),
 		committed: committed, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		retries: map[string]retry{},
 	}
 }
 
@@ -70,10 +74,18 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// runDue handles every window due now; one that fails is retried on the
-// next run.
+// runDue handles every window due now. One that fails is retried with a
+// growing delay (up to retryLimit), and left out of the due list
+// meanwhile, so that windows that keep failing do not hold up the others.
 func (s *Scheduler) runDue(ctx context.Context) {
-	ids, err := s.store.DueMaintenances(ctx, s.now(), 100)
+	now := s.now()
+	waiting := []string{} // not nil: NULL would match no id at all
+	for id, r := range s.retries {
+		if now.Before(r.at) {
+			waiting = append(waiting, id)
+		}
+	}
+	ids, err := s.store.DueMaintenances(ctx, now, waiting, 100)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.logger.WarnContext(ctx, "look for due maintenance windows", "err", err)
@@ -81,10 +93,26 @@ func (s *Scheduler) runDue(ctx context.Context) {
 		return
 	}
 	for _, id := range ids {
-		if err := s.advanceBounded(ctx, id); err != nil && ctx.Err() == nil {
-			s.logger.WarnContext(ctx, "maintenance window not advanced; retrying", "maintenance_id", id, "err", err)
+		err := s.advanceBounded(ctx, id)
+		if err == nil || ctx.Err() != nil {
+			delete(s.retries, id)
+			continue
 		}
+		r := s.retries[id]
+		r.failures++
+		r.at = s.now().Add(min(time.Duration(1<<min(r.failures, 16))*time.Second, retryLimit))
+		s.retries[id] = r
+		s.logger.WarnContext(ctx, "maintenance window not advanced; retrying", "maintenance_id", id, "failures", r.failures, "err", err)
 	}
+}
+
+// retryLimit caps the delay before a failing window is tried again.
+const retryLimit = 5 * time.Minute
+
+// retry is when a failing window is tried next.
+type retry struct {
+	failures int
+	at       time.Time
 }
 
 // windowTimeout bounds the work on one window in the background, so that
@@ -142,13 +170,18 @@ func (s *Scheduler) advance(ctx context.Context, id string, skipLocked bool) err
 }
 
 // start puts the window's services in maintenance and returns it in
-// progress.
+// progress. A service that fails does not keep the others from entering;
+// the start is retried as a whole, and services already held are skipped.
 func (s *Scheduler) start(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
 	m := w.M
+	var errs []error
 	for _, sid := range m.ServiceIDs {
 		if err := s.enter(ctx, w, sid); err != nil {
-			return m, nil, err
+			errs = append(errs, fmt.Errorf("service %s: %w", sid, err))
 		}
+	}
+	if len(errs) > 0 {
+		return m, nil, errors.Join(errs...)
 	}
 	m.Status, m.StartedAt, m.UpdatedAt = domain.InProgress, now, now
 	m.Version++
@@ -159,21 +192,13 @@ func (s *Scheduler) start(ctx context.Context, w *store.Window, now time.Time) (
 // enter puts one service in maintenance, under the service's lock, and
 // records the window's hold of it. The hold is written, pending, before
 // the status changes, so that a failure in between is recognised on the
-// next attempt.
+// next attempt, by this window or another one.
 func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string) error {
 	unlock, err := w.LockService(ctx, serviceID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	holds, err := w.Holds(ctx)
-	if err != nil {
-		return err
-	}
-	hold, held := holds[serviceID]
-	if held && !hold.Pending {
-		return nil
-	}
 	m := w.M
 	for range 5 {
 		svc, err := s.getService(ctx, m.OrgID, serviceID)
@@ -184,13 +209,18 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 		if err != nil {
 			return err
 		}
-		cur, _ := pbconv.DomainServiceStatus(svc.GetStatus())
-		if held && hold.Pending && svc.GetVersion() != hold.Version {
-			// An earlier attempt failed after the status changed.
-			_, err := s.settle(ctx, w, hold, svc)
+		if err := s.resolvePending(ctx, w, svc); err != nil {
 			return err
 		}
-		hold = store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetVersion()}
+		holds, err := w.Holds(ctx)
+		if err != nil {
+			return err
+		}
+		if h, held := holds[serviceID]; held && !h.Pending {
+			return nil
+		}
+		cur, _ := pbconv.DomainServiceStatus(svc.GetStatus())
+		hold := store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetVersion()}
 		// Another window already holds it at this version: share its hold.
 		shared, err := w.SharedHold(ctx, serviceID, svc.GetVersion())
 		if err != nil {
@@ -208,19 +238,13 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 		if err := w.PutHold(ctx, hold); err != nil {
 			return err
 		}
-		held = true
 		desc := "Scheduled maintenance: " + m.Title
 		set, err := s.status.SetStatus(ctx, &statusv1.SetStatusRequest{
 			OrgId: m.OrgID, ServiceId: serviceID, Status: statusv1.Status_STATUS_MAINTENANCE, Description: &desc,
 			Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: m.ID, ExpectedVersion: &hold.Version,
 		})
 		if status.Code(err) == codes.FailedPrecondition {
-			// Changed between the read and the write: read again.
-			if err := w.DropHold(ctx, serviceID); err != nil {
-				return err
-			}
-			held = false
-			continue
+			continue // changed between the read and the write: read again
 		}
 		if err != nil {
 			return err
@@ -231,39 +255,67 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 	return fmt.Errorf("service %s kept changing while it was put in maintenance", serviceID)
 }
 
-// settle resolves a pending hold whose service moved on since: if this
-// window put it in maintenance (its change is the newest in the history)
-// the hold is settled at that version; otherwise someone else changed the
-// service, and there is nothing to give back.
-func (s *Scheduler) settle(ctx context.Context, w *store.Window, hold store.ServiceHold, svc *statusv1.Service) (store.ServiceHold, error) {
-	resp, err := s.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{OrgId: w.M.OrgID, ServiceId: hold.ServiceID, PageSize: 1})
+// resolvePending settles the pending holds, of any window, whose service
+// moved on since they were written: the window whose maintenance change is
+// the newest in the service's history holds it at that version; any other
+// pending hold's change never took effect or was overtaken, and is
+// dropped. Pending holds at the current version (the change was not made)
+// stay for their window to retry. Callers hold the service's lock, so no
+// window is changing the service meanwhile.
+func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *statusv1.Service) error {
+	pending, err := w.PendingHolds(ctx, svc.GetId())
 	if err != nil {
-		return hold, err
+		return err
 	}
-	ch := resp.GetChanges()
-	hold.Pending = false
-	if len(ch) == 1 && ch[0].GetVersion() == svc.GetVersion() && ch[0].GetSource() == statusv1.Source_SOURCE_MAINTENANCE && ch[0].GetActor() == w.M.ID {
-		hold.Version = svc.GetVersion()
-	} else {
-		hold.Ended = true
+	var newest *statusv1.StatusChange
+	for _, p := range pending {
+		if p.Version == svc.GetVersion() {
+			continue
+		}
+		if newest == nil {
+			resp, err := s.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{OrgId: w.M.OrgID, ServiceId: svc.GetId(), PageSize: 1})
+			if err != nil {
+				return err
+			}
+			newest = &statusv1.StatusChange{}
+			if len(resp.GetChanges()) == 1 {
+				newest = resp.GetChanges()[0]
+			}
+		}
+		if newest.GetVersion() == svc.GetVersion() && newest.GetSource() == statusv1.Source_SOURCE_MAINTENANCE &&
+			newest.GetActor() == p.MaintenanceID && newest.GetStatus() == statusv1.Status_STATUS_MAINTENANCE {
+			err = w.SettleHold(ctx, p, svc.GetVersion())
+		} else {
+			err = w.DropPendingHold(ctx, p)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return hold, w.PutHold(ctx, hold)
+	return nil
 }
 
 // end gives each service the window holds back the status it had, and
-// returns the window completed.
+// returns the window completed. A service that fails does not keep the
+// others from leaving; the end is retried, and services already given
+// back are skipped.
 func (s *Scheduler) end(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
 	m := w.M
 	holds, err := w.Holds(ctx)
 	if err != nil {
 		return m, nil, err
 	}
+	var errs []error
 	for _, h := range holds {
 		if err := s.leave(ctx, w, h.ServiceID); err != nil {
-			return m, nil, err
+			errs = append(errs, fmt.Errorf("service %s: %w", h.ServiceID, err))
 		}
 	}
-	m.Status, m.EndedAt, m.UpdatedAt = domain.Completed, now, now
+	if len(errs) > 0 {
+		return m, nil, errors.Join(errs...)
+	}
+	// Never before its start, whatever the clocks of replicas say.
+	m.Status, m.EndedAt, m.UpdatedAt = domain.Completed, maxTime(now, m.StartedAt), now
 	m.Version++
 	ev, err := events.MaintenanceEnded(m)
 	return m, &ev, err
@@ -283,22 +335,28 @@ func (s *Scheduler) leave(ctx context.Context, w *store.Window, serviceID string
 	if err != nil {
 		return err
 	}
-	h := holds[serviceID]
-	if h.Pending {
+	if h := holds[serviceID]; h.Pending {
 		// The start failed halfway on this service: find out whether it
 		// went into maintenance.
 		svc, err := s.getService(ctx, w.M.OrgID, serviceID)
-		if status.Code(err) == codes.NotFound || (err == nil && svc.GetVersion() == h.Version) {
+		if status.Code(err) == codes.NotFound {
 			return w.DropHold(ctx, serviceID)
 		}
 		if err != nil {
 			return err
 		}
-		if h, err = s.settle(ctx, w, h, svc); err != nil {
+		if err := s.resolvePending(ctx, w, svc); err != nil {
 			return err
 		}
+		if holds, err = w.Holds(ctx); err != nil {
+			return err
+		}
+		if h := holds[serviceID]; h.Pending {
+			return w.DropHold(ctx, serviceID) // its change was never made
+		}
 	}
-	if h.Ended {
+	h, held := holds[serviceID]
+	if !held || h.Ended {
 		return nil
 	}
 	return s.giveBack(ctx, w, h)
@@ -348,9 +406,18 @@ func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Mainte
 	var ev *bus.Event
 	switch w.M.Status {
 	case domain.InProgress:
-		// Its end is now, though never before its start (clocks of
-		// replicas differ a little).
-		w.M.EndsAt = maxTime(now, w.M.StartsAt.Add(time.Microsecond))
+		// Its end is now (never before its start: clocks of replicas
+		// differ a little). That is saved first, so that if giving a
+		// service back fails the scheduler finishes the end, not the
+		// original schedule hours later.
+		if now.Before(w.M.EndsAt) {
+			moved := w.M
+			moved.EndsAt, moved.UpdatedAt = maxTime(now, moved.StartsAt.Add(time.Microsecond)), now
+			moved.Version++
+			if err := w.Save(ctx, moved, nil); err != nil {
+				return w.M, err
+			}
+		}
 		m, ev, err = s.end(ctx, w, now)
 	case domain.Scheduled:
 		// Normally nothing is held yet; a start that failed halfway may

@@ -102,13 +102,13 @@ func (st *Store) ListMaintenances(ctx context.Context, orgID string, f Maintenan
 }
 
 // DueMaintenances returns the ids of up to limit windows to start or end
-// at now, the earliest first.
-func (st *Store) DueMaintenances(ctx context.Context, now time.Time, limit int) ([]string, error) {
+// at now, the earliest first, leaving out those in except.
+func (st *Store) DueMaintenances(ctx context.Context, now time.Time, except []string, limit int) ([]string, error) {
 	rows, err := st.pool.Query(ctx, `SELECT id FROM (
 			SELECT id, starts_at AS due FROM incidents.maintenances WHERE status = 'scheduled' AND starts_at <= $1
 			UNION ALL
 			SELECT id, ends_at AS due FROM incidents.maintenances WHERE status = 'in_progress' AND ends_at <= $1
-		) d ORDER BY due LIMIT $2`, now, limit)
+		) d WHERE NOT (id = ANY($2)) ORDER BY due LIMIT $3`, now, except, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due maintenances: %w", err)
 	}

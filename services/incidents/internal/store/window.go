@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,24 +46,49 @@ const (
 	SkipLocked = true
 )
 
+// ErrBusy means a window stayed locked by other work for longer than a
+// caller waits.
+var ErrBusy = errors.New("the maintenance window is being worked on")
+
+// lockWait bounds how long LockWindow waits for a window; lockPoll is how
+// often it tries meanwhile. Trying rather than blocking in Postgres means a
+// caller that gives up leaves no backend waiting for the lock.
+const (
+	lockWait = 10 * time.Second
+	lockPoll = 50 * time.Millisecond
+)
+
 // LockWindow locks the organisation's window (any organisation's when
 // orgID is empty) and reads it. With skipLocked it returns nil when
-// another caller holds the window. The caller must Release it.
+// another caller holds the window; otherwise it waits up to ten seconds
+// and then returns ErrBusy. The caller must Release it.
 func (st *Store) LockWindow(ctx context.Context, orgID, id string, skipLocked bool) (*Window, error) {
 	conn, err := st.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lock maintenance %s: %w", id, err)
 	}
 	w := &Window{conn: conn, outbox: st.Outbox}
-	if skipLocked {
+	deadline := time.Now().Add(lockWait)
+	for {
 		var ok bool
 		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockWindow, id).Scan(&ok)
-		if err == nil && !ok {
+		if err != nil || ok {
+			break
+		}
+		if skipLocked {
 			conn.Release()
 			return nil, nil
 		}
-	} else {
-		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, lockWindow, id)
+		if time.Now().After(deadline) {
+			conn.Release()
+			return nil, ErrBusy
+		}
+		select {
+		case <-ctx.Done():
+			conn.Release()
+			return nil, ctx.Err()
+		case <-time.After(lockPoll):
+		}
 	}
 	if err != nil {
 		w.Release(ctx)
@@ -174,25 +200,75 @@ func (w *Window) LockService(ctx context.Context, serviceID string) (unlock func
 // PutHold records (or replaces) the window's hold of a service; it is
 // committed at once.
 func (w *Window) PutHold(ctx context.Context, h ServiceHold) error {
+	return w.putHold(ctx, w.M.ID, h)
+}
+
+// putHold records a hold of any window; callers hold the service's lock,
+// under which every window's holds of that service may be written.
+func (w *Window) putHold(ctx context.Context, maintenanceID string, h ServiceHold) error {
 	if _, err := w.conn.Exec(ctx, `INSERT INTO incidents.maintenance_services
 		(maintenance_id, service_id, previous_status, previous_description, version, pending, ended)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (maintenance_id, service_id) DO UPDATE SET previous_status = EXCLUDED.previous_status,
 			previous_description = EXCLUDED.previous_description, version = EXCLUDED.version,
 			pending = EXCLUDED.pending, ended = EXCLUDED.ended`,
-		w.M.ID, h.ServiceID, string(h.PreviousStatus), h.PreviousDescription, h.Version, h.Pending, h.Ended); err != nil {
-		return fmt.Errorf("hold %s for %s: %w", h.ServiceID, w.M.ID, err)
+		maintenanceID, h.ServiceID, string(h.PreviousStatus), h.PreviousDescription, h.Version, h.Pending, h.Ended); err != nil {
+		return fmt.Errorf("hold %s for %s: %w", h.ServiceID, maintenanceID, err)
 	}
 	return nil
 }
 
 // DropHold forgets the window's hold of a service.
 func (w *Window) DropHold(ctx context.Context, serviceID string) error {
+	return w.dropHold(ctx, w.M.ID, serviceID)
+}
+
+func (w *Window) dropHold(ctx context.Context, maintenanceID, serviceID string) error {
 	if _, err := w.conn.Exec(ctx, `DELETE FROM incidents.maintenance_services
-		WHERE maintenance_id = $1 AND service_id = $2`, w.M.ID, serviceID); err != nil {
-		return fmt.Errorf("drop hold of %s for %s: %w", serviceID, w.M.ID, err)
+		WHERE maintenance_id = $1 AND service_id = $2`, maintenanceID, serviceID); err != nil {
+		return fmt.Errorf("drop hold of %s for %s: %w", serviceID, maintenanceID, err)
 	}
 	return nil
+}
+
+// PendingHold is a pending hold of some window.
+type PendingHold struct {
+	MaintenanceID string
+	ServiceHold
+}
+
+// PendingHolds returns every window's pending holds of the service.
+// Callers hold the service's lock.
+func (w *Window) PendingHolds(ctx context.Context, serviceID string) ([]PendingHold, error) {
+	rows, err := w.conn.Query(ctx, `SELECT maintenance_id, `+holdColumns+` FROM incidents.maintenance_services
+		WHERE service_id = $1 AND pending`, serviceID)
+	if err != nil {
+		return nil, fmt.Errorf("pending holds of %s: %w", serviceID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingHold, error) {
+		var p PendingHold
+		var prev string
+		err := r.Scan(&p.MaintenanceID, &p.ServiceID, &prev, &p.PreviousDescription, &p.Version, &p.Pending, &p.Ended)
+		p.PreviousStatus = domain.ServiceStatus(prev)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending holds of %s: %w", serviceID, err)
+	}
+	return out, nil
+}
+
+// SettleHold settles a window's pending hold at version.
+func (w *Window) SettleHold(ctx context.Context, p PendingHold, version int64) error {
+	h := p.ServiceHold
+	h.Pending, h.Version = false, version
+	return w.putHold(ctx, p.MaintenanceID, h)
+}
+
+// DropPendingHold forgets a window's pending hold whose status change
+// never took effect.
+func (w *Window) DropPendingHold(ctx context.Context, p PendingHold) error {
+	return w.dropHold(ctx, p.MaintenanceID, p.ServiceID)
 }
 
 // SharedHold returns another window's settled hold of the service at that
