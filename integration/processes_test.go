@@ -68,6 +68,10 @@ func TestSeparateProcesses(t *testing.T) {
 		t.Fatalf("event = %v", ev)
 	}
 
+	m := send(t, mustRequest(t, http.MethodGet, "http://"+incidentsHTTP+"/metrics"))
+	if !strings.Contains(string(m.Body), `incidents_maintenance_transitions_total{transition="started"} 1`) {
+		t.Fatalf("incidents metrics lack the started window")
+	}
 	metrics := send(t, mustRequest(t, http.MethodGet, "http://"+edgeHTTP+"/metrics"))
 	if !strings.Contains(string(metrics.Body), `http_requests_total{code="200",method="PUT",route="/api/v1/services/:id"}`) {
 		t.Fatalf("edge metrics lack the PUT counter")

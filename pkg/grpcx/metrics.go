@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
+
+	"github.com/upstatehq/upstate/pkg/promx"
 )
 
 type metrics struct {
@@ -26,12 +28,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"grpc_method"}),
 	}
-	if reg != nil {
-		// Several services share one registry in the all-in-one binary; the
-		// first registration wins and the others reuse its collectors.
-		m.handled = registerOrExisting(reg, m.handled)
-		m.duration = registerOrExisting(reg, m.duration)
-	}
+	// Several services share one registry in the all-in-one binary; the
+	// first registration wins and the others reuse its collectors.
+	m.handled = promx.Register(reg, m.handled)
+	m.duration = promx.Register(reg, m.duration)
 	return m
 }
 
@@ -41,17 +41,4 @@ func (m *metrics) interceptor(ctx context.Context, req any, info *grpc.UnaryServ
 	m.duration.WithLabelValues(info.FullMethod).Observe(time.Since(start).Seconds())
 	m.handled.WithLabelValues(info.FullMethod, status.Code(err).String()).Inc()
 	return resp, err
-}
-
-// registerOrExisting registers c, or returns the collector already
-// registered under the same description.
-func registerOrExisting[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }

@@ -24,6 +24,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/consumer"
 	"github.com/upstatehq/upstate/services/incidents/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/incidents/internal/metrics"
 	"github.com/upstatehq/upstate/services/incidents/internal/scheduler"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
 	"github.com/upstatehq/upstate/services/incidents/migrations"
@@ -66,6 +67,7 @@ type App struct {
 	relay     *outbox.Relay
 	scheduler *scheduler.Scheduler
 	consumer  *consumer.Consumer
+	metrics   *metrics.Metrics
 	lis       net.Listener
 	workers   *lifecycle.Workers
 }
@@ -83,11 +85,12 @@ func New(cfg Config, deps Deps) *App {
 	st := store.New(deps.Pool)
 	relay := outbox.NewRelay(st.Outbox, deps.JS, logger, cfg.RelayInterval)
 	registry := statusv1.NewServiceRegistryServiceClient(deps.Status)
-	sched := scheduler.New(st, registry, relay.Notify, logger, cfg.SchedulerInterval)
+	m := metrics.New(deps.Registry)
+	sched := scheduler.New(st, registry, relay.Notify, m, logger, cfg.SchedulerInterval)
 	srv := grpcx.NewServer(logger, deps.Registry)
 	incidentsv1.RegisterIncidentServiceServer(srv, grpcapi.NewIncidents(st, registry, relay.Notify))
 	incidentsv1.RegisterMaintenanceServiceServer(srv, grpcapi.NewMaintenances(st, registry, sched))
-	return &App{cfg: cfg, deps: deps, grpc: srv, store: st, relay: relay, scheduler: sched}
+	return &App{cfg: cfg, deps: deps, grpc: srv, store: st, relay: relay, scheduler: sched, metrics: m}
 }
 
 // Start migrates the schema, makes sure the streams exist, and starts
@@ -106,7 +109,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.lis = lis
 	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.deps.Logger,
+	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.metrics, a.deps.Logger,
 		consumer.Config{Concurrency: a.cfg.Concurrency})
 	if err != nil {
 		_ = workers.Stop(ctx)

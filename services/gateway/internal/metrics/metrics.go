@@ -5,6 +5,8 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/upstatehq/upstate/pkg/promx"
 )
 
 // Delivery results counted besides the four the delivery log records
@@ -62,11 +64,9 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "State of the circuit breaker in front of the status service: 0 closed, 1 half-open, 2 open.",
 		}),
 	}
-	if reg != nil {
-		m.deliveries = registerOrExisting(reg, m.deliveries)
-		m.lookups = registerOrExisting(reg, m.lookups)
-		m.breaker = registerOrExisting(reg, m.breaker)
-	}
+	m.deliveries = promx.Register(reg, m.deliveries)
+	m.lookups = promx.Register(reg, m.lookups)
+	m.breaker = promx.Register(reg, m.breaker)
 	m.byResult = children(m.deliveries, results)
 	m.byOutcome = children(m.lookups, outcomes)
 	return m
@@ -109,17 +109,4 @@ func (m *Metrics) BreakerState(state int) {
 	if m != nil {
 		m.breaker.Set(float64(state))
 	}
-}
-
-// registerOrExisting registers c, or returns the collector already
-// registered under the same description.
-func registerOrExisting[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }

@@ -17,6 +17,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/events"
+	"github.com/upstatehq/upstate/services/incidents/internal/metrics"
 	"github.com/upstatehq/upstate/services/incidents/internal/pbconv"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
 )
@@ -41,16 +42,17 @@ type Consumer struct {
 	store *store.Store
 	// changed is called after a commit that wrote an outbox event.
 	changed func()
+	metrics *metrics.Metrics
 	logger  *slog.Logger
 	c       *bus.Consumer
 }
 
 // Start creates or joins the durable consumer and handles events until Stop.
-func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed func(), logger *slog.Logger, cfg Config) (*Consumer, error) {
+func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed func(), m *metrics.Metrics, logger *slog.Logger, cfg Config) (*Consumer, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
-	c := &Consumer{store: st, changed: changed, logger: logger}
+	c := &Consumer{store: st, changed: changed, metrics: m, logger: logger}
 	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
 		Stream:         bus.StreamStatus,
 		Durable:        Durable,
@@ -84,9 +86,11 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 		return err
 	}
 	if res.Stale {
+		c.metrics.StatusChange("stale")
 		c.logger.DebugContext(ctx, "status change already applied or overtaken", "service_id", ch.ServiceID, "version", ch.Version)
 		return nil
 	}
+	c.metrics.StatusChange(actionName[res.Action])
 	if res.Incident != nil {
 		c.changed()
 		c.logger.InfoContext(ctx, "automatic incident "+actionName[res.Action],
@@ -96,6 +100,7 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 }
 
 var actionName = map[domain.AutoAction]string{
+	domain.AutoNone:    "none",
 	domain.AutoOpen:    "opened",
 	domain.AutoNote:    "noted",
 	domain.AutoResolve: "resolved",

@@ -22,6 +22,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/events"
+	"github.com/upstatehq/upstate/services/incidents/internal/metrics"
 	"github.com/upstatehq/upstate/services/incidents/internal/pbconv"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
 )
@@ -39,13 +40,14 @@ type Scheduler struct {
 	now       func() time.Time
 	// retries delays windows that failed; only Run's goroutine uses it.
 	retries map[string]retry
+	metrics *metrics.Metrics
 }
 
 // New returns a scheduler checking for due windows every interval and
 // whenever notified.
-func New(st *store.Store, status statusv1.ServiceRegistryServiceClient, committed func(), logger *slog.Logger, interval time.Duration) *Scheduler {
+func New(st *store.Store, status statusv1.ServiceRegistryServiceClient, committed func(), m *metrics.Metrics, logger *slog.Logger, interval time.Duration) *Scheduler {
 	return &Scheduler{
-		store: st, status: status, logger: logger, interval: interval, kick: make(chan struct{}, 1),
+		store: st, status: status, logger: logger, interval: interval, kick: make(chan struct{}, 1), metrics: m,
 		committed: committed, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		retries: map[string]retry{},
 	}
@@ -98,6 +100,7 @@ func (s *Scheduler) runDue(ctx context.Context) {
 			delete(s.retries, id)
 			continue
 		}
+		s.metrics.MaintenanceFailure()
 		r := s.retries[id]
 		r.failures++
 		r.at = s.now().Add(min(time.Duration(1<<min(r.failures, 16))*time.Second, retryLimit))
@@ -165,8 +168,16 @@ func (s *Scheduler) advance(ctx context.Context, id string, skipLocked bool) err
 			return err
 		}
 		s.committed()
+		s.metrics.Maintenance(transitionName[m.Status])
 	}
 	return nil
+}
+
+// transitionName names the transition into a status, for metrics.
+var transitionName = map[domain.MaintenanceStatus]string{
+	domain.InProgress: "started",
+	domain.Completed:  "ended",
+	domain.Cancelled:  "cancelled",
 }
 
 // start puts the window's services in maintenance and returns it in
@@ -435,6 +446,7 @@ func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Mainte
 		return w.M, err
 	}
 	s.committed()
+	s.metrics.Maintenance(transitionName[m.Status])
 	return m, nil
 }
 
