@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -109,12 +110,22 @@ type Consumer struct {
 	// handlerCtx is the parent of handler contexts: it keeps the values of
 	// Consume's ctx but not its cancellation, and is cancelled when a Stop
 	// deadline passes.
-	handlerCtx  context.Context
-	cancelHard  context.CancelFunc
-	workers     []chan jetstream.Msg
-	workersDone sync.WaitGroup
-	stop        chan struct{} // closed when stopping starts
-	done        chan struct{} // closed when everything has returned
+	handlerCtx context.Context
+	cancelHard context.CancelFunc
+	// stopping is cancelled when stopping starts, so that a resubscribe
+	// attempt in flight (the server may be gone) does not delay Stop.
+	stopping       context.Context
+	cancelStopping context.CancelFunc
+	// abandoned is cancelled when the iterator is stopped without a
+	// connection (or a Stop deadline passes): the iterator's Next may then
+	// never return on its own, as closing its subscription needs the
+	// server, so run waits for it with this context.
+	abandoned       context.Context
+	cancelAbandoned context.CancelFunc
+	workers         []chan jetstream.Msg
+	workersDone     sync.WaitGroup
+	stop            chan struct{} // closed when stopping starts
+	done            chan struct{} // closed when everything has returned
 
 	mu   sync.Mutex // guards iter and closing stop
 	iter jetstream.MessagesContext
@@ -150,6 +161,8 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	}
 	c.iter = iter
 	c.handlerCtx, c.cancelHard = context.WithCancel(context.WithoutCancel(ctx))
+	c.stopping, c.cancelStopping = context.WithCancel(c.handlerCtx)
+	c.abandoned, c.cancelAbandoned = context.WithCancel(c.handlerCtx)
 	for i := range c.workers {
 		c.workers[i] = make(chan jetstream.Msg)
 		c.workersDone.Add(1)
@@ -183,10 +196,11 @@ func (c *Consumer) Stop(ctx context.Context) error {
 }
 
 // drain marks the consumer stopping and drains the current iterator: it
-// pulls no more, and Next returns what is buffered, then an error. Without
-// a connection draining would wait for a flush that cannot happen, and the
-// buffered messages could not be acknowledged anyway (the server redelivers
-// them), so the iterator is stopped instead.
+// pulls no more, and Next returns what is buffered, then an error.
+// Draining needs the server; without a connection (now, or lost while
+// draining) the buffered messages could not be acknowledged anyway (the
+// server redelivers them), so the iterator is stopped instead and run
+// stops waiting for it.
 func (c *Consumer) drain() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -194,11 +208,32 @@ func (c *Consumer) drain() {
 		return
 	}
 	close(c.stop)
-	if c.js.Conn().IsConnected() {
-		c.iter.Drain()
-	} else {
-		c.iter.Stop()
+	c.cancelStopping()
+	nc := c.js.Conn()
+	// Listen before looking, so that a connection lost in between is seen.
+	lost := nc.StatusChanged(nats.DISCONNECTED, nats.RECONNECTING, nats.CLOSED)
+	if !nc.IsConnected() {
+		nc.RemoveStatusListener(lost)
+		c.abandon()
+		return
 	}
+	c.iter.Drain()
+	go func() {
+		defer nc.RemoveStatusListener(lost)
+		select {
+		case <-lost:
+			c.mu.Lock()
+			c.abandon()
+			c.mu.Unlock()
+		case <-c.done:
+		}
+	}()
+}
+
+// abandon stops the iterator and run's wait for it. Callers hold c.mu.
+func (c *Consumer) abandon() {
+	c.iter.Stop()
+	c.cancelAbandoned()
 }
 
 func (c *Consumer) isStopping() bool {

@@ -39,7 +39,7 @@ func (c *Consumer) run(iter jetstream.MessagesContext) {
 		}
 	}()
 	for {
-		msg, err := iter.Next()
+		msg, err := iter.Next(jetstream.NextContext(c.abandoned))
 		if err == nil {
 			c.dispatch(msg)
 			continue
@@ -69,7 +69,7 @@ func (c *Consumer) resubscribe() jetstream.MessagesContext {
 		case <-c.stop:
 			return nil
 		}
-		ctx, cancel := context.WithTimeout(c.handlerCtx, resubscribeTimeout)
+		ctx, cancel := context.WithTimeout(c.stopping, resubscribeTimeout)
 		iter, err := c.subscribe(ctx)
 		cancel()
 		if err != nil {
