@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/config"
+	gateway "github.com/upstatehq/upstate/services/gateway/app"
 )
 
 // Config of the all-in-one binary. Unlike the per-service binaries, an
@@ -34,6 +35,10 @@ type Config struct {
 	// token; WebhookRateBurst how many may come at once.
 	WebhookRateLimit float64 `env:"UPSTATE_WEBHOOK_RATE_LIMIT" envDefault:"20"`
 	WebhookRateBurst int     `env:"UPSTATE_WEBHOOK_RATE_BURST" envDefault:"40"`
+	// TrustedProxies are the CIDRs (or addresses) of reverse proxies in
+	// front of upstate whose X-Forwarded-For gives a webhook delivery's
+	// source address; empty: the direct peer's address.
+	TrustedProxies []string `env:"UPSTATE_TRUSTED_PROXIES" envSeparator:","`
 	// StatusGRPCAddr is where the status service's gRPC API listens
 	// in-process; the other services call it there.
 	StatusGRPCAddr string `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
@@ -59,6 +64,9 @@ func loadConfig() (Config, error) {
 	}
 	if cfg.WebhookRateLimit <= 0 || cfg.WebhookRateBurst < 1 {
 		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_LIMIT must be positive and UPSTATE_WEBHOOK_RATE_BURST at least 1"))
+	}
+	if _, err := gateway.ParseTrustedProxies(cfg.TrustedProxies); err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("UPSTATE_SHUTDOWN_TIMEOUT must be positive"))

@@ -109,7 +109,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	stack.Push("gateway nats connection", func(ctx context.Context) error { return bus.Drain(ctx, gatewayNC) })
-	gatewaySvc := gateway.New(gateway.Config{StreamReplicas: 1, RateLimit: cfg.WebhookRateLimit, RateBurst: cfg.WebhookRateBurst},
+	proxies, err := gateway.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	gatewaySvc := gateway.New(gateway.Config{StreamReplicas: 1, RateLimit: cfg.WebhookRateLimit, RateBurst: cfg.WebhookRateBurst, TrustedProxies: proxies},
 		gateway.Deps{StatusConn: statusConn, NC: gatewayNC, JS: gatewayJS, Logger: logger, Registry: reg})
 	if err := gatewaySvc.Start(ctx); err != nil {
 		return err

@@ -169,3 +169,29 @@ func (a *App) Stop(context.Context) error {
 // RedactPath hides webhook tokens in logged request paths; pass it as
 // httpx.Options.RedactPath on every listener that serves the gateway.
 func RedactPath(path string) string { return httpapi.RedactPath(path) }
+
+// ParseTrustedProxies parses UPSTATE_TRUSTED_PROXIES: CIDRs, or single
+// addresses, each meaning that one host. Empty entries are skipped.
+func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			addr, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
+			}
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

@@ -3,11 +3,10 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/services/gateway/app"
 )
 
 // Config of the gateway process. It needs no database.
@@ -57,25 +56,5 @@ func (c Config) Validate() error {
 
 // Proxies parses TrustedProxies; a bare address means that one host.
 func (c Config) Proxies() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range c.TrustedProxies {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if !strings.Contains(s, "/") {
-			addr, err := netip.ParseAddr(s)
-			if err != nil {
-				return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
-			}
-			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
+	return app.ParseTrustedProxies(c.TrustedProxies)
 }
