@@ -57,3 +57,22 @@ func IsCode(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code
 }
+
+// Retry runs fn, and runs it again (up to three attempts in all) when
+// Postgres aborted it as a deadlock victim (40P01) or for a serialization
+// failure (40001): the transaction was rolled back and another attempt
+// usually succeeds. fn must be a whole transaction.
+func Retry(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := range 3 {
+		if err = fn(); !IsCode(err, "40P01") && !IsCode(err, "40001") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+	}
+	return err
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 )
 
@@ -124,35 +125,40 @@ func (st *Store) ListReceivers(ctx context.Context, orgID, afterID string, limit
 // token). An error from update is returned as it is.
 func (st *Store) UpdateReceiver(ctx context.Context, orgID, id string, update func(domain.Receiver) (domain.Receiver, error)) (domain.Receiver, error) {
 	var out domain.Receiver
-	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		// NO KEY UPDATE, not UPDATE: an ingest holding its service's row
-		// lock records deliveries, whose foreign key shares this row's key;
-		// with FOR UPDATE here, and checkService below waiting for that
-		// service, the two would deadlock.
-		cur, err := scanReceiver(tx.QueryRow(ctx, `SELECT `+receiverColumns+` FROM status.receivers
+	// Deleting the receiver's service at the same time locks the two rows
+	// in the other order (service, then the receivers cascading from it);
+	// Postgres aborts one of the two, which is retried.
+	err := pgdb.Retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+			// NO KEY UPDATE, not UPDATE: an ingest holding its service's row
+			// lock records deliveries, whose foreign key shares this row's key;
+			// with FOR UPDATE here, and checkService below waiting for that
+			// service, the two would deadlock.
+			cur, err := scanReceiver(tx.QueryRow(ctx, `SELECT `+receiverColumns+` FROM status.receivers
 			WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE`, orgID, id))
-		if err != nil {
-			return err
-		}
-		next, err := update(cur)
-		if err != nil {
-			return err
-		}
-		next.ID, next.OrgID, next.TokenHash, next.TokenPrefix, next.CreatedAt = cur.ID, cur.OrgID, cur.TokenHash, cur.TokenPrefix, cur.CreatedAt
-		if err := checkService(ctx, tx, next); err != nil {
-			return err
-		}
-		args := append([]any{id, next.Name, next.Enabled}, receiverArgs(next)...)
-		args = append(args, next.UpdatedAt)
-		if _, err := tx.Exec(ctx, `UPDATE status.receivers SET name = $2, enabled = $3, service_id = $4,
+			if err != nil {
+				return err
+			}
+			next, err := update(cur)
+			if err != nil {
+				return err
+			}
+			next.ID, next.OrgID, next.TokenHash, next.TokenPrefix, next.CreatedAt = cur.ID, cur.OrgID, cur.TokenHash, cur.TokenPrefix, cur.CreatedAt
+			if err := checkService(ctx, tx, next); err != nil {
+				return err
+			}
+			args := append([]any{id, next.Name, next.Enabled}, receiverArgs(next)...)
+			args = append(args, next.UpdatedAt)
+			if _, err := tx.Exec(ctx, `UPDATE status.receivers SET name = $2, enabled = $3, service_id = $4,
 			service_name_field = $5, status_field = $6, message_field = $7, status_mapping = $8,
 			signature_secret = $9, signature_header = $10, signature_scheme = $11,
 			auto_incident_enabled = $12, auto_incident_severity = $13, updated_at = $14
 			WHERE id = $1`, args...); err != nil {
-			return err
-		}
-		out = next
-		return nil
+				return err
+			}
+			out = next
+			return nil
+		})
 	})
 	return out, receiverErr("update receiver", id, err)
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 )
@@ -223,6 +225,37 @@ func TestDeliveryLogKeepsNewest50(t *testing.T) {
 	} {
 		if _, err := st.GetDelivery(ctx, c.org, c.receiver, c.id); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("get %+v: %v, want ErrNotFound", c, err)
+		}
+	}
+}
+
+// Updating a receiver while its service is deleted locks the two rows in
+// opposite orders; whichever Postgres aborts is retried, so neither call
+// fails with a deadlock.
+func TestUpdateReceiverRacingDeleteService(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	for round := range 10 {
+		s := newService(t, st, "org_a", fmt.Sprintf("svc %d", round))
+		r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "CI", Enabled: true, ServiceID: s.ID})
+		var wg sync.WaitGroup
+		var updateErr, deleteErr error
+		wg.Go(func() {
+			_, updateErr = st.UpdateReceiver(ctx, "org_a", r.ID, func(cur domain.Receiver) (domain.Receiver, error) {
+				cur.Name = "renamed"
+				return cur, nil
+			})
+		})
+		wg.Go(func() { deleteErr = st.DeleteService(ctx, "org_a", s.ID) })
+		wg.Wait()
+		for _, err := range []error{updateErr, deleteErr} {
+			if pgdb.IsCode(err, "40P01") {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if deleteErr != nil {
+			t.Fatalf("round %d: delete service: %v", round, deleteErr)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/upstatehq/upstate/pkg/outbox"
@@ -102,7 +103,13 @@ func (st *Store) UpdateService(ctx context.Context, orgID, id string, name, desc
 
 // DeleteService removes a service and its history.
 func (st *Store) DeleteService(ctx context.Context, orgID, id string) error {
-	tag, err := st.pool.Exec(ctx, `DELETE FROM status.services WHERE org_id = $1 AND id = $2`, orgID, id)
+	var tag pgconn.CommandTag
+	// An update of one of its receivers at the same time locks the rows in
+	// the other order; Postgres aborts one of the two, which is retried.
+	err := pgdb.Retry(ctx, func() (err error) {
+		tag, err = st.pool.Exec(ctx, `DELETE FROM status.services WHERE org_id = $1 AND id = $2`, orgID, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete service %s: %w", id, err)
 	}
