@@ -2,14 +2,9 @@ package domain
 
 import "errors"
 
-// Errors the transports map to status codes.
-var (
-	// ErrNotFound means no such record in the caller's organisation.
-	ErrNotFound = errors.New("not found")
-	// ErrUnknownService means a service id is not a service of the
-	// caller's organisation.
-	ErrUnknownService = errors.New("unknown service")
-)
+// ErrNotFound means no such record in the caller's organisation; the
+// transports map it to their "not found".
+var ErrNotFound = errors.New("not found")
 
 // ValidationError names the field whose value is unacceptable.
 type ValidationError struct {

@@ -76,14 +76,10 @@ func (s *Maintenances) advance(ctx context.Context, m domain.Maintenance) (domai
 		return m, nil
 	}
 	after, err := s.store.GetMaintenance(ctx, m.OrgID, m.ID)
-	return after, toStatusOrNil(err)
-}
-
-func toStatusOrNil(err error) error {
-	if err == nil {
-		return nil
+	if err != nil {
+		return m, toStatus(err, maintenance)
 	}
-	return toStatus(err, maintenance)
+	return after, nil
 }
 
 // GetMaintenance implements the RPC.

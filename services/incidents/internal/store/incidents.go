@@ -36,6 +36,23 @@ func (st *Store) snapshot(ctx context.Context, read func(pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, read)
 }
 
+// newestPage finishes a listing query of records with service_ids and
+// ids that sort by creation: those covering serviceID (if set), below
+// beforeID (if set), newest first, at most limit. sql ends in a WHERE
+// clause whose placeholders are args.
+func newestPage(sql string, args []any, serviceID, beforeID string, limit int) (string, []any) {
+	if serviceID != "" {
+		args = append(args, []string{serviceID})
+		sql += fmt.Sprintf(` AND service_ids @> $%d`, len(args))
+	}
+	if beforeID != "" {
+		args = append(args, beforeID)
+		sql += fmt.Sprintf(` AND id < $%d`, len(args))
+	}
+	args = append(args, limit)
+	return sql + fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args
+}
+
 // querier is what reads need of a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -124,16 +141,7 @@ func (st *Store) ListIncidents(ctx context.Context, orgID string, f IncidentFilt
 			sql += ` AND status = 'resolved'`
 		}
 	}
-	if f.ServiceID != "" {
-		args = append(args, []string{f.ServiceID})
-		sql += fmt.Sprintf(` AND service_ids @> $%d`, len(args))
-	}
-	if f.BeforeID != "" {
-		args = append(args, f.BeforeID)
-		sql += fmt.Sprintf(` AND id < $%d`, len(args))
-	}
-	args = append(args, limit)
-	sql += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
+	sql, args = newestPage(sql, args, f.ServiceID, f.BeforeID, limit)
 	var out []domain.Incident
 	err := st.snapshot(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, sql, args...)

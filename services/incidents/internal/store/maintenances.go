@@ -72,7 +72,7 @@ type MaintenanceFilter struct {
 }
 
 // ListMaintenances returns up to limit of the organisation's windows
-// matching f, most recently created first.
+// matching f, most recently scheduled first.
 func (st *Store) ListMaintenances(ctx context.Context, orgID string, f MaintenanceFilter, limit int) ([]domain.Maintenance, error) {
 	sql := `SELECT ` + maintenanceColumns + ` FROM incidents.maintenances WHERE org_id = $1`
 	args := []any{orgID}
@@ -80,16 +80,7 @@ func (st *Store) ListMaintenances(ctx context.Context, orgID string, f Maintenan
 		args = append(args, string(f.Status))
 		sql += fmt.Sprintf(` AND status = $%d`, len(args))
 	}
-	if f.ServiceID != "" {
-		args = append(args, []string{f.ServiceID})
-		sql += fmt.Sprintf(` AND service_ids @> $%d`, len(args))
-	}
-	if f.BeforeID != "" {
-		args = append(args, f.BeforeID)
-		sql += fmt.Sprintf(` AND id < $%d`, len(args))
-	}
-	args = append(args, limit)
-	sql += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
+	sql, args = newestPage(sql, args, f.ServiceID, f.BeforeID, limit)
 	rows, err := st.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list maintenances: %w", err)

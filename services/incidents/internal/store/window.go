@@ -144,6 +144,8 @@ func (w *Window) Save(ctx context.Context, after domain.Maintenance, ev *bus.Eve
 // and description to give back, and the service's version once in
 // maintenance.
 type ServiceHold struct {
+	// MaintenanceID is the window holding the service.
+	MaintenanceID       string
 	ServiceID           string
 	PreviousStatus      domain.ServiceStatus
 	PreviousDescription string
@@ -157,12 +159,12 @@ type ServiceHold struct {
 	Ended bool
 }
 
-const holdColumns = `service_id, previous_status, previous_description, version, pending, ended`
+const holdColumns = `maintenance_id, service_id, previous_status, previous_description, version, pending, ended`
 
 func scanHold(r pgx.CollectableRow) (ServiceHold, error) {
 	var h ServiceHold
 	var prev string
-	err := r.Scan(&h.ServiceID, &prev, &h.PreviousDescription, &h.Version, &h.Pending, &h.Ended)
+	err := r.Scan(&h.MaintenanceID, &h.ServiceID, &prev, &h.PreviousDescription, &h.Version, &h.Pending, &h.Ended)
 	h.PreviousStatus = domain.ServiceStatus(prev)
 	return h, err
 }
@@ -231,27 +233,15 @@ func (w *Window) dropHold(ctx context.Context, maintenanceID, serviceID string) 
 	return nil
 }
 
-// PendingHold is a pending hold of some window.
-type PendingHold struct {
-	MaintenanceID string
-	ServiceHold
-}
-
 // PendingHolds returns every window's pending holds of the service.
 // Callers hold the service's lock.
-func (w *Window) PendingHolds(ctx context.Context, serviceID string) ([]PendingHold, error) {
-	rows, err := w.conn.Query(ctx, `SELECT maintenance_id, `+holdColumns+` FROM incidents.maintenance_services
+func (w *Window) PendingHolds(ctx context.Context, serviceID string) ([]ServiceHold, error) {
+	rows, err := w.conn.Query(ctx, `SELECT `+holdColumns+` FROM incidents.maintenance_services
 		WHERE service_id = $1 AND pending`, serviceID)
 	if err != nil {
 		return nil, fmt.Errorf("pending holds of %s: %w", serviceID, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingHold, error) {
-		var p PendingHold
-		var prev string
-		err := r.Scan(&p.MaintenanceID, &p.ServiceID, &prev, &p.PreviousDescription, &p.Version, &p.Pending, &p.Ended)
-		p.PreviousStatus = domain.ServiceStatus(prev)
-		return p, err
-	})
+	out, err := pgx.CollectRows(rows, scanHold)
 	if err != nil {
 		return nil, fmt.Errorf("pending holds of %s: %w", serviceID, err)
 	}
@@ -259,16 +249,15 @@ func (w *Window) PendingHolds(ctx context.Context, serviceID string) ([]PendingH
 }
 
 // SettleHold settles a window's pending hold at version.
-func (w *Window) SettleHold(ctx context.Context, p PendingHold, version int64) error {
-	h := p.ServiceHold
+func (w *Window) SettleHold(ctx context.Context, h ServiceHold, version int64) error {
 	h.Pending, h.Version = false, version
-	return w.putHold(ctx, p.MaintenanceID, h)
+	return w.putHold(ctx, h.MaintenanceID, h)
 }
 
 // DropPendingHold forgets a window's pending hold whose status change
 // never took effect.
-func (w *Window) DropPendingHold(ctx context.Context, p PendingHold) error {
-	return w.dropHold(ctx, p.MaintenanceID, p.ServiceID)
+func (w *Window) DropPendingHold(ctx context.Context, h ServiceHold) error {
+	return w.dropHold(ctx, h.MaintenanceID, h.ServiceID)
 }
 
 // SharedHold returns another window's settled hold of the service at that
