@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -185,14 +187,8 @@ var transitionName = map[domain.MaintenanceStatus]string{
 // the start is retried as a whole, and services already held are skipped.
 func (s *Scheduler) start(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
 	m := w.M
-	var errs []error
-	for _, sid := range m.ServiceIDs {
-		if err := s.enter(ctx, w, sid); err != nil {
-			errs = append(errs, fmt.Errorf("service %s: %w", sid, err))
-		}
-	}
-	if len(errs) > 0 {
-		return m, nil, errors.Join(errs...)
+	if err := eachService(m.ServiceIDs, func(sid string) error { return s.enter(ctx, w, sid) }); err != nil {
+		return m, nil, err
 	}
 	m.Status, m.StartedAt, m.UpdatedAt = domain.InProgress, now, now
 	m.Version++
@@ -316,14 +312,8 @@ func (s *Scheduler) end(ctx context.Context, w *store.Window, now time.Time) (do
 	if err != nil {
 		return m, nil, err
 	}
-	var errs []error
-	for _, h := range holds {
-		if err := s.leave(ctx, w, h.ServiceID); err != nil {
-			errs = append(errs, fmt.Errorf("service %s: %w", h.ServiceID, err))
-		}
-	}
-	if len(errs) > 0 {
-		return m, nil, errors.Join(errs...)
+	if err := eachService(slices.Collect(maps.Keys(holds)), func(sid string) error { return s.leave(ctx, w, sid) }); err != nil {
+		return m, nil, err
 	}
 	// Never before its start, whatever the clocks of replicas say.
 	m.Status, m.EndedAt, m.UpdatedAt = domain.Completed, maxTime(now, m.StartedAt), now
@@ -397,6 +387,19 @@ func (s *Scheduler) giveBack(ctx context.Context, w *store.Window, h store.Servi
 	}
 	h.Ended = true
 	return w.PutHold(ctx, h)
+}
+
+// eachService calls fn for every service, also after one fails, and
+// returns the failures together: one service the status service refuses
+// does not keep a window's other services from entering or leaving.
+func eachService(ids []string, fn func(serviceID string) error) error {
+	var errs []error
+	for _, sid := range ids {
+		if err := fn(sid); err != nil {
+			errs = append(errs, fmt.Errorf("service %s: %w", sid, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Scheduler) getService(ctx context.Context, orgID, id string) (*statusv1.Service, error) {
