@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/upstatehq/upstate/pkg/enum"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
@@ -44,24 +45,12 @@ var serviceStatuses = map[domain.ServiceStatus]statusv1.Status{
 	domain.StatusMaintenance: statusv1.Status_STATUS_MAINTENANCE,
 }
 
-// reverse finds the domain value of a protobuf enum value; ok is false for
-// UNSPECIFIED and unknown values.
-func reverse[D comparable, P comparable](m map[D]P, v P) (D, bool) {
-	for d, p := range m {
-		if p == v {
-			return d, true
-		}
-	}
-	var zero D
-	return zero, false
-}
-
 // DomainIncidentStatus returns the status of v; "" for unspecified.
 func DomainIncidentStatus(v incidentsv1.IncidentStatus) (domain.IncidentStatus, bool) {
 	if v == incidentsv1.IncidentStatus_INCIDENT_STATUS_UNSPECIFIED {
 		return "", true
 	}
-	return reverse(incidentStatuses, v)
+	return enum.Reverse(incidentStatuses, v)
 }
 
 // DomainSeverity returns the severity of v; "" for unspecified.
@@ -69,7 +58,7 @@ func DomainSeverity(v statusv1.Severity) (domain.Severity, bool) {
 	if v == statusv1.Severity_SEVERITY_UNSPECIFIED {
 		return "", true
 	}
-	return reverse(severities, v)
+	return enum.Reverse(severities, v)
 }
 
 // DomainMaintenanceStatus returns the status of v; "" for unspecified.
@@ -77,12 +66,12 @@ func DomainMaintenanceStatus(v incidentsv1.MaintenanceStatus) (domain.Maintenanc
 	if v == incidentsv1.MaintenanceStatus_MAINTENANCE_STATUS_UNSPECIFIED {
 		return "", true
 	}
-	return reverse(maintenanceStatuses, v)
+	return enum.Reverse(maintenanceStatuses, v)
 }
 
 // DomainServiceStatus returns the service status of v.
 func DomainServiceStatus(v statusv1.Status) (domain.ServiceStatus, bool) {
-	return reverse(serviceStatuses, v)
+	return enum.Reverse(serviceStatuses, v)
 }
 
 // ServiceStatus returns the protobuf value of a service status.

@@ -5,6 +5,7 @@ package pbconv
 import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/upstatehq/upstate/pkg/enum"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 )
@@ -28,18 +29,7 @@ func Status(s domain.Status) statusv1.Status { return toProtoStatus[s] }
 // DomainStatus converts a protobuf status; ok is false for UNSPECIFIED or
 // unknown values.
 func DomainStatus(s statusv1.Status) (domain.Status, bool) {
-	return reverse(toProtoStatus, s)
-}
-
-// reverse finds the domain value a protobuf value converts from.
-func reverse[D, P comparable](m map[D]P, p P) (D, bool) {
-	for d, v := range m {
-		if v == p {
-			return d, true
-		}
-	}
-	var zero D
-	return zero, false
+	return enum.Reverse(toProtoStatus, s)
 }
 
 // Source converts a domain source.
@@ -47,7 +37,7 @@ func Source(s domain.Source) statusv1.Source { return toProtoSource[s] }
 
 // DomainSource converts a protobuf source; UNSPECIFIED means the API.
 func DomainSource(s statusv1.Source) domain.Source {
-	if d, ok := reverse(toProtoSource, s); ok {
+	if d, ok := enum.Reverse(toProtoSource, s); ok {
 		return d
 	}
 	return domain.SourceAPI

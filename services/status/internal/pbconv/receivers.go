@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/upstatehq/upstate/pkg/enum"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
@@ -31,7 +32,7 @@ func DomainSeverity(s statusv1.Severity) domain.Severity {
 	if s == statusv1.Severity_SEVERITY_UNSPECIFIED {
 		return ""
 	}
-	if d, ok := reverse(toProtoSeverity, s); ok {
+	if d, ok := enum.Reverse(toProtoSeverity, s); ok {
 		return d
 	}
 	return domain.Severity(strconv.Itoa(int(s)))
@@ -43,7 +44,7 @@ func DomainResult(r statusv1.DeliveryResult) domain.DeliveryResult {
 	if r == statusv1.DeliveryResult_DELIVERY_RESULT_UNSPECIFIED {
 		return ""
 	}
-	if d, ok := reverse(toProtoResult, r); ok {
+	if d, ok := enum.Reverse(toProtoResult, r); ok {
 		return d
 	}
 	return domain.DeliveryResult(strconv.Itoa(int(r)))
