@@ -34,16 +34,16 @@ func TestReportStatusEndToEnd(t *testing.T) {
 		ev.GetDescription() != "Database connection issues" || ev.GetSource() != statusv1.Source_SOURCE_API {
 		t.Fatalf("event = %v", ev)
 	}
-	if !strings.HasSuffix(msg.Subject, "."+id) || !strings.HasPrefix(msg.Subject, "upstate.status.org_") {
-		t.Fatalf("subject = %s", msg.Subject)
+	if !strings.HasSuffix(msg.Subject(), "."+id) || !strings.HasPrefix(msg.Subject(), "upstate.status.org_") {
+		t.Fatalf("subject = %s", msg.Subject())
 	}
 	for _, h := range []string{"ce-type", "ce-id", "ce-source", "ce-time", "Nats-Msg-Id"} {
-		if msg.Header.Get(h) == "" {
+		if msg.Headers().Get(h) == "" {
 			t.Errorf("event lacks header %s", h)
 		}
 	}
-	if msg.Header.Get("Nats-Msg-Id") != id+":1" {
-		t.Errorf("Nats-Msg-Id = %q", msg.Header.Get("Nats-Msg-Id"))
+	if msg.Headers().Get("Nats-Msg-Id") != id+":1" {
+		t.Errorf("Nats-Msg-Id = %q", msg.Headers().Get("Nats-Msg-Id"))
 	}
 
 	list := s.do(http.MethodGet, "/api/v1/services", bootstrapKey, nil)

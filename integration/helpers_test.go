@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	status "github.com/upstatehq/upstate/services/status/app"
@@ -15,7 +16,7 @@ import (
 // streamCount is the number of messages on the STATUS stream.
 func streamCount(t *testing.T, s *stack) uint64 {
 	t.Helper()
-	st, err := s.js.Stream(context.Background(), "STATUS")
+	st, err := s.js.Stream(context.Background(), bus.StreamStatus)
 	if err != nil {
 		t.Fatal(err)
 	}

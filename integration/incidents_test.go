@@ -61,26 +61,16 @@ func (s *stack) awaitIncidents(query string, n int) []map[string]any {
 	return got
 }
 
-// watchIncidents collects the types of the events on INCIDENTS from now on.
+// watchIncidents collects the types of the events INCIDENTS stores from
+// now on.
 func (s *stack) watchIncidents() func(n int) []string {
 	s.t.Helper()
-	sub, err := s.nc.SubscribeSync(bus.SubjectsIncidents)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := s.nc.Flush(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { _ = sub.Unsubscribe() })
+	w := testenv.Watch(s.t, s.js, bus.StreamIncidents)
 	return func(n int) []string {
 		s.t.Helper()
 		var types []string
 		for range n {
-			msg, err := sub.NextMsg(10 * time.Second)
-			if err != nil {
-				s.t.Fatalf("after %v: %v", types, err)
-			}
-			types = append(types, msg.Header.Get(bus.HeaderCEType))
+			types = append(types, w.Next(10*time.Second).Headers().Get(bus.HeaderCEType))
 		}
 		return types
 	}

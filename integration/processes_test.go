@@ -42,8 +42,8 @@ func TestSeparateProcesses(t *testing.T) {
 		"UPSTATE_INCIDENTS_GRPC_TARGET="+incidentsGRPC, "UPSTATE_BOOTSTRAP_API_KEY="+bootstrapKey))
 	waitReady(t, "http://"+edgeHTTP+"/readyz")
 
-	nc, _ := connect(t, natsURL)
-	s := &stack{t: t, baseURL: "http://" + edgeHTTP, dsn: dsn, nc: nc}
+	nc, js := connect(t, natsURL)
+	s := &stack{t: t, baseURL: "http://" + edgeHTTP, dsn: dsn, nc: nc, js: js}
 	w := s.watchStatus()
 	id := s.createService(bootstrapKey, "API")
 	r := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey, `{"status":"down","description":"Database connection issues"}`)

@@ -248,34 +248,24 @@ func (s *stack) createService(key, name string) string {
 	return r.json(s.t)["id"].(string)
 }
 
-// watchStatus collects every StatusChanged published from now on.
+// watcher reads the StatusChanged events STATUS stores from its start on,
+// as a consumer would: a republished copy is never seen twice.
 type watcher struct {
-	t   *testing.T
-	sub *nats.Subscription
+	t *testing.T
+	w *testenv.Watcher
 }
 
 func (s *stack) watchStatus() *watcher {
 	s.t.Helper()
-	sub, err := s.nc.SubscribeSync("upstate.status.>")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := s.nc.Flush(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { _ = sub.Unsubscribe() })
-	return &watcher{t: s.t, sub: sub}
+	return &watcher{t: s.t, w: testenv.Watch(s.t, s.js, bus.StreamStatus)}
 }
 
 // next waits for the next event.
-func (w *watcher) next() (*statusv1.StatusChanged, *nats.Msg) {
+func (w *watcher) next() (*statusv1.StatusChanged, jetstream.Msg) {
 	w.t.Helper()
-	msg, err := w.sub.NextMsg(10 * time.Second)
-	if err != nil {
-		w.t.Fatalf("no StatusChanged event: %v", err)
-	}
+	msg := w.w.Next(10 * time.Second)
 	var ev statusv1.StatusChanged
-	if err := proto.Unmarshal(msg.Data, &ev); err != nil {
+	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
 		w.t.Fatal(err)
 	}
 	return &ev, msg
@@ -284,9 +274,7 @@ func (w *watcher) next() (*statusv1.StatusChanged, *nats.Msg) {
 // none asserts no event arrives within d.
 func (w *watcher) none(d time.Duration) {
 	w.t.Helper()
-	if msg, err := w.sub.NextMsg(d); err == nil {
-		w.t.Fatalf("unexpected event on %s", msg.Subject)
-	}
+	w.w.None(d)
 }
 
 // count runs a counting query against the shared database.

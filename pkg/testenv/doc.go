@@ -34,5 +34,9 @@
 // storing in the test's temporary directory; it starts in milliseconds and
 // shuts down when the test ends.
 //
+// Watch reads what a stream stores from now on, as a consumer would; tests
+// check published events with it rather than a core subscription, which
+// also sees copies the stream drops.
+//
 // Eventually awaits an asynchronous effect by polling, instead of sleeping.
 package testenv

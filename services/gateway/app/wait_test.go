@@ -1,13 +1,15 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/gateway/app"
@@ -25,12 +27,17 @@ type outcomeBody struct {
 }
 
 // applyLikeStatus answers every IngestEvent asking for it with the
-// DeliveryOutcome the status service would send after applying it.
+// DeliveryOutcome the status service would send after applying it. It
+// reads INGEST as the status service does, from the stream.
 func applyLikeStatus(t *testing.T, e *env) {
 	t.Helper()
-	sub, err := e.nc.Subscribe("upstate.ingest.>", func(m *nats.Msg) {
+	cons, err := e.js.OrderedConsumer(context.Background(), bus.StreamIngest, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
 		var ev ingestv1.IngestEvent
-		if err := proto.Unmarshal(m.Data, &ev); err != nil || ev.GetReplySubject() == "" {
+		if err := proto.Unmarshal(m.Data(), &ev); err != nil || ev.GetReplySubject() == "" {
 			return
 		}
 		out, err := proto.Marshal(&ingestv1.DeliveryOutcome{Delivery: &statusv1.Delivery{
@@ -51,10 +58,7 @@ func applyLikeStatus(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := e.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(cc.Stop)
 }
 
 func TestWaitReturnsOutcome(t *testing.T) {
