@@ -3,20 +3,22 @@ module github.com/upstatehq/upstate/integration
 go 1.26.0
 
 require (
+	github.com/jonboulle/clockwork v0.5.0
 	github.com/nats-io/nats.go v1.55.0
-	github.com/prometheus/client_golang v1.25.0
+	github.com/upstatehq/upstate/cmd/upstate v0.0.0
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/proto v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
-	github.com/upstatehq/upstate/services/gateway v0.0.0
 	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/caarlos0/env/v11 v11.4.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
@@ -35,10 +37,12 @@ require (
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/oklog/ulid/v2 v2.1.2 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	github.com/upstatehq/upstate/services/gateway v0.0.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -48,12 +52,12 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
-	google.golang.org/grpc v1.85.0 // indirect
 )
 
 // The repository's own modules come from the working tree, so each module
 // also builds on its own (GOWORK=off).
 replace (
+	github.com/upstatehq/upstate/cmd/upstate => ../cmd/upstate
 	github.com/upstatehq/upstate/pkg => ../pkg
 	github.com/upstatehq/upstate/proto => ../proto
 	github.com/upstatehq/upstate/services/edge => ../services/edge

@@ -267,7 +267,7 @@ func (s *stack) bootstrapOrg() string {
 // services use it.
 func (s *stack) incidentsClient() incidentsv1.IncidentServiceClient {
 	s.t.Helper()
-	conn, err := grpcx.Dial(s.incidentsAddr)
+	conn, err := grpcx.Dial(s.svc.Incidents.GRPCAddr())
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -301,7 +301,7 @@ func TestMaintenanceResumesAfterAFailedStart(t *testing.T) {
 // statusConn is a gRPC connection to the status service.
 func (s *stack) statusConn() *grpc.ClientConn {
 	s.t.Helper()
-	conn, err := grpcx.Dial(s.status.GRPCAddr())
+	conn, err := grpcx.Dial(s.svc.Status.GRPCAddr())
 	if err != nil {
 		s.t.Fatal(err)
 	}

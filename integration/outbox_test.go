@@ -18,9 +18,8 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	w := s.watchStatus()
 
 	// Cut the status service off NATS: its commits pile up in the outbox.
-	statusNC, statusJS := connect(t, s.natsURL)
-	s.restartStatusWith(statusJS)
-	statusNC.Close()
+	s.restartStatus()
+	s.svc.Status.NATS().Close()
 	for _, st := range []string{"down", "operational", "degraded"} {
 		if r := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey, map[string]string{"status": st}); r.Status != http.StatusOK {
 			t.Fatalf("PUT %s: %d %s", st, r.Status, r.Body)
@@ -32,7 +31,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	w.none(200 * time.Millisecond)
 
 	// A new process (fresh connection) relays them.
-	s.restartStatusWith(s.js)
+	s.restartStatus()
 	for v := int64(1); v <= 3; v++ {
 		ev, _ := w.next()
 		if ev.GetVersion() != v {

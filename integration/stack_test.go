@@ -5,25 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/bus"
-	"github.com/upstatehq/upstate/pkg/grpcx"
-	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	edge "github.com/upstatehq/upstate/services/edge/app"
-	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
@@ -33,29 +32,50 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const bootstrapKey = "ak_live_integration_test_key_0123456789abcdef"
 
 // stack is upstate's services (status, incidents, edge, gateway) running
-// in-process over real Postgres, NATS, gRPC and HTTP.
+// in-process over real Postgres, NATS, gRPC and HTTP, assembled by the same
+// code as bin/upstate.
 type stack struct {
-	t         *testing.T
-	baseURL   string
-	dsn       string
-	natsURL   string
-	edge      *edge.App
-	status    *status.App
-	incidents *incidents.App
-	// incidentsAddr is where the incidents service listens, kept across
-	// restarts so the edge's connection finds it again.
-	incidentsAddr string
-	nc            *nats.Conn
-	js            jetstream.JetStream
+	t       *testing.T
+	baseURL string
+	dsn     string
+	natsURL string
+	host    *service.Host
+	cfg     standalone.Config
+	svc     *standalone.Services
+	// clock is the services' clock when the test moves it (nil: the wall
+	// clock).
+	clock *clockwork.FakeClock
+	nc    *nats.Conn
+	js    jetstream.JetStream
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T) *stack { return startStackAt(t, nil) }
+
+// startStackAt starts the stack on clock (nil: the wall clock).
+func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 	t.Helper()
-	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: testenv.StartNATS(t).ClientURL()}
+	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: testenv.StartNATS(t).ClientURL(), clock: clock}
 	s.nc, s.js = connect(t, s.natsURL)
-	s.startStatus()
-	s.startIncidents()
-	s.startEdge()
+	var c clockwork.Clock
+	if clock != nil {
+		c = clock
+	}
+	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL}, c)
+	s.cfg = standalone.Config{
+		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
+		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
+		Edge:      edge.Config{BootstrapAPIKey: bootstrapKey},
+	}
+	svc, err := standalone.Start(context.Background(), s.host, s.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.svc = svc
+	addr, err := s.host.ServeHTTP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.baseURL = "http://" + addr.String()
 	return s
 }
 
@@ -69,100 +89,49 @@ func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
 	return nc, js
 }
 
-func (s *stack) startStatus() {
-	t := s.t
-	t.Helper()
-	pool := testenv.NewPool(t, s.dsn)
-	s.status = status.New(status.Config{GRPCAddr: "127.0.0.1:0", StreamReplicas: 1},
-		status.Deps{Pool: pool, JS: s.js, NC: s.nc, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
-	if err := s.status.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	app := s.status
-	t.Cleanup(func() { stopApp(t, app.Stop) })
-}
-
-// startIncidents starts the incidents service (again, after
-// stopIncidents) on its own pool and NATS connection, as its own process
-// would; maintenance windows are checked every 100ms.
-func (s *stack) startIncidents() {
-	t := s.t
-	t.Helper()
-	statusConn, err := grpcx.Dial(s.status.GRPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = statusConn.Close() })
-	_, js := connect(t, s.natsURL)
-	addr := s.incidentsAddr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	app := incidents.New(incidents.Config{GRPCAddr: addr, StreamReplicas: 1, SchedulerInterval: 100 * time.Millisecond},
-		incidents.Deps{Pool: testenv.NewPool(t, s.dsn), JS: js, Status: statusConn, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	s.incidents, s.incidentsAddr = app, app.GRPCAddr()
-	t.Cleanup(func() { stopApp(t, app.Stop) })
-}
-
 // stopIncidents stops the incidents service as a SIGTERM would.
 func (s *stack) stopIncidents() {
 	s.t.Helper()
-	stopApp(s.t, s.incidents.Stop)
+	stopUnit(s.t, s.svc.Incidents)
 }
 
-func stopApp(t *testing.T, stop func(context.Context) error) {
+// startIncidents starts the incidents service again, after stopIncidents,
+// on the address it had, so the edge's connection finds it again.
+func (s *stack) startIncidents() {
+	s.t.Helper()
+	u := incidents.Unit(s.cfg.Incidents, s.svc.Incidents.GRPCAddr(), s.svc.Status.GRPCAddr())
+	r, err := s.host.Start(context.Background(), u)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.svc.Incidents = r
+}
+
+// restartStatus stops the status service and starts a new one on the same
+// gRPC address, as a new process would.
+func (s *stack) restartStatus() {
+	s.t.Helper()
+	stopUnit(s.t, s.svc.Status)
+	r, err := s.host.Start(context.Background(), status.Unit(s.cfg.Status, s.svc.Status.GRPCAddr()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.svc.Status = r
+}
+
+func stopUnit(t *testing.T, r *service.Running) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := stop(ctx); err != nil {
+	if err := r.Stop(ctx); err != nil {
 		t.Errorf("stop: %v", err)
 	}
-}
-
-func (s *stack) startEdge() {
-	t := s.t
-	t.Helper()
-	conn, err := grpcx.Dial(s.status.GRPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	incidentsConn, err := grpcx.Dial(s.incidentsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = incidentsConn.Close() })
-	s.edge = edge.New(edge.Config{BootstrapAPIKey: bootstrapKey},
-		edge.Deps{Pool: testenv.NewPool(t, s.dsn), Status: conn, Incidents: incidentsConn, Logger: logging.Discard()})
-	if err := s.edge.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// The gateway shares the listener, as in bin/upstate.
-	gw := gateway.New(gateway.Config{StreamReplicas: 1},
-		gateway.Deps{StatusConn: conn, NC: s.nc, JS: s.js, Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
-	if err := gw.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopApp(t, gw.Stop) })
-	e := httpx.NewEcho(logging.Discard(), prometheus.NewRegistry(), httpx.Options{RedactPath: gateway.RedactPath})
-	s.edge.Register(e)
-	gw.Register(e)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httpx.NewServer(e)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { stopApp(t, srv.Shutdown) })
-	s.baseURL = "http://" + lis.Addr().String()
 }
 
 // newOrg creates another organisation and returns a key of it.
 func (s *stack) newOrg(scopes ...string) string {
 	s.t.Helper()
-	_, secret, err := s.edge.CreateOrg(context.Background(), "other", scopes)
+	_, secret, err := s.svc.Edge.Service().(*edge.App).CreateOrg(context.Background(), "other", scopes)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -4,74 +4,39 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"time"
 
+	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/config"
-	gateway "github.com/upstatehq/upstate/services/gateway/app"
 )
 
-// Config of the all-in-one binary. Unlike the per-service binaries, an
-// empty DATABASE_URL or UPSTATE_NATS_URL means "run it myself".
+// Config of the all-in-one binary: every service's settings (the same
+// variables their own binaries read) and the process's. Unlike the
+// per-service binaries, an empty DATABASE_URL or UPSTATE_NATS_URL means
+// "run it myself".
 type Config struct {
-	// HTTPAddr is the one listener for /api/v1, /healthz, /readyz, /metrics.
-	HTTPAddr string `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
-	// DataDir holds the embedded Postgres and JetStream data.
-	DataDir string `env:"UPSTATE_DATA_DIR" envDefault:"./.data"`
-	// DatabaseURL points at an existing Postgres; empty runs one in DataDir.
-	DatabaseURL config.Secret `env:"DATABASE_URL"`
-	// NATSURL points at an existing NATS server; empty embeds one.
-	NATSURL string `env:"UPSTATE_NATS_URL"`
-	// NATSListen is where the embedded NATS server takes clients, so other
-	// programs can subscribe to upstate.status.> (port 0: any free port).
-	NATSListen string `env:"UPSTATE_NATS_LISTEN" envDefault:"127.0.0.1:4222"`
-	// NATSSyncAlways makes the embedded JetStream fsync every message.
-	NATSSyncAlways bool `env:"UPSTATE_NATS_SYNC_ALWAYS" envDefault:"false"`
-	// BootstrapAPIKey creates a default organisation holding this key.
-	BootstrapAPIKey config.Secret `env:"UPSTATE_BOOTSTRAP_API_KEY"`
-	// PublicURL is the base URL webhook senders reach (receiver URLs are
-	// built from it); empty derives it from each API request.
-	PublicURL string `env:"UPSTATE_PUBLIC_URL"`
-	// WebhookRateLimit is the sustained deliveries per second per receiver
-	// token; WebhookRateBurst how many may come at once.
-	WebhookRateLimit float64 `env:"UPSTATE_WEBHOOK_RATE_LIMIT" envDefault:"20"`
-	WebhookRateBurst int     `env:"UPSTATE_WEBHOOK_RATE_BURST" envDefault:"40"`
-	// TrustedProxies are the CIDRs (or addresses) of reverse proxies in
-	// front of upstate whose X-Forwarded-For gives a webhook delivery's
-	// source address; empty: the direct peer's address.
-	TrustedProxies []string `env:"UPSTATE_TRUSTED_PROXIES" envSeparator:","`
-	// StatusGRPCAddr is where the status service's gRPC API listens
-	// in-process; the other services call it there.
-	StatusGRPCAddr string `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
-	// IncidentsGRPCAddr is where the incidents service's gRPC API listens
-	// in-process; the edge calls it there.
-	IncidentsGRPCAddr string        `env:"UPSTATE_INCIDENTS_GRPC_ADDR" envDefault:"127.0.0.1:0"`
-	LogLevel          string        `env:"UPSTATE_LOG_LEVEL" envDefault:"info"`
-	LogFormat         string        `env:"UPSTATE_LOG_FORMAT" envDefault:"auto"`
-	ShutdownTimeout   time.Duration `env:"UPSTATE_SHUTDOWN_TIMEOUT" envDefault:"25s"`
+	HTTPAddr       string        `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080" doc:"the one HTTP listener: {/api/v1/…}, {/api/webhooks/…}, {/healthz}, {/readyz}, {/metrics}"`
+	DataDir        string        `env:"UPSTATE_DATA_DIR" envDefault:"./.data" doc:"where the embedded Postgres ({postgres/}) and JetStream ({nats/}) keep data"`
+	DatabaseURL    config.Secret `env:"DATABASE_URL" doc:"an existing Postgres; empty runs one from the system's binaries in the data dir"`
+	NATSURL        string        `env:"UPSTATE_NATS_URL" doc:"an existing NATS server; empty embeds one with JetStream"`
+	NATSListen     string        `env:"UPSTATE_NATS_LISTEN" envDefault:"127.0.0.1:4222" doc:"client address of the embedded NATS server, for subscribers (port 0: any free port)"`
+	NATSSyncAlways bool          `env:"UPSTATE_NATS_SYNC_ALWAYS" envDefault:"false" doc:"the embedded JetStream fsyncs every message (see *Durability*)"`
+	standalone.Config
+	config.Process
 }
 
-func loadConfig() (Config, error) {
-	cfg, err := config.Load[Config]()
-	if err != nil {
-		return cfg, err
-	}
+// Validate checks every setting and reports all problems at once.
+func (c Config) Validate() error {
 	var errs []error
-	if cfg.DataDir == "" {
+	if c.DataDir == "" {
 		errs = append(errs, errors.New("UPSTATE_DATA_DIR must not be empty"))
 	}
-	if _, _, err := natsHostPort(cfg.NATSListen); err != nil {
+	if _, _, err := natsHostPort(c.NATSListen); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.WebhookRateLimit <= 0 || cfg.WebhookRateBurst < 1 {
-		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_LIMIT must be positive and UPSTATE_WEBHOOK_RATE_BURST at least 1"))
+	if c.NATSURL == "" && c.StreamReplicas > 1 {
+		errs = append(errs, errors.New("UPSTATE_STREAM_REPLICAS above 1 needs a NATS cluster in UPSTATE_NATS_URL; the embedded server is one node"))
 	}
-	if _, err := gateway.ParseTrustedProxies(cfg.TrustedProxies); err != nil {
-		errs = append(errs, err)
-	}
-	if cfg.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("UPSTATE_SHUTDOWN_TIMEOUT must be positive"))
-	}
-	return cfg, errors.Join(errs...)
+	return errors.Join(append(errs, c.Config.Validate(), c.Process.Validate())...)
 }
 
 // natsHostPort splits UPSTATE_NATS_LISTEN; port 0 becomes -1, the embedded

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -71,6 +73,9 @@ func startNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string,
 	if err != nil {
 		return "", err
 	}
+	if err := portFree(host, port); err != nil {
+		return "", err
+	}
 	storeDir := filepath.Join(cfg.DataDir, "nats")
 	if err := os.MkdirAll(storeDir, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", storeDir, err)
@@ -84,4 +89,21 @@ func startNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string,
 	}
 	stack.Push("nats server", func(context.Context) error { srv.Shutdown(); return nil })
 	return srv.ClientURL(), nil
+}
+
+// portFree says plainly when the embedded NATS server's port is taken
+// (4222 is also a local nats-server's default) and what to do about it,
+// instead of the server's bare bind error.
+func portFree(host string, port int) error {
+	if port <= 0 {
+		return nil
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("UPSTATE_NATS_LISTEN=%s: the port is taken (another upstate, or a local nats-server?): "+
+			"set UPSTATE_NATS_LISTEN=%s to take any free port, or UPSTATE_NATS_URL=nats://%s to use the server there: %w",
+			addr, net.JoinHostPort(host, "0"), addr, err)
+	}
+	return lis.Close()
 }

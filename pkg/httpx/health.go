@@ -33,9 +33,17 @@ func NewHealth(gatherer prometheus.Gatherer) *Health {
 }
 
 // AddCheck adds a readiness check; /readyz fails while any check fails.
+// A check of the same name is replaced: a component started again
+// brings its own.
 func (h *Health) AddCheck(name string, fn func(context.Context) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for i, c := range h.checks {
+		if c.name == name {
+			h.checks[i].fn = fn
+			return
+		}
+	}
 	h.checks = append(h.checks, check{name, fn})
 }
 

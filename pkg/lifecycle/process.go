@@ -12,17 +12,44 @@ import (
 	"github.com/upstatehq/upstate/pkg/logging"
 )
 
-// Main runs run under a context cancelled by SIGINT or SIGTERM; when run
-// fails it logs the error and exits with status 1. It is all a binary's
-// main function does.
-func Main(name string, run func(ctx context.Context) error) {
-	ctx, stop := SignalContext(context.Background())
-	err := run(ctx)
-	stop()
+// Options say how a process logs and how long its shutdown may take.
+type Options struct {
+	Log             logging.Options
+	ShutdownTimeout time.Duration
+	// Config is logged at start (secrets in it must be config.Secret).
+	Config any
+}
+
+// Main is all a binary's main function does: it exits with Run's status.
+func Main(name string, load func() (Options, error), run func(context.Context, *Process) error) {
+	os.Exit(Run(name, load, run))
+}
+
+// Run loads the configuration, which says how to log, then runs run under
+// a context cancelled by SIGINT or SIGTERM, then unwinds the process's
+// stack within the shutdown timeout. Every failure is logged with the
+// configured logger (a configuration that does not load, with the
+// default JSON one) and makes the status 1: a start that fails, a run that
+// fails, and a shutdown that does not finish cleanly.
+func Run(name string, load func() (Options, error), run func(context.Context, *Process) error) int {
+	opts, err := load()
 	if err != nil {
-		slog.Error(name+" failed", "err", err)
-		os.Exit(1)
+		logging.New(os.Stderr, opts.Log).Error(name+" configuration refused", "err", err)
+		return 2
 	}
+	ctx, stop := SignalContext(context.Background())
+	defer stop()
+	p := NewProcess(name, opts.Log, opts.Config)
+	status := 0
+	if err := run(ctx, p); err != nil {
+		p.Logger.Error(name+" failed", "err", err)
+		status = 1
+	}
+	if err := p.Shutdown(ctx, opts.ShutdownTimeout); err != nil {
+		p.Logger.Error(name+" did not shut down cleanly", "err", err)
+		status = 1
+	}
+	return status
 }
 
 // Process is what every upstate binary sets up before its components: a
@@ -44,10 +71,14 @@ func NewProcess(name string, log logging.Options, cfg any) *Process {
 	return &Process{Logger: logger, Registry: reg, Stack: NewStack(logger)}
 }
 
-// Shutdown unwinds the stack within timeout. The deadline starts now and
-// ignores ctx's cancellation, which is usually what triggered the shutdown.
-func (p *Process) Shutdown(ctx context.Context, timeout time.Duration) {
+// Shutdown unwinds the stack within timeout and returns what failed. The
+// deadline starts now and ignores ctx's cancellation, which is usually
+// what triggered the shutdown.
+func (p *Process) Shutdown(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = 25 * time.Second
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	_ = p.Unwind(ctx)
+	return p.Unwind(ctx)
 }

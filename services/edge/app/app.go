@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -13,8 +14,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/ids"
-	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
@@ -23,22 +25,64 @@ import (
 	"github.com/upstatehq/upstate/services/edge/migrations"
 )
 
-// Config is what the edge needs beyond its dependencies.
+// Name is the edge's name in logs, metrics and connections.
+const Name = "edge"
+
+// Config is the edge's settings, read from the environment by bin/edge
+// and bin/upstate alike.
 type Config struct {
 	// BootstrapAPIKey, when set (ak_live_…), is created at start in a default
 	// organisation with every scope, if it does not exist yet.
-	BootstrapAPIKey string
+	BootstrapAPIKey config.Secret `env:"UPSTATE_BOOTSTRAP_API_KEY" doc:"{ak_live_…}: create a default organisation holding this key with every scope (idempotent)"`
 	// AuthCacheTTL is how long a verified key is trusted without asking the
 	// database again, and so how long a revocation takes to reach other
-	// replicas (default 10s).
-	AuthCacheTTL time.Duration
+	// replicas.
+	AuthCacheTTL time.Duration `env:"UPSTATE_AUTH_CACHE_TTL" envDefault:"10s" doc:"how long a verified key is cached; a revoked key keeps working on other edge replicas for at most this long"`
 	// PublicURL is the base URL webhook senders reach upstate at
 	// (https://status.example.com), used in the webhook receiver URLs the
 	// API shows. Empty means the scheme and host of each API request.
-	PublicURL string
+	PublicURL string `env:"UPSTATE_PUBLIC_URL" doc:"base of the receiver URLs the API shows (the gateway's public address); empty: derived from each request"`
 }
 
-// Deps are the connections the edge uses; the caller owns and closes them.
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if err := validatePublicURL(c.PublicURL); err != nil {
+		errs = append(errs, fmt.Errorf("UPSTATE_PUBLIC_URL: %w", err))
+	}
+	if c.BootstrapAPIKey != "" {
+		if err := auth.ValidateSecret(c.BootstrapAPIKey.Reveal()); err != nil {
+			errs = append(errs, fmt.Errorf("UPSTATE_BOOTSTRAP_API_KEY: %w", err))
+		}
+	}
+	if c.AuthCacheTTL < 0 {
+		errs = append(errs, errors.New("UPSTATE_AUTH_CACHE_TTL must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Unit runs the edge, calling the status and incidents services at their
+// gRPC targets. It serves HTTP only, on the host's listener.
+func Unit(cfg Config, statusTarget, incidentsTarget string) service.Unit {
+	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		if err != nil {
+			return nil, err
+		}
+		status, err := in.Dial(statusTarget)
+		if err != nil {
+			return nil, err
+		}
+		incidents, err := in.Dial(incidentsTarget)
+		if err != nil {
+			return nil, err
+		}
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, Logger: in.Logger()}), nil
+	}}
+}
+
+// Deps are the connections the edge uses; the caller owns and closes
+// them, and has migrated the schema.
 type Deps struct {
 	Pool *pgxpool.Pool
 	// Status is a connection to the status service's gRPC API.
@@ -62,7 +106,6 @@ func New(cfg Config, deps Deps) *App {
 	if cfg.AuthCacheTTL <= 0 {
 		cfg.AuthCacheTTL = 10 * time.Second
 	}
-	deps.Logger = deps.Logger.With("service", "edge")
 	st := store.New(deps.Pool)
 	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Logger)
 	backends := httpapi.Backends{
@@ -75,22 +118,15 @@ func New(cfg Config, deps Deps) *App {
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}
 }
 
-// Start checks the configuration, migrates the edge's schema and creates
-// the bootstrap key.
+// Start checks the configuration and creates the bootstrap key.
 func (a *App) Start(ctx context.Context) error {
-	if err := validatePublicURL(a.cfg.PublicURL); err != nil {
-		return fmt.Errorf("UPSTATE_PUBLIC_URL: %w", err)
-	}
-	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
+	if err := a.cfg.Validate(); err != nil {
 		return err
 	}
 	if a.cfg.BootstrapAPIKey == "" {
 		return nil
 	}
-	if err := auth.ValidateSecret(a.cfg.BootstrapAPIKey); err != nil {
-		return fmt.Errorf("UPSTATE_BOOTSTRAP_API_KEY: %w", err)
-	}
-	key := auth.KeyFromSecret(a.cfg.BootstrapAPIKey)
+	key := auth.KeyFromSecret(a.cfg.BootstrapAPIKey.Reveal())
 	orgID, err := a.store.Bootstrap(ctx, key, time.Now().UTC())
 	if err != nil {
 		return err
@@ -102,11 +138,12 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Register mounts the REST API (/api/v1/…) on e.
-func (a *App) Register(e *echo.Echo) { httpapi.Register(e, a.handler) }
+// Stop does nothing: the edge's work is its HTTP requests, which the host
+// drains before it stops any service.
+func (a *App) Stop(context.Context) error { return nil }
 
-// Ready reports whether the edge's database answers.
-func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
+// RegisterHTTP mounts the REST API (/api/v1/…) on e.
+func (a *App) RegisterHTTP(e *echo.Echo) { httpapi.Register(e, a.handler) }
 
 // CreateOrg creates an organisation with a first API key holding scopes and
 // returns the organisation's id and the key's secret, which is not stored.

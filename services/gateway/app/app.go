@@ -23,6 +23,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/service"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/gateway/internal/httpapi"
 	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
@@ -31,20 +33,20 @@ import (
 	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
 )
 
-// Config is what the gateway needs beyond its dependencies. Zero values
-// take the defaults.
+// Name is the gateway's name in logs, metrics and connections.
+const Name = "gateway"
+
+// Config is the gateway's settings. The tagged ones are read from the
+// environment by bin/gateway and bin/upstate alike; zero values of the
+// others take their defaults.
 type Config struct {
-	// StreamReplicas is the replica count of the streams and the
-	// idempotency bucket it creates (default 1).
-	StreamReplicas int
-	// RateLimit is the sustained deliveries per second allowed per token on
-	// each replica (default 20); RateBurst how many may come at once
-	// (default 40).
-	RateLimit float64
-	RateBurst int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For gives a
 	// delivery's source address (default none: the direct peer's address).
-	TrustedProxies []netip.Prefix
+	TrustedProxies Proxies `env:"UPSTATE_TRUSTED_PROXIES" doc:"CIDRs or addresses (comma-separated) of reverse proxies whose {X-Forwarded-For} gives a delivery's source IP; empty: the direct peer"`
+	// RateLimit is the sustained deliveries per second allowed per token on
+	// each replica; RateBurst how many may come at once.
+	RateLimit float64 `env:"UPSTATE_WEBHOOK_RATE_LIMIT" envDefault:"20" doc:"sustained webhook deliveries per second per receiver token (per gateway replica)"`
+	RateBurst int     `env:"UPSTATE_WEBHOOK_RATE_BURST" envDefault:"40" doc:"deliveries a token may send at once"`
 	// CacheTTL is how long a resolved receiver is used before asking the
 	// status service again (default 30s), and so how long a receiver change
 	// takes at most when its announcement is lost.
@@ -62,6 +64,38 @@ type Config struct {
 	// IdempotencyTTL is how long senders' idempotency keys are remembered
 	// (default 72h).
 	IdempotencyTTL time.Duration
+	// StreamReplicas is the replica count of the idempotency bucket
+	// (default 1; the runtime's when run as a Unit).
+	StreamReplicas int
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.RateLimit <= 0 {
+		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_LIMIT must be positive"))
+	}
+	if c.RateBurst < 1 {
+		errs = append(errs, errors.New("UPSTATE_WEBHOOK_RATE_BURST must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// Unit runs the gateway, resolving tokens through the status service at
+// statusTarget. It serves HTTP only, on the host's listener.
+func Unit(cfg Config, statusTarget string) service.Unit {
+	return service.Unit{Name: Name, RedactPath: RedactPath, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+		nc, js, err := in.NATS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		status, err := in.Dial(statusTarget)
+		if err != nil {
+			return nil, err
+		}
+		cfg.StreamReplicas = in.StreamReplicas()
+		return New(cfg, Deps{StatusConn: status, NC: nc, JS: js, Logger: in.Logger(), Registry: in.Registry()}), nil
+	}}
 }
 
 // Deps are the connections the gateway uses; the caller owns and closes them.
@@ -86,16 +120,14 @@ type App struct {
 
 // New wires the gateway; it does no I/O.
 func New(cfg Config, deps Deps) *App {
-	if cfg.RateLimit <= 0 {
-		cfg.RateLimit = 20
-	}
-	if cfg.RateBurst <= 0 {
-		cfg.RateBurst = 40
+	if cfg.RateLimit <= 0 || cfg.RateBurst <= 0 {
+		// The defaults are the environment's (the tags above), in one place.
+		d, _ := config.LoadFrom[Config](nil)
+		cfg.RateLimit, cfg.RateBurst = d.RateLimit, d.RateBurst
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	deps.Logger = deps.Logger.With("service", "gateway")
 	m := metrics.New(deps.Registry)
 	resolver := receivers.New(statusv1.NewReceiverServiceClient(deps.StatusConn), receivers.Options{
 		TTL:         cfg.CacheTTL,
@@ -115,12 +147,10 @@ func New(cfg Config, deps Deps) *App {
 // maxLimitedTokens bounds the rate limiter's memory (about 100 bytes a token).
 const maxLimitedTokens = 100_000
 
-// Start makes sure the streams and the idempotency bucket exist and starts
-// listening for receiver changes. Call it before serving requests.
+// Start makes sure the idempotency bucket exists and starts listening for
+// receiver changes. Call it before serving requests; the INGEST stream
+// must exist.
 func (a *App) Start(ctx context.Context) error {
-	if err := bus.EnsureStreams(ctx, a.deps.JS, bus.StreamOptions{Replicas: a.cfg.StreamReplicas}); err != nil {
-		return err
-	}
 	if err := a.idempotency.Open(ctx); err != nil {
 		return err
 	}
@@ -144,13 +174,8 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Register mounts POST /api/webhooks/incoming/{token} on e.
-func (a *App) Register(e *echo.Echo) { a.handler.Register(e) }
-
-// Ready reports whether the gateway can accept deliveries: it needs NATS.
-// The status service being down is not a reason to refuse traffic, since
-// cached receivers keep working.
-func (a *App) Ready(ctx context.Context) error { return bus.ConnCheck(a.deps.NC)(ctx) }
+// RegisterHTTP mounts POST /api/webhooks/incoming/{token} on e.
+func (a *App) RegisterHTTP(e *echo.Echo) { a.handler.Register(e) }
 
 // Stop stops listening for receiver changes. Stop taking HTTP requests
 // first; the caller drains the NATS connection afterwards.
@@ -170,11 +195,15 @@ func (a *App) Stop(context.Context) error {
 // httpx.Options.RedactPath on every listener that serves the gateway.
 func RedactPath(path string) string { return httpapi.RedactPath(path) }
 
-// ParseTrustedProxies parses UPSTATE_TRUSTED_PROXIES: CIDRs, or single
-// addresses, each meaning that one host. Empty entries are skipped.
-func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
+// Proxies are the reverse proxies trusted to say where a delivery came
+// from.
+type Proxies []netip.Prefix
+
+// UnmarshalText parses UPSTATE_TRUSTED_PROXIES: comma-separated CIDRs, or
+// single addresses, each meaning that one host. Empty entries are skipped.
+func (p *Proxies) UnmarshalText(text []byte) error {
+	var out Proxies
+	for s := range strings.SplitSeq(string(text), ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			continue
@@ -182,16 +211,17 @@ func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
 		if !strings.Contains(s, "/") {
 			addr, err := netip.ParseAddr(s)
 			if err != nil {
-				return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
+				return fmt.Errorf("%q is neither an address nor a CIDR", s)
 			}
 			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
 			continue
 		}
-		p, err := netip.ParsePrefix(s)
+		prefix, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
+			return fmt.Errorf("%q is neither an address nor a CIDR", s)
 		}
-		out = append(out, p.Masked())
+		out = append(out, prefix.Masked())
 	}
-	return out, nil
+	*p = out
+	return nil
 }

@@ -116,6 +116,9 @@ func newEnv(t testing.TB, cfg app.Config) *env {
 
 	reg := prometheus.NewRegistry()
 	gw := app.New(cfg, app.Deps{StatusConn: conn, NC: nc, JS: js, Logger: logger, Registry: reg})
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := gw.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +128,7 @@ func newEnv(t testing.TB, cfg app.Config) *env {
 		}
 	})
 	e := httpx.NewEcho(logger, reg, httpx.Options{RedactPath: app.RedactPath})
-	gw.Register(e)
+	gw.RegisterHTTP(e)
 	return &env{t: t, nc: nc, js: js, echo: e, gw: gw, status: fake, grpc: gs, logs: logs, registry: reg}
 }
 

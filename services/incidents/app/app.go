@@ -1,25 +1,24 @@
-// Package app assembles the incidents service from its parts so that the
-// service's own binary, the all-in-one binary and integration tests run the
-// same code: New wires it, Start brings it up, Stop drains it.
+// Package app assembles the incidents service from its parts. Unit is how
+// every binary and the integration tests run it on the service runtime
+// (pkg/service); New wires it from connections already open.
 package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
-	"github.com/upstatehq/upstate/pkg/bus"
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
-	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/consumer"
@@ -30,24 +29,56 @@ import (
 	"github.com/upstatehq/upstate/services/incidents/migrations"
 )
 
-// Config is what the incidents service needs beyond its dependencies.
+// Name is the incidents service's name in logs, metrics and connections.
+const Name = "incidents"
+
+// Config is the incidents service's settings, read from the environment
+// by bin/incidents and bin/upstate alike.
 type Config struct {
-	// GRPCAddr is the gRPC listen address; port 0 picks a free port.
-	GRPCAddr string
-	// StreamReplicas is the replica count of the streams it creates.
-	StreamReplicas int
+	// Concurrency is how many status changes are applied at once.
+	Concurrency int `env:"UPSTATE_INCIDENTS_CONCURRENCY" envDefault:"4" doc:"status changes applied at once (those of one service in order)"`
+	// SchedulerInterval is how often maintenance windows are checked for a
+	// start or end that is due: the most a window starts or ends late.
+	SchedulerInterval time.Duration `env:"UPSTATE_MAINTENANCE_INTERVAL" envDefault:"1s" doc:"how often due maintenance windows are looked for: the most a window starts or ends late"`
 	// RelayInterval is how often the outbox is polled besides the
 	// notification after each commit (default 1s).
 	RelayInterval time.Duration
-	// SchedulerInterval is how often maintenance windows are checked for a
-	// start or end that is due (default 1s): the most a window starts or
-	// ends late.
-	SchedulerInterval time.Duration
-	// Concurrency is how many status changes are applied at once (default 4).
-	Concurrency int
 }
 
-// Deps are the connections the service uses; the caller owns and closes them.
+// Validate checks the settings.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		errs = append(errs, errors.New("UPSTATE_INCIDENTS_CONCURRENCY must be between 1 and 64"))
+	}
+	if c.SchedulerInterval < 100*time.Millisecond || c.SchedulerInterval > time.Minute {
+		errs = append(errs, errors.New("UPSTATE_MAINTENANCE_INTERVAL must be between 100ms and 1m"))
+	}
+	return errors.Join(errs...)
+}
+
+// Unit runs the incidents service with its gRPC API on grpcAddr, calling
+// the status service at statusTarget.
+func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
+	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		if err != nil {
+			return nil, err
+		}
+		_, js, err := in.NATS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		status, err := in.Dial(statusTarget)
+		if err != nil {
+			return nil, err
+		}
+		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+	}}
+}
+
+// Deps are the connections the service uses; the caller owns and closes
+// them, and has migrated the schema and created the streams.
 type Deps struct {
 	Pool *pgxpool.Pool
 	JS   jetstream.JetStream
@@ -56,19 +87,19 @@ type Deps struct {
 	Status   grpc.ClientConnInterface
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	Clock    clockwork.Clock
 }
 
 // App is a running (or ready to run) incidents service.
 type App struct {
 	cfg       Config
 	deps      Deps
-	grpc      *grpcx.Server
 	store     *store.Store
+	registry  statusv1.ServiceRegistryServiceClient
 	relay     *outbox.Relay
 	scheduler *scheduler.Scheduler
 	consumer  *consumer.Consumer
 	metrics   *metrics.Metrics
-	lis       net.Listener
 	workers   *lifecycle.Workers
 }
 
@@ -80,69 +111,43 @@ func New(cfg Config, deps Deps) *App {
 	if cfg.SchedulerInterval <= 0 {
 		cfg.SchedulerInterval = time.Second
 	}
-	logger := deps.Logger.With("service", "incidents")
-	deps.Logger = logger
 	st := store.New(deps.Pool)
-	relay := outbox.NewRelay(st.Outbox, deps.JS, logger, cfg.RelayInterval)
+	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, cfg.RelayInterval)
 	registry := statusv1.NewServiceRegistryServiceClient(deps.Status)
 	m := metrics.New(deps.Registry)
-	sched := scheduler.New(st, registry, relay.Notify, m, logger, cfg.SchedulerInterval)
-	srv := grpcx.NewServer(logger, deps.Registry)
-	incidentsv1.RegisterIncidentServiceServer(srv, grpcapi.NewIncidents(st, registry, relay.Notify))
-	incidentsv1.RegisterMaintenanceServiceServer(srv, grpcapi.NewMaintenances(st, registry, sched))
-	return &App{cfg: cfg, deps: deps, grpc: srv, store: st, relay: relay, scheduler: sched, metrics: m}
+	sched := scheduler.New(st, registry, relay.Notify, m, deps.Clock, deps.Logger, cfg.SchedulerInterval)
+	return &App{cfg: cfg, deps: deps, store: st, registry: registry, relay: relay, scheduler: sched, metrics: m}
 }
 
-// Start migrates the schema, makes sure the streams exist, and starts
-// serving gRPC, consuming status changes, running maintenance windows and
+// RegisterGRPC registers the incidents and maintenance APIs on s.
+func (a *App) RegisterGRPC(s *grpc.Server) {
+	incidentsv1.RegisterIncidentServiceServer(s, grpcapi.NewIncidents(a.store, a.registry, a.relay.Notify, a.deps.Clock))
+	incidentsv1.RegisterMaintenanceServiceServer(s, grpcapi.NewMaintenances(a.store, a.registry, a.scheduler, a.deps.Clock))
+}
+
+// Start starts consuming status changes, running maintenance windows and
 // relaying events.
 func (a *App) Start(ctx context.Context) error {
-	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
-		return err
-	}
-	if err := bus.EnsureStreams(ctx, a.deps.JS, bus.StreamOptions{Replicas: a.cfg.StreamReplicas}); err != nil {
-		return err
-	}
-	lis, err := net.Listen("tcp", a.cfg.GRPCAddr)
-	if err != nil {
-		return fmt.Errorf("listen grpc on %s: %w", a.cfg.GRPCAddr, err)
-	}
-	a.lis = lis
 	workers := lifecycle.NewWorkers(ctx)
 	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.metrics, a.deps.Logger,
 		consumer.Config{Concurrency: a.cfg.Concurrency})
 	if err != nil {
 		_ = workers.Stop(ctx)
-		_ = lis.Close()
 		return err
 	}
 	a.consumer, a.workers = c, workers
-	workers.Go(func(context.Context) {
-		if err := a.grpc.Serve(lis); err != nil {
-			a.deps.Logger.Error("grpc server stopped", "err", err)
-		}
-	})
 	workers.Go(a.relay.Run)
 	workers.Go(a.scheduler.Run)
-	a.deps.Logger.Info("incidents service started", "grpc_addr", lis.Addr().String())
 	return nil
 }
 
-// GRPCAddr is the address gRPC listens on, once started.
-func (a *App) GRPCAddr() string { return a.lis.Addr().String() }
-
-// Ready reports whether the service's database answers.
-func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
-
-// Stop stops taking calls, finishes the ones in flight, drains the status
-// consumer, stops the scheduler, publishes what the outbox still holds and
-// returns when everything has stopped or ctx ends. Stopping again does
-// nothing.
+// Stop drains the status consumer, stops the scheduler, publishes what
+// the outbox still holds and returns when everything has stopped or ctx
+// ends. Stopping again does nothing.
 func (a *App) Stop(ctx context.Context) error {
 	if a.workers == nil {
 		return nil
 	}
-	a.grpc.Stop(ctx)
 	// Before the relay stops, so its last run publishes what the consumer
 	// committed.
 	consumerErr := a.consumer.Stop(ctx)

@@ -1,6 +1,6 @@
-// Package app assembles the status service from its parts so that the
-// service's own binary, the all-in-one binary and integration tests run the
-// same code: New wires it, Start brings it up, Stop drains it.
+// Package app assembles the status service from its parts. Unit is how
+// every binary and the integration tests run it on the service runtime
+// (pkg/service); New wires it from connections already open.
 package app
 
 import (
@@ -8,19 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
-	"github.com/upstatehq/upstate/pkg/bus"
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
-	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/grpcapi"
@@ -29,40 +27,61 @@ import (
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
 
-// Config is what the status service needs beyond its dependencies.
+// Name is the status service's name in logs, metrics and connections.
+const Name = "status"
+
+// Config is the status service's settings, read from the environment by
+// bin/status and bin/upstate alike.
 type Config struct {
-	// GRPCAddr is the gRPC listen address; port 0 picks a free port.
-	GRPCAddr string
-	// StreamReplicas is the replica count of the streams it creates.
-	StreamReplicas int
+	// IngestConcurrency is how many webhook deliveries are applied at once.
+	IngestConcurrency int `env:"UPSTATE_STATUS_INGEST_CONCURRENCY" envDefault:"4" doc:"webhook deliveries applied at once (those of one receiver in order; an older delivery never undoes a newer one)"`
 	// RelayInterval is how often the outbox is polled besides the
 	// notification after each commit (default 1s).
 	RelayInterval time.Duration
-	// IngestConcurrency is how many webhook deliveries are applied at once
-	// (default 4; those of one receiver one at a time).
-	IngestConcurrency int
 }
 
-// Deps are the connections the service uses; the caller owns and closes them.
+// Validate checks the settings.
+func (c Config) Validate() error {
+	if c.IngestConcurrency < 1 || c.IngestConcurrency > 64 {
+		return errors.New("UPSTATE_STATUS_INGEST_CONCURRENCY must be between 1 and 64")
+	}
+	return nil
+}
+
+// Unit runs the status service with its gRPC API on grpcAddr.
+func Unit(cfg Config, grpcAddr string) service.Unit {
+	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		if err != nil {
+			return nil, err
+		}
+		nc, js, err := in.NATS(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return New(cfg, Deps{Pool: pool, JS: js, NC: nc, Logger: in.Logger(), Clock: in.Clock()}), nil
+	}}
+}
+
+// Deps are the connections the service uses; the caller owns and closes
+// them, and has migrated the schema and created the streams.
 type Deps struct {
 	Pool *pgxpool.Pool
 	JS   jetstream.JetStream
 	// NC is the connection JS runs on, for core NATS publishes: receiver
 	// changes and replies to gateways waiting for a delivery's outcome.
-	NC       *nats.Conn
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
+	NC     *nats.Conn
+	Logger *slog.Logger
+	Clock  clockwork.Clock
 }
 
 // App is a running (or ready to run) status service.
 type App struct {
 	cfg     Config
 	deps    Deps
-	grpc    *grpcx.Server
 	store   *store.Store
 	relay   *outbox.Relay
 	ingest  *ingest.Consumer
-	lis     net.Listener
 	workers *lifecycle.Workers
 }
 
@@ -71,71 +90,42 @@ func New(cfg Config, deps Deps) *App {
 	if cfg.RelayInterval <= 0 {
 		cfg.RelayInterval = time.Second
 	}
-	logger := deps.Logger.With("service", "status")
-	deps.Logger = logger
 	st := store.New(deps.Pool)
-	relay := outbox.NewRelay(st.Outbox, deps.JS, logger, cfg.RelayInterval)
-	srv := grpcx.NewServer(logger, deps.Registry)
-	statusv1.RegisterServiceRegistryServiceServer(srv, grpcapi.New(st, relay.Notify))
-	statusv1.RegisterReceiverServiceServer(srv, grpcapi.NewReceivers(st, func(id string) {
-		if err := events.ReceiverChanged(deps.NC, id); err != nil {
-			logger.Warn("receiver change not announced; gateways see it when their cache expires", "receiver_id", id, "err", err)
-		}
-	}))
-	return &App{cfg: cfg, deps: deps, grpc: srv, store: st, relay: relay}
+	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, cfg.RelayInterval)
+	return &App{cfg: cfg, deps: deps, store: st, relay: relay}
 }
 
-// Start migrates the schema, makes sure the streams exist, and starts
-// serving gRPC, applying webhook deliveries and relaying events.
+// RegisterGRPC registers the service registry and receiver APIs on s.
+func (a *App) RegisterGRPC(s *grpc.Server) {
+	statusv1.RegisterServiceRegistryServiceServer(s, grpcapi.New(a.store, a.relay.Notify, a.deps.Clock))
+	statusv1.RegisterReceiverServiceServer(s, grpcapi.NewReceivers(a.store, func(id string) {
+		if err := events.ReceiverChanged(a.deps.NC, id); err != nil {
+			a.deps.Logger.Warn("receiver change not announced; gateways see it when their cache expires", "receiver_id", id, "err", err)
+		}
+	}, a.deps.Clock))
+}
+
+// Start starts applying webhook deliveries and relaying events.
 func (a *App) Start(ctx context.Context) error {
-	if a.deps.NC == nil {
-		return errors.New("start status service: Deps.NC is required")
-	}
-	if err := pgdb.Migrate(ctx, a.deps.Pool, migrations.Schema, migrations.FS); err != nil {
-		return err
-	}
-	if err := bus.EnsureStreams(ctx, a.deps.JS, bus.StreamOptions{Replicas: a.cfg.StreamReplicas}); err != nil {
-		return err
-	}
-	lis, err := net.Listen("tcp", a.cfg.GRPCAddr)
-	if err != nil {
-		return fmt.Errorf("listen grpc on %s: %w", a.cfg.GRPCAddr, err)
-	}
-	a.lis = lis
 	workers := lifecycle.NewWorkers(ctx)
-	consumer, err := ingest.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Logger,
+	consumer, err := ingest.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
 		ingest.Config{Concurrency: a.cfg.IngestConcurrency})
 	if err != nil {
 		_ = workers.Stop(ctx)
-		_ = lis.Close()
 		return err
 	}
 	a.ingest, a.workers = consumer, workers
-	workers.Go(func(context.Context) {
-		if err := a.grpc.Serve(lis); err != nil {
-			a.deps.Logger.Error("grpc server stopped", "err", err)
-		}
-	})
 	workers.Go(a.relay.Run)
-	a.deps.Logger.Info("status service started", "grpc_addr", lis.Addr().String())
 	return nil
 }
 
-// GRPCAddr is the address gRPC listens on, once started.
-func (a *App) GRPCAddr() string { return a.lis.Addr().String() }
-
-// Ready reports whether the service's database answers.
-func (a *App) Ready(ctx context.Context) error { return a.deps.Pool.Ping(ctx) }
-
-// Stop stops taking calls, finishes the ones in flight, drains the ingest
-// consumer (the deliveries it holds are applied), publishes what the outbox
-// still holds and returns when everything has stopped or ctx ends.
-// Stopping again does nothing.
+// Stop drains the ingest consumer (the deliveries it holds are applied),
+// publishes what the outbox still holds and returns when everything has
+// stopped or ctx ends. Stopping again does nothing.
 func (a *App) Stop(ctx context.Context) error {
 	if a.workers == nil {
 		return nil
 	}
-	a.grpc.Stop(ctx)
 	// Before the relay stops, so its last run publishes what the consumer
 	// committed.
 	ingestErr := a.ingest.Stop(ctx)

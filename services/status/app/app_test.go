@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -14,6 +13,8 @@ import (
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/service"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -22,36 +23,29 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// The app serves ReceiverService, announces receiver changes and applies
+// The service, run as its binaries run it, serves ReceiverService, announces receiver changes and applies
 // webhook deliveries from INGEST, from Start to Stop.
 func TestAppReceiversAndIngest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	nc, js, err := bus.Connect(ctx, testenv.StartNATS(t).ClientURL(), "app-test", logging.Discard())
+	natsURL := testenv.StartNATS(t).ClientURL()
+	nc, js, err := bus.Connect(ctx, natsURL, "app-test", logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	a := app.New(app.Config{GRPCAddr: "127.0.0.1:0"}, app.Deps{
-		Pool: testenv.NewPool(t, testenv.NewDatabase(t)), JS: js, NC: nc,
-		Logger: logging.Discard(), Registry: prometheus.NewRegistry(),
-	})
-	if err := a.Start(ctx); err != nil {
+	host := servicetest.NewHost(t, service.Env{DatabaseURL: testenv.NewDatabase(t), NATSURL: natsURL}, nil)
+	a, err := host.Start(ctx, app.Unit(app.Config{}, "127.0.0.1:0"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	stopped := false
 	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
 		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := a.Stop(stopCtx); err != nil {
 			t.Error(err)
 		}
 	}
-	t.Cleanup(stop)
 
 	conn, err := grpcx.Dial(a.GRPCAddr())
 	if err != nil {
@@ -125,13 +119,5 @@ func TestAppReceiversAndIngest(t *testing.T) {
 	}
 	if info.State.Msgs != 1 {
 		t.Fatalf("STATUS holds %d messages, want 1", info.State.Msgs)
-	}
-}
-
-func TestAppNeedsNATSConnection(t *testing.T) {
-	t.Parallel()
-	a := app.New(app.Config{GRPCAddr: "127.0.0.1:0"}, app.Deps{Logger: logging.Discard(), Registry: prometheus.NewRegistry()})
-	if err := a.Start(context.Background()); err == nil {
-		t.Fatal("Start without Deps.NC succeeded")
 	}
 }

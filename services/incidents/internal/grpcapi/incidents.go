@@ -2,13 +2,14 @@ package grpcapi
 
 import (
 	"context"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
@@ -24,16 +25,14 @@ type Incidents struct {
 	registry statusv1.ServiceRegistryServiceClient
 	// changed is called after a commit that wrote an outbox event.
 	changed func()
-	now     func() time.Time
+	clock   clockwork.Clock
 }
 
 // NewIncidents returns the IncidentService over st; registry checks
 // service ids.
-func NewIncidents(st *store.Store, registry statusv1.ServiceRegistryServiceClient, changed func()) *Incidents {
-	return &Incidents{store: st, registry: registry, changed: changed, now: now}
+func NewIncidents(st *store.Store, registry statusv1.ServiceRegistryServiceClient, changed func(), clock clockwork.Clock) *Incidents {
+	return &Incidents{store: st, registry: registry, changed: changed, clock: clock}
 }
-
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 const incident = "incident"
 
@@ -56,7 +55,7 @@ func (s *Incidents) CreateIncident(ctx context.Context, req *incidentsv1.CreateI
 	if err := checkServices(ctx, s.registry, req.GetOrgId(), n.ServiceIDs); err != nil {
 		return nil, toStatus(err, incident)
 	}
-	i := n.Open(ids.New(ids.Incident), req.GetOrgId(), s.now())
+	i := n.Open(ids.New(ids.Incident), req.GetOrgId(), pgdb.Now(s.clock))
 	if err := s.store.CreateIncident(ctx, i, events.IncidentChanged); err != nil {
 		return nil, toStatus(err, incident)
 	}
@@ -134,7 +133,7 @@ func (s *Incidents) UpdateIncident(ctx context.Context, req *incidentsv1.UpdateI
 			return nil, toStatus(err, incident)
 		}
 	}
-	at := s.now()
+	at := pgdb.Now(s.clock)
 	i, err := s.store.ModifyIncident(ctx, req.GetOrgId(), req.GetIncidentId(), func(i domain.Incident) (domain.Incident, bool, error) {
 		return p.Apply(i, at)
 	}, events.IncidentChanged)
@@ -154,7 +153,7 @@ func (s *Incidents) AddIncidentUpdate(ctx context.Context, req *incidentsv1.AddI
 	if err != nil {
 		return nil, err
 	}
-	at := s.now()
+	at := pgdb.Now(s.clock)
 	i, err := s.store.ModifyIncident(ctx, req.GetOrgId(), req.GetIncidentId(), func(i domain.Incident) (domain.Incident, bool, error) {
 		after, err := domain.AddUpdate(i, st, req.GetMessage(), req.GetAuthor(), at)
 		return after, err == nil, err

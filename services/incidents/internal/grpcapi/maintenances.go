@@ -8,8 +8,10 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
@@ -24,13 +26,13 @@ type Maintenances struct {
 	store     *store.Store
 	registry  statusv1.ServiceRegistryServiceClient
 	scheduler *scheduler.Scheduler
-	now       func() time.Time
+	clock     clockwork.Clock
 }
 
 // NewMaintenances returns the MaintenanceService over st; registry checks
 // service ids and sched starts and ends windows.
-func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler) *Maintenances {
-	return &Maintenances{store: st, registry: registry, scheduler: sched, now: now}
+func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler, clock clockwork.Clock) *Maintenances {
+	return &Maintenances{store: st, registry: registry, scheduler: sched, clock: clock}
 }
 
 const maintenance = "maintenance"
@@ -45,7 +47,7 @@ func (s *Maintenances) CreateMaintenance(ctx context.Context, req *incidentsv1.C
 		Title: req.GetTitle(), Message: req.GetMessage(), ServiceIDs: req.GetServiceIds(),
 		StartsAt: optionalTime(req.GetStartsAt()), EndsAt: optionalTime(req.GetEndsAt()),
 	}
-	at := s.now()
+	at := pgdb.Now(s.clock)
 	if err := n.Validate(at); err != nil {
 		return nil, toStatus(err, maintenance)
 	}
@@ -67,7 +69,7 @@ func (s *Maintenances) CreateMaintenance(ctx context.Context, req *incidentsv1.C
 // the status service is unavailable the scheduler retries in the
 // background and m is returned as it is.
 func (s *Maintenances) advance(ctx context.Context, m domain.Maintenance) (domain.Maintenance, error) {
-	if !m.Due(s.now()) {
+	if !m.Due(pgdb.Now(s.clock)) {
 		s.scheduler.Notify() // its times moved: the scheduler's next look may be sooner
 		return m, nil
 	}
@@ -173,7 +175,7 @@ func (s *Maintenances) update(ctx context.Context, orgID, id string, p domain.Ma
 			return w.M, &domain.TransitionError{Reason: "the maintenance is starting (some of its services are in maintenance already); retry shortly"}
 		}
 	}
-	after, err := p.Apply(w.M, s.now())
+	after, err := p.Apply(w.M, pgdb.Now(s.clock))
 	if err != nil {
 		return after, err
 	}

@@ -20,7 +20,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/events"
@@ -39,7 +41,7 @@ type Scheduler struct {
 	// committed is called after a window's event was committed (the
 	// outbox relay's Notify).
 	committed func()
-	now       func() time.Time
+	clock     clockwork.Clock
 	// retries delays windows that failed; only Run's goroutine uses it.
 	retries map[string]retry
 	metrics *metrics.Metrics
@@ -47,11 +49,10 @@ type Scheduler struct {
 
 // New returns a scheduler checking for due windows every interval and
 // whenever notified.
-func New(st *store.Store, status statusv1.ServiceRegistryServiceClient, committed func(), m *metrics.Metrics, logger *slog.Logger, interval time.Duration) *Scheduler {
+func New(st *store.Store, status statusv1.ServiceRegistryServiceClient, committed func(), m *metrics.Metrics, clock clockwork.Clock, logger *slog.Logger, interval time.Duration) *Scheduler {
 	return &Scheduler{
 		store: st, status: status, logger: logger, interval: interval, kick: make(chan struct{}, 1), metrics: m,
-		committed: committed, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		retries: map[string]retry{},
+		committed: committed, clock: clock, retries: map[string]retry{},
 	}
 }
 
@@ -65,7 +66,9 @@ func (s *Scheduler) Notify() {
 
 // Run handles due windows until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
-	ticker := time.NewTicker(s.interval)
+	// On the service's clock: a test that moves it past a window's start
+	// makes the scheduler look, as time passing would.
+	ticker := s.clock.NewTicker(s.interval)
 	defer ticker.Stop()
 	for {
 		s.runDue(ctx)
@@ -73,7 +76,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-		case <-ticker.C:
+		case <-ticker.Chan():
 		}
 	}
 }
@@ -82,7 +85,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 // growing delay (up to retryLimit), and left out of the due list
 // meanwhile, so that windows that keep failing do not hold up the others.
 func (s *Scheduler) runDue(ctx context.Context) {
-	now := s.now()
+	now := pgdb.Now(s.clock)
 	waiting := []string{} // not nil: NULL would match no id at all
 	for id, r := range s.retries {
 		if now.Before(r.at) {
@@ -105,7 +108,7 @@ func (s *Scheduler) runDue(ctx context.Context) {
 		s.metrics.MaintenanceFailure()
 		r := s.retries[id]
 		r.failures++
-		r.at = s.now().Add(min(time.Duration(1<<min(r.failures, 16))*time.Second, retryLimit))
+		r.at = pgdb.Now(s.clock).Add(min(time.Duration(1<<min(r.failures, 16))*time.Second, retryLimit))
 		s.retries[id] = r
 		s.logger.WarnContext(ctx, "maintenance window not advanced; retrying", "maintenance_id", id, "failures", r.failures, "err", err)
 	}
@@ -146,7 +149,7 @@ func (s *Scheduler) advance(ctx context.Context, id string, skipLocked bool) err
 	// A window whose start is past is started, and then ended if its end
 	// is past too.
 	for range 2 {
-		now := s.now()
+		now := pgdb.Now(s.clock)
 		m := w.M
 		var ev *bus.Event
 		switch {
@@ -415,7 +418,7 @@ func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Mainte
 		return domain.Maintenance{}, err
 	}
 	defer w.Release(ctx)
-	now := s.now()
+	now := pgdb.Now(s.clock)
 	var m domain.Maintenance
 	var ev *bus.Event
 	switch w.M.Status {

@@ -5,13 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 	"github.com/upstatehq/upstate/services/status/internal/pbconv"
@@ -24,14 +25,14 @@ type Receivers struct {
 	store *store.Store
 	// changed announces a receiver's id after a committed change.
 	changed func(receiverID string)
-	now     func() time.Time
+	clock   clockwork.Clock
 }
 
 // NewReceivers returns the receivers API; changed is called with the id of
 // every receiver created, updated, deleted or given a new token, once the
 // change is committed.
-func NewReceivers(st *store.Store, changed func(receiverID string)) *Receivers {
-	return &Receivers{store: st, changed: changed, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+func NewReceivers(st *store.Store, changed func(receiverID string), clock clockwork.Clock) *Receivers {
+	return &Receivers{store: st, changed: changed, clock: clock}
 }
 
 // newToken returns a receiver token: 256 random bits as 64 lowercase hex
@@ -61,7 +62,7 @@ func (s *Receivers) CreateReceiver(ctx context.Context, req *statusv1.CreateRece
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	token, now := newToken(), s.now()
+	token, now := newToken(), pgdb.Now(s.clock)
 	r := domain.Receiver{
 		ReceiverSpec: spec, ID: ids.New(ids.Receiver), OrgID: req.GetOrgId(),
 		TokenHash: domain.HashToken(token), TokenPrefix: domain.TokenPrefix(token),
@@ -121,7 +122,7 @@ func (s *Receivers) UpdateReceiver(ctx context.Context, req *statusv1.UpdateRece
 		if cur.ReceiverSpec, err = spec.Normalize(); err != nil {
 			return cur, err
 		}
-		cur.UpdatedAt = s.now()
+		cur.UpdatedAt = pgdb.Now(s.clock)
 		return cur, nil
 	})
 	if err != nil {
@@ -149,7 +150,7 @@ func (s *Receivers) RotateReceiverToken(ctx context.Context, req *statusv1.Rotat
 		return nil, err
 	}
 	token := newToken()
-	r, err := s.store.RotateToken(ctx, req.GetOrgId(), req.GetReceiverId(), domain.HashToken(token), domain.TokenPrefix(token), s.now())
+	r, err := s.store.RotateToken(ctx, req.GetOrgId(), req.GetReceiverId(), domain.HashToken(token), domain.TokenPrefix(token), pgdb.Now(s.clock))
 	if err != nil {
 		return nil, notFound(err, "receiver")
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/testenv"
@@ -46,7 +47,7 @@ func newAPI(t *testing.T) (*grpcapi.Receivers, *store.Store, *announced) {
 	}
 	st := store.New(pool)
 	a := &announced{}
-	return grpcapi.NewReceivers(st, a.add), st, a
+	return grpcapi.NewReceivers(st, a.add, clockwork.NewRealClock()), st, a
 }
 
 func newService(t *testing.T, st *store.Store, org string) string {

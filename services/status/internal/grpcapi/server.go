@@ -3,10 +3,11 @@ package grpcapi
 
 import (
 	"context"
-	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 	"github.com/upstatehq/upstate/services/status/internal/events"
@@ -20,12 +21,12 @@ type Server struct {
 	store *store.Store
 	// changed is called after a commit that wrote an outbox event.
 	changed func()
-	now     func() time.Time
+	clock   clockwork.Clock
 }
 
 // New returns the gRPC API; changed is called after every committed change.
-func New(st *store.Store, changed func()) *Server {
-	return &Server{store: st, changed: changed, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+func New(st *store.Store, changed func(), clock clockwork.Clock) *Server {
+	return &Server{store: st, changed: changed, clock: clock}
 }
 
 // CreateService implements the RPC.
@@ -47,7 +48,7 @@ func (s *Server) CreateService(ctx context.Context, req *statusv1.CreateServiceR
 			return nil, invalidStatus()
 		}
 	}
-	now := s.now()
+	now := pgdb.Now(s.clock)
 	svc := domain.Service{
 		ID: ids.New(ids.Service), OrgID: req.GetOrgId(), Name: name, Description: req.GetDescription(),
 		Status: st, StatusChangedAt: now, CreatedAt: now, UpdatedAt: now,
@@ -108,7 +109,7 @@ func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceR
 	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
 		return nil, toStatus(err)
 	}
-	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, s.now())
+	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, pgdb.Now(s.clock))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -140,7 +141,7 @@ func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) 
 	}
 	report := domain.Report{
 		Status: st, Description: req.Description, Source: pbconv.DomainSource(req.GetSource()),
-		Actor: req.GetActor(), At: s.now(), ExpectedVersion: req.ExpectedVersion,
+		Actor: req.GetActor(), At: pgdb.Now(s.clock), ExpectedVersion: req.ExpectedVersion,
 	}
 	// Reporters often repeat the current status (monitors every minute, CI
 	// on every run). Such a report changes nothing, so it is answered from a

@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 	"github.com/upstatehq/upstate/services/status/internal/events"
@@ -44,20 +45,19 @@ type Consumer struct {
 	// changed is called after a commit that wrote an outbox event.
 	changed func()
 	logger  *slog.Logger
-	now     func() time.Time
+	clock   clockwork.Clock
 	c       *bus.Consumer
 }
 
 // Start creates or joins the durable consumer and handles deliveries until
 // Stop. nc carries the core NATS replies to waiting gateways; changed
 // notifies the outbox relay.
-func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store.Store, changed func(), logger *slog.Logger, cfg Config) (*Consumer, error) {
+func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store.Store, changed func(), clock clockwork.Clock, logger *slog.Logger, cfg Config) (*Consumer, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
 	c := &Consumer{
-		store: st, nc: nc, changed: changed, logger: logger,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		store: st, nc: nc, changed: changed, clock: clock, logger: logger,
 	}
 	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
 		Stream:         bus.StreamIngest,
@@ -85,14 +85,14 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
 		return bus.Permanent(fmt.Errorf("decode IngestEvent: %w", err))
 	}
-	in := pbconv.Ingest(&ev, c.now())
+	in := pbconv.Ingest(&ev, pgdb.Now(c.clock))
 	if err := in.Check(); err != nil {
 		return bus.Permanent(err)
 	}
 	if want := bus.IngestSubject(in.OrgID, in.ReceiverID); msg.Subject() != want {
 		return bus.Permanent(fmt.Errorf("delivery %s of %s published to %s", in.DeliveryID, want, msg.Subject()))
 	}
-	res, err := c.store.ApplyIngest(ctx, in, c.now(), events.StatusChanged)
+	res, err := c.store.ApplyIngest(ctx, in, pgdb.Now(c.clock), events.StatusChanged)
 	if errors.Is(err, domain.ErrNotFound) {
 		// The receiver was deleted after the gateway accepted the
 		// delivery; its log went with it, so there is nothing to record.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
@@ -64,7 +65,7 @@ func start(t *testing.T) *env {
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { relay.Run(relayCtx) })
-	c, err := ingest.Start(ctx, js, nc, st, relay.Notify, logging.Discard(), ingest.Config{})
+	c, err := ingest.Start(ctx, js, nc, st, relay.Notify, clockwork.NewRealClock(), logging.Discard(), ingest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

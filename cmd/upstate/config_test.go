@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upstatehq/upstate/pkg/config"
+)
+
+func TestConfigDefaultsAndServiceSettings(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.LoadFrom[Config](nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("defaults refused: %v", err)
+	}
+	// Every service's settings are read by the same names as their own
+	// binaries read them.
+	cfg, err = config.LoadFrom[Config]([]string{
+		"UPSTATE_STATUS_INGEST_CONCURRENCY=7", "UPSTATE_INCIDENTS_CONCURRENCY=6", "UPSTATE_MAINTENANCE_INTERVAL=2s",
+		"UPSTATE_AUTH_CACHE_TTL=3s", "UPSTATE_WEBHOOK_RATE_LIMIT=5", "UPSTATE_TRUSTED_PROXIES=10.0.0.0/8",
+		"UPSTATE_STREAM_REPLICAS=3", "UPSTATE_NATS_URL=nats://n1:4222",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Status.IngestConcurrency != 7 || cfg.Incidents.Concurrency != 6 || cfg.Incidents.SchedulerInterval != 2*time.Second ||
+		cfg.Edge.AuthCacheTTL != 3*time.Second || cfg.Gateway.RateLimit != 5 || len(cfg.Gateway.TrustedProxies) != 1 || cfg.StreamReplicas != 3 {
+		t.Fatalf("loaded %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigRefusesByName(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ env, want string }{
+		{"UPSTATE_WEBHOOK_RATE_LIMIT=x", `UPSTATE_WEBHOOK_RATE_LIMIT="x"`},
+		{"UPSTATE_TRUSTED_PROXIES=10.0.0.0/40", `UPSTATE_TRUSTED_PROXIES="10.0.0.0/40"`},
+		{"UPSTATE_WEBHOOK_RATE_BURST=0", "UPSTATE_WEBHOOK_RATE_BURST must be at least 1"},
+		{"UPSTATE_INCIDENTS_CONCURRENCY=0", "UPSTATE_INCIDENTS_CONCURRENCY must be between 1 and 64"},
+		{"UPSTATE_STREAM_REPLICAS=3", "UPSTATE_STREAM_REPLICAS above 1 needs a NATS cluster"},
+		{"UPSTATE_NATS_LISTEN=4222", "UPSTATE_NATS_LISTEN must be host:port"},
+		{"UPSTATE_PUBLIC_URL=example.com", "UPSTATE_PUBLIC_URL"},
+	} {
+		cfg, err := config.LoadFrom[Config]([]string{tt.env})
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want it to say %q", tt.env, err, tt.want)
+		}
+	}
+}
+
+func TestREADMEConfigurationTable(t *testing.T) {
+	t.Parallel()
+	if err := config.CheckREADME("../../README.md", "upstate", Config{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+type inner struct {
+	Rate float64 `env:"T_RATE" envDefault:"2.5" doc:"a {rate}"`
+}
+
+type sample struct {
+	Common
+	Name    string        `env:"T_NAME" doc:"the name"`
+	Timeout time.Duration `env:"T_TIMEOUT" envDefault:"5s" doc:"how long"`
+	Inner   inner
+	ignored int
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for _, s := range Describe(sample{}) {
+		names = append(names, s.Name)
+	}
+	want := "DATABASE_URL UPSTATE_NATS_URL UPSTATE_LOG_LEVEL UPSTATE_LOG_FORMAT UPSTATE_STREAM_REPLICAS UPSTATE_SHUTDOWN_TIMEOUT T_NAME T_TIMEOUT T_RATE"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("settings %s, want %s", got, want)
+	}
+	md := Markdown(Describe(inner{}))
+	if !strings.Contains(md, "| `T_RATE` | `2.5` | a `rate` |") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+}
+
+// A value that does not parse is refused by the variable's name and value,
+// not by the Go field's.
+func TestLoadNamesTheVariable(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ env, want string }{
+		{"T_RATE=x", `T_RATE="x": invalid syntax`},
+		{"T_TIMEOUT=soon", `T_TIMEOUT="soon": unable to parse duration: time: invalid duration "soon"`},
+		{"UPSTATE_STREAM_REPLICAS=three", `UPSTATE_STREAM_REPLICAS="three": invalid syntax`},
+	} {
+		_, err := LoadFrom[sample]([]string{tt.env})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s: error %v, want %s", tt.env, err, tt.want)
+		}
+	}
+	cfg, err := LoadFrom[sample]([]string{"T_RATE=4", "T_NAME=n"})
+	if err != nil || cfg.Inner.Rate != 4 || cfg.Name != "n" || cfg.Timeout != 5*time.Second || cfg.NATSURL != "nats://127.0.0.1:4222" {
+		t.Fatalf("loaded %+v, %v", cfg, err)
+	}
+}
+
+func TestSection(t *testing.T) {
+	t.Parallel()
+	readme := "intro\n<!-- config:x -->\n| a |\n<!-- /config:x -->\nend"
+	if got, err := Section(readme, "x"); err != nil || got != "| a |\n" {
+		t.Fatalf("Section = %q, %v", got, err)
+	}
+	if _, err := Section(readme, "y"); err == nil {
+		t.Fatal("a missing section was found")
+	}
+}

@@ -1,0 +1,98 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+)
+
+// Setting is one environment variable a configuration reads: its name, its
+// default and what it means, all taken from the struct tags of the field
+// that holds it (`env`, `envDefault`, `doc`), so the documentation of a
+// setting lives in exactly one place.
+type Setting struct {
+	Name    string
+	Default string
+	Doc     string
+	// field is the Go field name, for turning the parser's errors back into
+	// the variable's name.
+	field string
+}
+
+// Describe lists the settings of a configuration struct (or pointer to
+// one) in field order, following embedded and nested structs.
+func Describe(cfg any) []Setting {
+	t := reflect.TypeOf(cfg)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []Setting
+	describe(t, &out)
+	return out
+}
+
+func describe(t reflect.Type, out *[]Setting) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		if name == "" {
+			if ft := f.Type; ft.Kind() == reflect.Struct && f.IsExported() {
+				describe(ft, out)
+			}
+			continue
+		}
+		*out = append(*out, Setting{Name: name, Default: f.Tag.Get("envDefault"), Doc: f.Tag.Get("doc"), field: f.Name})
+	}
+}
+
+// Markdown renders settings as the table the README shows. In a doc tag,
+// where backquotes cannot go, {x} stands for code: `x`.
+func Markdown(settings []Setting) string {
+	var b strings.Builder
+	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
+	for _, s := range settings {
+		def := "*(empty)*"
+		if s.Default != "" {
+			def = "`" + s.Default + "`"
+		}
+		doc := strings.NewReplacer("{", "`", "}", "`").Replace(s.Doc)
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, def, doc)
+	}
+	return b.String()
+}
+
+// Section returns the text of a README between the lines
+// "<!-- config:NAME -->" and "<!-- /config:NAME -->", which tests compare
+// with Markdown of the binary's settings.
+func Section(readme, name string) (string, error) {
+	begin, end := "<!-- config:"+name+" -->\n", "<!-- /config:"+name+" -->"
+	_, rest, ok := strings.Cut(readme, begin)
+	if !ok {
+		return "", fmt.Errorf("no %q line", strings.TrimSpace(begin))
+	}
+	body, _, ok := strings.Cut(rest, end)
+	if !ok {
+		return "", fmt.Errorf("no %q line", end)
+	}
+	return body, nil
+}
+
+// CheckREADME compares the table between the config:NAME markers of the
+// README at path with Markdown of cfg's settings, and says what the table
+// should read when they differ. Each binary's tests call it, so the README
+// cannot drift from the one definition of a setting.
+func CheckREADME(path, name string, cfg any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	got, err := Section(string(b), name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if want := Markdown(Describe(cfg)); got != want {
+		return fmt.Errorf("%s: the configuration table of %s is stale; between its markers it should read:\n%s", path, name, want)
+	}
+	return nil
+}

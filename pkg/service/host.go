@@ -1,0 +1,186 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+)
+
+// Env is where a host's units find their infrastructure.
+type Env struct {
+	// DatabaseURL is the Postgres every unit with a schema uses.
+	DatabaseURL string
+	// NATSURL is the NATS server (or cluster seed).
+	NATSURL string
+	// StreamReplicas is the replica count of the streams units create.
+	StreamReplicas int
+}
+
+// Options configure a host.
+type Options struct {
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	// Stack is where the host pushes the stops of what it starts (a
+	// process's stack), so they unwind with the rest of the process.
+	Stack *lifecycle.Stack
+	Env   Env
+	// Clock is the units' clock (default: the wall clock).
+	Clock clockwork.Clock
+	// HealthInterval is how often each unit's infrastructure is checked
+	// to set its gRPC health (default 2s).
+	HealthInterval time.Duration
+	// RedactPath hides secrets in logged request paths (webhook tokens).
+	RedactPath func(string) string
+}
+
+// Host runs units in one process behind one HTTP listener.
+type Host struct {
+	logger         *slog.Logger
+	registry       *prometheus.Registry
+	stack          *lifecycle.Stack
+	env            Env
+	clock          clockwork.Clock
+	healthInterval time.Duration
+	echo           *echo.Echo
+	health         *httpx.Health
+}
+
+// NewHost returns a host; it starts nothing.
+func NewHost(o Options) *Host {
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.HealthInterval <= 0 {
+		o.HealthInterval = 2 * time.Second
+	}
+	if o.Env.StreamReplicas < 1 {
+		o.Env.StreamReplicas = 1
+	}
+	h := &Host{
+		logger: o.Logger, registry: o.Registry, stack: o.Stack, env: o.Env, clock: o.Clock,
+		healthInterval: o.HealthInterval,
+		echo:           httpx.NewEcho(o.Logger, o.Registry, httpx.Options{RedactPath: o.RedactPath}),
+		health:         httpx.NewHealth(o.Registry),
+	}
+	h.health.Register(h.echo)
+	return h
+}
+
+// Start builds, starts and serves u, and pushes its stop on the host's
+// stack. The unit's routes are on the host's HTTP handler and its
+// readiness in /readyz. What Build opened is closed again when any step
+// fails.
+func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
+	logger := h.logger.With("service", u.Name)
+	in := &Infra{host: h, name: u.Name, logger: logger, closes: lifecycle.NewStack(logger)}
+	r := &Running{name: u.Name, in: in}
+	fail := func(err error) (*Running, error) {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return nil, errors.Join(fmt.Errorf("start %s: %w", u.Name, err), r.stop(stopCtx))
+	}
+	svc, err := u.Build(ctx, in)
+	if err != nil {
+		return fail(err)
+	}
+	// Listening comes before Start, so a taken address fails before the
+	// service has started anything.
+	g, hasGRPC := svc.(GRPCService)
+	var lis net.Listener
+	if hasGRPC {
+		if lis, err = net.Listen("tcp", u.GRPCAddr); err != nil {
+			return fail(fmt.Errorf("listen grpc on %s: %w", u.GRPCAddr, err))
+		}
+	}
+	if err := svc.Start(ctx); err != nil {
+		if lis != nil {
+			_ = lis.Close()
+		}
+		return fail(err)
+	}
+	r.svc = svc
+	if hasGRPC {
+		r.grpc = newGRPC(g, lis, logger, h.registry)
+		r.grpc.serve(in.ready, h.healthInterval)
+	}
+	if hs, ok := svc.(HTTPService); ok {
+		hs.RegisterHTTP(h.echo)
+	}
+	h.health.AddCheck(u.Name, in.ready)
+	h.stack.Push(u.Name, r.Stop)
+	logger.Info("service started", "grpc_addr", r.GRPCAddr())
+	return r, nil
+}
+
+// Handler is the HTTP handler of every unit's routes, /healthz, /readyz
+// and /metrics, for a caller that serves it itself.
+func (h *Host) Handler() *echo.Echo { return h.echo }
+
+// ServeHTTP listens on addr and serves the units' routes and health. Its
+// stop, pushed last, runs first: readiness fails, then requests drain,
+// before any unit stops.
+func (h *Host) ServeHTTP(addr string) (net.Addr, error) {
+	return httpx.Serve(addr, h.echo, h.health, h.stack, h.logger)
+}
+
+// Running is a started unit.
+type Running struct {
+	name string
+	in   *Infra
+	svc  Service
+	grpc *grpcServer
+
+	once    sync.Once
+	stopErr error
+}
+
+// Service is the running service, for tests that reach into it.
+func (r *Running) Service() Service { return r.svc }
+
+// GRPCAddr is where its gRPC API listens ("" without one).
+func (r *Running) GRPCAddr() string {
+	if r.grpc == nil {
+		return ""
+	}
+	return r.grpc.addr()
+}
+
+// NATS is the unit's NATS connection (nil if it has none), for tests that
+// cut a service off NATS.
+func (r *Running) NATS() *nats.Conn { return r.in.nc }
+
+// Stop stops the unit as SIGTERM would: its gRPC API (health
+// NOT_SERVING, calls in flight finish), the service, then its NATS
+// connection (drained) and its pool. Stopping again does nothing.
+func (r *Running) Stop(ctx context.Context) error {
+	r.once.Do(func() { r.stopErr = r.stop(ctx) })
+	return r.stopErr
+}
+
+func (r *Running) stop(ctx context.Context) error {
+	var errs []error
+	if r.grpc != nil {
+		r.grpc.stop(ctx)
+	}
+	if r.svc != nil {
+		if err := r.svc.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", r.name, err))
+		}
+	}
+	if err := r.in.closes.Unwind(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,119 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+)
+
+// Infra opens what one unit's Build asks for and remembers how to close
+// it and how to tell whether it still answers.
+type Infra struct {
+	host   *Host
+	name   string
+	logger *slog.Logger
+	closes *lifecycle.Stack
+	checks []check
+
+	pool *pgxpool.Pool
+	nc   *nats.Conn
+	js   jetstream.JetStream
+}
+
+type check struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// Logger is the unit's logger, tagged with its name.
+func (in *Infra) Logger() *slog.Logger { return in.logger }
+
+// Registry is the process's metrics registry.
+func (in *Infra) Registry() prometheus.Registerer { return in.host.registry }
+
+// Clock is the time every time-based behaviour of the unit follows; tests
+// give the host a fake one and move it.
+func (in *Infra) Clock() clockwork.Clock { return in.host.clock }
+
+// StreamReplicas is the replica count for the streams and buckets the
+// unit creates.
+func (in *Infra) StreamReplicas() int { return in.host.env.StreamReplicas }
+
+// Postgres opens a pool on the process's database, named after the unit,
+// and applies the unit's migrations (schema and its files) before
+// returning it. Readiness then includes the database.
+func (in *Infra) Postgres(ctx context.Context, schema string, migrations fs.FS) (*pgxpool.Pool, error) {
+	if in.pool != nil {
+		return in.pool, nil
+	}
+	if in.host.env.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is required")
+	}
+	pool, err := pgdb.Open(ctx, in.host.env.DatabaseURL, in.name, 0, in.logger)
+	if err != nil {
+		return nil, err
+	}
+	in.closes.Push("postgres pool", func(context.Context) error { pool.Close(); return nil })
+	if err := pgdb.Migrate(ctx, pool, schema, migrations); err != nil {
+		return nil, err
+	}
+	in.pool = pool
+	in.checks = append(in.checks, check{"postgres", func(ctx context.Context) error { return pool.Ping(ctx) }})
+	return pool, nil
+}
+
+// NATS connects to the process's NATS server and makes sure upstate's
+// streams exist. The connection is drained when the unit stops, after the
+// service: what it still publishes while stopping goes out. Readiness
+// then includes NATS.
+func (in *Infra) NATS(ctx context.Context) (*nats.Conn, jetstream.JetStream, error) {
+	if in.nc != nil {
+		return in.nc, in.js, nil
+	}
+	nc, js, err := bus.Connect(ctx, in.host.env.NATSURL, "upstate-"+in.name, in.logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.closes.Push("nats connection", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: in.StreamReplicas()}); err != nil {
+		return nil, nil, err
+	}
+	in.nc, in.js = nc, js
+	in.checks = append(in.checks, check{"nats", bus.ConnCheck(nc)})
+	return nc, js, nil
+}
+
+// Dial returns a client of another service's gRPC API at target, closed
+// when the unit stops. The connection is lazy: the other service may
+// start later.
+func (in *Infra) Dial(target string) (grpc.ClientConnInterface, error) {
+	conn, err := grpcx.Dial(target)
+	if err != nil {
+		return nil, err
+	}
+	in.closes.Push("grpc client "+target, func(context.Context) error { return conn.Close() })
+	return conn, nil
+}
+
+// ready reports the first dependency of the unit that does not answer.
+func (in *Infra) ready(ctx context.Context) error {
+	for _, c := range in.checks {
+		if err := c.fn(ctx); err != nil {
+			return errors.New(c.name + ": " + err.Error())
+		}
+	}
+	return nil
+}

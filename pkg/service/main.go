@@ -1,0 +1,57 @@
+package service
+
+import (
+	"context"
+
+	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/logging"
+)
+
+// Binary is the configuration of a one-service binary: config.Common
+// embedded, where its HTTP endpoints (health, metrics, and its routes if
+// it has any) listen, and the validation of all of it.
+type Binary interface {
+	Base() config.Common
+	HTTPListen() string
+	Validate() error
+}
+
+// Main is the main function of every bin/<service>: it loads C from the
+// environment (refusing a bad value by its variable's name), runs the
+// unit it describes on a host of its own, serves HTTP, and on SIGTERM
+// stops in order and exits.
+func Main[C Binary](name string, unit func(C) Unit) {
+	var cfg C
+	lifecycle.Main(name, func() (lifecycle.Options, error) {
+		c, err := config.Load[C]()
+		if err == nil {
+			err = c.Validate()
+		}
+		cfg = c
+		b := c.Base()
+		return lifecycle.Options{
+			Log:             logging.Options{Level: b.LogLevel, Format: b.LogFormat},
+			ShutdownTimeout: b.ShutdownTimeout,
+			Config:          c,
+		}, err
+	}, func(ctx context.Context, p *lifecycle.Process) error {
+		b, u := cfg.Base(), unit(cfg)
+		h := NewHost(Options{
+			Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: u.RedactPath,
+			Env: Env{DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas},
+		})
+		r, err := h.Start(ctx, u)
+		if err != nil {
+			return err
+		}
+		addr, err := h.ServeHTTP(cfg.HTTPListen())
+		if err != nil {
+			return err
+		}
+		p.Logger.Info(name+" ready", "grpc_addr", r.GRPCAddr(), "http_addr", addr.String())
+		<-ctx.Done()
+		p.Logger.Info("shutting down")
+		return nil
+	})
+}

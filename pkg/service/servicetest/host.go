@@ -1,0 +1,36 @@
+// Package servicetest runs service units in tests as their binaries run them.
+package servicetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/service"
+)
+
+// NewHost returns a service host on env's database and NATS that runs
+// units as their binaries do, with clock (nil: the wall clock). Whatever
+// is started on it stops when the test ends, in reverse order, within ten
+// seconds; a stop that fails fails the test.
+func NewHost(t testing.TB, env service.Env, clock clockwork.Clock) *service.Host {
+	t.Helper()
+	logger := logging.Discard()
+	stack := lifecycle.NewStack(logger)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := stack.Unwind(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return service.NewHost(service.Options{
+		Logger: logger, Registry: prometheus.NewRegistry(), Stack: stack, Env: env, Clock: clock,
+		HealthInterval: 50 * time.Millisecond,
+	})
+}
