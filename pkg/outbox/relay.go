@@ -19,12 +19,16 @@ type Relay struct {
 	logger   *slog.Logger
 	kick     chan struct{}
 	interval time.Duration
-	batch    int
+	// backoff is the pause after a failed run, times the failures in a
+	// row, up to interval.
+	backoff time.Duration
+	batch   int
 }
 
 // NewRelay returns a relay polling every interval at the latest.
 func NewRelay(outbox *Outbox, js jetstream.JetStream, logger *slog.Logger, interval time.Duration) *Relay {
-	return &Relay{outbox: outbox, js: js, logger: logger, kick: make(chan struct{}, 1), interval: interval, batch: 500}
+	return &Relay{outbox: outbox, js: js, logger: logger, kick: make(chan struct{}, 1), interval: interval,
+		backoff: 100 * time.Millisecond, batch: 500}
 }
 
 // Notify asks the relay to run soon; it never blocks.
@@ -60,8 +64,14 @@ func (r *Relay) Run(ctx context.Context) {
 		case <-ticker.C:
 		}
 		if failures > 0 {
-			// Back off while NATS or Postgres is unavailable, up to the poll interval.
-			time.Sleep(min(time.Duration(failures)*100*time.Millisecond, r.interval))
+			// Back off while NATS or Postgres is unavailable, up to the
+			// poll interval; a stop does not wait for the pause to end.
+			pause := time.NewTimer(min(time.Duration(failures)*r.backoff, r.interval))
+			select {
+			case <-ctx.Done():
+			case <-pause.C:
+			}
+			pause.Stop()
 		}
 	}
 }

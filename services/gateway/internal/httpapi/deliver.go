@@ -124,20 +124,23 @@ func (h *Handler) reject(c echo.Context, d ingest.Delivery, status int, code str
 // A recorded key does not prove its delivery was stored: the first request
 // may still be publishing, may have failed to, or its gateway may have died
 // in between. So a replay publishes its own event again under the original
-// delivery id and answers only once that is stored. The INGEST stream drops
-// it as a duplicate when the first copy made it, and the status service
-// applies a delivery id once. For the same reason a failed publish keeps
-// the key: the sender's retry republishes under the same id, which also
-// covers a publish that timed out after JetStream stored it.
+// delivery id and received time, and answers only once that is stored. The
+// INGEST stream drops it as a duplicate when the first copy made it within
+// its duplicate window; after that the status service recognises the id,
+// and orders the copy by the original time behind whatever the receiver
+// sent since. For the same reason a failed publish keeps the key: the
+// sender's retry republishes under the same id, which also covers a
+// publish that timed out after JetStream stored it.
 func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 	ctx := c.Request().Context()
 	if ik := idempotency.KeyFrom(c.Request().Header); ik != "" {
-		id, first, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik, d.ID)
+		rec, first, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik,
+			idempotency.Record{DeliveryID: d.ID, ReceivedAt: d.ReceivedAt})
 		if err != nil {
 			return h.dependencyError(err)
 		}
 		if !first {
-			return h.replay(c, d, id)
+			return h.replay(c, d, rec)
 		}
 	}
 	processed := d.Verdict.Result == statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED
@@ -168,15 +171,18 @@ func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 }
 
 // replay answers a retried delivery with the id its key was first given,
-// after publishing it again under that id (see accept).
-func (h *Handler) replay(c echo.Context, d ingest.Delivery, originalID string) error {
-	d.ID = originalID
+// after publishing it again under that id and time (see accept).
+func (h *Handler) replay(c echo.Context, d ingest.Delivery, original idempotency.Record) error {
+	d.ID = original.DeliveryID
+	if !original.ReceivedAt.IsZero() {
+		d.ReceivedAt = original.ReceivedAt
+	}
 	if err := h.publish(c.Request().Context(), d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(metrics.ResultDuplicate)
 	c.Response().Header().Set(headerReplayed, "true")
-	return c.JSON(http.StatusAccepted, accepted{DeliveryID: originalID})
+	return c.JSON(http.StatusAccepted, accepted{DeliveryID: original.DeliveryID})
 }
 
 // publish sends the delivery's event and waits until JetStream stored it.

@@ -117,7 +117,7 @@ func TestReplayPublishesUnderTheOriginalID(t *testing.T) {
 	t.Parallel()
 	e := newDeliverEnv(t)
 	original := ids.New(ids.Delivery)
-	if _, first, err := e.idem.Claim(context.Background(), e.rcv.ID, "k1", original); err != nil || !first {
+	if _, first, err := e.idem.Claim(context.Background(), e.rcv.ID, "k1", idempotency.Record{DeliveryID: original}); err != nil || !first {
 		t.Fatalf("claim: %v %v", first, err)
 	}
 
@@ -141,7 +141,7 @@ func TestReplayPublishFailureIsUnavailable(t *testing.T) {
 	e := newDeliverEnv(t)
 	ctx := context.Background()
 	original := ids.New(ids.Delivery)
-	if _, _, err := e.idem.Claim(ctx, e.rcv.ID, "k1", original); err != nil {
+	if _, _, err := e.idem.Claim(ctx, e.rcv.ID, "k1", idempotency.Record{DeliveryID: original}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.js.DeleteStream(ctx, bus.StreamIngest); err != nil {
@@ -173,7 +173,8 @@ func TestFailedPublishKeepsTheKey(t *testing.T) {
 	if rec := e.post("k1"); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("answer %d %s, want 503", rec.Code, rec.Body.String())
 	}
-	original, first, err := e.idem.Claim(ctx, e.rcv.ID, "k1", ids.New(ids.Delivery))
+	rec, first, err := e.idem.Claim(ctx, e.rcv.ID, "k1", idempotency.Record{DeliveryID: ids.New(ids.Delivery)})
+	original := rec.DeliveryID
 	if err != nil || first {
 		t.Fatalf("claim after failed publish: first=%v err=%v, want the key kept", first, err)
 	}
@@ -183,5 +184,42 @@ func TestFailedPublishKeepsTheKey(t *testing.T) {
 	wantAccepted(t, e.post("k1"), original)
 	if evs := e.events(); len(evs) != 1 || evs[original] == nil {
 		t.Fatalf("INGEST holds %v, want one event with delivery id %s", evs, original)
+	}
+}
+
+// A retry after INGEST's duplicate window (here: a stream that no longer
+// holds the first copy) is republished with the first attempt's
+// received_at as well as its id, so that the status service orders it
+// where the delivery belongs, not as the newest.
+func TestRetryRepublishesTheOriginalReceivedAt(t *testing.T) {
+	t.Parallel()
+	e := newDeliverEnv(t)
+	ctx := context.Background()
+	first := e.post("k1")
+	if first.Code != http.StatusAccepted {
+		t.Fatalf("first answer %d %s", first.Code, first.Body.String())
+	}
+	evs := e.events()
+	if len(evs) != 1 {
+		t.Fatalf("INGEST holds %d events, want 1", len(evs))
+	}
+	var original *ingestv1.IngestEvent
+	for _, ev := range evs {
+		original = ev
+	}
+
+	if err := e.js.DeleteStream(ctx, bus.StreamIngest); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureStreams(ctx, e.js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wantAccepted(t, e.post("k1"), original.GetDeliveryId())
+	retry := e.events()[original.GetDeliveryId()]
+	if retry == nil {
+		t.Fatal("retry not republished under the original id")
+	}
+	if got, want := retry.GetReceivedAt().AsTime(), original.GetReceivedAt().AsTime(); !got.Equal(want) {
+		t.Fatalf("retry received_at %s, want the first attempt's %s", got, want)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
 	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
 	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
 	"github.com/upstatehq/upstate/services/gateway/internal/ratelimit"
@@ -36,7 +37,7 @@ type Resolver interface {
 
 // Idempotency records senders' idempotency keys.
 type Idempotency interface {
-	Claim(ctx context.Context, receiverID, key, deliveryID string) (id string, first bool, err error)
+	Claim(ctx context.Context, receiverID, key string, rec idempotency.Record) (got idempotency.Record, first bool, err error)
 }
 
 // Options tune the handler; zero values take the defaults.

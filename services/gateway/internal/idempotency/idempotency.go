@@ -1,14 +1,16 @@
 // Package idempotency remembers, per receiver, the idempotency keys senders
 // put on deliveries (standard-webhooks' webhook-id, Idempotency-Key or
-// X-Request-Id) and the delivery id each was first given, in a JetStream
-// key-value bucket shared by every gateway replica, so a retried delivery
-// is answered with its original id and applied once.
+// X-Request-Id) and the delivery id and time each was first given, in a
+// JetStream key-value bucket shared by every gateway replica, so a retried
+// delivery is answered with its original id, published as the delivery it
+// repeats, and applied once.
 package idempotency
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -77,36 +79,63 @@ func (s *Store) Open(ctx context.Context) error {
 	return nil
 }
 
-// Claim records that receiverID's key was given deliveryID. If the key was
-// already recorded it returns the delivery id first given and first=false.
+// Record is what a key was first given.
+type Record struct {
+	// DeliveryID is the delivery id, "dlv_…".
+	DeliveryID string `json:"delivery_id"`
+	// ReceivedAt is when the first attempt was received; zero for a key
+	// recorded before the time was kept with it.
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Claim records that receiverID's key was given rec. If the key was
+// already recorded it returns the record first given and first=false.
 // Two replicas claiming one key at once agree: creating a key is atomic.
 // A recorded key is never released: its delivery may have been stored
 // even when the publish seemed to fail, so a retry must keep the same id.
-func (s *Store) Claim(ctx context.Context, receiverID, key, deliveryID string) (id string, first bool, err error) {
+func (s *Store) Claim(ctx context.Context, receiverID, key string, rec Record) (got Record, first bool, err error) {
 	if s.kv == nil {
-		return "", false, errors.New("idempotency store not opened")
+		return Record{}, false, errors.New("idempotency store not opened")
+	}
+	value, err := json.Marshal(rec)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("encode idempotency record: %w", err)
 	}
 	name := keyName(receiverID, key)
 	// Twice at most: a key that expires between our create and our get is
 	// created afresh.
 	for range 2 {
-		_, err := s.kv.Create(ctx, name, []byte(deliveryID))
+		_, err := s.kv.Create(ctx, name, value)
 		if err == nil {
-			return deliveryID, true, nil
+			return rec, true, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return "", false, fmt.Errorf("record idempotency key: %w", err)
+			return Record{}, false, fmt.Errorf("record idempotency key: %w", err)
 		}
 		e, err := s.kv.Get(ctx, name)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
 		}
 		if err != nil {
-			return "", false, fmt.Errorf("read idempotency key: %w", err)
+			return Record{}, false, fmt.Errorf("read idempotency key: %w", err)
 		}
-		return string(e.Value()), false, nil
+		got, err := decodeRecord(e.Value())
+		return got, false, err
 	}
-	return "", false, errors.New("record idempotency key: key keeps vanishing")
+	return Record{}, false, errors.New("record idempotency key: key keeps vanishing")
+}
+
+// decodeRecord reads a key's value: a JSON Record, or the bare delivery id
+// that keys recorded before the time was kept hold until they expire.
+func decodeRecord(value []byte) (Record, error) {
+	if !strings.HasPrefix(string(value), "{") {
+		return Record{DeliveryID: string(value)}, nil
+	}
+	var rec Record
+	if err := json.Unmarshal(value, &rec); err != nil {
+		return Record{}, fmt.Errorf("decode idempotency record: %w", err)
+	}
+	return rec, nil
 }
 
 // keyName hashes a receiver id and a sender's key into a valid, fixed-size

@@ -45,11 +45,11 @@ func TestClaimIsAtomicAcrossReplicas(t *testing.T) {
 			st = other
 		}
 		wg.Go(func() {
-			id, first, err := st.Claim(ctx, "whr_1", "key", "dlv_"+string(rune('a'+i)))
+			rec, first, err := st.Claim(ctx, "whr_1", "key", Record{DeliveryID: "dlv_" + string(rune('a'+i))})
 			if err != nil {
 				t.Error(err)
 			}
-			ids[i], firsts[i] = id, first
+			ids[i], firsts[i] = rec.DeliveryID, first
 		})
 	}
 	wg.Wait()
@@ -71,17 +71,34 @@ func TestClaimIsPerReceiverAndKept(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	ctx := context.Background()
-	id, first, err := s.Claim(ctx, "whr_1", "k", "dlv_1")
-	if err != nil || !first || id != "dlv_1" {
-		t.Fatalf("first claim: %q %v %v", id, first, err)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
+	original := Record{DeliveryID: "dlv_1", ReceivedAt: t0}
+	rec, first, err := s.Claim(ctx, "whr_1", "k", original)
+	if err != nil || !first || rec != original {
+		t.Fatalf("first claim: %+v %v %v", rec, first, err)
 	}
-	id, first, err = s.Claim(ctx, "whr_1", "k", "dlv_2")
-	if err != nil || first || id != "dlv_1" {
-		t.Fatalf("second claim: %q %v %v, want the original id", id, first, err)
+	rec, first, err = s.Claim(ctx, "whr_1", "k", Record{DeliveryID: "dlv_2", ReceivedAt: t0.Add(time.Hour)})
+	if err != nil || first || rec.DeliveryID != "dlv_1" || !rec.ReceivedAt.Equal(t0) {
+		t.Fatalf("second claim: %+v %v %v, want the original id and time", rec, first, err)
 	}
-	id, first, err = s.Claim(ctx, "whr_2", "k", "dlv_3")
-	if err != nil || !first || id != "dlv_3" {
-		t.Fatalf("same key, other receiver: %q %v %v", id, first, err)
+	rec, first, err = s.Claim(ctx, "whr_2", "k", Record{DeliveryID: "dlv_3", ReceivedAt: t0})
+	if err != nil || !first || rec.DeliveryID != "dlv_3" {
+		t.Fatalf("same key, other receiver: %+v %v %v", rec, first, err)
+	}
+}
+
+// A key recorded when only the delivery id was kept still answers it,
+// without a time.
+func TestClaimReadsKeysWithoutTime(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	ctx := context.Background()
+	if _, err := s.kv.Create(ctx, keyName("whr_1", "k"), []byte("dlv_1")); err != nil {
+		t.Fatal(err)
+	}
+	rec, first, err := s.Claim(ctx, "whr_1", "k", Record{DeliveryID: "dlv_2", ReceivedAt: time.Now()})
+	if err != nil || first || rec.DeliveryID != "dlv_1" || !rec.ReceivedAt.IsZero() {
+		t.Fatalf("claim: %+v %v %v, want dlv_1 without a time", rec, first, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -26,13 +27,14 @@ type Maintenances struct {
 	store     *store.Store
 	registry  statusv1.ServiceRegistryServiceClient
 	scheduler *scheduler.Scheduler
+	logger    *slog.Logger
 	clock     clockwork.Clock
 }
 
 // NewMaintenances returns the MaintenanceService over st; registry checks
 // service ids and sched starts and ends windows.
-func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler, clock clockwork.Clock) *Maintenances {
-	return &Maintenances{store: st, registry: registry, scheduler: sched, clock: clock}
+func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler, clock clockwork.Clock, logger *slog.Logger) *Maintenances {
+	return &Maintenances{store: st, registry: registry, scheduler: sched, clock: clock, logger: logger}
 }
 
 const maintenance = "maintenance"
@@ -66,7 +68,8 @@ func (s *Maintenances) CreateMaintenance(ctx context.Context, req *incidentsv1.C
 }
 
 // advance starts or ends m now if it is due and returns it afterwards. If
-// the status service is unavailable the scheduler retries in the
+// that fails (the status service is unavailable, say) the failure is
+// logged here, where it is handled, the scheduler retries in the
 // background and m is returned as it is.
 func (s *Maintenances) advance(ctx context.Context, m domain.Maintenance) (domain.Maintenance, error) {
 	if !m.Due(pgdb.Now(s.clock)) {
@@ -74,6 +77,7 @@ func (s *Maintenances) advance(ctx context.Context, m domain.Maintenance) (domai
 		return m, nil
 	}
 	if err := s.scheduler.Advance(ctx, m.ID); err != nil {
+		s.logger.WarnContext(ctx, "maintenance window not advanced; the scheduler retries", "maintenance_id", m.ID, "err", err)
 		s.scheduler.Notify()
 		return m, nil
 	}

@@ -179,10 +179,57 @@ func truncateRunes(s string, n int) string {
 // which supersede it; and a redelivered event whose entry has been pruned
 // cannot be recognised by its id any more, so it must not be applied again.
 func Superseded(in Ingest, oldest Delivery) bool {
-	if !in.ReceivedAt.Equal(oldest.ReceivedAt) {
-		return in.ReceivedAt.Before(oldest.ReceivedAt)
+	return receivedBefore(in, oldest.ReceivedAt, oldest.ID)
+}
+
+// receivedBefore reports whether in comes before the delivery id received
+// at, in log order.
+func receivedBefore(in Ingest, at time.Time, id string) bool {
+	if !in.ReceivedAt.Equal(at) {
+		return in.ReceivedAt.Before(at)
 	}
-	return in.DeliveryID < oldest.ID
+	return in.DeliveryID < id
+}
+
+// Applied is the newest delivery of a receiver applied to a service, in
+// log order. It is kept for as long as both exist, not only while the
+// delivery is in the receiver's log: deliveries of one receiver can be
+// applied out of the order they were received (two replicas, a retry
+// overtaken), and a report older than the one applied must not undo it.
+type Applied struct {
+	ReceiverID string
+	ServiceID  string
+	DeliveryID string
+	ReceivedAt time.Time
+}
+
+// Order is where a delivery stands against the newest one its receiver
+// applied to the same service.
+type Order int
+
+// The orders of a delivery.
+const (
+	// InOrder: newer than the applied one; it is applied.
+	InOrder Order = iota
+	// Repeated: the applied delivery itself, whose log entry has been
+	// pruned; nothing is applied or logged.
+	Repeated
+	// OutOfOrder: received before the applied one; it is logged as ignored
+	// (OutOfOrderDelivery) and not applied.
+	OutOfOrder
+)
+
+// Order returns where in stands against a, the newest delivery applied to
+// in's service. A repeated delivery id is recognised whatever its
+// received_at says.
+func (a Applied) Order(in Ingest) Order {
+	switch {
+	case in.DeliveryID == a.DeliveryID:
+		return Repeated
+	case receivedBefore(in, a.ReceivedAt, a.DeliveryID):
+		return OutOfOrder
+	}
+	return InOrder
 }
 
 // SupersededDelivery is the entry answered, not logged, for a superseded
@@ -196,11 +243,23 @@ func SupersededDelivery(in Ingest, r Receiver) Delivery {
 
 // OutOfOrderDelivery is the entry logged for a delivery received before
 // newer, a delivery of the same receiver already applied to the service.
-func OutOfOrderDelivery(in Ingest, r Receiver, newer Delivery) Delivery {
+func OutOfOrderDelivery(in Ingest, r Receiver, newer Applied) Delivery {
 	d := newDelivery(in, r)
 	d.Result = Ignored
 	d.ServiceID = newer.ServiceID
-	d.Error = fmt.Sprintf("received before %s, which was already applied; not applied out of order", newer.ID)
+	d.Error = fmt.Sprintf("received before %s, which was already applied; not applied out of order", newer.DeliveryID)
+	return d
+}
+
+// RepeatedDelivery is the entry answered, not logged, for another copy of
+// applied, the delivery last applied to the service, after its log entry
+// was pruned.
+func RepeatedDelivery(in Ingest, r Receiver, applied Applied) Delivery {
+	d := newDelivery(in, r)
+	d.ReceivedAt = applied.ReceivedAt
+	d.Result = Ignored
+	d.ServiceID = applied.ServiceID
+	d.Error = "already applied; not applied again"
 	return d
 }
 

@@ -125,6 +125,33 @@ func TestSuperseded(t *testing.T) {
 	}
 }
 
+func TestAppliedOrder(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	applied := Applied{ReceiverID: "whr_1", ServiceID: "svc_1", DeliveryID: "dlv_5", ReceivedAt: t0}
+	tests := []struct {
+		name string
+		at   time.Time
+		id   string
+		want Order
+	}{
+		{"newer", t0.Add(time.Millisecond), "dlv_1", InOrder},
+		{"same time, later id", t0, "dlv_6", InOrder},
+		{"older", t0.Add(-time.Millisecond), "dlv_9", OutOfOrder},
+		{"same time, earlier id", t0, "dlv_4", OutOfOrder},
+		{"same delivery", t0, "dlv_5", Repeated},
+		// A copy given a new time by a sender's retry is still the same
+		// delivery.
+		{"same delivery received again", t0.Add(time.Hour), "dlv_5", Repeated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := applied.Order(Ingest{DeliveryID: tt.id, ReceivedAt: tt.at}); got != tt.want {
+				t.Errorf("Order(%s at %s) = %d, want %d", tt.id, tt.at, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestIngestCheck(t *testing.T) {
 	ok := Ingest{DeliveryID: "dlv_1", OrgID: "org_a", ReceiverID: "whr_1", Result: Ignored}
 	if err := ok.Check(); err != nil {

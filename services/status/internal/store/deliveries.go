@@ -69,16 +69,29 @@ func oldestKept(ctx context.Context, tx pgx.Tx, receiverID string) (d domain.Del
 	return d, err == nil, err
 }
 
-// newestApplied returns the newest delivery of the receiver that was
-// processed for the service; ok is false when there is none.
-func newestApplied(ctx context.Context, tx pgx.Tx, receiverID, serviceID string) (d domain.Delivery, ok bool, err error) {
-	d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries
-		WHERE receiver_id = $1 AND service_id = $2 AND result = $3
-		ORDER BY received_at DESC, id DESC LIMIT 1`, receiverID, serviceID, string(domain.Processed)))
-	if errors.Is(err, domain.ErrNotFound) {
-		return d, false, nil
+// appliedDelivery returns the newest delivery of the receiver applied to
+// the service; ok is false when there is none.
+func appliedDelivery(ctx context.Context, tx pgx.Tx, receiverID, serviceID string) (a domain.Applied, ok bool, err error) {
+	a = domain.Applied{ReceiverID: receiverID, ServiceID: serviceID}
+	err = tx.QueryRow(ctx, `SELECT delivery_id, received_at FROM status.applied_deliveries
+		WHERE receiver_id = $1 AND service_id = $2`, receiverID, serviceID).Scan(&a.DeliveryID, &a.ReceivedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, false, nil
 	}
-	return d, err == nil, err
+	return a, err == nil, err
+}
+
+// recordApplied makes d, a delivery just applied to its service, the
+// receiver's newest applied delivery for the service, unless a newer one
+// is recorded already.
+func recordApplied(ctx context.Context, tx pgx.Tx, d domain.Delivery) error {
+	_, err := tx.Exec(ctx, `INSERT INTO status.applied_deliveries AS a (receiver_id, service_id, delivery_id, received_at)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (receiver_id, service_id) DO UPDATE
+		SET delivery_id = EXCLUDED.delivery_id, received_at = EXCLUDED.received_at
+		WHERE (a.received_at, a.delivery_id) < (EXCLUDED.received_at, EXCLUDED.delivery_id)`,
+		d.ReceiverID, d.ServiceID, d.ID, d.ReceivedAt)
+	return err
 }
 
 // ListDeliveries returns the log of the organisation's receiver, newest

@@ -19,7 +19,8 @@ type Ingested struct {
 	// Change is the status change the delivery caused, nil when none.
 	Change *domain.Change
 	// Duplicate means the delivery had been recorded already; nothing was
-	// written.
+	// written. When its log entry has been pruned since it was applied,
+	// Delivery is domain.RepeatedDelivery.
 	Duplicate bool
 	// Superseded means the delivery was older than the receiver's full log
 	// (domain.Superseded); nothing was written.
@@ -30,10 +31,13 @@ type Ingested struct {
 // idempotent on the delivery id: a delivery already in the log changes
 // nothing and returns the recorded entry. Otherwise it reads the receiver
 // (domain.ErrNotFound if it is gone), locks the target service (by id, or
-// by name in any case within the organisation), plans the delivery
+// by name in any case within the organisation), checks the delivery
+// against the newest one the receiver applied to the service
+// (domain.Applied, kept apart from the pruned log), plans the delivery
 // (domain.PlanDelivery), applies the report through the same path as
 // SetStatus with at as the change time, records the delivery with the
-// statuses before and after, and prunes the log.
+// statuses before and after, prunes the log and, when the report was
+// applied, records it as the newest applied.
 func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time, event EventFunc) (Ingested, error) {
 	var res Ingested
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
@@ -75,14 +79,21 @@ func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time
 			// were received: two status replicas pull them in parallel, or
 			// one waits for a retry while a later one goes through. A report
 			// older than the one already applied for the service must not
-			// undo it; it is logged as ignored instead.
-			newest, ok, err := newestApplied(ctx, tx, r.ID, svc.ID)
+			// undo it; it is logged as ignored instead. Nor is the applied
+			// one applied again when its log entry has been pruned.
+			applied, ok, err := appliedDelivery(ctx, tx, r.ID, svc.ID)
 			if err != nil {
 				return err
 			}
-			if ok && domain.Superseded(in, newest) {
-				res.Delivery = domain.OutOfOrderDelivery(in, r, newest)
-				return recordDelivery(ctx, tx, res.Delivery)
+			if ok {
+				switch applied.Order(in) {
+				case domain.Repeated:
+					res.Delivery, res.Duplicate = domain.RepeatedDelivery(in, r, applied), true
+					return nil
+				case domain.OutOfOrder:
+					res.Delivery = domain.OutOfOrderDelivery(in, r, applied)
+					return recordDelivery(ctx, tx, res.Delivery)
+				}
 			}
 		}
 		d, report := domain.PlanDelivery(in, r, svc, at)
@@ -94,7 +105,13 @@ func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time
 			d.NewStatus, res.Change = after.Status, change
 		}
 		res.Delivery = d
-		return recordDelivery(ctx, tx, d)
+		if err := recordDelivery(ctx, tx, d); err != nil || report == nil {
+			return err
+		}
+		// Written after the log entry, whose insert has locked the
+		// receiver's key: a deletion of the receiver cannot then hold the
+		// receiver while it waits for this row.
+		return recordApplied(ctx, tx, d)
 	})
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return res, fmt.Errorf("apply delivery %s: %w", in.DeliveryID, err)

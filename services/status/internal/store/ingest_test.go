@@ -358,3 +358,73 @@ func TestIngestWhileReceiverIsUpdated(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The newest delivery a receiver applied to a service is kept apart from
+// the delivery log: once newer deliveries, ignored or applied to another
+// service, have pruned it from the log, the same delivery again (a sender's
+// retry, a redelivered event) or an older one must not undo what happened
+// since.
+func TestApplyIngestAfterLogPrunedDoesNotReapply(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		again func(applied domain.Ingest) domain.Ingest
+	}{
+		{"same delivery received again later", func(applied domain.Ingest) domain.Ingest {
+			applied.ReceivedAt = applied.ReceivedAt.Add(time.Hour)
+			return applied
+		}},
+		{"same delivery at its original time", func(applied domain.Ingest) domain.Ingest { return applied }},
+		{"older delivery", func(applied domain.Ingest) domain.Ingest {
+			older := applied
+			older.DeliveryID = ids.New(ids.Delivery)
+			older.ReceivedAt = applied.ReceivedAt.Add(-time.Second)
+			return older
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st, count := newStore(t)
+			ctx := context.Background()
+			api := newService(t, st, "org_a", "API")
+			billing := newService(t, st, "org_a", "Billing")
+			r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "Monitor", Enabled: true, ServiceNameField: "service"})
+
+			applied := ingest(r, domain.Down, "db down")
+			applied.ServiceName = api.Name
+			if res := apply(t, st, applied); res.Change == nil {
+				t.Fatalf("first delivery not applied: %+v", res)
+			}
+			// The service recovers by another channel.
+			if _, _, _, err := st.SetStatus(ctx, "org_a", api.ID, report(domain.Operational, "fixed"), events.StatusChanged); err != nil {
+				t.Fatal(err)
+			}
+			// Newer deliveries, some applied to another service, the
+			// others ignored, push the first one out of the log.
+			for i := range domain.MaxDeliveries + 5 {
+				in := ingest(r, []domain.Status{domain.Down, domain.Operational}[i%2], "")
+				in.ServiceName = billing.Name
+				if i%3 == 0 {
+					in.RawStatus, in.MappedStatus = "unknown", ""
+				}
+				in.ReceivedAt = applied.ReceivedAt.Add(time.Duration(i+1) * time.Millisecond)
+				apply(t, st, in)
+			}
+			if n := count(fmt.Sprintf(`SELECT count(*) FROM status.deliveries WHERE id = '%s'`, applied.DeliveryID)); n != 0 {
+				t.Fatal("first delivery still in the log")
+			}
+
+			res := apply(t, st, tc.again(applied))
+			if res.Change != nil {
+				t.Fatalf("applied again: %+v", res)
+			}
+			got, err := st.GetService(ctx, "org_a", api.ID)
+			if err != nil || got.Status != domain.Operational || got.Version != 2 {
+				t.Fatalf("service = %+v, %v; want operational at version 2", got, err)
+			}
+			if n := count(fmt.Sprintf(`SELECT count(*) FROM status.deliveries WHERE id = '%s'`, applied.DeliveryID)); n != 0 {
+				t.Fatal("the delivery applied before is logged again")
+			}
+		})
+	}
+}

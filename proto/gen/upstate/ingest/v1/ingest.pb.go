@@ -35,7 +35,8 @@ type IngestEvent struct {
 	OrgId string `protobuf:"bytes,2,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
 	// receiver_id is the receiver the delivery was sent to.
 	ReceiverId string `protobuf:"bytes,3,opt,name=receiver_id,json=receiverId,proto3" json:"receiver_id,omitempty"`
-	// received_at is when the gateway received it.
+	// received_at is when the gateway received it; a sender's retry under the
+	// same idempotency key keeps the first attempt's, as it keeps delivery_id.
 	ReceivedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	// source_ip is the sender's address (X-Forwarded-For only from trusted proxies).
 	SourceIp string `protobuf:"bytes,5,opt,name=source_ip,json=sourceIp,proto3" json:"source_ip,omitempty"`
