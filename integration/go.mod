@@ -11,6 +11,7 @@ require (
 	github.com/upstatehq/upstate/services/gateway v0.0.0
 	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
 
@@ -39,6 +40,7 @@ require (
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	github.com/upstatehq/upstate/webhook v0.0.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -48,7 +50,6 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
-	google.golang.org/grpc v1.85.0 // indirect
 )
 
 // The repository's own modules come from the working tree, so each module
@@ -60,4 +61,5 @@ replace (
 	github.com/upstatehq/upstate/services/gateway => ../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../services/incidents
 	github.com/upstatehq/upstate/services/status => ../services/status
+	github.com/upstatehq/upstate/webhook => ../webhook
 )

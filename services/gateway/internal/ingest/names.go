@@ -2,7 +2,7 @@ package ingest
 
 import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 var statusByName = map[string]statusv1.Status{

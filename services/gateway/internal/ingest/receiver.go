@@ -9,7 +9,7 @@ import (
 	"fmt"
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // Default paths of a receiver that names none.

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // signature is a receiver's normalized signature requirement.

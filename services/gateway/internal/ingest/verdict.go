@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // Caps on the values taken from a payload, so an event stays far below
