@@ -27,6 +27,7 @@ import (
 	"github.com/upstatehq/upstate/services/gateway/internal/httpapi"
 	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
 	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
+	"github.com/upstatehq/upstate/services/gateway/internal/proxies"
 	"github.com/upstatehq/upstate/services/gateway/internal/ratelimit"
 	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
 )
@@ -172,26 +173,4 @@ func RedactPath(path string) string { return httpapi.RedactPath(path) }
 
 // ParseTrustedProxies parses UPSTATE_TRUSTED_PROXIES: CIDRs, or single
 // addresses, each meaning that one host. Empty entries are skipped.
-func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if !strings.Contains(s, "/") {
-			addr, err := netip.ParseAddr(s)
-			if err != nil {
-				return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
-			}
-			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("UPSTATE_TRUSTED_PROXIES: %q is neither an address nor a CIDR", s)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
+func ParseTrustedProxies(list []string) ([]netip.Prefix, error) { return proxies.Parse(list) }

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/upstatehq/upstate/pkg/config"
-	"github.com/upstatehq/upstate/services/gateway/app"
+	"github.com/upstatehq/upstate/services/gateway/internal/proxies"
 )
 
 // Config of the gateway process. It needs no database.
@@ -56,5 +56,5 @@ func (c Config) Validate() error {
 
 // Proxies parses TrustedProxies; a bare address means that one host.
 func (c Config) Proxies() ([]netip.Prefix, error) {
-	return app.ParseTrustedProxies(c.TrustedProxies)
+	return proxies.Parse(c.TrustedProxies)
 }
