@@ -22,9 +22,9 @@ import (
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/status/internal/consumer"
 	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/grpcapi"
-	"github.com/upstatehq/upstate/services/status/internal/ingest"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
@@ -56,14 +56,14 @@ type Deps struct {
 
 // App is a running (or ready to run) status service.
 type App struct {
-	cfg     Config
-	deps    Deps
-	grpc    *grpcx.Server
-	store   *store.Store
-	relay   *outbox.Relay
-	ingest  *ingest.Consumer
-	lis     net.Listener
-	workers *lifecycle.Workers
+	cfg      Config
+	deps     Deps
+	grpc     *grpcx.Server
+	store    *store.Store
+	relay    *outbox.Relay
+	consumer *consumer.Consumer
+	lis      net.Listener
+	workers  *lifecycle.Workers
 }
 
 // New wires the service; it does no I/O.
@@ -103,14 +103,14 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.lis = lis
 	workers := lifecycle.NewWorkers(ctx)
-	consumer, err := ingest.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Logger,
-		ingest.Config{Concurrency: a.cfg.IngestConcurrency})
+	c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Logger,
+		consumer.Config{Concurrency: a.cfg.IngestConcurrency})
 	if err != nil {
 		_ = workers.Stop(ctx)
 		_ = lis.Close()
 		return err
 	}
-	a.ingest, a.workers = consumer, workers
+	a.consumer, a.workers = c, workers
 	workers.Go(func(context.Context) {
 		if err := a.grpc.Serve(lis); err != nil {
 			a.deps.Logger.Error("grpc server stopped", "err", err)
@@ -138,11 +138,11 @@ func (a *App) Stop(ctx context.Context) error {
 	a.grpc.Stop(ctx)
 	// Before the relay stops, so its last run publishes what the consumer
 	// committed.
-	ingestErr := a.ingest.Stop(ctx)
+	consumerErr := a.consumer.Stop(ctx)
 	err := a.workers.Stop(ctx)
 	a.workers = nil
 	if err != nil {
 		return fmt.Errorf("stop status service: %w", err)
 	}
-	return ingestErr
+	return consumerErr
 }
