@@ -40,6 +40,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/upstatehq/upstate/proto v0.0.0 // indirect
+	github.com/upstatehq/upstate/webhook v0.0.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -62,4 +63,5 @@ replace (
 	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
 	github.com/upstatehq/upstate/services/status => ../../services/status
+	github.com/upstatehq/upstate/webhook => ../../webhook
 )

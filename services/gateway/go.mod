@@ -9,6 +9,7 @@ require (
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/proto v0.0.0
+	github.com/upstatehq/upstate/webhook v0.0.0
 	golang.org/x/sync v0.24.0
 	golang.org/x/time v0.16.0
 	google.golang.org/grpc v1.85.0
@@ -54,4 +55,5 @@ require (
 replace (
 	github.com/upstatehq/upstate/pkg => ../../pkg
 	github.com/upstatehq/upstate/proto => ../../proto
+	github.com/upstatehq/upstate/webhook => ../../webhook
 )

@@ -8,7 +8,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/proto v0.0.0
-	github.com/upstatehq/upstate/services/gateway v0.0.0
+	github.com/upstatehq/upstate/webhook v0.0.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -54,5 +54,5 @@ require (
 replace (
 	github.com/upstatehq/upstate/pkg => ../../pkg
 	github.com/upstatehq/upstate/proto => ../../proto
-	github.com/upstatehq/upstate/services/gateway => ../gateway
+	github.com/upstatehq/upstate/webhook => ../../webhook
 )

@@ -10,7 +10,7 @@ import (
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/gateway/app"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // BenchmarkDeliver measures the whole handler path of a signed delivery

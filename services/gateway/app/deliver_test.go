@@ -13,7 +13,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/gateway/app"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 type acceptedBody struct {

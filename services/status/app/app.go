@@ -20,9 +20,9 @@ import (
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/service"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/status/internal/consumer"
 	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/grpcapi"
-	"github.com/upstatehq/upstate/services/status/internal/ingest"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
@@ -77,12 +77,12 @@ type Deps struct {
 
 // App is a running (or ready to run) status service.
 type App struct {
-	cfg     Config
-	deps    Deps
-	store   *store.Store
-	relay   *outbox.Relay
-	ingest  *ingest.Consumer
-	workers *lifecycle.Workers
+	cfg      Config
+	deps     Deps
+	store    *store.Store
+	relay    *outbox.Relay
+	consumer *consumer.Consumer
+	workers  *lifecycle.Workers
 }
 
 // New wires the service; it does no I/O.
@@ -108,13 +108,13 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 // Start starts applying webhook deliveries and relaying events.
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
-	consumer, err := ingest.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
-		ingest.Config{Concurrency: a.cfg.IngestConcurrency})
+	c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
+		consumer.Config{Concurrency: a.cfg.IngestConcurrency})
 	if err != nil {
 		_ = workers.Stop(ctx)
 		return err
 	}
-	a.ingest, a.workers = consumer, workers
+	a.consumer, a.workers = c, workers
 	workers.Go(a.relay.Run)
 	return nil
 }
@@ -128,11 +128,11 @@ func (a *App) Stop(ctx context.Context) error {
 	}
 	// Before the relay stops, so its last run publishes what the consumer
 	// committed.
-	ingestErr := a.ingest.Stop(ctx)
+	consumerErr := a.consumer.Stop(ctx)
 	err := a.workers.Stop(ctx)
 	a.workers = nil
 	if err != nil {
 		return fmt.Errorf("stop status service: %w", err)
 	}
-	return ingestErr
+	return consumerErr
 }

@@ -10,22 +10,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/ids"
-	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/gateway/internal/domain"
+	"github.com/upstatehq/upstate/services/gateway/internal/events"
 	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
-	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
 	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
 	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
-)
-
-// CloudEvents attributes of the events the gateway publishes.
-const (
-	eventType   = "upstate.ingest.v1.IngestEvent"
-	eventSource = "upstate/gateway"
 )
 
 // headerReplayed marks the answer to a retried delivery.
@@ -60,23 +53,23 @@ func (h *Handler) deliver(c echo.Context) error {
 		h.countReadError(err)
 		return err
 	}
-	d := ingest.Delivery{
+	d := domain.Delivery{
 		ID: ids.New(ids.Delivery), Receiver: rcv, ReceivedAt: now.UTC(), SourceIP: h.sourceIP(req), Body: body,
 	}
 	if err := rcv.Authenticate(req.Header, body, now); err != nil {
-		d.Verdict = ingest.AuthFailed(err.Error())
+		d.Verdict = domain.AuthFailed(err.Error())
 		h.logger.InfoContext(req.Context(), "webhook signature refused", "receiver_id", rcv.ID, "delivery_id", d.ID, "reason", d.Verdict.Reason)
 		return h.reject(c, d, http.StatusUnauthorized, httpx.CodeUnauthorized)
 	}
 	d.Verdict = rcv.Interpret(body)
-	if d.Verdict.Result == statusv1.DeliveryResult_DELIVERY_RESULT_FAILED {
+	if d.Verdict.Result == domain.ResultFailed {
 		return h.reject(c, d, http.StatusBadRequest, httpx.CodeBadRequest)
 	}
 	return h.accept(c, d)
 }
 
 // admit checks the token's form and rate and finds its enabled receiver.
-func (h *Handler) admit(c echo.Context, now time.Time) (*ingest.Receiver, error) {
+func (h *Handler) admit(c echo.Context, now time.Time) (*domain.Receiver, error) {
 	token := c.Param("token")
 	if !validToken(token) {
 		h.metrics.Delivery(metrics.ResultNotFound)
@@ -109,11 +102,11 @@ func (h *Handler) admit(c echo.Context, now time.Time) (*ingest.Receiver, error)
 // reject publishes a refused delivery for the delivery log and answers with
 // the error status. The sender's idempotency key is not recorded: it may
 // fix the signature or body and send again under the same id.
-func (h *Handler) reject(c echo.Context, d ingest.Delivery, status int, code string) error {
+func (h *Handler) reject(c echo.Context, d domain.Delivery, status int, code string) error {
 	if err := h.publish(c.Request().Context(), d); err != nil {
 		return h.dependencyError(err)
 	}
-	h.metrics.Delivery(ingest.ResultName(d.Verdict.Result))
+	h.metrics.Delivery(string(d.Verdict.Result))
 	return httpx.Errorf(status, code, "%s", d.Verdict.Reason)
 }
 
@@ -131,7 +124,7 @@ func (h *Handler) reject(c echo.Context, d ingest.Delivery, status int, code str
 // sent since. For the same reason a failed publish keeps the key: the
 // sender's retry republishes under the same id, which also covers a
 // publish that timed out after JetStream stored it.
-func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
+func (h *Handler) accept(c echo.Context, d domain.Delivery) error {
 	ctx := c.Request().Context()
 	if ik := idempotency.KeyFrom(c.Request().Header); ik != "" {
 		rec, first, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik,
@@ -143,7 +136,7 @@ func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 			return h.replay(c, d, rec)
 		}
 	}
-	processed := d.Verdict.Result == statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED
+	processed := d.Verdict.Result == domain.ResultProcessed
 	var sub *nats.Subscription
 	if processed && wantsWait(c) {
 		// Subscribed before publishing, so the outcome cannot arrive
@@ -159,10 +152,10 @@ func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 	if err := h.publish(ctx, d); err != nil {
 		return h.dependencyError(err)
 	}
-	h.metrics.Delivery(ingest.ResultName(d.Verdict.Result))
+	h.metrics.Delivery(string(d.Verdict.Result))
 	switch {
 	case !processed:
-		return c.JSON(http.StatusAccepted, accepted{DeliveryID: d.ID, Result: ingest.ResultName(d.Verdict.Result), Reason: d.Verdict.Reason})
+		return c.JSON(http.StatusAccepted, accepted{DeliveryID: d.ID, Result: string(d.Verdict.Result), Reason: d.Verdict.Reason})
 	case sub != nil:
 		return h.awaitOutcome(c, sub, d.ID)
 	default:
@@ -172,7 +165,7 @@ func (h *Handler) accept(c echo.Context, d ingest.Delivery) error {
 
 // replay answers a retried delivery with the id its key was first given,
 // after publishing it again under that id and time (see accept).
-func (h *Handler) replay(c echo.Context, d ingest.Delivery, original idempotency.Record) error {
+func (h *Handler) replay(c echo.Context, d domain.Delivery, original idempotency.Record) error {
 	d.ID = original.DeliveryID
 	if !original.ReceivedAt.IsZero() {
 		d.ReceivedAt = original.ReceivedAt
@@ -188,21 +181,14 @@ func (h *Handler) replay(c echo.Context, d ingest.Delivery, original idempotency
 // publish sends the delivery's event and waits until JetStream stored it.
 // A sender hanging up does not abandon a publish in flight, which would
 // leave it unknown whether the delivery was stored.
-func (h *Handler) publish(ctx context.Context, d ingest.Delivery) error {
-	data, err := proto.Marshal(d.Event())
+func (h *Handler) publish(ctx context.Context, d domain.Delivery) error {
+	ev, err := events.Ingest(d)
 	if err != nil {
-		return fmt.Errorf("encode ingest event: %w", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.PublishTimeout)
 	defer cancel()
-	return bus.Publish(ctx, h.js, bus.Event{
-		Subject: bus.IngestSubject(d.Receiver.OrgID, d.Receiver.ID),
-		ID:      d.ID,
-		Type:    eventType,
-		Source:  eventSource,
-		Time:    d.ReceivedAt,
-		Data:    data,
-	})
+	return bus.Publish(ctx, h.js, ev)
 }
 
 // countReadError counts a body that could not be read.

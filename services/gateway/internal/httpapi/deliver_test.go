@@ -17,18 +17,17 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
-	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/gateway/internal/domain"
 	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
-	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
 	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
 	"github.com/upstatehq/upstate/services/gateway/internal/ratelimit"
 	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
 )
 
 // oneReceiver resolves every token to the same receiver.
-type oneReceiver struct{ rcv *ingest.Receiver }
+type oneReceiver struct{ rcv *domain.Receiver }
 
-func (o oneReceiver) Resolve(context.Context, receivers.Key, string) (*ingest.Receiver, error) {
+func (o oneReceiver) Resolve(context.Context, receivers.Key, string) (*domain.Receiver, error) {
 	return o.rcv, nil
 }
 
@@ -36,7 +35,7 @@ type deliverEnv struct {
 	t    *testing.T
 	js   jetstream.JetStream
 	idem *idempotency.Store
-	rcv  *ingest.Receiver
+	rcv  *domain.Receiver
 	serv http.Handler
 }
 
@@ -57,7 +56,7 @@ func newDeliverEnv(t *testing.T) *deliverEnv {
 	if err := idem.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rcv := ingest.Compile(&statusv1.Receiver{Id: "whr_1", OrgId: "org_1", Enabled: true, ServiceId: "svc_1", StatusField: "status"})
+	rcv := domain.Compile(domain.ReceiverConfig{ID: "whr_1", OrgID: "org_1", Enabled: true, ServiceID: "svc_1", StatusField: "status"})
 	h := New(oneReceiver{rcv}, ratelimit.New(1000, 1000, 100), idem, nc, js,
 		Options{PublishTimeout: time.Second}, logger, metrics.New(nil))
 	e := httpx.NewEcho(logger, nil, httpx.Options{})

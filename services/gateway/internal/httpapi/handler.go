@@ -17,8 +17,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/upstatehq/upstate/services/gateway/internal/domain"
 	"github.com/upstatehq/upstate/services/gateway/internal/idempotency"
-	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
 	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
 	"github.com/upstatehq/upstate/services/gateway/internal/ratelimit"
 	"github.com/upstatehq/upstate/services/gateway/internal/receivers"
@@ -32,7 +32,7 @@ const routePrefix = "/api/webhooks/incoming/"
 
 // Resolver finds the receiver of a token; key is the token's SHA-256.
 type Resolver interface {
-	Resolve(ctx context.Context, key receivers.Key, token string) (*ingest.Receiver, error)
+	Resolve(ctx context.Context, key receivers.Key, token string) (*domain.Receiver, error)
 }
 
 // Idempotency records senders' idempotency keys.

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
-	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
+	"github.com/upstatehq/upstate/services/gateway/internal/pbconv"
 )
 
 // outcome is the body of a 200 to ?wait=true: what the status service did
@@ -57,11 +57,11 @@ func (h *Handler) awaitOutcome(c echo.Context, sub *nats.Subscription, deliveryI
 		}
 		return c.JSON(http.StatusOK, outcome{
 			DeliveryID:     deliveryID,
-			Result:         ingest.ResultName(d.GetResult()),
+			Result:         string(pbconv.DomainResult(d.GetResult())),
 			RawStatus:      d.GetRawStatus(),
-			MappedStatus:   ingest.StatusName(d.GetMappedStatus()),
-			PreviousStatus: ingest.StatusName(d.GetPreviousStatus()),
-			NewStatus:      ingest.StatusName(d.GetNewStatus()),
+			MappedStatus:   string(pbconv.DomainStatus(d.GetMappedStatus())),
+			PreviousStatus: string(pbconv.DomainStatus(d.GetPreviousStatus())),
+			NewStatus:      string(pbconv.DomainStatus(d.GetNewStatus())),
 			ServiceID:      d.GetServiceId(),
 			Error:          d.GetError(),
 		})

@@ -19,8 +19,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/internal/ingest"
+	"github.com/upstatehq/upstate/services/gateway/internal/domain"
 	"github.com/upstatehq/upstate/services/gateway/internal/metrics"
+	"github.com/upstatehq/upstate/services/gateway/internal/pbconv"
 )
 
 var (
@@ -83,7 +84,7 @@ type Resolver struct {
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 
-	cache   *cache[*ingest.Receiver]
+	cache   *cache[*domain.Receiver]
 	breaker *gobreaker.CircuitBreaker[*statusv1.Receiver]
 	// flight makes concurrent misses of one token share one call.
 	flight singleflight.Group
@@ -98,7 +99,7 @@ type Resolver struct {
 // New returns a resolver calling client.
 func New(client statusv1.ReceiverServiceClient, opts Options, logger *slog.Logger, m *metrics.Metrics) *Resolver {
 	opts.defaults()
-	r := &Resolver{client: client, opts: opts, logger: logger, metrics: m, cache: newCache[*ingest.Receiver](opts.MaxEntries)}
+	r := &Resolver{client: client, opts: opts, logger: logger, metrics: m, cache: newCache[*domain.Receiver](opts.MaxEntries)}
 	r.breaker = gobreaker.NewCircuitBreaker[*statusv1.Receiver](gobreaker.Settings{
 		Name:        "status.ResolveReceiver",
 		MaxRequests: 1,
@@ -118,7 +119,7 @@ func New(client statusv1.ReceiverServiceClient, opts Options, logger *slog.Logge
 // cache while fresh, else from the status service, else (status service
 // unreachable) from the cache however old. Errors are ErrNotFound,
 // ErrUnavailable, or unexpected.
-func (r *Resolver) Resolve(ctx context.Context, key Key, token string) (*ingest.Receiver, error) {
+func (r *Resolver) Resolve(ctx context.Context, key Key, token string) (*domain.Receiver, error) {
 	now := time.Now()
 	if e, ok := r.cache.get(key); ok && now.Before(e.expires) {
 		if e.negative {
@@ -131,7 +132,7 @@ func (r *Resolver) Resolve(ctx context.Context, key Key, token string) (*ingest.
 	r.metrics.Lookup(metrics.LookupMiss)
 	v, err, _ := r.flight.Do(string(key[:]), func() (any, error) { return r.fetch(ctx, key, token) })
 	if err == nil {
-		return v.(*ingest.Receiver), nil
+		return v.(*domain.Receiver), nil
 	}
 	if errors.Is(err, ErrUnavailable) {
 		// Read again: an invalidation may have dropped the entry meanwhile.
@@ -145,7 +146,7 @@ func (r *Resolver) Resolve(ctx context.Context, key Key, token string) (*ingest.
 }
 
 // fetch asks the status service and caches its answer.
-func (r *Resolver) fetch(ctx context.Context, key Key, token string) (*ingest.Receiver, error) {
+func (r *Resolver) fetch(ctx context.Context, key Key, token string) (*domain.Receiver, error) {
 	gen := r.generation.Load()
 	// The call is shared by every request waiting on this token, so one
 	// client hanging up must not cancel it for the others; the request id
@@ -169,11 +170,11 @@ func (r *Resolver) fetch(ctx context.Context, key Key, token string) (*ingest.Re
 	current := func() bool { return r.generation.Load() == gen }
 	switch {
 	case err == nil:
-		rcv := ingest.Compile(pb)
-		r.store(key, entry[*ingest.Receiver]{value: rcv, owner: rcv.ID, stored: now, expires: now.Add(r.opts.TTL)}, now, current)
+		rcv := domain.Compile(pbconv.Receiver(pb))
+		r.store(key, entry[*domain.Receiver]{value: rcv, owner: rcv.ID, stored: now, expires: now.Add(r.opts.TTL)}, now, current)
 		return rcv, nil
 	case status.Code(err) == codes.NotFound:
-		r.store(key, entry[*ingest.Receiver]{negative: true, stored: now, expires: now.Add(r.opts.NegativeTTL)}, now, current)
+		r.store(key, entry[*domain.Receiver]{negative: true, stored: now, expires: now.Add(r.opts.NegativeTTL)}, now, current)
 		return nil, ErrNotFound
 	case unreachable(err):
 		return nil, fmt.Errorf("%w: resolve receiver: %w", ErrUnavailable, err)
@@ -184,7 +185,7 @@ func (r *Resolver) fetch(ctx context.Context, key Key, token string) (*ingest.Re
 
 // store caches an answer unless an invalidation happened since its call
 // started.
-func (r *Resolver) store(key Key, e entry[*ingest.Receiver], now time.Time, current func() bool) {
+func (r *Resolver) store(key Key, e entry[*domain.Receiver], now time.Time, current func() bool) {
 	if !current() {
 		return
 	}

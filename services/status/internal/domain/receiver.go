@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // Receiver defaults.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // Published Standard Webhooks vector: TestWebhookSign in

@@ -1,15 +1,15 @@
-// Package ingest is what the gateway decides about a webhook delivery,
-// without I/O: a receiver compiled once from the status service's
-// description (paths parsed, mapping ready), the signature check, the
-// verdict on a payload (processed, ignored or failed, with the status found
-// and what it maps to) and the IngestEvent that carries it all.
-package ingest
+// Package domain is what the gateway decides about a webhook delivery,
+// without I/O and in plain Go types: a receiver compiled once from the
+// status service's description (paths parsed, mapping ready), the
+// signature check, the verdict on a payload (processed, ignored or failed,
+// with the status found and what it maps to) and the delivery that carries
+// it all. Converting to and from protobuf is pbconv's business.
+package domain
 
 import (
 	"fmt"
 
-	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // Default paths of a receiver that names none.
@@ -17,6 +17,25 @@ const (
 	DefaultStatusField  = "status"
 	DefaultMessageField = "message"
 )
+
+// ReceiverConfig is a webhook receiver as the status service describes it.
+type ReceiverConfig struct {
+	ID      string
+	OrgID   string
+	Enabled bool
+	// ServiceID is the fixed target service, or "" when the payload names it.
+	ServiceID string
+	// StatusField, ServiceNameField and MessageField are dot paths into the
+	// payload; empty StatusField and MessageField take the defaults, an
+	// empty ServiceNameField means the receiver has a fixed service.
+	StatusField      string
+	ServiceNameField string
+	MessageField     string
+	// StatusMapping maps the receiver's own status words to statuses.
+	StatusMapping map[string]string
+	// Signature is the receiver's signature requirement; nil: none.
+	Signature *webhook.Signature
+}
 
 // Receiver is a webhook receiver ready to judge deliveries. It is immutable
 // once compiled, so one value serves concurrent requests.
@@ -42,20 +61,20 @@ type Receiver struct {
 // Compile prepares a receiver for judging deliveries. A configuration
 // error does not fail: it becomes the reason every delivery is ignored,
 // which the delivery log then shows to the receiver's owner.
-func Compile(pb *statusv1.Receiver) *Receiver {
+func Compile(c ReceiverConfig) *Receiver {
 	r := &Receiver{
-		ID:           pb.GetId(),
-		OrgID:        pb.GetOrgId(),
-		Enabled:      pb.GetEnabled(),
-		ServiceID:    pb.GetServiceId(),
-		statusField:  pb.GetStatusField(),
-		serviceField: pb.GetServiceNameField(),
-		mapping:      webhook.Mapping(pb.GetStatusMapping()),
+		ID:           c.ID,
+		OrgID:        c.OrgID,
+		Enabled:      c.Enabled,
+		ServiceID:    c.ServiceID,
+		statusField:  c.StatusField,
+		serviceField: c.ServiceNameField,
+		mapping:      webhook.Mapping(c.StatusMapping),
 	}
 	if r.statusField == "" {
 		r.statusField = DefaultStatusField
 	}
-	messageField := pb.GetMessageField()
+	messageField := c.MessageField
 	if messageField == "" {
 		messageField = DefaultMessageField
 	}
@@ -74,7 +93,7 @@ func Compile(pb *statusv1.Receiver) *Receiver {
 	if r.ServiceID == "" && r.serviceField == "" && r.invalid == "" {
 		r.invalid = "receiver has neither a service_id nor a service_name_field"
 	}
-	r.signature = compileSignature(pb.GetSignature())
+	r.signature = compileSignature(c.Signature)
 	return r
 }
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // The fuzzers check Verify against an oracle written from the documented

@@ -1,11 +1,10 @@
-package ingest
+package domain
 
 import (
 	"net/http"
 	"time"
 
-	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // signature is a receiver's normalized signature requirement.
@@ -16,15 +15,11 @@ type signature struct {
 // compileSignature returns nil for a receiver that requires no signature.
 // A requirement with an empty secret is kept, and fails closed: Verify
 // refuses every delivery as misconfigured rather than accept them unsigned.
-func compileSignature(pb *statusv1.Signature) *signature {
-	if pb == nil {
+func compileSignature(s *webhook.Signature) *signature {
+	if s == nil {
 		return nil
 	}
-	return &signature{spec: webhook.Signature{
-		Secret: pb.GetSecret(),
-		Header: pb.GetHeader(),
-		Scheme: webhook.Scheme(pb.GetScheme()),
-	}.Normalized()}
+	return &signature{spec: s.Normalized()}
 }
 
 // Authenticate checks the delivery's signature, if the receiver requires

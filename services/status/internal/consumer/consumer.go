@@ -1,7 +1,7 @@
-// Package ingest consumes the webhook deliveries the gateway puts on the
+// Package consumer consumes the webhook deliveries the gateway puts on the
 // INGEST stream: each is applied to its service and recorded in its
 // receiver's delivery log, once, however often it is delivered.
-package ingest
+package consumer
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ingest
+package domain
 
 import (
 	"net/http"
@@ -7,35 +7,34 @@ import (
 	"time"
 	"unicode/utf8"
 
-	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 const (
-	processed = statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED
-	ignoredR  = statusv1.DeliveryResult_DELIVERY_RESULT_IGNORED
-	failed    = statusv1.DeliveryResult_DELIVERY_RESULT_FAILED
+	processed = ResultProcessed
+	ignoredR  = ResultIgnored
+	failed    = ResultFailed
 )
 
 func TestInterpret(t *testing.T) {
 	t.Parallel()
-	fixed := &statusv1.Receiver{Id: "whr_1", ServiceId: "svc_1"}
-	byName := &statusv1.Receiver{Id: "whr_2", ServiceNameField: "service", StatusField: "data.state", MessageField: "data.text",
+	fixed := ReceiverConfig{ID: "whr_1", ServiceID: "svc_1"}
+	byName := ReceiverConfig{ID: "whr_2", ServiceNameField: "service", StatusField: "data.state", MessageField: "data.text",
 		StatusMapping: map[string]string{"red": "down", "ok": "degraded"}}
 	tests := []struct {
 		name   string
-		rcv    *statusv1.Receiver
+		rcv    ReceiverConfig
 		body   string
 		want   Verdict
 		reason string
 	}{
 		{"default fields", fixed, `{"status":"Under Maintenance","message":"patching"}`,
-			Verdict{Result: processed, RawStatus: "Under Maintenance", Mapped: statusv1.Status_STATUS_MAINTENANCE, Message: "patching"}, ""},
+			Verdict{Result: processed, RawStatus: "Under Maintenance", Mapped: StatusMaintenance, Message: "patching"}, ""},
 		{"number status", fixed, `{"status":200}`, Verdict{Result: ignoredR, RawStatus: "200"}, `status "200" is not mapped`},
 		{"custom mapping wins", byName, `{"service":"API","data":{"state":"OK","text":"slow"}}`,
-			Verdict{Result: processed, RawStatus: "OK", Mapped: statusv1.Status_STATUS_DEGRADED, ServiceName: "API", Message: "slow"}, ""},
+			Verdict{Result: processed, RawStatus: "OK", Mapped: StatusDegraded, ServiceName: "API", Message: "slow"}, ""},
 		{"custom word", byName, `{"service":"API","data":{"state":"red"}}`,
-			Verdict{Result: processed, RawStatus: "red", Mapped: statusv1.Status_STATUS_DOWN, ServiceName: "API"}, ""},
+			Verdict{Result: processed, RawStatus: "red", Mapped: StatusDown, ServiceName: "API"}, ""},
 		{"service name missing", byName, `{"data":{"state":"red"}}`,
 			Verdict{Result: ignoredR, RawStatus: "red"}, `service_name_field "service" not found`},
 		{"service name not a string", byName, `{"service":{"a":1},"data":{"state":"red"}}`,
@@ -46,12 +45,12 @@ func TestInterpret(t *testing.T) {
 		{"not JSON", fixed, `status=up`, Verdict{Result: failed}, "not valid JSON"},
 		{"empty body", fixed, ``, Verdict{Result: failed}, "not valid JSON"},
 		{"trailing garbage", fixed, `{"status":"up"} x`, Verdict{Result: failed}, "not valid JSON"},
-		{"no service at all", &statusv1.Receiver{Id: "whr_3"}, `{"status":"up"}`, Verdict{Result: ignoredR}, "neither a service_id"},
-		{"invalid path", &statusv1.Receiver{Id: "whr_4", ServiceId: "svc", StatusField: "a."}, `{"status":"up"}`,
+		{"no service at all", ReceiverConfig{ID: "whr_3"}, `{"status":"up"}`, Verdict{Result: ignoredR}, "neither a service_id"},
+		{"invalid path", ReceiverConfig{ID: "whr_4", ServiceID: "svc", StatusField: "a."}, `{"status":"up"}`,
 			Verdict{Result: ignoredR}, "receiver's status_field"},
 		// Postgres text cannot hold NUL: the delivery log would refuse it.
 		{"NUL in values", byName, `{"service":"A\u0000PI","data":{"state":"red","text":"db\u0000down"}}`,
-			Verdict{Result: processed, RawStatus: "red", Mapped: statusv1.Status_STATUS_DOWN, ServiceName: "A\uFFFDPI", Message: "db\uFFFDdown"}, ""},
+			Verdict{Result: processed, RawStatus: "red", Mapped: StatusDown, ServiceName: "A\uFFFDPI", Message: "db\uFFFDdown"}, ""},
 		{"NUL status", fixed, `{"status":"\u0000"}`, Verdict{Result: ignoredR, RawStatus: "\uFFFD"}, "not mapped"},
 	}
 	for _, tt := range tests {
@@ -72,21 +71,10 @@ func TestInterpret(t *testing.T) {
 func TestInterpretCapsValues(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 10_000)
-	got := Compile(&statusv1.Receiver{ServiceNameField: "s"}).Interpret([]byte(`{"status":"` + long + `","s":"` + long + `","message":"` + long + `"}`))
+	got := Compile(ReceiverConfig{ServiceNameField: "s"}).Interpret([]byte(`{"status":"` + long + `","s":"` + long + `","message":"` + long + `"}`))
 	for name, v := range map[string]string{"raw": got.RawStatus, "service": got.ServiceName, "message": got.Message} {
 		if len(v) > maxMessage || !utf8.ValidString(v) {
 			t.Errorf("%s: %d bytes, valid UTF-8 %v", name, len(v), utf8.ValidString(v))
-		}
-	}
-}
-
-func TestEventTruncatesPayload(t *testing.T) {
-	t.Parallel()
-	r := Compile(&statusv1.Receiver{Id: "whr_1", OrgId: "org_1", ServiceId: "svc_1"})
-	for _, n := range []int{0, MaxPayload, MaxPayload + 1} {
-		ev := Delivery{ID: "dlv_1", Receiver: r, Body: make([]byte, n)}.Event()
-		if len(ev.GetPayload()) != min(n, MaxPayload) || ev.GetPayloadTruncated() != (n > MaxPayload) {
-			t.Errorf("body of %d: payload %d truncated %v", n, len(ev.GetPayload()), ev.GetPayloadTruncated())
 		}
 	}
 }
@@ -95,7 +83,7 @@ func TestAuthenticate(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"status":"up"}`)
 	now := time.Now()
-	signed := Compile(&statusv1.Receiver{Signature: &statusv1.Signature{Secret: "k", Scheme: "base64", Header: "x-sig"}})
+	signed := Compile(ReceiverConfig{Signature: &webhook.Signature{Secret: "k", Scheme: "base64", Header: "x-sig"}})
 	h := http.Header{}
 	if err := webhook.Sign(webhook.Signature{Secret: "k", Scheme: webhook.SchemeBase64, Header: "X-Sig"}, h, body, now); err != nil {
 		t.Fatal(err)
@@ -109,11 +97,11 @@ func TestAuthenticate(t *testing.T) {
 	if err := signed.Authenticate(http.Header{}, body, now); err == nil {
 		t.Fatal("missing signature accepted")
 	}
-	if err := Compile(&statusv1.Receiver{}).Authenticate(http.Header{}, body, now); err != nil {
+	if err := Compile(ReceiverConfig{}).Authenticate(http.Header{}, body, now); err != nil {
 		t.Fatalf("unsigned receiver: %v", err)
 	}
 	// A signature requirement without a secret fails closed.
-	if err := Compile(&statusv1.Receiver{Signature: &statusv1.Signature{}}).Authenticate(http.Header{}, body, now); err == nil {
+	if err := Compile(ReceiverConfig{Signature: &webhook.Signature{}}).Authenticate(http.Header{}, body, now); err == nil {
 		t.Fatal("signature requirement without a secret accepted an unsigned delivery")
 	}
 }
@@ -123,14 +111,14 @@ func FuzzInterpret(f *testing.F) {
 	f.Add([]byte(`{"a":[{"b":null}]}`), "a.0.b", "a")
 	f.Add([]byte(`[1,2,3]`), "0", "1")
 	f.Fuzz(func(t *testing.T, body []byte, statusField, serviceField string) {
-		v := Compile(&statusv1.Receiver{StatusField: statusField, ServiceNameField: serviceField}).Interpret(body)
+		v := Compile(ReceiverConfig{StatusField: statusField, ServiceNameField: serviceField}).Interpret(body)
 		switch v.Result {
 		case processed:
-			if v.Mapped == statusv1.Status_STATUS_UNSPECIFIED || v.Reason != "" {
+			if v.Mapped == "" || v.Reason != "" {
 				t.Fatalf("processed without a status or with a reason: %+v", v)
 			}
 		case ignoredR, failed:
-			if v.Reason == "" || v.Mapped != statusv1.Status_STATUS_UNSPECIFIED {
+			if v.Reason == "" || v.Mapped != "" {
 				t.Fatalf("%v without a reason or with a status: %+v", v.Result, v)
 			}
 		default:

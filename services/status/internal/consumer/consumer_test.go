@@ -1,4 +1,4 @@
-package ingest_test
+package consumer_test
 
 import (
 	"context"
@@ -24,8 +24,8 @@ import (
 	"github.com/upstatehq/upstate/pkg/testenv"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/status/internal/consumer"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
-	"github.com/upstatehq/upstate/services/status/internal/ingest"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
@@ -65,7 +65,7 @@ func start(t *testing.T) *env {
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { relay.Run(relayCtx) })
-	c, err := ingest.Start(ctx, js, nc, st, relay.Notify, clockwork.NewRealClock(), logging.Discard(), ingest.Config{})
+	c, err := consumer.Start(ctx, js, nc, st, relay.Notify, clockwork.NewRealClock(), logging.Discard(), consumer.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ingest
+package domain
 
 import (
 	"encoding/json"
@@ -6,8 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
-	"github.com/upstatehq/upstate/services/gateway/webhook"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // Caps on the values taken from a payload, so an event stays far below
@@ -22,14 +21,14 @@ const (
 
 // Verdict is what the gateway makes of a payload.
 type Verdict struct {
-	// Result is PROCESSED, IGNORED or FAILED.
-	Result statusv1.DeliveryResult
+	// Result is ResultProcessed, ResultIgnored or ResultFailed.
+	Result DeliveryResult
 	// Reason explains IGNORED and FAILED.
 	Reason string
 	// RawStatus is the value found at the status field, as text.
 	RawStatus string
-	// Mapped is RawStatus mapped to a status (PROCESSED only).
-	Mapped statusv1.Status
+	// Mapped is RawStatus mapped to a status (ResultProcessed only).
+	Mapped Status
 	// ServiceName is the value at the service name field, if the receiver has one.
 	ServiceName string
 	// Message is the value at the message field, if any.
@@ -42,7 +41,7 @@ type Verdict struct {
 func (r *Receiver) Interpret(body []byte) Verdict {
 	doc, err := webhook.DecodeJSON(body)
 	if err != nil {
-		return Verdict{Result: statusv1.DeliveryResult_DELIVERY_RESULT_FAILED, Reason: "payload is not valid JSON: " + err.Error()}
+		return Verdict{Result: ResultFailed, Reason: "payload is not valid JSON: " + err.Error()}
 	}
 	if r.invalid != "" {
 		return ignored(r.invalid, "")
@@ -63,7 +62,7 @@ func (r *Receiver) Interpret(body []byte) Verdict {
 	if r.serviceField != "" {
 		name, ok := webhook.ExtractString(doc, r.servicePath)
 		if !ok || name == "" {
-			v.Result, v.Reason = statusv1.DeliveryResult_DELIVERY_RESULT_IGNORED,
+			v.Result, v.Reason = ResultIgnored,
 				fmt.Sprintf("service_name_field %q not found in payload", r.serviceField)
 			return v
 		}
@@ -71,16 +70,16 @@ func (r *Receiver) Interpret(body []byte) Verdict {
 	}
 	mapped, ok := r.mapping.Map(raw)
 	if !ok {
-		v.Result, v.Reason = statusv1.DeliveryResult_DELIVERY_RESULT_IGNORED,
+		v.Result, v.Reason = ResultIgnored,
 			fmt.Sprintf("status %q is not mapped to a status; add it to the receiver's status mapping", v.RawStatus)
 		return v
 	}
-	v.Result, v.Mapped = statusv1.DeliveryResult_DELIVERY_RESULT_PROCESSED, statusByName[mapped]
+	v.Result, v.Mapped = ResultProcessed, Status(mapped)
 	return v
 }
 
 func ignored(reason, raw string) Verdict {
-	return Verdict{Result: statusv1.DeliveryResult_DELIVERY_RESULT_IGNORED, Reason: reason, RawStatus: raw}
+	return Verdict{Result: ResultIgnored, Reason: reason, RawStatus: raw}
 }
 
 // with keeps what v already found (the message) in the verdict w.

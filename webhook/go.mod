@@ -1,0 +1,3 @@
+module github.com/upstatehq/upstate/webhook
+
+go 1.26.0
