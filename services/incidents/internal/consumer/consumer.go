@@ -24,7 +24,8 @@ import (
 
 // Durable is the name of the incidents service's consumer on STATUS; its
 // replicas share it. A new deployment starts from the oldest event the
-// stream keeps, so incidents reflect the recent past too.
+// stream keeps (bus.FromOldest), so incidents reflect the recent past too:
+// replaying is safe here, as applying an event twice changes nothing.
 const Durable = "incidents-status"
 
 // Config tunes the consumer.
@@ -58,6 +59,7 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 		Durable:        Durable,
 		FilterSubjects: []string{bus.SubjectsStatus},
 		Concurrency:    cfg.Concurrency,
+		Start:          bus.FromOldest,
 	}, c.handle, logger)
 	if err != nil {
 		return nil, fmt.Errorf("consume status: %w", err)
