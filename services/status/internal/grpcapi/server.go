@@ -47,14 +47,11 @@ func (s *Server) CreateService(ctx context.Context, req *statusv1.CreateServiceR
 			return nil, invalidStatus()
 		}
 	}
-	now := s.now()
-	svc := domain.Service{
-		ID: ids.New(ids.Service), OrgID: req.GetOrgId(), Name: name, Description: req.GetDescription(),
-		Status: st, StatusChangedAt: now, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := s.store.CreateService(ctx, svc); err != nil {
+	svc := domain.NewService(ids.New(ids.Service), req.GetOrgId(), name, req.GetDescription(), st, s.now())
+	if err := s.store.CreateService(ctx, svc, events.ServiceCreated); err != nil {
 		return nil, toStatus(err)
 	}
+	s.changed()
 	return &statusv1.CreateServiceResponse{Service: pbconv.Service(svc)}, nil
 }
 
@@ -108,10 +105,11 @@ func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceR
 	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
 		return nil, toStatus(err)
 	}
-	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, s.now())
+	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, s.now(), events.ServiceUpdated)
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.changed()
 	return &statusv1.UpdateServiceResponse{Service: pbconv.Service(svc)}, nil
 }
 
@@ -120,9 +118,10 @@ func (s *Server) DeleteService(ctx context.Context, req *statusv1.DeleteServiceR
 	if err := requireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteService(ctx, req.GetOrgId(), req.GetServiceId()); err != nil {
+	if err := s.store.DeleteService(ctx, req.GetOrgId(), req.GetServiceId(), s.now(), events.ServiceDeleted); err != nil {
 		return nil, toStatus(err)
 	}
+	s.changed()
 	return &statusv1.DeleteServiceResponse{}, nil
 }
 
