@@ -89,7 +89,7 @@ func New(cfg Config, deps Deps) *App {
 	sched := scheduler.New(st, registry, relay.Notify, m, logger, cfg.SchedulerInterval)
 	srv := grpcx.NewServer(logger, deps.Registry)
 	incidentsv1.RegisterIncidentServiceServer(srv, grpcapi.NewIncidents(st, registry, relay.Notify))
-	incidentsv1.RegisterMaintenanceServiceServer(srv, grpcapi.NewMaintenances(st, registry, sched))
+	incidentsv1.RegisterMaintenanceServiceServer(srv, grpcapi.NewMaintenances(st, registry, sched, relay.Notify))
 	return &App{cfg: cfg, deps: deps, grpc: srv, store: st, relay: relay, scheduler: sched, metrics: m}
 }
 

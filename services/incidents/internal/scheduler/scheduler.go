@@ -440,6 +440,9 @@ func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Mainte
 		// have put some services in maintenance already.
 		if m, _, err = s.end(ctx, w, now); err == nil {
 			m.Status = domain.Cancelled
+			var cancelled bus.Event
+			cancelled, err = events.MaintenanceCancelled(m)
+			ev = &cancelled
 		}
 	default:
 		return w.M, &domain.TransitionError{Reason: "the maintenance is already " + string(w.M.Status)}
