@@ -265,11 +265,10 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 // resolvePending settles the pending holds, of any window, whose service's
 // status moved on since they were written: the window whose maintenance
 // change is the newest in the service's history holds it at that version
-// (its status version: edits of the service's name take versions too,
-// and do not matter here); any other
-// pending hold's change never took effect or was overtaken, and is
-// dropped. Pending holds at the current version (the change was not made)
-// stay for their window to retry. Callers hold the service's lock, so no
+// (its status version: edits of the service's name take versions too, and
+// do not matter here); any other pending hold's change never took effect
+// or was overtaken, and is dropped. Pending holds at the current status
+// version (the change was not made) stay for their window to retry. Callers hold the service's lock, so no
 // window is changing the service meanwhile.
 func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *statusv1.Service) error {
 	pending, err := w.PendingHolds(ctx, svc.GetId())
