@@ -24,13 +24,14 @@ func TestReportStatusEndToEnd(t *testing.T) {
 		t.Fatalf("PUT: %d %s", r.Status, r.Body)
 	}
 	got := r.json(t)
-	if got["status"] != "down" || got["status_description"] != "Database connection issues" || got["version"] != float64(1) {
+	// Version 1 was the service's creation.
+	if got["status"] != "down" || got["status_description"] != "Database connection issues" || got["version"] != float64(2) {
 		t.Fatalf("PUT answered %s", r.Body)
 	}
 
 	ev, msg := w.next()
 	if ev.GetStatus() != statusv1.Status_STATUS_DOWN || ev.GetPrevious() != statusv1.Status_STATUS_OPERATIONAL ||
-		ev.GetVersion() != 1 || ev.GetServiceId() != id || ev.GetServiceName() != "API" ||
+		ev.GetVersion() != 2 || ev.GetServiceId() != id || ev.GetServiceName() != "API" ||
 		ev.GetDescription() != "Database connection issues" || ev.GetSource() != statusv1.Source_SOURCE_API {
 		t.Fatalf("event = %v", ev)
 	}
@@ -42,7 +43,7 @@ func TestReportStatusEndToEnd(t *testing.T) {
 			t.Errorf("event lacks header %s", h)
 		}
 	}
-	if msg.Headers().Get("Nats-Msg-Id") != id+":1" {
+	if msg.Headers().Get("Nats-Msg-Id") != id+":2" {
 		t.Errorf("Nats-Msg-Id = %q", msg.Headers().Get("Nats-Msg-Id"))
 	}
 
@@ -55,15 +56,15 @@ func TestReportStatusEndToEnd(t *testing.T) {
 	// The same report again: 200, no history row, no event.
 	again := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey,
 		`{"status":"down","description":"Database connection issues"}`)
-	if again.Status != http.StatusOK || again.json(t)["version"] != float64(1) {
+	if again.Status != http.StatusOK || again.json(t)["version"] != float64(2) {
 		t.Fatalf("repeat PUT: %d %s", again.Status, again.Body)
 	}
 	w.none(300 * time.Millisecond)
 	if n := s.count(`SELECT count(*) FROM status.status_history WHERE service_id = $1`, id); n != 1 {
 		t.Fatalf("history rows = %d, want 1", n)
 	}
-	if n := streamCount(t, s); n != 1 {
-		t.Fatalf("STATUS stream holds %d messages, want 1", n)
+	if n := streamCount(t, s); n != 2 {
+		t.Fatalf("STATUS stream holds %d messages, want 2 (the creation and the change)", n)
 	}
 
 	hist := s.do(http.MethodGet, "/api/v1/services/"+id+"/history", bootstrapKey, nil)
@@ -95,7 +96,8 @@ func TestEventsInVersionOrder(t *testing.T) {
 		}
 		prev = st
 	}
-	for v := 1; v <= changes; v++ {
+	// Version 1 was the service's creation.
+	for v := 2; v <= changes+1; v++ {
 		ev, _ := w.next()
 		if ev.GetVersion() != int64(v) {
 			t.Fatalf("event %d has version %d", v, ev.GetVersion())

@@ -123,7 +123,7 @@ func TestMaintenanceAcrossRestarts(t *testing.T) {
 	if got := s.awaitMaintenance(m["id"].(string), "completed"); got["ended_at"] == nil {
 		t.Fatalf("ended = %v", got)
 	}
-	if got := fmt.Sprint(events(2)); got != "[upstate.incidents.v1.MaintenanceStarted upstate.incidents.v1.MaintenanceEnded]" {
+	if got := fmt.Sprint(events(3)); got != "[upstate.incidents.v1.MaintenanceScheduled upstate.incidents.v1.MaintenanceStarted upstate.incidents.v1.MaintenanceEnded]" {
 		t.Fatalf("events = %s", got)
 	}
 	// History says who did it.
@@ -165,6 +165,40 @@ func TestMaintenanceKeepsChangesMadeDuringIt(t *testing.T) {
 	r = s.do(http.MethodDelete, "/api/v1/maintenances/"+m["id"].(string), bootstrapKey, nil)
 	if r.Status != http.StatusConflict {
 		t.Fatalf("second DELETE: %d %s", r.Status, r.Body)
+	}
+}
+
+// A service edited before and during a window goes into maintenance and
+// is given its status back at the end: an edit is an event of the service
+// (it takes a version) but not a change of its status, which alone makes
+// a window leave a service as it is.
+func TestMaintenanceOfAServiceEditedBeforeAndDuringIt(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	svc := s.createService(bootstrapKey, "Exports")
+	s.setStatus(svc, "degraded", "Slow exports")
+	rename := func(name string) {
+		t.Helper()
+		if r := s.do(http.MethodPatch, "/api/v1/services/"+svc, bootstrapKey, map[string]any{"name": name}); r.Status != http.StatusOK {
+			t.Fatalf("rename: %d %s", r.Status, r.Body)
+		}
+	}
+	rename("Data exports")
+	m := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Minute), time.Now().Add(time.Hour))
+	if m["status"] != "in_progress" {
+		t.Fatalf("a window over a renamed service = %v, want it in progress", m)
+	}
+	if st, _ := s.statusOf(svc); st != "maintenance" {
+		t.Fatalf("the renamed service in the window is %s", st)
+	}
+	rename("CSV exports")
+
+	r := s.do(http.MethodDelete, "/api/v1/maintenances/"+m["id"].(string), bootstrapKey, nil)
+	if r.Status != http.StatusOK || r.json(t)["status"] != "completed" {
+		t.Fatalf("end early: %d %s", r.Status, r.Body)
+	}
+	if st, desc := s.statusOf(svc); st != "degraded" || desc != "Slow exports" {
+		t.Fatalf("the renamed service after the window is %s (%q), want degraded (\"Slow exports\")", st, desc)
 	}
 }
 
@@ -212,8 +246,8 @@ func TestOverlappingMaintenances(t *testing.T) {
 func TestMaintenanceMissedEntirely(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
-	w := s.watchStatus()
 	svc := s.createService(bootstrapKey, "Reports")
+	w := s.watchStatus()
 	start := time.Now().Add(3 * time.Second)
 	m := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Second))
 	s.stopIncidents()
@@ -259,12 +293,12 @@ func TestMaintenanceResumesAfterAFailedStart(t *testing.T) {
 	id := m["id"].(string)
 	s.stopIncidents()
 
-	// What a crash would have left: pending holds at the versions before,
+	// What a crash would have left: pending holds at the status versions before,
 	// and one service already put in maintenance by the window.
 	for _, svc := range []string{changed, untouched} {
 		s.exec(`INSERT INTO incidents.maintenance_services
 			(maintenance_id, service_id, previous_status, previous_description, version, pending)
-			SELECT $1, id, status, status_description, version, true FROM status.services WHERE id = $2`, id, svc)
+			SELECT $1, id, status, status_description, status_version, true FROM status.services WHERE id = $2`, id, svc)
 	}
 	desc := "Scheduled maintenance: Database upgrade"
 	if _, err := statusv1.NewServiceRegistryServiceClient(s.statusConn()).SetStatus(context.Background(), &statusv1.SetStatusRequest{
@@ -315,7 +349,7 @@ func (s *stack) fakeFailedStart(org, maintenanceID, svc string, applied bool) {
 	s.t.Helper()
 	s.exec(`INSERT INTO incidents.maintenance_services
 		(maintenance_id, service_id, previous_status, previous_description, version, pending)
-		SELECT $1, id, status, status_description, version, true FROM status.services WHERE id = $2`, maintenanceID, svc)
+		SELECT $1, id, status, status_description, status_version, true FROM status.services WHERE id = $2`, maintenanceID, svc)
 	if !applied {
 		return
 	}

@@ -44,8 +44,8 @@ func TestSeparateProcesses(t *testing.T) {
 
 	nc, js := connect(t, natsURL)
 	s := &stack{t: t, baseURL: "http://" + edgeHTTP, dsn: dsn, nc: nc, js: js}
-	w := s.watchStatus()
 	id := s.createService(bootstrapKey, "API")
+	w := s.watchStatus()
 	r := s.do(http.MethodPut, "/api/v1/services/"+id, bootstrapKey, `{"status":"down","description":"Database connection issues"}`)
 	if r.Status != http.StatusOK || r.json(t)["status"] != "down" {
 		t.Fatalf("PUT: %d %s", r.Status, r.Body)

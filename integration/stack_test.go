@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -207,18 +208,38 @@ func send(t *testing.T, req *http.Request) response {
 	return response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
-// createService creates a service and returns its id.
+// createService creates a service and returns its id. When the stack
+// has a NATS connection it returns once the STATUS stream holds the
+// service's creation, so that a watch started afterwards sees only what
+// follows.
 func (s *stack) createService(key, name string) string {
 	s.t.Helper()
 	r := s.do(http.MethodPost, "/api/v1/services", key, map[string]any{"name": name})
 	if r.Status != http.StatusCreated {
 		s.t.Fatalf("create service: %d %s", r.Status, r.Body)
 	}
-	return r.json(s.t)["id"].(string)
+	id := r.json(s.t)["id"].(string)
+	if s.js != nil {
+		testenv.Eventually(s.t, 10*time.Second, func() error {
+			st, err := s.js.Stream(context.Background(), bus.StreamStatus)
+			if err != nil {
+				return err
+			}
+			info, err := st.Info(context.Background(), jetstream.WithSubjectFilter("upstate.status.*."+id))
+			if err != nil {
+				return err
+			}
+			if len(info.State.Subjects) == 0 {
+				return fmt.Errorf("the creation of %s is not on STATUS yet", id)
+			}
+			return nil
+		})
+	}
+	return id
 }
 
-// watcher reads the StatusChanged events STATUS stores from its start on,
-// as a consumer would: a republished copy is never seen twice.
+// watcher reads the events STATUS stores from its start on, as a consumer
+// would: a republished copy is never seen twice.
 type watcher struct {
 	t *testing.T
 	w *testenv.Watcher
@@ -229,15 +250,26 @@ func (s *stack) watchStatus() *watcher {
 	return &watcher{t: s.t, w: testenv.Watch(s.t, s.js, bus.StreamStatus)}
 }
 
-// next waits for the next event.
+// next waits for the next event, which must be a StatusChanged.
 func (w *watcher) next() (*statusv1.StatusChanged, jetstream.Msg) {
 	w.t.Helper()
-	msg := w.w.Next(10 * time.Second)
 	var ev statusv1.StatusChanged
-	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+	return &ev, w.nextOf(&ev)
+}
+
+// nextOf waits for the next event, which must be of m's type (its ce-type
+// is the message's full name), and decodes it into m.
+func (w *watcher) nextOf(m proto.Message) jetstream.Msg {
+	w.t.Helper()
+	msg := w.w.Next(10 * time.Second)
+	want := string(m.ProtoReflect().Descriptor().FullName())
+	if got := msg.Headers().Get(bus.HeaderCEType); got != want {
+		w.t.Fatalf("next event on %s is a %s, want a %s", msg.Subject(), got, want)
+	}
+	if err := proto.Unmarshal(msg.Data(), m); err != nil {
 		w.t.Fatal(err)
 	}
-	return &ev, msg
+	return msg
 }
 
 // none asserts no event arrives within d.

@@ -141,8 +141,9 @@ hooks() {
 		hook_urls+=("http://$addr/api/webhooks/incoming/$token")
 	done
 }
-# changes prints the sum of every service's version, page by page: the
-# status changes so far.
+# changes prints the sum of every service's version, page by page; between
+# two calls it grows by the status changes made (nothing else creates or
+# edits services meanwhile).
 changes() {
 	local out cursor='' sum=0
 	while :; do

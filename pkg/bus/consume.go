@@ -59,6 +59,9 @@ type ConsumerConfig struct {
 	// Backoff is the delay before redelivering a message that failed on
 	// its attempt-th delivery (default FullJitter(500ms, 1m)).
 	Backoff func(attempt int) time.Duration
+	// Start is where the consumer begins when it is created (default
+	// FromOldest); a consumer that exists keeps its position.
+	Start Start
 }
 
 func (cfg *ConsumerConfig) setDefaults() error {
@@ -83,16 +86,15 @@ func (cfg *ConsumerConfig) setDefaults() error {
 	return nil
 }
 
-// consumerConfig is the server-side definition. The server's MaxDeliver is
-// unlimited: the consumer counts deliveries itself and dead-letters at
-// MaxDeliver. A server limit would silently stop redelivering a message
-// whose last attempt crashed, timed out or failed to reach the dead-letter
-// stream, leaving it nowhere.
+// consumerConfig is the server-side definition, but for its start (see
+// ensureConsumer). The server's MaxDeliver is unlimited: the consumer
+// counts deliveries itself and dead-letters at MaxDeliver. A server limit
+// would silently stop redelivering a message whose last attempt crashed,
+// timed out or failed to reach the dead-letter stream, leaving it nowhere.
 func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        cfg.Durable,
 		FilterSubjects: cfg.FilterSubjects,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        cfg.AckWait,
 		MaxDeliver:     -1,
@@ -131,9 +133,10 @@ type Consumer struct {
 	iter jetstream.MessagesContext
 }
 
-// Consume creates or updates the durable consumer cfg.Durable on
-// cfg.Stream and handles its messages with h until Stop is called or ctx
-// is cancelled (which drains like Stop without a deadline). It returns an
+// Consume creates the durable consumer cfg.Durable on cfg.Stream (starting
+// where cfg.Start says), or updates it if it exists (keeping its position),
+// and handles its messages with h until Stop is called or ctx is cancelled
+// (which drains like Stop without a deadline). It returns an
 // error if the consumer cannot be created; later failures (a lost
 // connection, a deleted consumer) are logged and retried.
 func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler, logger *slog.Logger) (*Consumer, error) {

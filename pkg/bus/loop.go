@@ -16,7 +16,7 @@ const resubscribeTimeout = 10 * time.Second
 
 // subscribe creates or updates the consumer and starts pulling from it.
 func (c *Consumer) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, c.cfg.consumerConfig())
+	cons, err := ensureConsumer(ctx, c.js, &c.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}

@@ -122,7 +122,7 @@ func New(cfg Config, deps Deps) *App {
 // RegisterGRPC registers the incidents and maintenance APIs on s.
 func (a *App) RegisterGRPC(s *grpc.Server) {
 	incidentsv1.RegisterIncidentServiceServer(s, grpcapi.NewIncidents(a.store, a.registry, a.relay.Notify, a.deps.Clock))
-	incidentsv1.RegisterMaintenanceServiceServer(s, grpcapi.NewMaintenances(a.store, a.registry, a.scheduler, a.deps.Clock, a.deps.Logger))
+	incidentsv1.RegisterMaintenanceServiceServer(s, grpcapi.NewMaintenances(a.store, a.registry, a.scheduler, a.relay.Notify, a.deps.Clock, a.deps.Logger))
 }
 
 // Start starts consuming status changes, running maintenance windows and

@@ -117,7 +117,8 @@ func TestAppReceiversAndIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.Msgs != 1 {
-		t.Fatalf("STATUS holds %d messages, want 1", info.State.Msgs)
+	// The service's creation and its change to maintenance.
+	if info.State.Msgs != 2 {
+		t.Fatalf("STATUS holds %d messages, want 2", info.State.Msgs)
 	}
 }

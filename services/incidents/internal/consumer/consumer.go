@@ -1,7 +1,8 @@
 // Package consumer consumes the STATUS stream: each StatusChanged event
 // caused by a webhook receiver may open, note or resolve that receiver's
 // automatic incident for the service, once, however often and in whatever
-// order the events are delivered.
+// order the events are delivered. The stream's other event types are
+// acknowledged without effect.
 package consumer
 
 import (
@@ -24,7 +25,8 @@ import (
 
 // Durable is the name of the incidents service's consumer on STATUS; its
 // replicas share it. A new deployment starts from the oldest event the
-// stream keeps, so incidents reflect the recent past too.
+// stream keeps (bus.FromOldest), so incidents reflect the recent past too:
+// replaying is safe here, as applying an event twice changes nothing.
 const Durable = "incidents-status"
 
 // Config tunes the consumer.
@@ -58,6 +60,7 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 		Durable:        Durable,
 		FilterSubjects: []string{bus.SubjectsStatus},
 		Concurrency:    cfg.Concurrency,
+		Start:          bus.FromOldest,
 	}, c.handle, logger)
 	if err != nil {
 		return nil, fmt.Errorf("consume status: %w", err)
@@ -70,9 +73,22 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 // (or ctx ends).
 func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
 
-// handle applies one StatusChanged event. One that cannot be decoded or
-// lacks its identity is dead-lettered; any other failure is retried.
+// typeStatusChanged is the ce-type of the only STATUS events the consumer
+// applies: like every event's, the full name of its protobuf message.
+var typeStatusChanged = string((*statusv1.StatusChanged)(nil).ProtoReflect().Descriptor().FullName())
+
+// handle applies one StatusChanged event. The stream's other events (a
+// service created, edited or deleted) are acknowledged and left alone:
+// automatic incidents follow status changes a receiver caused, and those
+// events share the service's versions without being one. An event that
+// cannot be decoded or lacks its identity is dead-lettered; any other
+// failure is retried.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
+	if typ := msg.Headers().Get(bus.HeaderCEType); typ != typeStatusChanged {
+		c.metrics.StatusChange("ignored")
+		c.logger.DebugContext(ctx, "event not applied to incidents", "type", typ, "subject", msg.Subject())
+		return nil
+	}
 	var ev statusv1.StatusChanged
 	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
 		return bus.Permanent(fmt.Errorf("decode StatusChanged: %w", err))

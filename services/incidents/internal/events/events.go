@@ -16,12 +16,15 @@ import (
 
 // CloudEvents attributes of the events published here.
 const (
-	TypeIncidentOpened     = "upstate.incidents.v1.IncidentOpened"
-	TypeIncidentUpdated    = "upstate.incidents.v1.IncidentUpdated"
-	TypeIncidentResolved   = "upstate.incidents.v1.IncidentResolved"
-	TypeMaintenanceStarted = "upstate.incidents.v1.MaintenanceStarted"
-	TypeMaintenanceEnded   = "upstate.incidents.v1.MaintenanceEnded"
-	Source                 = "upstate/incidents"
+	TypeIncidentOpened       = "upstate.incidents.v1.IncidentOpened"
+	TypeIncidentUpdated      = "upstate.incidents.v1.IncidentUpdated"
+	TypeIncidentResolved     = "upstate.incidents.v1.IncidentResolved"
+	TypeMaintenanceScheduled = "upstate.incidents.v1.MaintenanceScheduled"
+	TypeMaintenanceUpdated   = "upstate.incidents.v1.MaintenanceUpdated"
+	TypeMaintenanceCancelled = "upstate.incidents.v1.MaintenanceCancelled"
+	TypeMaintenanceStarted   = "upstate.incidents.v1.MaintenanceStarted"
+	TypeMaintenanceEnded     = "upstate.incidents.v1.MaintenanceEnded"
+	Source                   = "upstate/incidents"
 )
 
 // IncidentChanged builds the event announcing after, the incident as a
@@ -44,6 +47,26 @@ func IncidentChanged(before *domain.Incident, after domain.Incident) (bus.Event,
 		typ, ev = TypeIncidentUpdated, upd
 	}
 	return event(after.OrgID, after.ID, after.Version, typ, after.UpdatedAt, ev)
+}
+
+// MaintenanceScheduled builds the event announcing m, as scheduled.
+func MaintenanceScheduled(m domain.Maintenance) (bus.Event, error) {
+	return event(m.OrgID, m.ID, m.Version, TypeMaintenanceScheduled, m.CreatedAt,
+		&incidentsv1.MaintenanceScheduled{Maintenance: pbconv.Maintenance(m)})
+}
+
+// MaintenanceUpdated builds the event announcing m, as a change of its
+// title, message, services or times left it.
+func MaintenanceUpdated(m domain.Maintenance) (bus.Event, error) {
+	return event(m.OrgID, m.ID, m.Version, TypeMaintenanceUpdated, m.UpdatedAt,
+		&incidentsv1.MaintenanceUpdated{Maintenance: pbconv.Maintenance(m)})
+}
+
+// MaintenanceCancelled builds the event announcing that m was cancelled
+// before it started.
+func MaintenanceCancelled(m domain.Maintenance) (bus.Event, error) {
+	return event(m.OrgID, m.ID, m.Version, TypeMaintenanceCancelled, m.EndedAt,
+		&incidentsv1.MaintenanceCancelled{Maintenance: pbconv.Maintenance(m)})
 }
 
 // MaintenanceStarted builds the event announcing that m started.

@@ -16,6 +16,7 @@ import (
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
+	"github.com/upstatehq/upstate/services/incidents/internal/events"
 	"github.com/upstatehq/upstate/services/incidents/internal/pbconv"
 	"github.com/upstatehq/upstate/services/incidents/internal/scheduler"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
@@ -27,14 +28,17 @@ type Maintenances struct {
 	store     *store.Store
 	registry  statusv1.ServiceRegistryServiceClient
 	scheduler *scheduler.Scheduler
-	logger    *slog.Logger
-	clock     clockwork.Clock
+	// changed is called after a commit that wrote an outbox event.
+	changed func()
+	logger  *slog.Logger
+	clock   clockwork.Clock
 }
 
 // NewMaintenances returns the MaintenanceService over st; registry checks
-// service ids and sched starts and ends windows.
-func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler, clock clockwork.Clock, logger *slog.Logger) *Maintenances {
-	return &Maintenances{store: st, registry: registry, scheduler: sched, clock: clock, logger: logger}
+// service ids, sched starts and ends windows, and changed is called after
+// every committed change.
+func NewMaintenances(st *store.Store, registry statusv1.ServiceRegistryServiceClient, sched *scheduler.Scheduler, changed func(), clock clockwork.Clock, logger *slog.Logger) *Maintenances {
+	return &Maintenances{store: st, registry: registry, scheduler: sched, changed: changed, clock: clock, logger: logger}
 }
 
 const maintenance = "maintenance"
@@ -57,9 +61,10 @@ func (s *Maintenances) CreateMaintenance(ctx context.Context, req *incidentsv1.C
 		return nil, toStatus(err, maintenance)
 	}
 	m := n.Schedule(ids.New(ids.Maintenance), req.GetOrgId(), at)
-	if err := s.store.CreateMaintenance(ctx, m); err != nil {
+	if err := s.store.CreateMaintenance(ctx, m, events.MaintenanceScheduled); err != nil {
 		return nil, toStatus(err, maintenance)
 	}
+	s.changed()
 	m, err := s.advance(ctx, m)
 	if err != nil {
 		return nil, err
@@ -161,7 +166,8 @@ func (s *Maintenances) UpdateMaintenance(ctx context.Context, req *incidentsv1.U
 }
 
 // update applies p to the window under its lock (the scheduler takes the
-// same lock to start and end it).
+// same lock to start and end it) and announces the change; a patch that
+// changes nothing writes nothing.
 func (s *Maintenances) update(ctx context.Context, orgID, id string, p domain.MaintenancePatch) (domain.Maintenance, error) {
 	w, err := s.store.LockWindow(ctx, orgID, id, store.Wait)
 	if err != nil {
@@ -180,10 +186,18 @@ func (s *Maintenances) update(ctx context.Context, orgID, id string, p domain.Ma
 		}
 	}
 	after, err := p.Apply(w.M, pgdb.Now(s.clock))
-	if err != nil {
+	if err != nil || after.Version == w.M.Version {
 		return after, err
 	}
-	return after, w.Save(ctx, after, nil)
+	ev, err := events.MaintenanceUpdated(after)
+	if err != nil {
+		return w.M, err
+	}
+	if err := w.Save(ctx, after, &ev); err != nil {
+		return w.M, err
+	}
+	s.changed()
+	return after, nil
 }
 
 // CancelMaintenance implements the RPC.

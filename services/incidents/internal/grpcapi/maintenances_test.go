@@ -58,7 +58,7 @@ func TestCreateMaintenanceLogsAFailedStart(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	clock := clockwork.NewFakeClock()
 	sched := scheduler.New(st, statusFailing{}, func() {}, metrics.New(nil), clock, logger, time.Hour)
-	api := grpcapi.NewMaintenances(st, statusFailing{}, sched, clock, logger)
+	api := grpcapi.NewMaintenances(st, statusFailing{}, sched, func() {}, clock, logger)
 
 	now := clock.Now()
 	resp, err := api.CreateMaintenance(ctx, &incidentsv1.CreateMaintenanceRequest{

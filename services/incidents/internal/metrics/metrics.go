@@ -22,7 +22,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
 		auto: promx.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "incidents_status_changes_total",
-			Help: "Status changes applied by the incidents service, by what they did to automatic incidents (opened, noted, resolved, none, stale).",
+			Help: "Events of the STATUS stream handled by the incidents service, by what they did to automatic incidents (opened, noted, resolved, none, stale; ignored for events other than status changes).",
 		}, []string{"action"})),
 		maintenance: promx.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "incidents_maintenance_transitions_total",

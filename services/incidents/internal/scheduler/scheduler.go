@@ -230,9 +230,9 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 			return nil
 		}
 		cur, _ := pbconv.DomainServiceStatus(svc.GetStatus())
-		hold := store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetVersion()}
+		hold := store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetStatusVersion()}
 		// Another window already holds it at this version: share its hold.
-		shared, err := w.SharedHold(ctx, serviceID, svc.GetVersion())
+		shared, err := w.SharedHold(ctx, serviceID, svc.GetStatusVersion())
 		if err != nil {
 			return err
 		}
@@ -259,18 +259,19 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 		if err != nil {
 			return err
 		}
-		hold.Pending, hold.Version = false, set.GetService().GetVersion()
+		hold.Pending, hold.Version = false, set.GetService().GetStatusVersion()
 		return w.PutHold(ctx, hold)
 	}
 	return fmt.Errorf("service %s kept changing while it was put in maintenance", serviceID)
 }
 
-// resolvePending settles the pending holds, of any window, whose service
-// moved on since they were written: the window whose maintenance change is
-// the newest in the service's history holds it at that version; any other
-// pending hold's change never took effect or was overtaken, and is
-// dropped. Pending holds at the current version (the change was not made)
-// stay for their window to retry. Callers hold the service's lock, so no
+// resolvePending settles the pending holds, of any window, whose service's
+// status moved on since they were written: the window whose maintenance
+// change is the newest in the service's history holds it at that version
+// (its status version: edits of the service's name take versions too, and
+// do not matter here); any other pending hold's change never took effect
+// or was overtaken, and is dropped. Pending holds at the current status
+// version (the change was not made) stay for their window to retry. Callers hold the service's lock, so no
 // window is changing the service meanwhile.
 func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *statusv1.Service) error {
 	pending, err := w.PendingHolds(ctx, svc.GetId())
@@ -279,7 +280,7 @@ func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *st
 	}
 	var newest *statusv1.StatusChange
 	for _, p := range pending {
-		if p.Version == svc.GetVersion() {
+		if p.Version == svc.GetStatusVersion() {
 			continue
 		}
 		if newest == nil {
@@ -292,9 +293,9 @@ func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *st
 				newest = resp.GetChanges()[0]
 			}
 		}
-		if newest.GetVersion() == svc.GetVersion() && newest.GetSource() == statusv1.Source_SOURCE_MAINTENANCE &&
+		if newest.GetVersion() == svc.GetStatusVersion() && newest.GetSource() == statusv1.Source_SOURCE_MAINTENANCE &&
 			newest.GetActor() == p.MaintenanceID && newest.GetStatus() == statusv1.Status_STATUS_MAINTENANCE {
-			err = w.SettleHold(ctx, p, svc.GetVersion())
+			err = w.SettleHold(ctx, p, svc.GetStatusVersion())
 		} else {
 			err = w.DropPendingHold(ctx, p)
 		}
@@ -441,6 +442,9 @@ func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Mainte
 		// have put some services in maintenance already.
 		if m, _, err = s.end(ctx, w, now); err == nil {
 			m.Status = domain.Cancelled
+			var cancelled bus.Event
+			cancelled, err = events.MaintenanceCancelled(m)
+			ev = &cancelled
 		}
 	default:
 		return w.M, &domain.TransitionError{Reason: "the maintenance is already " + string(w.M.Status)}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 )
 
@@ -40,12 +41,27 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// CreateMaintenance stores a new window.
-func (st *Store) CreateMaintenance(ctx context.Context, m domain.Maintenance) error {
-	if _, err := st.pool.Exec(ctx, `INSERT INTO incidents.maintenances (`+maintenanceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		m.ID, m.OrgID, m.Title, m.Message, m.ServiceIDs, m.StartsAt, m.EndsAt, string(m.Status),
-		nullTime(m.StartedAt), nullTime(m.EndedAt), m.CreatedAt, m.UpdatedAt, m.Version); err != nil {
+// MaintenanceEvent builds the event announcing a window as a change left
+// it, written to the outbox in the change's transaction.
+type MaintenanceEvent func(domain.Maintenance) (bus.Event, error)
+
+// CreateMaintenance stores a new window and the event announcing it in
+// one transaction.
+func (st *Store) CreateMaintenance(ctx context.Context, m domain.Maintenance, event MaintenanceEvent) error {
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO incidents.maintenances (`+maintenanceColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			m.ID, m.OrgID, m.Title, m.Message, m.ServiceIDs, m.StartsAt, m.EndsAt, string(m.Status),
+			nullTime(m.StartedAt), nullTime(m.EndedAt), m.CreatedAt, m.UpdatedAt, m.Version); err != nil {
+			return err
+		}
+		ev, err := event(m)
+		if err != nil {
+			return err
+		}
+		return st.Outbox.Write(ctx, tx, ev)
+	})
+	if err != nil {
 		return fmt.Errorf("create maintenance: %w", err)
 	}
 	return nil

@@ -141,7 +141,7 @@ func (w *Window) Save(ctx context.Context, after domain.Maintenance, ev *bus.Eve
 }
 
 // ServiceHold is what a window holds of one of its services: the status
-// and description to give back, and the service's version once in
+// and description to give back, and the service's status version once in
 // maintenance.
 type ServiceHold struct {
 	// MaintenanceID is the window holding the service.
@@ -149,8 +149,10 @@ type ServiceHold struct {
 	ServiceID           string
 	PreviousStatus      domain.ServiceStatus
 	PreviousDescription string
-	// Version is the service's version once in maintenance, or, while
-	// Pending, the version it had before.
+	// Version is the service's status version (the version of the event
+	// that set its status) once in maintenance, or, while Pending, the one
+	// it had before. Edits of the service's name or description do not
+	// change it.
 	Version int64
 	// Pending is set from just before the service is put in maintenance
 	// until the version it reached is recorded.

@@ -26,6 +26,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/consumer"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
@@ -81,12 +82,19 @@ func start(t *testing.T) *env {
 	return &env{t: t, st: st, nc: nc, js: js}
 }
 
+// service creates a service and publishes its creation event before it
+// returns, so that the STATUS stream holds it (message 1) before the test
+// goes on.
 func (e *env) service(org, name string) domain.Service {
 	e.t.Helper()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	s := domain.Service{ID: ids.New(ids.Service), OrgID: org, Name: name, Status: domain.Operational,
-		StatusChangedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := e.st.CreateService(context.Background(), s); err != nil {
+	ctx := context.Background()
+	s := domain.NewService(ids.New(ids.Service), org, name, "", domain.Operational, time.Now().UTC().Truncate(time.Microsecond))
+	if err := e.st.CreateService(ctx, s, events.ServiceCreated); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.Outbox.RelayBatch(ctx, 100, func(ctx context.Context, evs []bus.Event) error {
+		return bus.PublishBatch(ctx, e.js, evs)
+	}); err != nil {
 		e.t.Fatal(err)
 	}
 	return s
@@ -214,7 +222,7 @@ func TestConsumerAppliesDeliveries(t *testing.T) {
 	}
 	if msg.Subject != bus.StatusSubject("org_a", svc.ID) || sc.GetReceiverId() != r.ID || sc.GetDeliveryId() != ev.GetDeliveryId() ||
 		!sc.GetAutoIncident().GetEnabled() || sc.GetAutoIncident().GetSeverity() != statusv1.Severity_SEVERITY_CRITICAL ||
-		sc.GetSource() != statusv1.Source_SOURCE_WEBHOOK || sc.GetVersion() != 1 || sc.GetStatus() != statusv1.Status_STATUS_DOWN {
+		sc.GetSource() != statusv1.Source_SOURCE_WEBHOOK || sc.GetVersion() != 2 || sc.GetStatus() != statusv1.Status_STATUS_DOWN {
 		t.Fatalf("StatusChanged on %s = %v", msg.Subject, &sc)
 	}
 
@@ -254,16 +262,17 @@ func TestStatusChangedPublishedOnceForRedeliveredEvent(t *testing.T) {
 	if !proto.Equal(first, second) || first.GetNewStatus() != statusv1.Status_STATUS_DEGRADED {
 		t.Fatalf("outcomes differ:\n%v\n%v", first, second)
 	}
+	// The service's creation, and one change.
 	testenv.Eventually(t, waitFor, func() error {
-		if n := e.streamMsgs(bus.StreamStatus); n != 1 {
-			return fmt.Errorf("%d StatusChanged events on STATUS", n)
+		if n := e.streamMsgs(bus.StreamStatus); n != 2 {
+			return fmt.Errorf("%d events on STATUS", n)
 		}
 		return nil
 	})
 	// Both copies were handled before their outcomes were sent, so nothing
 	// more is on its way: one change, and nothing left in the outbox.
 	got, err := e.st.GetService(context.Background(), "org_a", svc.ID)
-	if err != nil || got.Version != 1 {
+	if err != nil || got.Version != 2 {
 		t.Fatalf("service = %+v, %v", got, err)
 	}
 	if _, err := e.st.Outbox.RelayBatch(context.Background(), 10, func(_ context.Context, evs []bus.Event) error {
@@ -271,8 +280,8 @@ func TestStatusChangedPublishedOnceForRedeliveredEvent(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n := e.streamMsgs(bus.StreamStatus); n != 1 {
-		t.Fatalf("%d StatusChanged events on STATUS, want 1", n)
+	if n := e.streamMsgs(bus.StreamStatus); n != 2 {
+		t.Fatalf("%d events on STATUS, want 2", n)
 	}
 }
 

@@ -24,8 +24,51 @@ type Service struct {
 	StatusChangedAt   time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
-	// Version counts status changes; the n-th change has version n.
+	// Version is the version of the service's latest event: its creation
+	// is 1, and each status change and each edit adds one, as will its
+	// deletion. Consumers of its events keep the highest version applied.
+	// Services created before creation was an event start at 0.
 	Version int64
+	// StatusVersion is the version of the event that set the current
+	// status: the latest status change, or the creation. Conditional
+	// reports (Report.ExpectedVersion) compare against it, so that an edit
+	// of the name does not count as a change of status.
+	StatusVersion int64
+}
+
+// NewService returns the service created with id at t, at version 1.
+func NewService(id, orgID, name, description string, status Status, t time.Time) Service {
+	return Service{
+		ID: id, OrgID: orgID, Name: name, Description: description, Status: status,
+		StatusChangedAt: t, CreatedAt: t, UpdatedAt: t, Version: 1, StatusVersion: 1,
+	}
+}
+
+// Edit returns s with the name and/or description that are non-nil, at
+// the next version, and whether anything changed; an edit that changes
+// nothing leaves s as it is. The caller validates the values.
+func Edit(s Service, name, description *string, t time.Time) (Service, bool) {
+	after := s
+	if name != nil {
+		after.Name = *name
+	}
+	if description != nil {
+		after.Description = *description
+	}
+	if after.Name == s.Name && after.Description == s.Description {
+		return s, false
+	}
+	after.UpdatedAt = t
+	after.Version++
+	return after, true
+}
+
+// Delete returns s as its deletion at t leaves it: at the next version,
+// which its ServiceDeleted event carries.
+func Delete(s Service, t time.Time) Service {
+	s.UpdatedAt = t
+	s.Version++
+	return s
 }
 
 // Change is one entry of a service's status history.
@@ -62,9 +105,10 @@ type Report struct {
 	// Webhook is set when the report comes from a webhook delivery.
 	Webhook *WebhookCause
 	// ExpectedVersion, when non-nil, makes the report conditional on the
-	// service still being at this version, so that a caller restoring a
-	// status it read earlier (the end of a maintenance window) does not
-	// overwrite a change made since.
+	// service's StatusVersion still being this, so that a caller restoring
+	// a status it read earlier (the end of a maintenance window) does not
+	// overwrite a change of status made since; an edit of the name or
+	// description meanwhile does not matter.
 	ExpectedVersion *int64
 }
 
@@ -89,7 +133,7 @@ const (
 // change: it creates no history and no event, and only a new description is
 // kept.
 func Apply(s Service, r Report) (Service, *Change, Outcome) {
-	if r.ExpectedVersion != nil && *r.ExpectedVersion != s.Version {
+	if r.ExpectedVersion != nil && *r.ExpectedVersion != s.StatusVersion {
 		return s, nil, VersionMismatch
 	}
 	if r.Status == s.Status {
@@ -119,7 +163,7 @@ func Apply(s Service, r Report) (Service, *Change, Outcome) {
 	s.StatusDescription = desc
 	s.StatusChangedAt = r.At
 	s.UpdatedAt = r.At
-	s.Version = ch.Version
+	s.Version, s.StatusVersion = ch.Version, ch.Version
 	return s, ch, StatusChanged
 }
 

@@ -14,7 +14,9 @@ func ver(v int64) *int64 { return &v }
 func TestApply(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	t1 := t0.Add(time.Hour)
-	base := Service{ID: "svc_1", Status: Operational, StatusDescription: "all good", StatusChangedAt: t0, UpdatedAt: t0, Version: 4}
+	// Its status was set at version 4, and it was edited twice since.
+	base := Service{ID: "svc_1", Status: Operational, StatusDescription: "all good", StatusChangedAt: t0, UpdatedAt: t0,
+		Version: 6, StatusVersion: 4}
 
 	tests := []struct {
 		name        string
@@ -22,17 +24,20 @@ func TestApply(t *testing.T) {
 		wantOutcome Outcome
 		wantStatus  Status
 		wantDesc    string
+		// wantVersion is the version after, which is also the status
+		// version after a change.
 		wantVersion int64
 		wantChanged time.Time
 	}{
-		{"same status no description", Report{Status: Operational, At: t1}, Unchanged, Operational, "all good", 4, t0},
-		{"same status same description", Report{Status: Operational, Description: ptr("all good"), At: t1}, Unchanged, Operational, "all good", 4, t0},
-		{"same status new description", Report{Status: Operational, Description: ptr("still fine"), At: t1}, DescriptionUpdated, Operational, "still fine", 4, t0},
-		{"new status with description", Report{Status: Down, Description: ptr("db down"), Source: SourceAPI, Actor: "key_1", At: t1}, StatusChanged, Down, "db down", 5, t1},
-		{"new status clears old description", Report{Status: Degraded, At: t1}, StatusChanged, Degraded, "", 5, t1},
-		{"expected version matches", Report{Status: Down, At: t1, ExpectedVersion: ver(4)}, StatusChanged, Down, "", 5, t1},
-		{"expected version is older", Report{Status: Down, At: t1, ExpectedVersion: ver(3)}, VersionMismatch, Operational, "all good", 4, t0},
-		{"expected version mismatch wins over a repeat", Report{Status: Operational, At: t1, ExpectedVersion: ver(5)}, VersionMismatch, Operational, "all good", 4, t0},
+		{"same status no description", Report{Status: Operational, At: t1}, Unchanged, Operational, "all good", 6, t0},
+		{"same status same description", Report{Status: Operational, Description: ptr("all good"), At: t1}, Unchanged, Operational, "all good", 6, t0},
+		{"same status new description", Report{Status: Operational, Description: ptr("still fine"), At: t1}, DescriptionUpdated, Operational, "still fine", 6, t0},
+		{"new status with description", Report{Status: Down, Description: ptr("db down"), Source: SourceAPI, Actor: "key_1", At: t1}, StatusChanged, Down, "db down", 7, t1},
+		{"new status clears old description", Report{Status: Degraded, At: t1}, StatusChanged, Degraded, "", 7, t1},
+		{"expected version is the status version", Report{Status: Down, At: t1, ExpectedVersion: ver(4)}, StatusChanged, Down, "", 7, t1},
+		{"expected version is older", Report{Status: Down, At: t1, ExpectedVersion: ver(3)}, VersionMismatch, Operational, "all good", 6, t0},
+		{"expected version is the latest event's, not the status's", Report{Status: Down, At: t1, ExpectedVersion: ver(6)}, VersionMismatch, Operational, "all good", 6, t0},
+		{"expected version mismatch wins over a repeat", Report{Status: Operational, At: t1, ExpectedVersion: ver(5)}, VersionMismatch, Operational, "all good", 6, t0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +47,13 @@ func TestApply(t *testing.T) {
 			}
 			if got.Status != tt.wantStatus || got.StatusDescription != tt.wantDesc || got.Version != tt.wantVersion {
 				t.Fatalf("service = %+v", got)
+			}
+			wantStatusVersion := base.StatusVersion
+			if outcome == StatusChanged {
+				wantStatusVersion = tt.wantVersion
+			}
+			if got.StatusVersion != wantStatusVersion {
+				t.Fatalf("status version = %d, want %d", got.StatusVersion, wantStatusVersion)
 			}
 			if !got.StatusChangedAt.Equal(tt.wantChanged) {
 				t.Fatalf("status_changed_at = %v, want %v", got.StatusChangedAt, tt.wantChanged)
@@ -55,6 +67,48 @@ func TestApply(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestServiceEventsTakeTheNextVersion(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	s := NewService("svc_1", "org_1", "API", "public API", Down, t0)
+	if s.Version != 1 || s.StatusVersion != 1 || s.Status != Down || !s.StatusChangedAt.Equal(t0) {
+		t.Fatalf("new service = %+v", s)
+	}
+
+	tests := []struct {
+		name              string
+		newName, newDesc  *string
+		wantChanged       bool
+		wantName, wantDsc string
+	}{
+		{"nothing given", nil, nil, false, "API", "public API"},
+		{"same name and description", ptr("API"), ptr("public API"), false, "API", "public API"},
+		{"new name", ptr("Public API"), nil, true, "Public API", "public API"},
+		{"name in another case", ptr("api"), nil, true, "api", "public API"},
+		{"new description", nil, ptr(""), true, "API", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, changed := Edit(s, tt.newName, tt.newDesc, t1)
+			if changed != tt.wantChanged || got.Name != tt.wantName || got.Description != tt.wantDsc {
+				t.Fatalf("Edit = %+v, %v", got, changed)
+			}
+			wantVersion, wantUpdated := s.Version, s.UpdatedAt
+			if changed {
+				wantVersion, wantUpdated = s.Version+1, t1
+			}
+			if got.Version != wantVersion || !got.UpdatedAt.Equal(wantUpdated) || got.StatusVersion != s.StatusVersion {
+				t.Fatalf("Edit = %+v, want version %d updated at %v, status version %d", got, wantVersion, wantUpdated, s.StatusVersion)
+			}
+		})
+	}
+
+	edited, _ := Edit(s, ptr("Public API"), nil, t1)
+	if d := Delete(edited, t1); d.Version != 3 || !d.UpdatedAt.Equal(t1) {
+		t.Fatalf("deleted = %+v, want version 3", d)
 	}
 }
 

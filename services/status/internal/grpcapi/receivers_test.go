@@ -18,6 +18,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/grpcapi"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
@@ -52,10 +53,8 @@ func newAPI(t *testing.T) (*grpcapi.Receivers, *store.Store, *announced) {
 
 func newService(t *testing.T, st *store.Store, org string) string {
 	t.Helper()
-	now := time.Now()
-	s := domain.Service{ID: ids.New(ids.Service), OrgID: org, Name: "API", Status: domain.Operational,
-		StatusChangedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateService(context.Background(), s); err != nil {
+	s := domain.NewService(ids.New(ids.Service), org, "API", "", domain.Operational, time.Now())
+	if err := st.CreateService(context.Background(), s, events.ServiceCreated); err != nil {
 		t.Fatal(err)
 	}
 	return s.ID

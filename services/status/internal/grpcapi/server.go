@@ -48,14 +48,11 @@ func (s *Server) CreateService(ctx context.Context, req *statusv1.CreateServiceR
 			return nil, invalidStatus()
 		}
 	}
-	now := pgdb.Now(s.clock)
-	svc := domain.Service{
-		ID: ids.New(ids.Service), OrgID: req.GetOrgId(), Name: name, Description: req.GetDescription(),
-		Status: st, StatusChangedAt: now, CreatedAt: now, UpdatedAt: now,
-	}
-	if err := s.store.CreateService(ctx, svc); err != nil {
+	svc := domain.NewService(ids.New(ids.Service), req.GetOrgId(), name, req.GetDescription(), st, pgdb.Now(s.clock))
+	if err := s.store.CreateService(ctx, svc, events.ServiceCreated); err != nil {
 		return nil, toStatus(err)
 	}
+	s.changed()
 	return &statusv1.CreateServiceResponse{Service: pbconv.Service(svc)}, nil
 }
 
@@ -109,10 +106,11 @@ func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceR
 	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
 		return nil, toStatus(err)
 	}
-	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, pgdb.Now(s.clock))
+	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, pgdb.Now(s.clock), events.ServiceUpdated)
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.changed()
 	return &statusv1.UpdateServiceResponse{Service: pbconv.Service(svc)}, nil
 }
 
@@ -121,9 +119,10 @@ func (s *Server) DeleteService(ctx context.Context, req *statusv1.DeleteServiceR
 	if err := requireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteService(ctx, req.GetOrgId(), req.GetServiceId()); err != nil {
+	if err := s.store.DeleteService(ctx, req.GetOrgId(), req.GetServiceId(), pgdb.Now(s.clock), events.ServiceDeleted); err != nil {
 		return nil, toStatus(err)
 	}
+	s.changed()
 	return &statusv1.DeleteServiceResponse{}, nil
 }
 

@@ -56,6 +56,15 @@ func Service(s domain.Service) *statusv1.Service {
 		CreatedAt:         timestamppb.New(s.CreatedAt),
 		UpdatedAt:         timestamppb.New(s.UpdatedAt),
 		Version:           s.Version,
+		StatusVersion:     s.StatusVersion,
+	}
+}
+
+// ServiceDeleted builds the event announcing the deletion of s, as
+// domain.Delete left it.
+func ServiceDeleted(s domain.Service) *statusv1.ServiceDeleted {
+	return &statusv1.ServiceDeleted{
+		OrgId: s.OrgID, ServiceId: s.ID, ServiceName: s.Name, Version: s.Version, DeletedAt: timestamppb.New(s.UpdatedAt),
 	}
 }
 

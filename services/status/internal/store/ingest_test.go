@@ -50,14 +50,14 @@ func TestApplyIngestChangesStatusWithCause(t *testing.T) {
 	in := ingest(r, domain.Down, "db down")
 	res := apply(t, st, in)
 	d := res.Delivery
-	if res.Duplicate || res.Change == nil || res.Change.Version != 1 {
+	if res.Duplicate || res.Change == nil || res.Change.Version != 2 {
 		t.Fatalf("result = %+v", res)
 	}
 	if d.Result != domain.Processed || d.ServiceID != svc.ID || d.PreviousStatus != domain.Operational || d.NewStatus != domain.Down {
 		t.Fatalf("delivery = %+v", d)
 	}
 	got, err := st.GetService(ctx, "org_a", svc.ID)
-	if err != nil || got.Status != domain.Down || got.StatusDescription != "db down" || got.Version != 1 {
+	if err != nil || got.Status != domain.Down || got.StatusDescription != "db down" || got.Version != 2 {
 		t.Fatalf("service = %+v, %v", got, err)
 	}
 	hist, err := st.ListHistory(ctx, "org_a", svc.ID, 0, 10)
@@ -114,7 +114,7 @@ func TestApplyIngestIsIdempotentOnDeliveryID(t *testing.T) {
 		`SELECT count(*) FROM status.deliveries`:     1,
 		`SELECT count(*) FROM status.status_history`: 1,
 		`SELECT count(*) FROM status.outbox`:         1,
-		`SELECT version FROM status.services`:        1,
+		`SELECT version FROM status.services`:        2,
 	} {
 		if n := count(q); n != want {
 			t.Errorf("%s = %d, want %d", q, n, want)
@@ -199,8 +199,8 @@ func TestApplyIngestGatewayVerdictIsLogged(t *testing.T) {
 	if res.Change != nil || res.Delivery.Result != domain.AuthFailed || res.Delivery.Error != "signature mismatch" {
 		t.Fatalf("result = %+v", res)
 	}
-	if n := count(`SELECT version FROM status.services`); n != 0 {
-		t.Fatalf("service version = %d, want 0", n)
+	if n := count(`SELECT version FROM status.services`); n != 1 {
+		t.Fatalf("service version = %d, want 1 (its creation)", n)
 	}
 }
 
@@ -322,8 +322,8 @@ func TestConcurrentIngestKeepsLogExact(t *testing.T) {
 	if n := count(`SELECT count(*) FROM status.deliveries`); n != domain.MaxDeliveries {
 		t.Fatalf("deliveries = %d, want %d", n, domain.MaxDeliveries)
 	}
-	if n := count(`SELECT version FROM status.services`); int64(n) != changes.Load() {
-		t.Fatalf("version = %d, changes reported = %d", n, changes.Load())
+	if n := count(`SELECT version FROM status.services`); int64(n) != changes.Load()+1 {
+		t.Fatalf("version = %d, changes reported = %d (after the creation)", n, changes.Load())
 	}
 	if n := count(`SELECT count(*) FROM status.outbox`); int64(n) != changes.Load() {
 		t.Fatalf("outbox rows = %d, changes reported = %d", n, changes.Load())
@@ -419,8 +419,8 @@ func TestApplyIngestAfterLogPrunedDoesNotReapply(t *testing.T) {
 				t.Fatalf("applied again: %+v", res)
 			}
 			got, err := st.GetService(ctx, "org_a", api.ID)
-			if err != nil || got.Status != domain.Operational || got.Version != 2 {
-				t.Fatalf("service = %+v, %v; want operational at version 2", got, err)
+			if err != nil || got.Status != domain.Operational || got.Version != 3 { // 1 was its creation
+				t.Fatalf("service = %+v, %v; want operational at version 3", got, err)
 			}
 			if n := count(fmt.Sprintf(`SELECT count(*) FROM status.deliveries WHERE id = '%s'`, applied.DeliveryID)); n != 0 {
 				t.Fatal("the delivery applied before is logged again")

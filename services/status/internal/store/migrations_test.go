@@ -10,6 +10,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
@@ -22,7 +23,7 @@ func TestAppliedDeliveriesStartFromTheLog(t *testing.T) {
 	ctx := context.Background()
 	pool := testenv.NewPool(t, testenv.NewDatabase(t))
 	before := fstest.MapFS{}
-	for _, name := range []string{"0001_services.sql", "0002_receivers.sql"} {
+	for _, name := range []string{"0001_services.sql", "0002_receivers.sql", "0003_event_versions.sql"} {
 		data, err := fs.ReadFile(migrations.FS, name)
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +54,7 @@ func TestAppliedDeliveriesStartFromTheLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.DeleteService(ctx, "org_a", gone.ID); err != nil {
+	if err := st.DeleteService(ctx, "org_a", gone.ID, t0, events.ServiceDeleted); err != nil {
 		t.Fatal(err)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/store"
 )
 
@@ -140,7 +141,7 @@ func TestDeletingServiceDetachesReceiver(t *testing.T) {
 	ctx := context.Background()
 	svc := newService(t, st, "org_a", "API")
 	r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "CI", ServiceID: svc.ID})
-	if err := st.DeleteService(ctx, "org_a", svc.ID); err != nil {
+	if err := st.DeleteService(ctx, "org_a", svc.ID, time.Now(), events.ServiceDeleted); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.GetReceiver(ctx, "org_a", r.ID)
@@ -247,7 +248,7 @@ func TestUpdateReceiverRacingDeleteService(t *testing.T) {
 				return cur, nil
 			})
 		})
-		wg.Go(func() { deleteErr = st.DeleteService(ctx, "org_a", s.ID) })
+		wg.Go(func() { deleteErr = st.DeleteService(ctx, "org_a", s.ID, time.Now(), events.ServiceDeleted) })
 		wg.Wait()
 		for _, err := range []error{updateErr, deleteErr} {
 			if pgdb.IsCode(err, "40P01") {

@@ -61,7 +61,7 @@ func (st *Store) applyReport(ctx context.Context, tx pgx.Tx, before domain.Servi
 		return after, nil, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE status.services
-		SET status = $2, status_description = $3, status_changed_at = $4, updated_at = $4, version = $5
+		SET status = $2, status_description = $3, status_changed_at = $4, updated_at = $4, version = $5, status_version = $5
 		WHERE id = $1`, after.ID, string(after.Status), after.StatusDescription, after.StatusChangedAt, after.Version); err != nil {
 		return after, nil, err
 	}

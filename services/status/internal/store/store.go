@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
@@ -32,13 +32,13 @@ func New(pool *pgxpool.Pool) *Store {
 }
 
 const serviceColumns = `id, org_id, name, description, status, status_description,
-	status_changed_at, created_at, updated_at, version`
+	status_changed_at, created_at, updated_at, version, status_version`
 
 func scanService(row pgx.Row) (domain.Service, error) {
 	var s domain.Service
 	var status string
 	err := row.Scan(&s.ID, &s.OrgID, &s.Name, &s.Description, &status, &s.StatusDescription,
-		&s.StatusChangedAt, &s.CreatedAt, &s.UpdatedAt, &s.Version)
+		&s.StatusChangedAt, &s.CreatedAt, &s.UpdatedAt, &s.Version, &s.StatusVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, domain.ErrNotFound
 	}
@@ -46,13 +46,23 @@ func scanService(row pgx.Row) (domain.Service, error) {
 	return s, err
 }
 
-// CreateService inserts s; a name already used in the organisation is
-// domain.ErrNameTaken.
-func (st *Store) CreateService(ctx context.Context, s domain.Service) error {
-	_, err := st.pool.Exec(ctx, `INSERT INTO status.services (`+serviceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		s.ID, s.OrgID, s.Name, s.Description, string(s.Status), s.StatusDescription,
-		s.StatusChangedAt, s.CreatedAt, s.UpdatedAt, s.Version)
+// ServiceEventFunc builds the event that announces a service's creation,
+// edit or deletion, given the service as the change left it, written to
+// the outbox in the change's transaction.
+type ServiceEventFunc func(domain.Service) (bus.Event, error)
+
+// CreateService inserts s and its creation event in one transaction; a
+// name already used in the organisation is domain.ErrNameTaken.
+func (st *Store) CreateService(ctx context.Context, s domain.Service, event ServiceEventFunc) error {
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO status.services (`+serviceColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			s.ID, s.OrgID, s.Name, s.Description, string(s.Status), s.StatusDescription,
+			s.StatusChangedAt, s.CreatedAt, s.UpdatedAt, s.Version, s.StatusVersion); err != nil {
+			return err
+		}
+		return st.writeEvent(ctx, tx, s, event)
+	})
 	if pgdb.IsCode(err, pgdb.CodeUniqueViolation) {
 		return domain.ErrNameTaken
 	}
@@ -60,6 +70,15 @@ func (st *Store) CreateService(ctx context.Context, s domain.Service) error {
 		return fmt.Errorf("insert service: %w", err)
 	}
 	return nil
+}
+
+// writeEvent writes the event of s's change to the outbox in tx.
+func (st *Store) writeEvent(ctx context.Context, tx pgx.Tx, s domain.Service, event ServiceEventFunc) error {
+	ev, err := event(s)
+	if err != nil {
+		return err
+	}
+	return st.Outbox.Write(ctx, tx, ev)
 }
 
 // GetService returns the organisation's service id.
@@ -87,34 +106,56 @@ func (st *Store) ListServices(ctx context.Context, orgID, afterID string, limit 
 	return out, nil
 }
 
-// UpdateService sets the name and/or description, whichever is non-nil.
-func (st *Store) UpdateService(ctx context.Context, orgID, id string, name, description *string, at time.Time) (domain.Service, error) {
-	s, err := scanService(st.pool.QueryRow(ctx, `UPDATE status.services
-		SET name = COALESCE($3, name), description = COALESCE($4, description), updated_at = $5
-		WHERE org_id = $1 AND id = $2 RETURNING `+serviceColumns, orgID, id, name, description, at))
+// UpdateService sets the name and/or description, whichever is non-nil, in
+// one transaction with the service's row locked (domain.Edit): a change
+// is written with its event, an edit that changes nothing writes nothing.
+func (st *Store) UpdateService(ctx context.Context, orgID, id string, name, description *string, at time.Time, event ServiceEventFunc) (domain.Service, error) {
+	var after domain.Service
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		before, err := lockService(ctx, tx, `org_id = $1 AND id = $2`, orgID, id)
+		if err != nil {
+			return err
+		}
+		var changed bool
+		after, changed = domain.Edit(before, name, description, at)
+		if !changed {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE status.services SET name = $2, description = $3, updated_at = $4, version = $5
+			WHERE id = $1`, after.ID, after.Name, after.Description, after.UpdatedAt, after.Version); err != nil {
+			return err
+		}
+		return st.writeEvent(ctx, tx, after, event)
+	})
 	switch {
 	case pgdb.IsCode(err, pgdb.CodeUniqueViolation):
-		return s, domain.ErrNameTaken
+		return after, domain.ErrNameTaken
 	case err != nil && !errors.Is(err, domain.ErrNotFound):
-		return s, fmt.Errorf("update service %s: %w", id, err)
+		return after, fmt.Errorf("update service %s: %w", id, err)
 	}
-	return s, err
+	return after, err
 }
 
-// DeleteService removes a service and its history.
-func (st *Store) DeleteService(ctx context.Context, orgID, id string) error {
-	var tag pgconn.CommandTag
+// DeleteService removes a service and its history, and writes its deletion
+// event (domain.Delete) in the same transaction.
+func (st *Store) DeleteService(ctx context.Context, orgID, id string, at time.Time, event ServiceEventFunc) error {
 	// An update of one of its receivers at the same time locks the rows in
 	// the other order; Postgres aborts one of the two, which is retried.
-	err := pgdb.Retry(ctx, func() (err error) {
-		tag, err = st.pool.Exec(ctx, `DELETE FROM status.services WHERE org_id = $1 AND id = $2`, orgID, id)
-		return err
+	err := pgdb.Retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+			// A status change committed while the delete waited for the row
+			// is what RETURNING reads, so the deletion takes the version
+			// after it.
+			s, err := scanService(tx.QueryRow(ctx, `DELETE FROM status.services WHERE org_id = $1 AND id = $2
+				RETURNING `+serviceColumns, orgID, id))
+			if err != nil {
+				return err
+			}
+			return st.writeEvent(ctx, tx, domain.Delete(s, at), event)
+		})
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("delete service %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return domain.ErrNotFound
-	}
-	return nil
+	return err
 }

@@ -37,12 +37,17 @@ func newStore(t *testing.T) (*store.Store, func(query string) int) {
 	return store.New(pool), count
 }
 
+// newService creates a service (version 1, operational) and takes its
+// creation event out of the outbox, as the relay would, so that tests
+// count the events of what they do next.
 func newService(t *testing.T, st *store.Store, org, name string) domain.Service {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	s := domain.Service{ID: ids.New(ids.Service), OrgID: org, Name: name, Status: domain.Operational,
-		StatusChangedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateService(context.Background(), s); err != nil {
+	s := domain.NewService(ids.New(ids.Service), org, name, "", domain.Operational, now)
+	if err := st.CreateService(context.Background(), s, events.ServiceCreated); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Outbox.RelayBatch(context.Background(), 100, func(context.Context, []bus.Event) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -57,9 +62,8 @@ func TestCreateServiceNameUniquePerOrg(t *testing.T) {
 	st, _ := newStore(t)
 	newService(t, st, "org_a", "API")
 	now := time.Now()
-	dup := domain.Service{ID: ids.New(ids.Service), OrgID: "org_a", Name: "api", Status: domain.Operational,
-		StatusChangedAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateService(context.Background(), dup); !errors.Is(err, domain.ErrNameTaken) {
+	dup := domain.NewService(ids.New(ids.Service), "org_a", "api", "", domain.Operational, now)
+	if err := st.CreateService(context.Background(), dup, events.ServiceCreated); !errors.Is(err, domain.ErrNameTaken) {
 		t.Fatalf("duplicate name (other case) error = %v, want ErrNameTaken", err)
 	}
 	newService(t, st, "org_b", "API") // same name in another org is fine
@@ -72,12 +76,12 @@ func TestSetStatusWritesHistoryAndOutboxOncePerChange(t *testing.T) {
 	ctx := context.Background()
 
 	_, after, ch, err := st.SetStatus(ctx, "org_a", s.ID, report(domain.Down, "db"), events.StatusChanged)
-	if err != nil || ch == nil || after.Status != domain.Down || after.Version != 1 {
+	if err != nil || ch == nil || after.Status != domain.Down || after.Version != 2 || after.StatusVersion != 2 {
 		t.Fatalf("first report: after=%+v change=%+v err=%v", after, ch, err)
 	}
 	// The same status again: nothing new, even with another description.
 	_, after, ch, err = st.SetStatus(ctx, "org_a", s.ID, report(domain.Down, "db still"), events.StatusChanged)
-	if err != nil || ch != nil || after.Version != 1 || after.StatusDescription != "db still" {
+	if err != nil || ch != nil || after.Version != 2 || after.StatusDescription != "db still" {
 		t.Fatalf("repeat report: after=%+v change=%+v err=%v", after, ch, err)
 	}
 	if n := count(`SELECT count(*) FROM status.status_history`); n != 1 {
@@ -109,7 +113,8 @@ func TestSetStatusOtherOrgIsNotFound(t *testing.T) {
 }
 
 // Concurrent reports of one service are serialised by the row lock: the
-// versions of the changes are exactly 1..n with no gap or duplicate.
+// versions of the changes are exactly 2..n+1 (1 is the creation) with no
+// gap or duplicate.
 func TestConcurrentSetStatusVersionsAreContiguous(t *testing.T) {
 	t.Parallel()
 	st, count := newStore(t)
@@ -139,11 +144,11 @@ func TestConcurrentSetStatusVersionsAreContiguous(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int(got.Version) != changes {
+	if int(got.Version) != changes+1 {
 		t.Fatalf("version = %d, changes = %d", got.Version, changes)
 	}
-	if n := count(`SELECT count(DISTINCT version) FROM status.status_history WHERE version BETWEEN 1 AND ` + fmt.Sprint(changes)); n != changes {
-		t.Fatalf("distinct versions 1..%d = %d", changes, n)
+	if n := count(`SELECT count(DISTINCT version) FROM status.status_history WHERE version BETWEEN 2 AND ` + fmt.Sprint(changes+1)); n != changes {
+		t.Fatalf("distinct versions 2..%d = %d", changes+1, n)
 	}
 	if n := count(`SELECT count(*) FROM status.outbox`); n != changes {
 		t.Fatalf("outbox rows = %d, want %d", n, changes)
@@ -165,11 +170,11 @@ func TestListHistoryPagesNewestFirst(t *testing.T) {
 		}
 	}
 	page1, err := st.ListHistory(ctx, "org_a", s.ID, 0, 3)
-	if err != nil || len(page1) != 3 || page1[0].Version != 5 || page1[2].Version != 3 {
+	if err != nil || len(page1) != 3 || page1[0].Version != 6 || page1[2].Version != 4 {
 		t.Fatalf("page 1 = %+v, %v", page1, err)
 	}
 	page2, err := st.ListHistory(ctx, "org_a", s.ID, page1[2].Version, 3)
-	if err != nil || len(page2) != 2 || page2[0].Version != 2 || page2[1].Version != 1 {
+	if err != nil || len(page2) != 2 || page2[0].Version != 3 || page2[1].Version != 2 {
 		t.Fatalf("page 2 = %+v, %v", page2, err)
 	}
 	if page2[1].Previous != domain.Operational || page2[1].Status != domain.Down || page2[1].Description != "0" {
@@ -204,7 +209,7 @@ func TestRelayOutboxKeepsEventsWhenPublishFails(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("relay = %d, %v", n, err)
 	}
-	want := []string{s.ID + ":1", s.ID + ":2"}
+	want := []string{s.ID + ":2", s.ID + ":3"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("relayed %v, want %v (oldest first)", got, want)
 	}

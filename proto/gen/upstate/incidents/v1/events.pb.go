@@ -169,6 +169,152 @@ func (x *IncidentResolved) GetIncident() *Incident {
 	return nil
 }
 
+// MaintenanceScheduled announces a new maintenance window, so that status
+// pages and subscribers can announce it before it starts. A window
+// scheduled with a start in the past starts at once: MaintenanceStarted
+// follows.
+type MaintenanceScheduled struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// maintenance is the window as scheduled (version 1).
+	Maintenance   *Maintenance `protobuf:"bytes,1,opt,name=maintenance,proto3" json:"maintenance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MaintenanceScheduled) Reset() {
+	*x = MaintenanceScheduled{}
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MaintenanceScheduled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MaintenanceScheduled) ProtoMessage() {}
+
+func (x *MaintenanceScheduled) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MaintenanceScheduled.ProtoReflect.Descriptor instead.
+func (*MaintenanceScheduled) Descriptor() ([]byte, []int) {
+	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MaintenanceScheduled) GetMaintenance() *Maintenance {
+	if x != nil {
+		return x.Maintenance
+	}
+	return nil
+}
+
+// MaintenanceUpdated announces a change to a window that has not finished:
+// its title, message, services or times (a window in progress: its title,
+// message or end). A change that makes it due is followed by
+// MaintenanceStarted or MaintenanceEnded.
+type MaintenanceUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// maintenance is the window after the change.
+	Maintenance   *Maintenance `protobuf:"bytes,1,opt,name=maintenance,proto3" json:"maintenance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MaintenanceUpdated) Reset() {
+	*x = MaintenanceUpdated{}
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MaintenanceUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MaintenanceUpdated) ProtoMessage() {}
+
+func (x *MaintenanceUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MaintenanceUpdated.ProtoReflect.Descriptor instead.
+func (*MaintenanceUpdated) Descriptor() ([]byte, []int) {
+	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MaintenanceUpdated) GetMaintenance() *Maintenance {
+	if x != nil {
+		return x.Maintenance
+	}
+	return nil
+}
+
+// MaintenanceCancelled announces that a window was cancelled before it
+// started. Cancelling a window in progress ends it now instead:
+// MaintenanceEnded.
+type MaintenanceCancelled struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// maintenance is the window, cancelled.
+	Maintenance   *Maintenance `protobuf:"bytes,1,opt,name=maintenance,proto3" json:"maintenance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MaintenanceCancelled) Reset() {
+	*x = MaintenanceCancelled{}
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MaintenanceCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MaintenanceCancelled) ProtoMessage() {}
+
+func (x *MaintenanceCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MaintenanceCancelled.ProtoReflect.Descriptor instead.
+func (*MaintenanceCancelled) Descriptor() ([]byte, []int) {
+	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MaintenanceCancelled) GetMaintenance() *Maintenance {
+	if x != nil {
+		return x.Maintenance
+	}
+	return nil
+}
+
 // MaintenanceStarted announces that a window's services went into maintenance.
 type MaintenanceStarted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -180,7 +326,7 @@ type MaintenanceStarted struct {
 
 func (x *MaintenanceStarted) Reset() {
 	*x = MaintenanceStarted{}
-	mi := &file_upstate_incidents_v1_events_proto_msgTypes[3]
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +338,7 @@ func (x *MaintenanceStarted) String() string {
 func (*MaintenanceStarted) ProtoMessage() {}
 
 func (x *MaintenanceStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_incidents_v1_events_proto_msgTypes[3]
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +351,7 @@ func (x *MaintenanceStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaintenanceStarted.ProtoReflect.Descriptor instead.
 func (*MaintenanceStarted) Descriptor() ([]byte, []int) {
-	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MaintenanceStarted) GetMaintenance() *Maintenance {
@@ -226,7 +372,7 @@ type MaintenanceEnded struct {
 
 func (x *MaintenanceEnded) Reset() {
 	*x = MaintenanceEnded{}
-	mi := &file_upstate_incidents_v1_events_proto_msgTypes[4]
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -238,7 +384,7 @@ func (x *MaintenanceEnded) String() string {
 func (*MaintenanceEnded) ProtoMessage() {}
 
 func (x *MaintenanceEnded) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_incidents_v1_events_proto_msgTypes[4]
+	mi := &file_upstate_incidents_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -251,7 +397,7 @@ func (x *MaintenanceEnded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MaintenanceEnded.ProtoReflect.Descriptor instead.
 func (*MaintenanceEnded) Descriptor() ([]byte, []int) {
-	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_upstate_incidents_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MaintenanceEnded) GetMaintenance() *Maintenance {
@@ -272,7 +418,13 @@ const file_upstate_incidents_v1_events_proto_rawDesc = "" +
 	"\bincident\x18\x01 \x01(\v2\x1e.upstate.incidents.v1.IncidentR\bincident\x12<\n" +
 	"\x06update\x18\x02 \x01(\v2$.upstate.incidents.v1.IncidentUpdateR\x06update\"N\n" +
 	"\x10IncidentResolved\x12:\n" +
-	"\bincident\x18\x01 \x01(\v2\x1e.upstate.incidents.v1.IncidentR\bincident\"Y\n" +
+	"\bincident\x18\x01 \x01(\v2\x1e.upstate.incidents.v1.IncidentR\bincident\"[\n" +
+	"\x14MaintenanceScheduled\x12C\n" +
+	"\vmaintenance\x18\x01 \x01(\v2!.upstate.incidents.v1.MaintenanceR\vmaintenance\"Y\n" +
+	"\x12MaintenanceUpdated\x12C\n" +
+	"\vmaintenance\x18\x01 \x01(\v2!.upstate.incidents.v1.MaintenanceR\vmaintenance\"[\n" +
+	"\x14MaintenanceCancelled\x12C\n" +
+	"\vmaintenance\x18\x01 \x01(\v2!.upstate.incidents.v1.MaintenanceR\vmaintenance\"Y\n" +
 	"\x12MaintenanceStarted\x12C\n" +
 	"\vmaintenance\x18\x01 \x01(\v2!.upstate.incidents.v1.MaintenanceR\vmaintenance\"W\n" +
 	"\x10MaintenanceEnded\x12C\n" +
@@ -291,29 +443,35 @@ func file_upstate_incidents_v1_events_proto_rawDescGZIP() []byte {
 	return file_upstate_incidents_v1_events_proto_rawDescData
 }
 
-var file_upstate_incidents_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_upstate_incidents_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_upstate_incidents_v1_events_proto_goTypes = []any{
-	(*IncidentOpened)(nil),     // 0: upstate.incidents.v1.IncidentOpened
-	(*IncidentUpdated)(nil),    // 1: upstate.incidents.v1.IncidentUpdated
-	(*IncidentResolved)(nil),   // 2: upstate.incidents.v1.IncidentResolved
-	(*MaintenanceStarted)(nil), // 3: upstate.incidents.v1.MaintenanceStarted
-	(*MaintenanceEnded)(nil),   // 4: upstate.incidents.v1.MaintenanceEnded
-	(*Incident)(nil),           // 5: upstate.incidents.v1.Incident
-	(*IncidentUpdate)(nil),     // 6: upstate.incidents.v1.IncidentUpdate
-	(*Maintenance)(nil),        // 7: upstate.incidents.v1.Maintenance
+	(*IncidentOpened)(nil),       // 0: upstate.incidents.v1.IncidentOpened
+	(*IncidentUpdated)(nil),      // 1: upstate.incidents.v1.IncidentUpdated
+	(*IncidentResolved)(nil),     // 2: upstate.incidents.v1.IncidentResolved
+	(*MaintenanceScheduled)(nil), // 3: upstate.incidents.v1.MaintenanceScheduled
+	(*MaintenanceUpdated)(nil),   // 4: upstate.incidents.v1.MaintenanceUpdated
+	(*MaintenanceCancelled)(nil), // 5: upstate.incidents.v1.MaintenanceCancelled
+	(*MaintenanceStarted)(nil),   // 6: upstate.incidents.v1.MaintenanceStarted
+	(*MaintenanceEnded)(nil),     // 7: upstate.incidents.v1.MaintenanceEnded
+	(*Incident)(nil),             // 8: upstate.incidents.v1.Incident
+	(*IncidentUpdate)(nil),       // 9: upstate.incidents.v1.IncidentUpdate
+	(*Maintenance)(nil),          // 10: upstate.incidents.v1.Maintenance
 }
 var file_upstate_incidents_v1_events_proto_depIdxs = []int32{
-	5, // 0: upstate.incidents.v1.IncidentOpened.incident:type_name -> upstate.incidents.v1.Incident
-	5, // 1: upstate.incidents.v1.IncidentUpdated.incident:type_name -> upstate.incidents.v1.Incident
-	6, // 2: upstate.incidents.v1.IncidentUpdated.update:type_name -> upstate.incidents.v1.IncidentUpdate
-	5, // 3: upstate.incidents.v1.IncidentResolved.incident:type_name -> upstate.incidents.v1.Incident
-	7, // 4: upstate.incidents.v1.MaintenanceStarted.maintenance:type_name -> upstate.incidents.v1.Maintenance
-	7, // 5: upstate.incidents.v1.MaintenanceEnded.maintenance:type_name -> upstate.incidents.v1.Maintenance
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	8,  // 0: upstate.incidents.v1.IncidentOpened.incident:type_name -> upstate.incidents.v1.Incident
+	8,  // 1: upstate.incidents.v1.IncidentUpdated.incident:type_name -> upstate.incidents.v1.Incident
+	9,  // 2: upstate.incidents.v1.IncidentUpdated.update:type_name -> upstate.incidents.v1.IncidentUpdate
+	8,  // 3: upstate.incidents.v1.IncidentResolved.incident:type_name -> upstate.incidents.v1.Incident
+	10, // 4: upstate.incidents.v1.MaintenanceScheduled.maintenance:type_name -> upstate.incidents.v1.Maintenance
+	10, // 5: upstate.incidents.v1.MaintenanceUpdated.maintenance:type_name -> upstate.incidents.v1.Maintenance
+	10, // 6: upstate.incidents.v1.MaintenanceCancelled.maintenance:type_name -> upstate.incidents.v1.Maintenance
+	10, // 7: upstate.incidents.v1.MaintenanceStarted.maintenance:type_name -> upstate.incidents.v1.Maintenance
+	10, // 8: upstate.incidents.v1.MaintenanceEnded.maintenance:type_name -> upstate.incidents.v1.Maintenance
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_upstate_incidents_v1_events_proto_init() }
@@ -329,7 +487,7 @@ func file_upstate_incidents_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_upstate_incidents_v1_events_proto_rawDesc), len(file_upstate_incidents_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

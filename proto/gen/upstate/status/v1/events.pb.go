@@ -22,10 +22,185 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// StatusChanged is published to upstate.status.<org_id>.<service_id> on the
-// STATUS stream once per status change, with Nats-Msg-Id
-// "<service_id>:<version>". Consumers use version to drop duplicates and to
-// order events of one service.
+// ServiceCreated announces a new service, with its initial status. That
+// status is announced by this event only, operational or not: no
+// StatusChanged accompanies it.
+type ServiceCreated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// service is the service as created; its version is 1.
+	Service       *Service `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceCreated) Reset() {
+	*x = ServiceCreated{}
+	mi := &file_upstate_status_v1_events_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceCreated) ProtoMessage() {}
+
+func (x *ServiceCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_events_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceCreated.ProtoReflect.Descriptor instead.
+func (*ServiceCreated) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_events_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ServiceCreated) GetService() *Service {
+	if x != nil {
+		return x.Service
+	}
+	return nil
+}
+
+// ServiceUpdated announces a change of a service's name or description
+// (not of its status: that is StatusChanged).
+type ServiceUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// service is the service after the change.
+	Service       *Service `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceUpdated) Reset() {
+	*x = ServiceUpdated{}
+	mi := &file_upstate_status_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceUpdated) ProtoMessage() {}
+
+func (x *ServiceUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceUpdated.ProtoReflect.Descriptor instead.
+func (*ServiceUpdated) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ServiceUpdated) GetService() *Service {
+	if x != nil {
+		return x.Service
+	}
+	return nil
+}
+
+// ServiceDeleted announces that a service and its history were deleted. It
+// is the service's last event; its id is never used again.
+type ServiceDeleted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// org_id is the service's organisation.
+	OrgId string `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
+	// service_id is the deleted service.
+	ServiceId string `protobuf:"bytes,2,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
+	// service_name is the service's name when it was deleted.
+	ServiceName string `protobuf:"bytes,3,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
+	// version is one more than the version of the service's previous event.
+	Version int64 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	// deleted_at is when the deletion was committed.
+	DeletedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceDeleted) Reset() {
+	*x = ServiceDeleted{}
+	mi := &file_upstate_status_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceDeleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceDeleted) ProtoMessage() {}
+
+func (x *ServiceDeleted) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceDeleted.ProtoReflect.Descriptor instead.
+func (*ServiceDeleted) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ServiceDeleted) GetOrgId() string {
+	if x != nil {
+		return x.OrgId
+	}
+	return ""
+}
+
+func (x *ServiceDeleted) GetServiceId() string {
+	if x != nil {
+		return x.ServiceId
+	}
+	return ""
+}
+
+func (x *ServiceDeleted) GetServiceName() string {
+	if x != nil {
+		return x.ServiceName
+	}
+	return ""
+}
+
+func (x *ServiceDeleted) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ServiceDeleted) GetDeletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeletedAt
+	}
+	return nil
+}
+
+// StatusChanged announces a change of a service's status, once per change.
 type StatusChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// org_id is the service's organisation.
@@ -44,7 +219,8 @@ type StatusChanged struct {
 	Source Source `protobuf:"varint,7,opt,name=source,proto3,enum=upstate.status.v1.Source" json:"source,omitempty"`
 	// actor identifies the reporter (API key id, receiver id).
 	Actor string `protobuf:"bytes,8,opt,name=actor,proto3" json:"actor,omitempty"`
-	// version is the service's version after the change; it increases by one per change.
+	// version is the service's version after the change: one more than its
+	// previous event's (a status change, an edit or its creation).
 	Version int64 `protobuf:"varint,9,opt,name=version,proto3" json:"version,omitempty"`
 	// changed_at is when the change was committed.
 	ChangedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=changed_at,json=changedAt,proto3" json:"changed_at,omitempty"`
@@ -60,7 +236,7 @@ type StatusChanged struct {
 
 func (x *StatusChanged) Reset() {
 	*x = StatusChanged{}
-	mi := &file_upstate_status_v1_events_proto_msgTypes[0]
+	mi := &file_upstate_status_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -72,7 +248,7 @@ func (x *StatusChanged) String() string {
 func (*StatusChanged) ProtoMessage() {}
 
 func (x *StatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_events_proto_msgTypes[0]
+	mi := &file_upstate_status_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -85,7 +261,7 @@ func (x *StatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusChanged.ProtoReflect.Descriptor instead.
 func (*StatusChanged) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_events_proto_rawDescGZIP(), []int{0}
+	return file_upstate_status_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StatusChanged) GetOrgId() string {
@@ -183,7 +359,19 @@ var File_upstate_status_v1_events_proto protoreflect.FileDescriptor
 
 const file_upstate_status_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eupstate/status/v1/events.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!upstate/status/v1/receivers.proto\x1a\x1eupstate/status/v1/status.proto\"\x9a\x04\n" +
+	"\x1eupstate/status/v1/events.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!upstate/status/v1/receivers.proto\x1a\x1eupstate/status/v1/status.proto\"F\n" +
+	"\x0eServiceCreated\x124\n" +
+	"\aservice\x18\x01 \x01(\v2\x1a.upstate.status.v1.ServiceR\aservice\"F\n" +
+	"\x0eServiceUpdated\x124\n" +
+	"\aservice\x18\x01 \x01(\v2\x1a.upstate.status.v1.ServiceR\aservice\"\xbe\x01\n" +
+	"\x0eServiceDeleted\x12\x15\n" +
+	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
+	"\n" +
+	"service_id\x18\x02 \x01(\tR\tserviceId\x12!\n" +
+	"\fservice_name\x18\x03 \x01(\tR\vserviceName\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\x129\n" +
+	"\n" +
+	"deleted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\"\x9a\x04\n" +
 	"\rStatusChanged\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
 	"\n" +
@@ -217,25 +405,32 @@ func file_upstate_status_v1_events_proto_rawDescGZIP() []byte {
 	return file_upstate_status_v1_events_proto_rawDescData
 }
 
-var file_upstate_status_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_upstate_status_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_upstate_status_v1_events_proto_goTypes = []any{
-	(*StatusChanged)(nil),         // 0: upstate.status.v1.StatusChanged
-	(Status)(0),                   // 1: upstate.status.v1.Status
-	(Source)(0),                   // 2: upstate.status.v1.Source
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*AutoIncident)(nil),          // 4: upstate.status.v1.AutoIncident
+	(*ServiceCreated)(nil),        // 0: upstate.status.v1.ServiceCreated
+	(*ServiceUpdated)(nil),        // 1: upstate.status.v1.ServiceUpdated
+	(*ServiceDeleted)(nil),        // 2: upstate.status.v1.ServiceDeleted
+	(*StatusChanged)(nil),         // 3: upstate.status.v1.StatusChanged
+	(*Service)(nil),               // 4: upstate.status.v1.Service
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(Status)(0),                   // 6: upstate.status.v1.Status
+	(Source)(0),                   // 7: upstate.status.v1.Source
+	(*AutoIncident)(nil),          // 8: upstate.status.v1.AutoIncident
 }
 var file_upstate_status_v1_events_proto_depIdxs = []int32{
-	1, // 0: upstate.status.v1.StatusChanged.previous:type_name -> upstate.status.v1.Status
-	1, // 1: upstate.status.v1.StatusChanged.status:type_name -> upstate.status.v1.Status
-	2, // 2: upstate.status.v1.StatusChanged.source:type_name -> upstate.status.v1.Source
-	3, // 3: upstate.status.v1.StatusChanged.changed_at:type_name -> google.protobuf.Timestamp
-	4, // 4: upstate.status.v1.StatusChanged.auto_incident:type_name -> upstate.status.v1.AutoIncident
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	4, // 0: upstate.status.v1.ServiceCreated.service:type_name -> upstate.status.v1.Service
+	4, // 1: upstate.status.v1.ServiceUpdated.service:type_name -> upstate.status.v1.Service
+	5, // 2: upstate.status.v1.ServiceDeleted.deleted_at:type_name -> google.protobuf.Timestamp
+	6, // 3: upstate.status.v1.StatusChanged.previous:type_name -> upstate.status.v1.Status
+	6, // 4: upstate.status.v1.StatusChanged.status:type_name -> upstate.status.v1.Status
+	7, // 5: upstate.status.v1.StatusChanged.source:type_name -> upstate.status.v1.Source
+	5, // 6: upstate.status.v1.StatusChanged.changed_at:type_name -> google.protobuf.Timestamp
+	8, // 7: upstate.status.v1.StatusChanged.auto_incident:type_name -> upstate.status.v1.AutoIncident
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_upstate_status_v1_events_proto_init() }
@@ -251,7 +446,7 @@ func file_upstate_status_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_upstate_status_v1_events_proto_rawDesc), len(file_upstate_status_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

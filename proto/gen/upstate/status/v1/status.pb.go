@@ -161,8 +161,14 @@ type Service struct {
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// updated_at is when any field last changed.
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	// version counts status changes; it is the version of the latest StatusChanged event.
-	Version       int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	// version is the version of the service's latest event: 1 on creation,
+	// one more for each status change and each edit of its name or
+	// description (services created before creation was an event start at 0).
+	Version int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	// status_version is the version of the event that set the current status:
+	// its latest status change, or its creation. expected_version compares
+	// against it.
+	StatusVersion int64 `protobuf:"varint,11,opt,name=status_version,json=statusVersion,proto3" json:"status_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -267,12 +273,21 @@ func (x *Service) GetVersion() int64 {
 	return 0
 }
 
+func (x *Service) GetStatusVersion() int64 {
+	if x != nil {
+		return x.StatusVersion
+	}
+	return 0
+}
+
 // StatusChange is one row of a service's status history.
 type StatusChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// service_id is the service that changed.
 	ServiceId string `protobuf:"bytes,1,opt,name=service_id,json=serviceId,proto3" json:"service_id,omitempty"`
-	// version is the service's version after this change (1 for the first change).
+	// version is the service's version after this change. Versions grow
+	// along the history, with gaps where the service had other events
+	// (its creation, edits of its name or description).
 	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	// previous is the status before the change.
 	Previous Status `protobuf:"varint,3,opt,name=previous,proto3,enum=upstate.status.v1.Status" json:"previous,omitempty"`
@@ -942,8 +957,9 @@ type SetStatusRequest struct {
 	// actor identifies the reporter (API key id, receiver id).
 	Actor string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
 	// expected_version, when set, makes the report conditional: if the
-	// service's version is another (its status changed since the caller read
-	// it), nothing is written and the call is FAILED_PRECONDITION.
+	// service's status_version is another (its status changed since the
+	// caller read it), nothing is written and the call is
+	// FAILED_PRECONDITION. Edits of its name or description do not matter.
 	ExpectedVersion *int64 `protobuf:"varint,7,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1224,7 +1240,7 @@ var File_upstate_status_v1_status_proto protoreflect.FileDescriptor
 
 const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\n" +
-	"\x1eupstate/status/v1/status.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x03\n" +
+	"\x1eupstate/status/v1/status.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
 	"\aService\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06org_id\x18\x02 \x01(\tR\x05orgId\x12\x12\n" +
@@ -1238,7 +1254,8 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
 	"\aversion\x18\n" +
-	" \x01(\x03R\aversion\"\xd7\x02\n" +
+	" \x01(\x03R\aversion\x12%\n" +
+	"\x0estatus_version\x18\v \x01(\x03R\rstatusVersion\"\xd7\x02\n" +
 	"\fStatusChange\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x01 \x01(\tR\tserviceId\x12\x18\n" +

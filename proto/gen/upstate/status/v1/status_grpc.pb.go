@@ -35,15 +35,18 @@ const (
 // ServiceRegistryService owns an organisation's services and their status.
 // Every call is scoped by org_id: another organisation's service is NOT_FOUND.
 type ServiceRegistryServiceClient interface {
-	// CreateService adds a service; a duplicate name is ALREADY_EXISTS.
+	// CreateService adds a service and publishes a ServiceCreated event; a
+	// duplicate name is ALREADY_EXISTS.
 	CreateService(ctx context.Context, in *CreateServiceRequest, opts ...grpc.CallOption) (*CreateServiceResponse, error)
 	// GetService returns one service.
 	GetService(ctx context.Context, in *GetServiceRequest, opts ...grpc.CallOption) (*GetServiceResponse, error)
 	// ListServices returns services in creation order, a page at a time.
 	ListServices(ctx context.Context, in *ListServicesRequest, opts ...grpc.CallOption) (*ListServicesResponse, error)
-	// UpdateService changes a service's name or description.
+	// UpdateService changes a service's name or description, and publishes a
+	// ServiceUpdated event unless nothing changed.
 	UpdateService(ctx context.Context, in *UpdateServiceRequest, opts ...grpc.CallOption) (*UpdateServiceResponse, error)
-	// DeleteService removes a service and its history.
+	// DeleteService removes a service and its history, and publishes a
+	// ServiceDeleted event.
 	DeleteService(ctx context.Context, in *DeleteServiceRequest, opts ...grpc.CallOption) (*DeleteServiceResponse, error)
 	// SetStatus reports a service's status. A status equal to the current one
 	// changes nothing but the description; any other writes a history row and
@@ -138,15 +141,18 @@ func (c *serviceRegistryServiceClient) ListStatusHistory(ctx context.Context, in
 // ServiceRegistryService owns an organisation's services and their status.
 // Every call is scoped by org_id: another organisation's service is NOT_FOUND.
 type ServiceRegistryServiceServer interface {
-	// CreateService adds a service; a duplicate name is ALREADY_EXISTS.
+	// CreateService adds a service and publishes a ServiceCreated event; a
+	// duplicate name is ALREADY_EXISTS.
 	CreateService(context.Context, *CreateServiceRequest) (*CreateServiceResponse, error)
 	// GetService returns one service.
 	GetService(context.Context, *GetServiceRequest) (*GetServiceResponse, error)
 	// ListServices returns services in creation order, a page at a time.
 	ListServices(context.Context, *ListServicesRequest) (*ListServicesResponse, error)
-	// UpdateService changes a service's name or description.
+	// UpdateService changes a service's name or description, and publishes a
+	// ServiceUpdated event unless nothing changed.
 	UpdateService(context.Context, *UpdateServiceRequest) (*UpdateServiceResponse, error)
-	// DeleteService removes a service and its history.
+	// DeleteService removes a service and its history, and publishes a
+	// ServiceDeleted event.
 	DeleteService(context.Context, *DeleteServiceRequest) (*DeleteServiceResponse, error)
 	// SetStatus reports a service's status. A status equal to the current one
 	// changes nothing but the description; any other writes a history row and
