@@ -1,6 +1,7 @@
 // Package grpcx builds gRPC servers and clients the same way in every
 // service: health service, panic recovery, request ids carried in metadata,
-// one log line per failed call and Prometheus metrics.
+// one log line per failed call, server faults kept from callers, field
+// violations of invalid arguments, and Prometheus metrics.
 package grpcx
 
 import (
