@@ -3,10 +3,8 @@ package grpcx
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"unicode/utf8"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Page sizes of every list RPC.
@@ -21,7 +19,7 @@ func PageSize(n int32) (int, error) {
 	case n == 0:
 		return DefaultPageSize, nil
 	case n < 0 || n > MaxPageSize:
-		return 0, status.Errorf(codes.InvalidArgument, "page_size must be between 1 and %d", MaxPageSize)
+		return 0, InvalidField("page_size", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
 	}
 	return int(n), nil
 }
@@ -39,6 +37,14 @@ func CutPage[T any](rows []T, size int, token func(T) string) ([]T, string) {
 
 // Page tokens are opaque to clients: base64 of the last key seen.
 
+// PageTokenField is the request field of page tokens. A field violation
+// naming it tells callers the token is bad, not a value in the request.
+const PageTokenField = "page_token"
+
+// ErrMalformedToken is the InvalidArgument of a page token that no listing
+// handed out.
+var ErrMalformedToken = InvalidField(PageTokenField, "is malformed")
+
 // EncodeToken turns the key of the last row of a page into a page token.
 func EncodeToken(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
 
@@ -47,7 +53,7 @@ func DecodeToken(tok string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	// Keys are ids or numbers: anything else did not come from EncodeToken.
 	if err != nil || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
-		return "", status.Error(codes.InvalidArgument, "page_token is malformed")
+		return "", ErrMalformedToken
 	}
 	return string(b), nil
 }

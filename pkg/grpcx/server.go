@@ -1,6 +1,7 @@
 // Package grpcx builds gRPC servers and clients the same way in every
 // service: health service, panic recovery, request ids carried in metadata,
-// one log line per failed call and Prometheus metrics.
+// one log line per failed call, server faults kept from callers, field
+// violations of invalid arguments, and Prometheus metrics.
 package grpcx
 
 import (
@@ -83,17 +84,34 @@ func requestIDInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo,
 	return next(ctx, req)
 }
 
+// logInterceptor is the boundary where a call's error is logged, once, with
+// the request id: server faults only, since client errors are the caller's
+// to report. The log line has the whole error (Internal and Unavailable
+// keep their cause); the caller gets only its status.
 func logInterceptor(logger *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		resp, err := next(ctx, req)
-		// Client errors are the caller's to report; only server faults are logged here.
+		err = explicitStatus(err)
 		if code := status.Code(err); isServerFault(code) {
 			logger.ErrorContext(ctx, "grpc call failed", "method", info.FullMethod,
 				"code", code.String(), "duration", time.Since(start), "err", err)
 		}
 		return resp, err
 	}
+}
+
+// explicitStatus makes sure only a status a handler chose reaches the
+// caller. Any other error, wrapped statuses included (gRPC would send
+// their whole text), is a server fault: Internal, with the error as cause.
+func explicitStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err
+	}
+	return Internal(err)
 }
 
 func isServerFault(c codes.Code) bool {
@@ -110,7 +128,7 @@ func recoverInterceptor(logger *slog.Logger) grpc.UnaryServerInterceptor {
 			if r := recover(); r != nil {
 				logger.ErrorContext(ctx, "grpc handler panicked", "method", info.FullMethod,
 					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
+				err = status.Error(codes.Internal, internalMessage)
 			}
 		}()
 		return next(ctx, req)

@@ -20,6 +20,7 @@ import (
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
+	"github.com/upstatehq/upstate/services/edge/internal/domain"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
 	"github.com/upstatehq/upstate/services/edge/internal/store"
 	"github.com/upstatehq/upstate/services/edge/migrations"
@@ -158,7 +159,7 @@ func (a *App) CreateOrg(ctx context.Context, name string, scopes []string) (orgI
 		return "", "", err
 	}
 	key := auth.NewKey()
-	err = a.store.CreateKey(ctx, store.APIKey{
+	err = a.store.CreateKey(ctx, domain.APIKey{
 		ID: ids.New(ids.APIKey), OrgID: orgID, Name: "initial", Prefix: key.Prefix, Scopes: parsed, CreatedAt: now,
 	}, key.Hash)
 	if err != nil {

@@ -4,16 +4,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
-	"github.com/upstatehq/upstate/services/edge/internal/store"
+	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
 
 // apiKeyJSON is the REST representation of an API key.
@@ -28,7 +26,7 @@ type apiKeyJSON struct {
 	Key string `json:"key,omitempty"`
 }
 
-func toAPIKeyJSON(k store.APIKey) apiKeyJSON {
+func toAPIKeyJSON(k domain.APIKey) apiKeyJSON {
 	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
 }
 
@@ -56,9 +54,6 @@ func (h *Handler) listKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// maxKeyNameLen matches the limit on service names.
-const maxKeyNameLen = 100
-
 type createKeyBody struct {
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`
@@ -69,9 +64,9 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	body.Name = strings.TrimSpace(body.Name)
-	if body.Name == "" || utf8.RuneCountInString(body.Name) > maxKeyNameLen {
-		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "name is required, at most %d characters", maxKeyNameLen)
+	name, err := domain.KeyName(body.Name)
+	if err != nil {
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
 	}
 	scopes, err := auth.ParseScopes(body.Scopes)
 	if err != nil {
@@ -82,8 +77,8 @@ func (h *Handler) createKey(c echo.Context) error {
 		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
 	}
 	secret := auth.NewKey()
-	k := store.APIKey{
-		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: body.Name, Prefix: secret.Prefix,
+	k := domain.APIKey{
+		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: name, Prefix: secret.Prefix,
 		Scopes: scopes, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
@@ -98,7 +93,7 @@ func (h *Handler) createKey(c echo.Context) error {
 func (h *Handler) revokeKey(c echo.Context) error {
 	id := c.Param("id")
 	err := h.keys.RevokeKey(c.Request().Context(), principal(c).OrgID, id, time.Now().UTC())
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
 	}
 	if err != nil {

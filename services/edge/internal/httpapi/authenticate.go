@@ -14,15 +14,15 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
-	"github.com/upstatehq/upstate/services/edge/internal/store"
+	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
 
 // Keys is the API key store the edge needs.
 type Keys interface {
-	FindKey(ctx context.Context, hash []byte) (store.APIKey, error)
+	FindKey(ctx context.Context, hash []byte) (domain.APIKey, error)
 	TouchKey(ctx context.Context, id string, at time.Time) error
-	ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]store.APIKey, error)
-	CreateKey(ctx context.Context, k store.APIKey, hash []byte) error
+	ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]domain.APIKey, error)
+	CreateKey(ctx context.Context, k domain.APIKey, hash []byte) error
 	RevokeKey(ctx context.Context, orgID, id string, at time.Time) error
 }
 
@@ -72,7 +72,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 		return c.principal, nil
 	}
 	k, err := a.keys.FindKey(ctx, h[:])
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return auth.Principal{}, errBadKey
 	}
 	if err != nil {

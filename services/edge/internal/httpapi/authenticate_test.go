@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/logging"
-	"github.com/upstatehq/upstate/services/edge/internal/store"
+	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
 
 // slowKeys answers FindKey only when released, counting lookups.
@@ -17,11 +17,11 @@ type slowKeys struct {
 	finds   atomic.Int32
 }
 
-func (k *slowKeys) FindKey(context.Context, []byte) (store.APIKey, error) {
+func (k *slowKeys) FindKey(context.Context, []byte) (domain.APIKey, error) {
 	k.finds.Add(1)
 	<-k.release
 	now := time.Now()
-	return store.APIKey{ID: "key_1", OrgID: "org_1", Scopes: nil, LastUsedAt: &now}, nil
+	return domain.APIKey{ID: "key_1", OrgID: "org_1", Scopes: nil, LastUsedAt: &now}, nil
 }
 
 // A lookup that started before a revocation must not put its (stale)

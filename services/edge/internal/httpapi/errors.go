@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 )
 
@@ -20,7 +22,7 @@ func fromGRPC(err error) error {
 	msg := st.Message()
 	switch st.Code() {
 	case codes.InvalidArgument, codes.OutOfRange:
-		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s", msg)
+		return invalidArgument(err, msg)
 	case codes.NotFound:
 		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "%s", msg)
 	case codes.AlreadyExists, codes.Aborted, codes.FailedPrecondition:
@@ -38,6 +40,25 @@ func fromGRPC(err error) error {
 	default:
 		return err // logged and answered as 500 by the error handler
 	}
+}
+
+// invalidArgument maps a request the owning service refused, by the field
+// violations it names (errdetails.BadRequest), never by its wording: a bad
+// page token is a cursor the client did not get from a listing (400), any
+// other field an invalid value (422), named in the message.
+func invalidArgument(err error, msg string) error {
+	violations := grpcx.FieldViolations(err)
+	named := make([]string, 0, len(violations))
+	for _, v := range violations {
+		if v.Field == grpcx.PageTokenField {
+			return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
+		}
+		named = append(named, v.String())
+	}
+	if len(named) > 0 {
+		msg = strings.Join(named, "; ")
+	}
+	return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s", msg)
 }
 
 // unavailable answers 503 with Retry-After, keeping the cause for the log.

@@ -36,7 +36,7 @@ func (h *Handler) listIncidents(c echo.Context) error {
 	defer cancel()
 	resp, err := h.incidents.ListIncidents(ctx, req)
 	if err != nil {
-		return badCursorOr(err, req.GetPageToken())
+		return fromGRPC(err)
 	}
 	out := list[incidentJSON]{Data: []incidentJSON{}, NextCursor: resp.GetNextPageToken()}
 	for _, in := range resp.GetIncidents() {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/logging"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
@@ -216,15 +217,15 @@ func TestIncidentErrors(t *testing.T) {
 		status             int
 		code               string
 	}{
-		{"unknown service", status.Error(codes.InvalidArgument, `service "svc_x" not found`),
+		{"unknown service", grpcx.InvalidField("service_ids", "service svc_x not found"),
 			http.MethodPost, "/api/v1/incidents", `{"title":"x","severity":"minor","service_ids":["svc_x"]}`, 422, "invalid_value"},
 		{"resolved incident", status.Error(codes.FailedPrecondition, "a resolved incident's status does not change"),
 			http.MethodPatch, "/api/v1/incidents/inc_1", `{"status":"investigating"}`, 409, "conflict"},
 		{"another org's incident", status.Error(codes.NotFound, "incident not found"),
 			http.MethodGet, "/api/v1/incidents/inc_x", "", 404, "not_found"},
-		{"malformed cursor", status.Error(codes.InvalidArgument, "page_token is malformed"),
+		{"malformed cursor", grpcx.ErrMalformedToken,
 			http.MethodGet, "/api/v1/incidents?cursor=***", "", 400, "bad_request"},
-		{"malformed maintenance cursor", status.Error(codes.InvalidArgument, "page_token is malformed"),
+		{"malformed maintenance cursor", grpcx.ErrMalformedToken,
 			http.MethodGet, "/api/v1/maintenances?cursor=***", "", 400, "bad_request"},
 		{"finished window", status.Error(codes.FailedPrecondition, "the maintenance window has ended"),
 			http.MethodDelete, "/api/v1/maintenances/mnt_1", "", 409, "conflict"},

@@ -36,7 +36,7 @@ func (h *Handler) listMaintenances(c echo.Context) error {
 	defer cancel()
 	resp, err := h.maintenances.ListMaintenances(ctx, req)
 	if err != nil {
-		return badCursorOr(err, req.GetPageToken())
+		return fromGRPC(err)
 	}
 	out := list[maintenanceJSON]{Data: []maintenanceJSON{}, NextCursor: resp.GetNextPageToken()}
 	for _, m := range resp.GetMaintenances() {

@@ -42,7 +42,7 @@ func (h *Handler) listReceivers(c echo.Context) error {
 		OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor,
 	})
 	if err != nil {
-		return badCursorOr(err, cursor)
+		return fromGRPC(err)
 	}
 	out := list[receiverJSON]{Data: []receiverJSON{}, NextCursor: resp.GetNextPageToken()}
 	for _, r := range resp.GetReceivers() {

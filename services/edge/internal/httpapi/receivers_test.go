@@ -20,7 +20,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/logging"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
-	"github.com/upstatehq/upstate/services/edge/internal/store"
+	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
 
 // fakeReceivers records the last request and answers with receiver,
@@ -84,9 +84,9 @@ type fakeKeys struct {
 	scopes []auth.Scope
 }
 
-func (k fakeKeys) FindKey(context.Context, []byte) (store.APIKey, error) {
+func (k fakeKeys) FindKey(context.Context, []byte) (domain.APIKey, error) {
 	now := time.Now()
-	return store.APIKey{ID: "key_test", OrgID: "org_test", Scopes: k.scopes, LastUsedAt: &now}, nil
+	return domain.APIKey{ID: "key_test", OrgID: "org_test", Scopes: k.scopes, LastUsedAt: &now}, nil
 }
 
 // receiverAPI serves the REST API over fake backends.

@@ -95,7 +95,7 @@ func (h *Handler) listServices(c echo.Context) error {
 		OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor,
 	})
 	if err != nil {
-		return badCursorOr(err, cursor)
+		return fromGRPC(err)
 	}
 	out := list[serviceJSON]{Data: []serviceJSON{}, NextCursor: resp.GetNextPageToken()}
 	for _, s := range resp.GetServices() {
@@ -219,7 +219,7 @@ func (h *Handler) listHistory(c echo.Context) error {
 		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), PageSize: int32(limit), PageToken: cursor,
 	})
 	if err != nil {
-		return badCursorOr(err, cursor)
+		return fromGRPC(err)
 	}
 	out := list[changeJSON]{Data: []changeJSON{}, NextCursor: resp.GetNextPageToken()}
 	for _, ch := range resp.GetChanges() {
@@ -230,14 +230,4 @@ func (h *Handler) listHistory(c echo.Context) error {
 		})
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-// badCursorOr answers 400 for a malformed cursor (the backing service
-// reports it as an invalid page token) and maps any other error.
-func badCursorOr(err error, cursor string) error {
-	mapped := fromGRPC(err)
-	if e, ok := mapped.(*httpx.Error); ok && cursor != "" && e.Status == http.StatusUnprocessableEntity && strings.Contains(e.Message, "page_token") {
-		return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
-	}
-	return mapped
 }

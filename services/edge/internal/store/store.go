@@ -1,5 +1,5 @@
 // Package store keeps the edge's organisations and API keys in its
-// Postgres schema.
+// Postgres schema. It translates Postgres errors into domain errors.
 package store
 
 import (
@@ -14,22 +14,8 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
+	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
-
-// ErrNotFound means no such key in the caller's organisation.
-var ErrNotFound = errors.New("not found")
-
-// APIKey is a stored key, without its secret.
-type APIKey struct {
-	ID         string
-	OrgID      string
-	Name       string
-	Prefix     string
-	Scopes     []auth.Scope
-	CreatedAt  time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
-}
 
 // Store is the edge's Postgres store.
 type Store struct {
@@ -41,12 +27,12 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at`
 
-func scanKey(row pgx.Row) (APIKey, error) {
-	var k APIKey
+func scanKey(row pgx.Row) (domain.APIKey, error) {
+	var k domain.APIKey
 	var scopes []string
 	err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return k, ErrNotFound
+		return k, domain.ErrNotFound
 	}
 	for _, s := range scopes {
 		k.Scopes = append(k.Scopes, auth.Scope(s))
@@ -64,13 +50,13 @@ func (s *Store) CreateOrg(ctx context.Context, name string, at time.Time) (strin
 }
 
 // CreateKey stores a key of the organisation.
-func (s *Store) CreateKey(ctx context.Context, k APIKey, hash []byte) error {
+func (s *Store) CreateKey(ctx context.Context, k domain.APIKey, hash []byte) error {
 	return insertKey(ctx, s.pool, k, hash)
 }
 
 func insertKey(ctx context.Context, db interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, k APIKey, hash []byte) error {
+}, k domain.APIKey, hash []byte) error {
 	scopes := make([]string, len(k.Scopes))
 	for i, sc := range k.Scopes {
 		scopes[i] = string(sc)
@@ -84,10 +70,10 @@ func insertKey(ctx context.Context, db interface {
 }
 
 // FindKey returns the active key with the given hash.
-func (s *Store) FindKey(ctx context.Context, hash []byte) (APIKey, error) {
+func (s *Store) FindKey(ctx context.Context, hash []byte) (domain.APIKey, error) {
 	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
 		WHERE key_hash = $1 AND revoked_at IS NULL`, hash))
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return k, fmt.Errorf("find api key: %w", err)
 	}
 	return k, err
@@ -103,13 +89,13 @@ func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
 
 // ListKeys returns up to limit active keys of the organisation with ids
 // after afterID, in creation order.
-func (s *Store) ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]APIKey, error) {
+func (s *Store) ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]domain.APIKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
 		WHERE org_id = $1 AND revoked_at IS NULL AND id > $2 ORDER BY id LIMIT $3`, orgID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) { return scanKey(r) })
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.APIKey, error) { return scanKey(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
@@ -124,7 +110,7 @@ func (s *Store) RevokeKey(ctx context.Context, orgID, id string, at time.Time) e
 		return fmt.Errorf("revoke api key %s: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrNotFound
+		return domain.ErrNotFound
 	}
 	return nil
 }
@@ -153,7 +139,7 @@ func (s *Store) Bootstrap(ctx context.Context, key auth.Key, at time.Time) (stri
 		if err != nil {
 			return err
 		}
-		return insertKey(ctx, tx, APIKey{
+		return insertKey(ctx, tx, domain.APIKey{
 			ID: ids.New(ids.APIKey), OrgID: orgID, Name: "bootstrap", Prefix: key.Prefix,
 			Scopes: []auth.Scope{auth.ScopeWrite}, CreatedAt: at,
 		}, key.Hash)

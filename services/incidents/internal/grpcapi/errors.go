@@ -5,44 +5,74 @@ package grpcapi
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
 )
 
 // toStatus maps domain and context errors to gRPC status errors, once, at
-// the transport boundary. what names the record for NOT_FOUND.
+// the transport boundary. what names the record for NOT_FOUND. Messages
+// are chosen here, never taken from the error's text, which may hold store
+// details or another service's answer: anything unexpected is Internal,
+// its cause logged by the server with the request id.
 func toStatus(err error, what string) error {
 	var verr *domain.ValidationError
 	var terr *domain.TransitionError
-	if _, ok := status.FromError(err); ok && err != nil {
-		return err // already a status: a call to the status service failed
-	}
 	switch {
 	case errors.As(err, &verr):
-		return status.Error(codes.InvalidArgument, verr.Error())
+		return grpcx.InvalidField(verr.Field, verr.Message)
 	case errors.As(err, &terr):
-		return status.Error(codes.FailedPrecondition, terr.Error())
+		return status.Error(codes.FailedPrecondition, terr.Reason)
 	case errors.Is(err, domain.ErrNotFound):
 		return status.Error(codes.NotFound, what+" not found")
 	case errors.Is(err, store.ErrBusy):
-		return status.Error(codes.Unavailable, err.Error()+"; retry shortly")
+		return grpcx.Unavailable(store.ErrBusy.Error()+"; retry shortly", err)
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	// The only statuses inside this service's errors are the answers of
+	// the status service, which it calls.
+	if st, ok := status.FromError(err); ok {
+		return fromStatusService(st.Code(), err)
+	}
+	return grpcx.Internal(err)
+}
+
+// fromStatusService maps an error of a call to the status service, which
+// is never relayed as it is: its message was written for this service,
+// not for this service's callers, and may hold details of the status
+// service. The cases the callers handle themselves (an unknown service
+// id, a conditional report that lost a race) are mapped where they
+// happen.
+func fromStatusService(code codes.Code, err error) error {
+	switch code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
+		return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
+	case codes.Canceled:
+		return status.Error(codes.Canceled, "request cancelled")
+	case codes.NotFound, codes.FailedPrecondition, codes.Aborted:
+		// A service changed or went away while the request was handled.
+		return status.Error(codes.Aborted, "a service changed while the request was handled; retry")
 	default:
-		return status.Error(codes.Internal, err.Error())
+		// InvalidArgument, AlreadyExists, PermissionDenied and the like
+		// refuse a request this service built, Internal and Unknown are
+		// the status service's faults: the fault is on this side of the
+		// caller either way.
+		return grpcx.Internal(err)
 	}
 }
 
 func requireOrg(orgID string) error {
 	if orgID == "" {
-		return status.Error(codes.InvalidArgument, "org_id is required")
+		return grpcx.InvalidField("org_id", "is required")
 	}
 	return nil
 }
@@ -56,10 +86,8 @@ func checkServices(ctx context.Context, registry statusv1.ServiceRegistryService
 		case codes.OK:
 		case codes.NotFound:
 			return domain.UnknownServiceError(id)
-		case codes.Unavailable, codes.DeadlineExceeded:
-			return status.Error(codes.Unavailable, "the status service is unavailable to check service_ids; retry shortly")
 		default:
-			return err
+			return fmt.Errorf("check service %s: %w", id, err)
 		}
 	}
 	return nil

@@ -3,9 +3,6 @@ package grpcapi
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
@@ -94,7 +91,7 @@ func (s *Incidents) ListIncidents(ctx context.Context, req *incidentsv1.ListInci
 		f.Open = &open
 	case incidentsv1.IncidentFilter_INCIDENT_FILTER_UNSPECIFIED:
 	default:
-		return nil, status.Error(codes.InvalidArgument, "filter: unknown value")
+		return nil, grpcx.InvalidField("filter", "unknown value")
 	}
 	list, err := s.store.ListIncidents(ctx, req.GetOrgId(), f, size+1)
 	if err != nil {
@@ -168,7 +165,7 @@ func (s *Incidents) AddIncidentUpdate(ctx context.Context, req *incidentsv1.AddI
 func severity(v statusv1.Severity) (domain.Severity, error) {
 	s, ok := pbconv.DomainSeverity(v)
 	if !ok {
-		return "", status.Error(codes.InvalidArgument, "severity: valid values are minor, major, critical")
+		return "", grpcx.InvalidField("severity", "valid values are minor, major, critical")
 	}
 	return s, nil
 }
@@ -176,7 +173,7 @@ func severity(v statusv1.Severity) (domain.Severity, error) {
 func incidentStatus(v incidentsv1.IncidentStatus) (domain.IncidentStatus, error) {
 	s, ok := pbconv.DomainIncidentStatus(v)
 	if !ok {
-		return "", status.Error(codes.InvalidArgument, "status: valid values are investigating, identified, monitoring, resolved")
+		return "", grpcx.InvalidField("status", "valid values are investigating, identified, monitoring, resolved")
 	}
 	return s, nil
 }

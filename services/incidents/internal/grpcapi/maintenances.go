@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/jonboulle/clockwork"
@@ -120,7 +118,7 @@ func (s *Maintenances) ListMaintenances(ctx context.Context, req *incidentsv1.Li
 	}
 	var ok bool
 	if f.Status, ok = pbconv.DomainMaintenanceStatus(req.GetStatus()); !ok {
-		return nil, status.Error(codes.InvalidArgument, "status: valid values are scheduled, in_progress, completed, cancelled")
+		return nil, grpcx.InvalidField("status", "valid values are scheduled, in_progress, completed, cancelled")
 	}
 	list, err := s.store.ListMaintenances(ctx, req.GetOrgId(), f, size+1)
 	if err != nil {

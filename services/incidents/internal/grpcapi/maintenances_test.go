@@ -26,8 +26,6 @@ import (
 	"github.com/upstatehq/upstate/services/incidents/migrations"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
 // statusFailing is the status service answering look-ups but failing to
 // change a status, as when it goes away in the middle of a start.
 type statusFailing struct {

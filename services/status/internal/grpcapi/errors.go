@@ -13,16 +13,18 @@ import (
 )
 
 // toStatus maps domain and context errors to gRPC status errors, once, at
-// the transport boundary.
+// the transport boundary. Messages are chosen here, never taken from the
+// error's text, which may hold store details: anything unexpected is
+// Internal, its cause logged by the server with the request id.
 func toStatus(err error) error {
 	var verr *domain.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		return status.Error(codes.InvalidArgument, verr.Error())
+		return grpcx.InvalidField(verr.Field, verr.Message)
 	case errors.Is(err, domain.ErrNotFound):
 		return status.Error(codes.NotFound, "service not found")
 	case errors.Is(err, domain.ErrVersionMismatch):
-		return status.Error(codes.FailedPrecondition, err.Error())
+		return status.Error(codes.FailedPrecondition, domain.ErrVersionMismatch.Error())
 	case errors.Is(err, domain.ErrNameTaken):
 		return status.Error(codes.AlreadyExists, "a service with this name already exists")
 	case errors.Is(err, context.Canceled):
@@ -30,17 +32,17 @@ func toStatus(err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
 	default:
-		return status.Error(codes.Internal, err.Error())
+		return grpcx.Internal(err)
 	}
 }
 
 func invalidStatus() error {
-	return status.Error(codes.InvalidArgument, "status: valid values are "+domain.ValidStatuses())
+	return grpcx.InvalidField("status", "valid values are "+domain.ValidStatuses())
 }
 
 func requireOrg(orgID string) error {
 	if orgID == "" {
-		return status.Error(codes.InvalidArgument, "org_id is required")
+		return grpcx.InvalidField("org_id", "is required")
 	}
 	return nil
 }
@@ -71,7 +73,7 @@ func decodeVersionToken(tok string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v <= 0 {
-		return 0, status.Error(codes.InvalidArgument, "page_token is malformed")
+		return 0, grpcx.ErrMalformedToken
 	}
 	return v, nil
 }
