@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/modules.sh
 
+# The tests run their own Postgres from the system's binaries unless
+# UPSTATE_TEST_DATABASE_URL names a server: install them (as root with
+# apt-get) or say exactly what to install, before anything else runs.
+if [[ -z "${UPSTATE_TEST_DATABASE_URL:-}" ]]; then
+	bash scripts/ensure-postgres.sh
+fi
+
 bash scripts/proto.sh --check
 bash scripts/lint.sh
 

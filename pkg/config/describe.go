@@ -78,21 +78,29 @@ func Section(readme, name string) (string, error) {
 	return body, nil
 }
 
-// CheckREADME compares the table between the config:NAME markers of the
-// README at path with Markdown of cfg's settings, and says what the table
-// should read when they differ. Each binary's tests call it, so the README
-// cannot drift from the one definition of a setting.
-func CheckREADME(path, name string, cfg any) error {
-	b, err := os.ReadFile(path)
+// CheckBinary is the configuration test of a binary whose settings are
+// C: its defaults (with environ added) load and validate, and the README
+// at readme shows its table between the config:name markers. Each
+// binary's tests call it, so the README cannot drift from the one
+// definition of a setting.
+func CheckBinary[C interface{ Validate() error }](readme, name string, environ ...string) error {
+	cfg, err := LoadFrom[C](environ)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("defaults refused: %w", err)
+	}
+	b, err := os.ReadFile(readme)
 	if err != nil {
 		return err
 	}
 	got, err := Section(string(b), name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", readme, err)
 	}
 	if want := Markdown(Describe(cfg)); got != want {
-		return fmt.Errorf("%s: the configuration table of %s is stale; between its markers it should read:\n%s", path, name, want)
+		return fmt.Errorf("%s: the configuration table of %s is stale; between its markers it should read:\n%s", readme, name, want)
 	}
 	return nil
 }

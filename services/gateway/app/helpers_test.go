@@ -1,13 +1,11 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -83,7 +81,7 @@ type env struct {
 	gw       *app.App
 	status   *fakeReceivers
 	grpc     *grpc.Server
-	logs     *syncBuffer
+	logs     *testenv.LogBuffer
 	registry *prometheus.Registry
 }
 
@@ -91,7 +89,7 @@ func newEnv(t testing.TB, cfg app.Config) *env {
 	t.Helper()
 	srv := testenv.StartNATS(t)
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	logger := logging.New(logs, logging.Options{Level: "debug", Format: "json"})
 	nc, js, err := bus.Connect(ctx, srv.ClientURL(), "gateway-test", logger)
 	if err != nil {
@@ -296,26 +294,6 @@ func wantError(t testing.TB, rec *httptest.ResponseRecorder, code int, errCode s
 	}
 	return b
 }
-
-// syncBuffer is a bytes.Buffer safe for concurrent log writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
 
 // prefixes parses CIDRs.
 func prefixes(t testing.TB, cidrs ...string) []netip.Prefix {

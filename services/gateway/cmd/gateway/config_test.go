@@ -6,20 +6,8 @@ import (
 	"github.com/upstatehq/upstate/pkg/config"
 )
 
-func TestConfigDefaults(t *testing.T) {
-	t.Parallel()
-	cfg, err := config.LoadFrom[Config]([]string{"DATABASE_URL=postgres://localhost/upstate"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("defaults refused: %v", err)
-	}
-}
-
-func TestREADMEConfigurationTable(t *testing.T) {
-	t.Parallel()
-	if err := config.CheckREADME("../../../../README.md", "gateway", Config{}); err != nil {
+func TestConfigDefaultsAndREADME(t *testing.T) {
+	if err := config.CheckBinary[Config]("../../../../README.md", "gateway", "DATABASE_URL=postgres://localhost/upstate"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,9 +1,7 @@
 package grpcapi_test
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -73,30 +71,12 @@ func (r *registry) service(orgID, id string, st statusv1.Status) *statusv1.Servi
 	return &statusv1.Service{Id: id, OrgId: orgID, Name: id, Status: st, Version: r.version + 1}
 }
 
-// syncBuffer is a log destination the server writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // served is the incidents service's API over gRPC, as callers reach it.
 type served struct {
 	incidents    incidentsv1.IncidentServiceClient
 	maintenances incidentsv1.MaintenanceServiceClient
 	registry     *registry
-	log          *syncBuffer
+	log          *testenv.LogBuffer
 	exec         func(sql string)
 }
 
@@ -109,24 +89,14 @@ func serve(t *testing.T) served {
 	}
 	st := store.New(pool)
 	reg := &registry{}
-	log := &syncBuffer{}
+	log := &testenv.LogBuffer{}
 	logger := logging.New(log, logging.Options{Format: "json"})
 	clock := clockwork.NewRealClock()
 	sched := scheduler.New(st, reg, func() {}, metrics.New(prometheus.NewRegistry()), clock, logger, time.Hour)
-	srv := grpcx.NewServer(logger, prometheus.NewRegistry())
-	incidentsv1.RegisterIncidentServiceServer(srv, grpcapi.NewIncidents(st, reg, func() {}, clock))
-	incidentsv1.RegisterMaintenanceServiceServer(srv, grpcapi.NewMaintenances(st, reg, sched, func() {}, clock, logger))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { srv.Stop(ctx) })
-	conn, err := grpcx.Dial(lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := testenv.ServeGRPC(t, logger, func(srv *grpc.Server) {
+		incidentsv1.RegisterIncidentServiceServer(srv, grpcapi.NewIncidents(st, reg, func() {}, clock))
+		incidentsv1.RegisterMaintenanceServiceServer(srv, grpcapi.NewMaintenances(st, reg, sched, func() {}, clock, logger))
+	})
 	return served{
 		incidents: incidentsv1.NewIncidentServiceClient(conn), maintenances: incidentsv1.NewMaintenanceServiceClient(conn),
 		registry: reg, log: log,

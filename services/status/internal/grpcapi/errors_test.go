@@ -1,15 +1,12 @@
 package grpcapi_test
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -23,29 +20,11 @@ import (
 	"github.com/upstatehq/upstate/services/status/migrations"
 )
 
-// syncBuffer is a log destination the server writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // served is the status service's API over gRPC, as callers reach it.
 type served struct {
 	services  statusv1.ServiceRegistryServiceClient
 	receivers statusv1.ReceiverServiceClient
-	log       *syncBuffer
+	log       *testenv.LogBuffer
 	// exec runs SQL against the service's database.
 	exec func(sql string)
 }
@@ -58,21 +37,11 @@ func serve(t *testing.T) served {
 		t.Fatal(err)
 	}
 	st := store.New(pool)
-	log := &syncBuffer{}
-	srv := grpcx.NewServer(logging.New(log, logging.Options{Format: "json"}), prometheus.NewRegistry())
-	statusv1.RegisterServiceRegistryServiceServer(srv, grpcapi.New(st, func() {}, clockwork.NewRealClock()))
-	statusv1.RegisterReceiverServiceServer(srv, grpcapi.NewReceivers(st, func(string) {}, clockwork.NewRealClock()))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { srv.Stop(ctx) })
-	conn, err := grpcx.Dial(lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	log := &testenv.LogBuffer{}
+	conn := testenv.ServeGRPC(t, logging.New(log, logging.Options{Format: "json"}), func(srv *grpc.Server) {
+		statusv1.RegisterServiceRegistryServiceServer(srv, grpcapi.New(st, func() {}, clockwork.NewRealClock()))
+		statusv1.RegisterReceiverServiceServer(srv, grpcapi.NewReceivers(st, func(string) {}, clockwork.NewRealClock()))
+	})
 	return served{
 		services: statusv1.NewServiceRegistryServiceClient(conn), receivers: statusv1.NewReceiverServiceClient(conn), log: log,
 		exec: func(sql string) {

@@ -1,0 +1,197 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/service"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
+	"github.com/upstatehq/upstate/pkg/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var migrations = fstest.MapFS{"0001_things.sql": {Data: []byte(`CREATE TABLE thing.things (id int PRIMARY KEY);`)}}
+
+// thing is the smallest service with a database, a gRPC API and a route.
+type thing struct {
+	pool            *pgxpool.Pool
+	started, stoped bool
+	failStart       bool
+}
+
+func (s *thing) Start(context.Context) error {
+	if s.failStart {
+		return errors.New("refused")
+	}
+	s.started = true
+	return nil
+}
+func (s *thing) Stop(context.Context) error { s.stoped = true; return nil }
+func (s *thing) RegisterGRPC(*grpc.Server)  {}
+func (s *thing) RegisterHTTP(e *echo.Echo) {
+	e.GET("/things", func(c echo.Context) error {
+		var n int
+		err := s.pool.QueryRow(c.Request().Context(), `SELECT count(*) FROM thing.things`).Scan(&n)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, n)
+	})
+}
+
+func unit(svc *thing) service.Unit {
+	return service.Unit{Name: "thing", GRPCAddr: "127.0.0.1:0", Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+		pool, err := in.Postgres(ctx, "thing", migrations)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := in.NATS(ctx); err != nil {
+			return nil, err
+		}
+		svc.pool = pool
+		return svc, nil
+	}}
+}
+
+func health(t *testing.T, addr string) healthpb.HealthCheckResponse_ServingStatus {
+	t.Helper()
+	conn, err := grpcx.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	res, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.GetStatus()
+}
+
+func ready(h *service.Host) int {
+	rec := httptest.NewRecorder()
+	h.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	return rec.Code
+}
+
+// A unit runs as its binary runs it: migrated schema, routes and gRPC
+// served; its gRPC health and /readyz follow its database, going
+// NOT_SERVING while the database refuses connections and SERVING again
+// after; Stop stops the service and closes what Build opened.
+func TestUnitHealthFollowsItsDatabase(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.NewDatabase(t)
+	h := servicetest.NewHost(t, service.Env{DatabaseURL: dsn, NATSURL: testenv.StartNATS(t).ClientURL()}, nil)
+	svc := &thing{}
+	r, err := h.Start(context.Background(), unit(svc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !svc.started {
+		t.Fatal("service not started")
+	}
+	rec := httptest.NewRecorder()
+	h.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/things", nil))
+	if rec.Code != http.StatusOK || rec.Body.String() != "0\n" {
+		t.Fatalf("GET /things: %d %s", rec.Code, rec.Body)
+	}
+	if s := health(t, r.GRPCAddr()); s != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health %v, want SERVING", s)
+	}
+
+	// Lose the database: no new connections, the pool's cut.
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := cfg.Database
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close(context.Background()) })
+	allow := func(ok bool) {
+		t.Helper()
+		if _, err := admin.Exec(context.Background(), fmt.Sprintf(`ALTER DATABASE %s WITH ALLOW_CONNECTIONS %t`,
+			pgx.Identifier{db}.Sanitize(), ok)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow(false)
+	t.Cleanup(func() { allow(true) })
+	if _, err := admin.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, db); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error {
+		if s := health(t, r.GRPCAddr()); s != healthpb.HealthCheckResponse_NOT_SERVING {
+			return fmt.Errorf("health %v while the database is gone", s)
+		}
+		if c := ready(h); c != http.StatusServiceUnavailable {
+			return fmt.Errorf("/readyz %d while the database is gone", c)
+		}
+		return nil
+	})
+
+	allow(true)
+	testenv.Eventually(t, 5*time.Second, func() error {
+		if s := health(t, r.GRPCAddr()); s != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("health %v after the database came back", s)
+		}
+		if c := ready(h); c != http.StatusOK {
+			return fmt.Errorf("/readyz %d after the database came back", c)
+		}
+		return nil
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !svc.stoped {
+		t.Fatal("service not stopped")
+	}
+	if err := svc.pool.Ping(ctx); err == nil {
+		t.Fatal("the pool Build opened is still open after Stop")
+	}
+}
+
+// A service that fails to start leaves nothing open behind it.
+func TestFailedStartClosesWhatBuildOpened(t *testing.T) {
+	t.Parallel()
+	h := servicetest.NewHost(t, service.Env{DatabaseURL: testenv.NewDatabase(t), NATSURL: testenv.StartNATS(t).ClientURL()}, nil)
+	svc := &thing{failStart: true}
+	if _, err := h.Start(context.Background(), unit(svc)); err == nil {
+		t.Fatal("start succeeded")
+	}
+	if err := svc.pool.Ping(context.Background()); err == nil {
+		t.Fatal("the pool Build opened is still open after the failed start")
+	}
+	if c := ready(h); c != http.StatusOK {
+		t.Fatalf("/readyz %d: a unit that never started must not count", c)
+	}
+}
+
+// A unit without a database has nothing to say about one.
+func TestUnitWithoutDatabaseURL(t *testing.T) {
+	t.Parallel()
+	h := servicetest.NewHost(t, service.Env{NATSURL: testenv.StartNATS(t).ClientURL()}, nil)
+	_, err := h.Start(context.Background(), unit(&thing{}))
+	if err == nil || err.Error() != "start thing: DATABASE_URL is required" {
+		t.Fatalf("error %v", err)
+	}
+}
