@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -35,4 +36,29 @@ func TestWorkersStop(t *testing.T) {
 		t.Fatal("Stop of a worker that ignores its context returned no error")
 	}
 	close(release)
+}
+
+// A consumer registered with DrainFirst is drained while the loops still
+// run, so their last runs see what it did.
+func TestWorkersDrainConsumersFirst(t *testing.T) {
+	w := NewWorkers(context.Background())
+	loopRunning := make(chan bool, 1)
+	stopped := make(chan struct{})
+	w.Go(func(ctx context.Context) { <-ctx.Done(); close(stopped) })
+	w.DrainFirst(func(context.Context) error {
+		select {
+		case <-stopped:
+			loopRunning <- false
+		default:
+			loopRunning <- true
+		}
+		return errors.New("consumer drain failed")
+	})
+	err := w.Stop(context.Background())
+	if !<-loopRunning {
+		t.Fatal("the loops were stopped before the consumer was drained")
+	}
+	if err == nil || err.Error() != "consumer drain failed" {
+		t.Fatalf("Stop = %v, want the drain's error", err)
+	}
 }

@@ -98,7 +98,6 @@ type App struct {
 	registry  statusv1.ServiceRegistryServiceClient
 	relay     *outbox.Relay
 	scheduler *scheduler.Scheduler
-	consumer  *consumer.Consumer
 	metrics   *metrics.Metrics
 	workers   *lifecycle.Workers
 }
@@ -132,12 +131,12 @@ func (a *App) Start(ctx context.Context) error {
 	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.metrics, a.deps.Logger,
 		consumer.Config{Concurrency: a.cfg.Concurrency})
 	if err != nil {
-		_ = workers.Stop(ctx)
-		return err
+		return errors.Join(err, workers.Stop(ctx))
 	}
-	a.consumer, a.workers = c, workers
+	workers.DrainFirst(c.Stop)
 	workers.Go(a.relay.Run)
 	workers.Go(a.scheduler.Run)
+	a.workers = workers
 	return nil
 }
 
@@ -148,13 +147,10 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.workers == nil {
 		return nil
 	}
-	// Before the relay stops, so its last run publishes what the consumer
-	// committed.
-	consumerErr := a.consumer.Stop(ctx)
 	err := a.workers.Stop(ctx)
 	a.workers = nil
 	if err != nil {
 		return fmt.Errorf("stop incidents service: %w", err)
 	}
-	return consumerErr
+	return nil
 }

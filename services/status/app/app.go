@@ -77,12 +77,11 @@ type Deps struct {
 
 // App is a running (or ready to run) status service.
 type App struct {
-	cfg      Config
-	deps     Deps
-	store    *store.Store
-	relay    *outbox.Relay
-	consumer *consumer.Consumer
-	workers  *lifecycle.Workers
+	cfg     Config
+	deps    Deps
+	store   *store.Store
+	relay   *outbox.Relay
+	workers *lifecycle.Workers
 }
 
 // New wires the service; it does no I/O.
@@ -111,11 +110,11 @@ func (a *App) Start(ctx context.Context) error {
 	c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
 		consumer.Config{Concurrency: a.cfg.IngestConcurrency})
 	if err != nil {
-		_ = workers.Stop(ctx)
-		return err
+		return errors.Join(err, workers.Stop(ctx))
 	}
-	a.consumer, a.workers = c, workers
+	workers.DrainFirst(c.Stop)
 	workers.Go(a.relay.Run)
+	a.workers = workers
 	return nil
 }
 
@@ -126,13 +125,10 @@ func (a *App) Stop(ctx context.Context) error {
 	if a.workers == nil {
 		return nil
 	}
-	// Before the relay stops, so its last run publishes what the consumer
-	// committed.
-	consumerErr := a.consumer.Stop(ctx)
 	err := a.workers.Stop(ctx)
 	a.workers = nil
 	if err != nil {
 		return fmt.Errorf("stop status service: %w", err)
 	}
-	return consumerErr
+	return nil
 }

@@ -188,7 +188,7 @@ func TestConsumerAppliesDeliveries(t *testing.T) {
 	svc := e.service("org_a", "Checkout")
 	r := e.receiver("org_a", domain.ReceiverSpec{Name: "Monitor", Enabled: true, ServiceNameField: "service",
 		AutoIncident: domain.AutoIncident{Enabled: true, Severity: domain.SeverityCritical}})
-	statusSub := e.subscribe(bus.SubjectsStatus)
+	statusEvents := testenv.Watch(t, e.js, bus.StreamStatus)
 	reply := nats.NewInbox()
 	replies := e.subscribe(reply)
 
@@ -212,18 +212,19 @@ func TestConsumerAppliesDeliveries(t *testing.T) {
 		t.Fatalf("service = %+v, %v", got, err)
 	}
 
-	msg, err := statusSub.NextMsg(waitFor)
-	if err != nil {
-		t.Fatalf("no StatusChanged: %v", err)
+	// The service's creation, relayed with the change, comes first.
+	msg := statusEvents.Next(waitFor)
+	for msg.Headers().Get(bus.HeaderCEType) != events.TypeStatusChanged {
+		msg = statusEvents.Next(waitFor)
 	}
 	var sc statusv1.StatusChanged
-	if err := proto.Unmarshal(msg.Data, &sc); err != nil {
+	if err := proto.Unmarshal(msg.Data(), &sc); err != nil {
 		t.Fatal(err)
 	}
-	if msg.Subject != bus.StatusSubject("org_a", svc.ID) || sc.GetReceiverId() != r.ID || sc.GetDeliveryId() != ev.GetDeliveryId() ||
+	if msg.Subject() != bus.StatusSubject("org_a", svc.ID) || sc.GetReceiverId() != r.ID || sc.GetDeliveryId() != ev.GetDeliveryId() ||
 		!sc.GetAutoIncident().GetEnabled() || sc.GetAutoIncident().GetSeverity() != statusv1.Severity_SEVERITY_CRITICAL ||
 		sc.GetSource() != statusv1.Source_SOURCE_WEBHOOK || sc.GetVersion() != 2 || sc.GetStatus() != statusv1.Status_STATUS_DOWN {
-		t.Fatalf("StatusChanged on %s = %v", msg.Subject, &sc)
+		t.Fatalf("StatusChanged on %s = %v", msg.Subject(), &sc)
 	}
 
 	// The gateway's own verdicts are logged as they are, without waiting.
