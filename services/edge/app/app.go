@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -78,7 +80,7 @@ func Unit(cfg Config, statusTarget, incidentsTarget string) service.Unit {
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, Logger: in.Logger()}), nil
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -92,6 +94,9 @@ type Deps struct {
 	// (incidents and maintenance windows).
 	Incidents grpc.ClientConnInterface
 	Logger    *slog.Logger
+	// Clock gives the time of API keys' timestamps and of the key cache's
+	// expiry (default: the wall clock).
+	Clock clockwork.Clock
 }
 
 // App is the edge.
@@ -107,15 +112,18 @@ func New(cfg Config, deps Deps) *App {
 	if cfg.AuthCacheTTL <= 0 {
 		cfg.AuthCacheTTL = 10 * time.Second
 	}
+	if deps.Clock == nil {
+		deps.Clock = clockwork.NewRealClock()
+	}
 	st := store.New(deps.Pool)
-	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Logger)
+	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Clock, deps.Logger)
 	backends := httpapi.Backends{
 		Services:     statusv1.NewServiceRegistryServiceClient(deps.Status),
 		Receivers:    statusv1.NewReceiverServiceClient(deps.Status),
 		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
 		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
 	}
-	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Logger)
+	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}
 }
 
@@ -128,7 +136,7 @@ func (a *App) Start(ctx context.Context) error {
 		return nil
 	}
 	key := auth.KeyFromSecret(a.cfg.BootstrapAPIKey.Reveal())
-	orgID, err := a.store.Bootstrap(ctx, key, time.Now().UTC())
+	orgID, err := a.store.Bootstrap(ctx, key, pgdb.Now(a.deps.Clock))
 	if err != nil {
 		return err
 	}
@@ -153,7 +161,7 @@ func (a *App) CreateOrg(ctx context.Context, name string, scopes []string) (orgI
 	if err != nil {
 		return "", "", err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := pgdb.Now(a.deps.Clock)
 	orgID, err = a.store.CreateOrg(ctx, name, now)
 	if err != nil {
 		return "", "", err

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -94,7 +95,7 @@ func Unit(cfg Config, statusTarget string) service.Unit {
 			return nil, err
 		}
 		cfg.StreamReplicas = in.StreamReplicas()
-		return New(cfg, Deps{StatusConn: status, NC: nc, JS: js, Logger: in.Logger(), Registry: in.Registry()}), nil
+		return New(cfg, Deps{StatusConn: status, NC: nc, JS: js, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -106,6 +107,9 @@ type Deps struct {
 	JS         jetstream.JetStream
 	Logger     *slog.Logger
 	Registry   prometheus.Registerer
+	// Clock gives deliveries' received time and drives the receiver cache
+	// and the rate limit (default: the wall clock).
+	Clock clockwork.Clock
 }
 
 // App is the ingest gateway.
@@ -128,19 +132,22 @@ func New(cfg Config, deps Deps) *App {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Clock == nil {
+		deps.Clock = clockwork.NewRealClock()
+	}
 	m := metrics.New(deps.Registry)
 	resolver := receivers.New(statusv1.NewReceiverServiceClient(deps.StatusConn), receivers.Options{
 		TTL:         cfg.CacheTTL,
 		NegativeTTL: cfg.NegativeCacheTTL,
 		MaxStale:    cfg.CacheMaxStale,
 		BreakerOpen: cfg.BreakerOpen,
-	}, deps.Logger, m)
+	}, deps.Clock, deps.Logger, m)
 	idem := idempotency.New(deps.JS, cfg.IdempotencyTTL, cfg.StreamReplicas)
 	limiter := ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimitedTokens)
 	h := httpapi.New(resolver, limiter, idem, deps.NC, deps.JS, httpapi.Options{
 		TrustedProxies: cfg.TrustedProxies,
 		WaitTimeout:    cfg.WaitTimeout,
-	}, deps.Logger, m)
+	}, deps.Clock, deps.Logger, m)
 	return &App{cfg: cfg, deps: deps, resolver: resolver, idempotency: idem, handler: h}
 }
 

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/gateway/app"
@@ -27,7 +26,7 @@ func BenchmarkDeliver(b *testing.B) {
 	})
 	body := []byte(`{"status":"degraded","message":"elevated latency","component":{"id":"api"}}`)
 	header := http.Header{"Content-Type": {"application/json"}}
-	if err := webhook.Sign(sig, header, body, time.Now()); err != nil {
+	if err := webhook.Sign(sig, header, body, e.clock.Now()); err != nil {
 		b.Fatal(err)
 	}
 	send := func() int {

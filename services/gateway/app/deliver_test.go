@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +69,8 @@ func TestDeliverProcessedPublishesIngestEvent(t *testing.T) {
 		t.Errorf("source ip %q, want the peer's", ev.GetSourceIp())
 	case ev.GetReplySubject() != "" || ev.GetError() != "":
 		t.Errorf("reply %q error %q", ev.GetReplySubject(), ev.GetError())
-	case time.Since(ev.GetReceivedAt().AsTime()) > time.Minute:
-		t.Errorf("received_at %v", ev.GetReceivedAt().AsTime())
+	case !ev.GetReceivedAt().AsTime().Equal(e.clock.Now()):
+		t.Errorf("received_at %v, want the clock's %v", ev.GetReceivedAt().AsTime(), e.clock.Now())
 	}
 	if n := e.deliveries("processed"); n != 1 {
 		t.Errorf("processed deliveries counted %v, want 1", n)
@@ -158,7 +157,7 @@ func TestDeliverBadSignatureIsPublishedAsAuthFailed(t *testing.T) {
 
 	// A correctly signed delivery goes through.
 	h := http.Header{}
-	if err := webhook.Sign(sig, h, []byte(body), time.Now()); err != nil {
+	if err := webhook.Sign(sig, h, []byte(body), e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, e.do(request{token: token, body: body, header: h}), http.StatusAccepted)
@@ -228,13 +227,20 @@ func TestDeliverRateLimitedPerToken(t *testing.T) {
 	rec := e.post(token, `{"status":"up"}`)
 
 	wantError(t, rec, http.StatusTooManyRequests, "rate_limited")
-	if ra, err := strconv.Atoi(rec.Header().Get("Retry-After")); err != nil || ra < 1 || ra > 2 {
-		t.Fatalf("Retry-After %q, want 1–2 seconds", rec.Header().Get("Retry-After"))
+	if ra := rec.Header().Get("Retry-After"); ra != "2" {
+		t.Fatalf("Retry-After %q, want 2 seconds: one delivery every 2s", ra)
 	}
 	wantStatus(t, e.post(other, `{"status":"up"}`), http.StatusAccepted)
 	if n := len(e.ingested()); n != 3 {
 		t.Fatalf("%d events, want 3: the limited delivery is not published", n)
 	}
+
+	// The bucket refills on the gateway's clock: one delivery 2s later.
+	e.clock.Advance(2*time.Second - time.Nanosecond)
+	wantError(t, e.post(token, `{"status":"up"}`), http.StatusTooManyRequests, "rate_limited")
+	e.clock.Advance(time.Nanosecond)
+	wantStatus(t, e.post(token, `{"status":"up"}`), http.StatusAccepted)
+	wantError(t, e.post(token, `{"status":"up"}`), http.StatusTooManyRequests, "rate_limited")
 }
 
 func TestDeliverIdempotencyKeyReplaysOriginalDelivery(t *testing.T) {
@@ -301,5 +307,20 @@ func TestDeliverSourceIPFromTrustedProxiesOnly(t *testing.T) {
 				t.Fatalf("source ip %q, want %q", ev.GetSourceIp(), tt.want)
 			}
 		})
+	}
+}
+
+// Without a clock in its dependencies the gateway runs on the wall clock.
+func TestNoClockMeansTheWallClock(t *testing.T) {
+	t.Parallel()
+	e := newEnvOn(t, app.Config{}, nil)
+	token, _ := e.receiver("r", nil)
+	before := time.Now()
+
+	wantStatus(t, e.post(token, `{"status":"up"}`), http.StatusAccepted)
+
+	ev, _ := e.onlyEvent()
+	if at := ev.GetReceivedAt().AsTime(); at.Before(before) || at.After(time.Now()) {
+		t.Fatalf("received_at %v, want about %v", at, time.Now())
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,9 +73,11 @@ func (f *fakeReceivers) set(token string, r *statusv1.Receiver) {
 }
 
 // env is a gateway on an embedded NATS server, in front of a fake status
-// service, behind the shared echo set-up.
+// service, behind the shared echo set-up. Its clock stands still until a
+// test moves it (nil when the gateway runs on another clock).
 type env struct {
 	t        testing.TB
+	clock    *clockwork.FakeClock
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	echo     *echo.Echo
@@ -86,6 +89,15 @@ type env struct {
 }
 
 func newEnv(t testing.TB, cfg app.Config) *env {
+	t.Helper()
+	clock := clockwork.NewFakeClock()
+	e := newEnvOn(t, cfg, clock)
+	e.clock = clock
+	return e
+}
+
+// newEnvOn is newEnv on the given clock; nil leaves the gateway's default.
+func newEnvOn(t testing.TB, cfg app.Config, clock clockwork.Clock) *env {
 	t.Helper()
 	srv := testenv.StartNATS(t)
 	ctx := context.Background()
@@ -113,7 +125,7 @@ func newEnv(t testing.TB, cfg app.Config) *env {
 	t.Cleanup(func() { _ = conn.Close() })
 
 	reg := prometheus.NewRegistry()
-	gw := app.New(cfg, app.Deps{StatusConn: conn, NC: nc, JS: js, Logger: logger, Registry: reg})
+	gw := app.New(cfg, app.Deps{StatusConn: conn, NC: nc, JS: js, Logger: logger, Registry: reg, Clock: clock})
 	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -43,32 +43,63 @@ func TestReceiverChangeInvalidatesCache(t *testing.T) {
 	}
 }
 
+// A receiver that has not changed is asked for again once its cache entry
+// expires on the clock, and so a change nobody announced is seen then.
+func TestReceiverChangeSeenAfterCacheTTL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, app.Config{CacheTTL: 30 * time.Second})
+	token, rcv := e.receiver("changing", nil)
+	wantStatus(t, e.post(token, `{"status":"up"}`), http.StatusAccepted)
+
+	rcv.Enabled = false
+	e.status.set(token, rcv)
+	e.clock.Advance(30*time.Second - time.Nanosecond)
+	wantStatus(t, e.post(token, `{"status":"up"}`), http.StatusAccepted)
+	if n := e.status.calls.Load(); n != 1 {
+		t.Fatalf("%d ResolveReceiver calls within the TTL, want 1", n)
+	}
+	e.clock.Advance(time.Nanosecond)
+	wantError(t, e.post(token, `{"status":"up"}`), http.StatusForbidden, "forbidden")
+	if n := e.status.calls.Load(); n != 2 {
+		t.Fatalf("%d ResolveReceiver calls, want 2: the expired entry is asked for again", n)
+	}
+}
+
 func TestStatusServiceDown(t *testing.T) {
 	t.Parallel()
-	// Every entry is expired at once, so each delivery asks the status
-	// service and only the outage makes the gateway fall back to the cache.
-	e := newEnv(t, app.Config{CacheTTL: time.Nanosecond, BreakerOpen: time.Minute})
+	const ttl, maxStale = 30 * time.Second, time.Hour
+	e := newEnv(t, app.Config{CacheTTL: ttl, CacheMaxStale: maxStale, BreakerOpen: time.Minute})
 	known, _ := e.receiver("known", nil)
 	uncached, _ := e.receiver("uncached", nil)
 	wantStatus(t, e.post(known, `{"status":"up"}`), http.StatusAccepted)
 
 	e.grpc.Stop()
+	// The entry has expired, so each delivery asks the status service and
+	// only the outage makes the gateway fall back to the cache.
+	e.clock.Advance(ttl)
 
 	// More deliveries than it takes to open the breaker: the cached
-	// receiver keeps working before and after it opens.
+	// receiver keeps working before and after it opens, up to max-stale
+	// past its TTL.
 	for i := range 8 {
 		rec := e.post(known, `{"status":"down"}`)
 		if rec.Code != http.StatusAccepted {
 			t.Fatalf("delivery %d with the status service down: %d %s", i, rec.Code, rec.Body.String())
 		}
 	}
-	rec := e.post(uncached, `{"status":"down"}`)
+	e.clock.Advance(maxStale)
+	wantStatus(t, e.post(known, `{"status":"down"}`), http.StatusAccepted)
+	e.clock.Advance(time.Nanosecond)
+	rec := e.post(known, `{"status":"down"}`)
+	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
+
+	rec = e.post(uncached, `{"status":"down"}`)
 	wantError(t, rec, http.StatusServiceUnavailable, "unavailable")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Fatal("503 without Retry-After")
 	}
-	if n := len(e.ingested()); n != 9 {
-		t.Fatalf("%d events, want 9", n)
+	if n := len(e.ingested()); n != 10 {
+		t.Fatalf("%d events, want 10", n)
 	}
 	if calls := e.status.calls.Load(); calls != 1 {
 		t.Fatalf("%d calls reached the status service, want 1", calls)
@@ -82,8 +113,15 @@ func TestUnknownTokenIsRememberedBriefly(t *testing.T) {
 	for range 3 {
 		wantError(t, e.post(unknown, `{"status":"up"}`), http.StatusNotFound, "not_found")
 	}
+	e.clock.Advance(time.Minute - time.Nanosecond)
+	wantError(t, e.post(unknown, `{"status":"up"}`), http.StatusNotFound, "not_found")
 	if n := e.status.calls.Load(); n != 1 {
 		t.Fatalf("%d ResolveReceiver calls, want 1", n)
+	}
+	e.clock.Advance(time.Nanosecond)
+	wantError(t, e.post(unknown, `{"status":"up"}`), http.StatusNotFound, "not_found")
+	if n := e.status.calls.Load(); n != 2 {
+		t.Fatalf("%d ResolveReceiver calls, want 2: the token is asked for again once remembered for a minute", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
@@ -79,7 +80,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	secret := auth.NewKey()
 	k := domain.APIKey{
 		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: name, Prefix: secret.Prefix,
-		Scopes: scopes, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		Scopes: scopes, CreatedAt: pgdb.Now(h.clock),
 	}
 	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
 		return unavailable(err)
@@ -92,7 +93,7 @@ func (h *Handler) createKey(c echo.Context) error {
 
 func (h *Handler) revokeKey(c echo.Context) error {
 	id := c.Param("id")
-	err := h.keys.RevokeKey(c.Request().Context(), principal(c).OrgID, id, time.Now().UTC())
+	err := h.keys.RevokeKey(c.Request().Context(), principal(c).OrgID, id, pgdb.Now(h.clock))
 	if errors.Is(err, domain.ErrNotFound) {
 		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
 	}

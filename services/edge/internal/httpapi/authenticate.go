@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
@@ -32,6 +33,7 @@ type Keys interface {
 type Authenticator struct {
 	keys   Keys
 	ttl    time.Duration
+	clock  clockwork.Clock
 	logger *slog.Logger
 
 	mu    sync.Mutex
@@ -52,9 +54,9 @@ const touchEvery = time.Minute
 // maxCached bounds the cache; past it, the cache starts over.
 const maxCached = 10000
 
-// NewAuthenticator returns an authenticator caching keys for ttl.
-func NewAuthenticator(keys Keys, ttl time.Duration, logger *slog.Logger) *Authenticator {
-	return &Authenticator{keys: keys, ttl: ttl, logger: logger, cache: map[[sha256.Size]byte]cached{}}
+// NewAuthenticator returns an authenticator caching keys for ttl on clock.
+func NewAuthenticator(keys Keys, ttl time.Duration, clock clockwork.Clock, logger *slog.Logger) *Authenticator {
+	return &Authenticator{keys: keys, ttl: ttl, clock: clock, logger: logger, cache: map[[sha256.Size]byte]cached{}}
 }
 
 var errBadKey = httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized, "invalid or revoked API key")
@@ -63,7 +65,7 @@ var errBadKey = httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized, "i
 func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.Principal, error) {
 	var h [sha256.Size]byte
 	copy(h[:], auth.Hash(secret))
-	now := time.Now()
+	now := a.clock.Now()
 	a.mu.Lock()
 	c, ok := a.cache[h]
 	gen := a.gen

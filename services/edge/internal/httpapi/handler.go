@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
@@ -26,6 +27,7 @@ type Handler struct {
 	maintenances incidentsv1.MaintenanceServiceClient
 	keys         Keys
 	auth         *Authenticator
+	clock        clockwork.Clock
 	logger       *slog.Logger
 	// publicURL is where webhook senders reach upstate, without a trailing
 	// slash; empty means the scheme and host of each request.
@@ -45,11 +47,12 @@ type Backends struct {
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
 // base of the webhook URLs it shows (e.g. https://status.example.com); empty
-// means the scheme and host the request came to.
-func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, logger *slog.Logger) *Handler {
+// means the scheme and host the request came to. clock dates API keys'
+// creation and revocation.
+func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances,
-		keys: keys, auth: authn, logger: logger,
+		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}
 }

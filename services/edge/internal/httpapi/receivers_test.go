@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -111,7 +112,7 @@ func newReceiverAPI(t *testing.T, publicURL string, scopes ...auth.Scope) *recei
 	keys := fakeKeys{scopes: scopes}
 	logger := logging.Discard()
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
-	Register(e, NewHandler(Backends{Receivers: fake}, keys, NewAuthenticator(keys, time.Minute, logger), publicURL, logger))
+	Register(e, NewHandler(Backends{Receivers: fake}, keys, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), publicURL, clockwork.NewRealClock(), logger))
 	return &receiverAPI{t: t, e: e, fake: fake}
 }
 

@@ -43,7 +43,7 @@ var (
 // idempotency key (one KV create, only when the sender sent a key), publish.
 func (h *Handler) deliver(c echo.Context) error {
 	req := c.Request()
-	now := time.Now()
+	now := h.clock.Now()
 	rcv, err := h.admit(c, now)
 	if err != nil {
 		return err

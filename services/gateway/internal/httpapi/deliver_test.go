@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -32,11 +33,12 @@ func (o oneReceiver) Resolve(context.Context, receivers.Key, string) (*domain.Re
 }
 
 type deliverEnv struct {
-	t    *testing.T
-	js   jetstream.JetStream
-	idem *idempotency.Store
-	rcv  *domain.Receiver
-	serv http.Handler
+	t     *testing.T
+	clock *clockwork.FakeClock
+	js    jetstream.JetStream
+	idem  *idempotency.Store
+	rcv   *domain.Receiver
+	serv  http.Handler
 }
 
 func newDeliverEnv(t *testing.T) *deliverEnv {
@@ -57,11 +59,12 @@ func newDeliverEnv(t *testing.T) *deliverEnv {
 		t.Fatal(err)
 	}
 	rcv := domain.Compile(domain.ReceiverConfig{ID: "whr_1", OrgID: "org_1", Enabled: true, ServiceID: "svc_1", StatusField: "status"})
+	clock := clockwork.NewFakeClock()
 	h := New(oneReceiver{rcv}, ratelimit.New(1000, 1000, 100), idem, nc, js,
-		Options{PublishTimeout: time.Second}, logger, metrics.New(nil))
+		Options{PublishTimeout: time.Second}, clock, logger, metrics.New(nil))
 	e := httpx.NewEcho(logger, nil, httpx.Options{})
 	h.Register(e)
-	return &deliverEnv{t: t, js: js, idem: idem, rcv: rcv, serv: e}
+	return &deliverEnv{t: t, clock: clock, js: js, idem: idem, rcv: rcv, serv: e}
 }
 
 func (e *deliverEnv) post(key string) *httptest.ResponseRecorder {
@@ -206,6 +209,10 @@ func TestRetryRepublishesTheOriginalReceivedAt(t *testing.T) {
 	for _, ev := range evs {
 		original = ev
 	}
+	if got := original.GetReceivedAt().AsTime(); !got.Equal(e.clock.Now()) {
+		t.Fatalf("received_at %s, want the clock's %s", got, e.clock.Now())
+	}
+	e.clock.Advance(time.Hour)
 
 	if err := e.js.DeleteStream(ctx, bus.StreamIngest); err != nil {
 		t.Fatal(err)

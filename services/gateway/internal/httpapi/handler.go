@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -59,13 +60,15 @@ type Handler struct {
 	js          jetstream.JetStream
 	sourceIP    echo.IPExtractor
 	opts        Options
+	clock       clockwork.Clock
 	logger      *slog.Logger
 	metrics     *metrics.Metrics
 }
 
-// New returns the handler over its dependencies.
+// New returns the handler over its dependencies. clock gives deliveries'
+// received time, which the rate limit and signature checks go by.
 func New(resolver Resolver, limiter *ratelimit.Limiter, idem Idempotency, nc *nats.Conn, js jetstream.JetStream,
-	opts Options, logger *slog.Logger, m *metrics.Metrics) *Handler {
+	opts Options, clock clockwork.Clock, logger *slog.Logger, m *metrics.Metrics) *Handler {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = 10 * time.Second
 	}
@@ -75,7 +78,7 @@ func New(resolver Resolver, limiter *ratelimit.Limiter, idem Idempotency, nc *na
 	return &Handler{
 		resolver: resolver, limiter: limiter, idempotency: idem, nc: nc, js: js,
 		sourceIP: SourceIPExtractor(opts.TrustedProxies),
-		opts:     opts, logger: logger, metrics: m,
+		opts:     opts, clock: clock, logger: logger, metrics: m,
 	}
 }
 

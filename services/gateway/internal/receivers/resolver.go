@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc/codes"
@@ -81,6 +82,7 @@ func (o *Options) defaults() {
 type Resolver struct {
 	client  statusv1.ReceiverServiceClient
 	opts    Options
+	clock   clockwork.Clock
 	logger  *slog.Logger
 	metrics *metrics.Metrics
 
@@ -96,10 +98,10 @@ type Resolver struct {
 	beforeStore func()
 }
 
-// New returns a resolver calling client.
-func New(client statusv1.ReceiverServiceClient, opts Options, logger *slog.Logger, m *metrics.Metrics) *Resolver {
+// New returns a resolver calling client, whose cache ages on clock.
+func New(client statusv1.ReceiverServiceClient, opts Options, clock clockwork.Clock, logger *slog.Logger, m *metrics.Metrics) *Resolver {
 	opts.defaults()
-	r := &Resolver{client: client, opts: opts, logger: logger, metrics: m, cache: newCache[*domain.Receiver](opts.MaxEntries)}
+	r := &Resolver{client: client, opts: opts, clock: clock, logger: logger, metrics: m, cache: newCache[*domain.Receiver](opts.MaxEntries)}
 	r.breaker = gobreaker.NewCircuitBreaker[*statusv1.Receiver](gobreaker.Settings{
 		Name:        "status.ResolveReceiver",
 		MaxRequests: 1,
@@ -120,7 +122,7 @@ func New(client statusv1.ReceiverServiceClient, opts Options, logger *slog.Logge
 // unreachable) from the cache however old. Errors are ErrNotFound,
 // ErrUnavailable, or unexpected.
 func (r *Resolver) Resolve(ctx context.Context, key Key, token string) (*domain.Receiver, error) {
-	now := time.Now()
+	now := r.clock.Now()
 	if e, ok := r.cache.get(key); ok && now.Before(e.expires) {
 		if e.negative {
 			r.metrics.Lookup(metrics.LookupNegativeHit)
@@ -136,7 +138,7 @@ func (r *Resolver) Resolve(ctx context.Context, key Key, token string) (*domain.
 	}
 	if errors.Is(err, ErrUnavailable) {
 		// Read again: an invalidation may have dropped the entry meanwhile.
-		if e, ok := r.cache.get(key); ok && !e.negative && time.Since(e.stored) <= r.opts.TTL+r.opts.MaxStale {
+		if e, ok := r.cache.get(key); ok && !e.negative && r.clock.Since(e.stored) <= r.opts.TTL+r.opts.MaxStale {
 			r.metrics.Lookup(metrics.LookupStale)
 			return e.value, nil
 		}
@@ -163,7 +165,7 @@ func (r *Resolver) fetch(ctx context.Context, key Key, token string) (*domain.Re
 		}
 		return resp.GetReceiver(), nil
 	})
-	now := time.Now()
+	now := r.clock.Now()
 	// Checked again under the cache shard's lock: Invalidate bumps the
 	// generation before it deletes, so an entry stored while the check
 	// holds is deleted by it, and none is stored once the check fails.
