@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
@@ -82,25 +83,38 @@ func (s *stack) scheduleMaintenance(services []string, starts, ends time.Time) m
 	return r.json(s.t)
 }
 
+// newFakeClock returns a clock for a stack whose time a test moves: it
+// starts at the wall clock's time (to the second), so that the services'
+// timestamps look like today's.
+func newFakeClock() *clockwork.FakeClock {
+	return clockwork.NewFakeClockAt(time.Now().UTC().Truncate(time.Second))
+}
+
+// advanceTo moves the clock forward to at: the scheduler of a running
+// incidents service looks at once (it ticks on that clock), one started
+// later looks when it starts.
+func advanceTo(clock *clockwork.FakeClock, at time.Time) {
+	clock.Advance(at.Sub(clock.Now()))
+}
+
 // A window that starts and ends while the incidents service is down is
 // applied when it comes back: services go into maintenance, then back to
 // the status (and description) they had.
 func TestMaintenanceAcrossRestarts(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
+	clock := newFakeClock()
+	s := startStackAt(t, clock)
 	events := s.watchIncidents()
 	svc := s.createService(bootstrapKey, "Billing")
 	s.setStatus(svc, "degraded", "Slow invoices")
-	// Margins of seconds: stopping the incidents service must be over
-	// before the start, even on a loaded machine.
-	start := time.Now().Add(3 * time.Second)
-	m := s.scheduleMaintenance([]string{svc}, start, start.Add(4*time.Second))
+	start := clock.Now().Add(time.Hour)
+	m := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Hour))
 	if m["status"] != "scheduled" || m["started_at"] != nil {
 		t.Fatalf("scheduled = %v", m)
 	}
 
 	s.stopIncidents()
-	time.Sleep(time.Until(start.Add(300 * time.Millisecond)))
+	advanceTo(clock, start.Add(time.Minute))
 	if st, _ := s.statusOf(svc); st != "degraded" {
 		t.Fatalf("service %s before the incidents service is back", st)
 	}
@@ -111,7 +125,7 @@ func TestMaintenanceAcrossRestarts(t *testing.T) {
 	}
 
 	s.stopIncidents()
-	time.Sleep(time.Until(start.Add(4300 * time.Millisecond)))
+	advanceTo(clock, start.Add(time.Hour+time.Minute))
 	if st, _ := s.statusOf(svc); st != "maintenance" {
 		t.Fatalf("service %s while the incidents service is down", st)
 	}
@@ -245,13 +259,14 @@ func TestOverlappingMaintenances(t *testing.T) {
 // completes without putting its services in maintenance after the fact.
 func TestMaintenanceMissedEntirely(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
+	clock := newFakeClock()
+	s := startStackAt(t, clock)
 	svc := s.createService(bootstrapKey, "Reports")
 	w := s.watchStatus()
-	start := time.Now().Add(3 * time.Second)
-	m := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Second))
+	start := clock.Now().Add(time.Hour)
+	m := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Hour))
 	s.stopIncidents()
-	time.Sleep(time.Until(start.Add(1500 * time.Millisecond)))
+	advanceTo(clock, start.Add(90*time.Minute))
 	s.startIncidents()
 	got := s.awaitMaintenance(m["id"].(string), "completed")
 	if got["started_at"] != nil {
@@ -282,13 +297,14 @@ func (s *stack) exec(sql string, args ...any) {
 // comes back, and the end still gives back the description the service had.
 func TestMaintenanceResumesAfterAFailedStart(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
+	clock := newFakeClock()
+	s := startStackAt(t, clock)
 	org := s.bootstrapOrg()
 	changed := s.createService(bootstrapKey, "Changed")   // failed after SetStatus
 	untouched := s.createService(bootstrapKey, "Pending") // failed before SetStatus
 	s.setStatus(changed, "degraded", "Slow exports")
 	s.setStatus(untouched, "degraded", "Slow imports")
-	start := time.Now().Add(3 * time.Second)
+	start := clock.Now().Add(time.Hour)
 	m := s.scheduleMaintenance([]string{changed, untouched}, start, start.Add(time.Hour))
 	id := m["id"].(string)
 	s.stopIncidents()
@@ -308,7 +324,7 @@ func TestMaintenanceResumesAfterAFailedStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	time.Sleep(time.Until(start))
+	advanceTo(clock, start)
 	s.startIncidents()
 	s.awaitMaintenance(id, "in_progress")
 	for _, svc := range []string{changed, untouched} {
@@ -367,16 +383,19 @@ func (s *stack) fakeFailedStart(org, maintenanceID, svc string, applied bool) {
 // gives the status back: the service returns when the last one ends.
 func TestMaintenanceAfterAnotherWindowsFailedStart(t *testing.T) {
 	t.Parallel()
-	s := startStack(t)
+	clock := newFakeClock()
+	s := startStackAt(t, clock)
 	org := s.bootstrapOrg()
 	for _, applied := range []bool{true, false} {
 		svc := s.createService(bootstrapKey, fmt.Sprintf("Search %v", applied))
 		s.setStatus(svc, "degraded", "Slow queries")
-		start := time.Now().Add(2 * time.Second)
+		start := clock.Now().Add(time.Hour)
 		first := s.scheduleMaintenance([]string{svc}, start, start.Add(time.Hour))["id"].(string)
 		s.fakeFailedStart(org, first, svc, applied)
 
-		second := s.scheduleMaintenance([]string{svc}, time.Now().Add(-time.Second), time.Now().Add(time.Hour))["id"].(string)
+		// Under way already, and still when the first starts.
+		second := s.scheduleMaintenance([]string{svc}, clock.Now().Add(-time.Second), clock.Now().Add(3*time.Hour))["id"].(string)
+		advanceTo(clock, start)
 		s.awaitMaintenance(first, "in_progress") // its retry at its start
 		for _, m := range []string{second, first} {
 			if st, _ := s.statusOf(svc); st != "maintenance" {

@@ -90,6 +90,25 @@ func StatusChange(e *statusv1.StatusChanged) domain.StatusChange {
 	}
 }
 
+// ServiceState extracts what maintenance windows need of a service.
+func ServiceState(s *statusv1.Service) domain.ServiceState {
+	st, _ := DomainServiceStatus(s.GetStatus())
+	return domain.ServiceState{
+		ID: s.GetId(), Status: st, Description: s.GetStatusDescription(), StatusVersion: s.GetStatusVersion(),
+	}
+}
+
+// LastChange extracts what maintenance windows need of a status history
+// entry: which window, if any, made it.
+func LastChange(c *statusv1.StatusChange) domain.LastChange {
+	st, _ := DomainServiceStatus(c.GetStatus())
+	lc := domain.LastChange{Version: c.GetVersion(), Status: st}
+	if c.GetSource() == statusv1.Source_SOURCE_MAINTENANCE {
+		lc.MaintenanceID = c.GetActor()
+	}
+	return lc
+}
+
 // Incident returns the protobuf message of an incident.
 func Incident(i domain.Incident) *incidentsv1.Incident {
 	out := &incidentsv1.Incident{

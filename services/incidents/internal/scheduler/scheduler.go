@@ -5,7 +5,11 @@
 // of its state is in Postgres, so a window that started or ended while no
 // replica was running is applied when one comes back, and replicas share
 // the work (a window is handled by one at a time, and the windows acting
-// on one service one at a time).
+// on one service one at a time). What a window does — when it starts and
+// ends, which window holds which service, what each gets back — is decided
+// by the domain's plans (Maintenance.NextStep, PlanEnter, PlanLeave,
+// Maintenance.Cancel); the scheduler gathers their inputs under the locks
+// and carries them out.
 package scheduler
 
 import (
@@ -150,108 +154,102 @@ func (s *Scheduler) advance(ctx context.Context, id string, skipLocked bool) err
 	// is past too.
 	for range 2 {
 		now := pgdb.Now(s.clock)
-		m := w.M
-		var ev *bus.Event
-		switch {
-		case m.Status == domain.Scheduled && !m.EndsAt.After(now):
-			// Its whole time passed while no replica ran (or its start
-			// kept failing): putting services in maintenance now would
-			// only announce it after the fact. Give back whatever it
-			// holds and complete it.
-			m, ev, err = s.end(ctx, w, now)
-		case m.Status == domain.Scheduled && !m.StartsAt.After(now):
-			m, ev, err = s.start(ctx, w, now)
-		case m.Status == domain.InProgress && !m.EndsAt.After(now):
-			m, ev, err = s.end(ctx, w, now)
+		var after domain.Maintenance
+		switch w.M.NextStep(now) {
+		case domain.StepStart:
+			after, err = w.M.Started(now), s.start(ctx, w)
+		case domain.StepEnd:
+			after, err = w.M.Ended(now), s.end(ctx, w)
 		default:
 			return nil
 		}
 		if err == nil {
-			err = w.Save(ctx, m, ev)
+			err = s.save(ctx, w, after)
 		}
 		if err != nil {
 			return err
 		}
-		s.committed()
-		s.metrics.Maintenance(transitionName[m.Status])
 	}
 	return nil
 }
 
-// transitionName names the transition into a status, for metrics.
-var transitionName = map[domain.MaintenanceStatus]string{
-	domain.InProgress: "started",
-	domain.Completed:  "ended",
-	domain.Cancelled:  "cancelled",
-}
-
-// start puts the window's services in maintenance and returns it in
-// progress. A service that fails does not keep the others from entering;
-// the start is retried as a whole, and services already held are skipped.
-func (s *Scheduler) start(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
-	m := w.M
-	if err := eachService(m.ServiceIDs, func(sid string) error { return s.enter(ctx, w, sid) }); err != nil {
-		return m, nil, err
+// save writes the window as a step left it, with the event announcing
+// that step.
+func (s *Scheduler) save(ctx context.Context, w *store.Window, after domain.Maintenance) error {
+	ev, err := transitions[after.Status].event(after)
+	if err != nil {
+		return err
 	}
-	m.Status, m.StartedAt, m.UpdatedAt = domain.InProgress, now, now
-	m.Version++
-	ev, err := events.MaintenanceStarted(m)
-	return m, &ev, err
+	if err := w.Save(ctx, after, &ev); err != nil {
+		return err
+	}
+	s.committed()
+	s.metrics.Maintenance(transitions[after.Status].name)
+	return nil
 }
 
-// enter puts one service in maintenance, under the service's lock, and
-// records the window's hold of it. The hold is written, pending, before
-// the status changes, so that a failure in between is recognised on the
-// next attempt, by this window or another one.
+// transitions names the transition into a status, for metrics, and gives
+// the event announcing it.
+var transitions = map[domain.MaintenanceStatus]struct {
+	name  string
+	event func(domain.Maintenance) (bus.Event, error)
+}{
+	domain.InProgress: {"started", events.MaintenanceStarted},
+	domain.Completed:  {"ended", events.MaintenanceEnded},
+	domain.Cancelled:  {"cancelled", events.MaintenanceCancelled},
+}
+
+// start puts the window's services in maintenance. A service that fails
+// does not keep the others from entering; the start is retried as a
+// whole, and services already held are skipped.
+func (s *Scheduler) start(ctx context.Context, w *store.Window) error {
+	return eachService(w.M.ServiceIDs, func(sid string) error { return s.enter(ctx, w, sid) })
+}
+
+// enter carries out the window's plan for one service at its start, under
+// the service's lock. A hold is written, pending, before the status
+// changes, so that a failure in between is recognised on the next attempt,
+// by this window or another one.
 func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string) error {
 	unlock, err := w.LockService(ctx, serviceID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	m := w.M
 	for range 5 {
-		svc, err := s.getService(ctx, m.OrgID, serviceID)
-		if status.Code(err) == codes.NotFound {
-			s.logger.InfoContext(ctx, "maintenance skips a deleted service", "maintenance_id", m.ID, "service_id", serviceID)
-			return w.DropHold(ctx, serviceID)
-		}
+		svc, err := s.getService(ctx, w.M.OrgID, serviceID)
 		if err != nil {
 			return err
 		}
-		if err := s.resolvePending(ctx, w, svc); err != nil {
-			return err
+		var holds []domain.Hold
+		if svc != nil {
+			if holds, err = w.ServiceHolds(ctx, serviceID); err != nil {
+				return err
+			}
 		}
-		holds, err := w.Holds(ctx)
+		last, err := s.lastChange(ctx, w.M.OrgID, svc, holds)
 		if err != nil {
 			return err
 		}
-		if h, held := holds[serviceID]; held && !h.Pending {
+		p := domain.PlanEnter(w.M, svc, last, holds)
+		if err := s.settle(ctx, w, p.Settle); err != nil {
+			return err
+		}
+		switch p.Action {
+		case domain.EnterNone:
 			return nil
+		case domain.EnterForget:
+			s.logger.InfoContext(ctx, "maintenance skips a deleted service", "maintenance_id", w.M.ID, "service_id", serviceID)
+			return w.DropHold(ctx, serviceID)
+		case domain.EnterShare, domain.EnterAlready:
+			return w.PutHold(ctx, p.Hold)
 		}
-		cur, _ := pbconv.DomainServiceStatus(svc.GetStatus())
-		hold := store.ServiceHold{ServiceID: serviceID, PreviousStatus: cur, PreviousDescription: svc.GetStatusDescription(), Version: svc.GetStatusVersion()}
-		// Another window already holds it at this version: share its hold.
-		shared, err := w.SharedHold(ctx, serviceID, svc.GetStatusVersion())
-		if err != nil {
+		if err := w.PutHold(ctx, p.Hold); err != nil {
 			return err
 		}
-		if shared != nil {
-			hold.PreviousStatus, hold.PreviousDescription = shared.PreviousStatus, shared.PreviousDescription
-			return w.PutHold(ctx, hold)
-		}
-		if cur == domain.StatusMaintenance {
-			// Someone else put it in maintenance: that is what to give back.
-			return w.PutHold(ctx, hold)
-		}
-		hold.Pending = true
-		if err := w.PutHold(ctx, hold); err != nil {
-			return err
-		}
-		desc := "Scheduled maintenance: " + m.Title
 		set, err := s.status.SetStatus(ctx, &statusv1.SetStatusRequest{
-			OrgId: m.OrgID, ServiceId: serviceID, Status: statusv1.Status_STATUS_MAINTENANCE, Description: &desc,
-			Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: m.ID, ExpectedVersion: &hold.Version,
+			OrgId: w.M.OrgID, ServiceId: serviceID, Status: statusv1.Status_STATUS_MAINTENANCE, Description: &p.Description,
+			Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: w.M.ID, ExpectedVersion: &p.Hold.Version,
 		})
 		if status.Code(err) == codes.FailedPrecondition {
 			continue // changed between the read and the write: read again
@@ -259,45 +257,19 @@ func (s *Scheduler) enter(ctx context.Context, w *store.Window, serviceID string
 		if err != nil {
 			return err
 		}
-		hold.Pending, hold.Version = false, set.GetService().GetStatusVersion()
-		return w.PutHold(ctx, hold)
+		return w.PutHold(ctx, p.Hold.Settled(set.GetService().GetStatusVersion()))
 	}
 	return fmt.Errorf("service %s kept changing while it was put in maintenance", serviceID)
 }
 
-// resolvePending settles the pending holds, of any window, whose service's
-// status moved on since they were written: the window whose maintenance
-// change is the newest in the service's history holds it at that version
-// (its status version: edits of the service's name take versions too, and
-// do not matter here); any other pending hold's change never took effect
-// or was overtaken, and is dropped. Pending holds at the current status
-// version (the change was not made) stay for their window to retry. Callers hold the service's lock, so no
-// window is changing the service meanwhile.
-func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *statusv1.Service) error {
-	pending, err := w.PendingHolds(ctx, svc.GetId())
-	if err != nil {
-		return err
-	}
-	var newest *statusv1.StatusChange
-	for _, p := range pending {
-		if p.Version == svc.GetStatusVersion() {
-			continue
-		}
-		if newest == nil {
-			resp, err := s.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{OrgId: w.M.OrgID, ServiceId: svc.GetId(), PageSize: 1})
-			if err != nil {
-				return err
-			}
-			newest = &statusv1.StatusChange{}
-			if len(resp.GetChanges()) == 1 {
-				newest = resp.GetChanges()[0]
-			}
-		}
-		if newest.GetVersion() == svc.GetStatusVersion() && newest.GetSource() == statusv1.Source_SOURCE_MAINTENANCE &&
-			newest.GetActor() == p.MaintenanceID && newest.GetStatus() == statusv1.Status_STATUS_MAINTENANCE {
-			err = w.SettleHold(ctx, p, svc.GetStatusVersion())
+// settle writes the settlements of pending holds a plan made.
+func (s *Scheduler) settle(ctx context.Context, w *store.Window, settle []domain.Settlement) error {
+	for _, st := range settle {
+		var err error
+		if st.Drop {
+			err = w.DropPendingHold(ctx, st.Hold)
 		} else {
-			err = w.DropPendingHold(ctx, p)
+			err = w.SettleHold(ctx, st.Hold, st.Version)
 		}
 		if err != nil {
 			return err
@@ -306,77 +278,57 @@ func (s *Scheduler) resolvePending(ctx context.Context, w *store.Window, svc *st
 	return nil
 }
 
-// end gives each service the window holds back the status it had, and
-// returns the window completed. A service that fails does not keep the
-// others from leaving; the end is retried, and services already given
-// back are skipped.
-func (s *Scheduler) end(ctx context.Context, w *store.Window, now time.Time) (domain.Maintenance, *bus.Event, error) {
-	m := w.M
+// end gives each service the window holds back the status it had. A
+// service that fails does not keep the others from leaving; the end is
+// retried, and services already given back are skipped.
+func (s *Scheduler) end(ctx context.Context, w *store.Window) error {
 	holds, err := w.Holds(ctx)
 	if err != nil {
-		return m, nil, err
+		return err
 	}
-	if err := eachService(slices.Collect(maps.Keys(holds)), func(sid string) error { return s.leave(ctx, w, sid) }); err != nil {
-		return m, nil, err
-	}
-	// Never before its start, whatever the clocks of replicas say.
-	m.Status, m.EndedAt, m.UpdatedAt = domain.Completed, maxTime(now, m.StartedAt), now
-	m.Version++
-	ev, err := events.MaintenanceEnded(m)
-	return m, &ev, err
+	return eachService(slices.Collect(maps.Keys(holds)), func(sid string) error { return s.leave(ctx, w, sid) })
 }
 
-// leave gives one service back its status, under the service's lock,
-// unless another window shares the hold (the last one to end gives it
-// back) or the service changed since it went into maintenance (someone
-// reported a status meanwhile, which stands).
+// leave carries out the window's plan for one service at its end, under
+// the service's lock: the status goes back unless another window shares
+// the hold (the last one to end gives it back) or the service changed
+// since it went into maintenance (someone reported a status meanwhile,
+// which stands).
 func (s *Scheduler) leave(ctx context.Context, w *store.Window, serviceID string) error {
 	unlock, err := w.LockService(ctx, serviceID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	holds, err := w.Holds(ctx)
+	holds, err := w.ServiceHolds(ctx, serviceID)
 	if err != nil {
 		return err
 	}
-	if h := holds[serviceID]; h.Pending {
+	var svc *domain.ServiceState
+	if domain.LeaveNeedsService(w.M.ID, holds) {
 		// The start failed halfway on this service: find out whether it
 		// went into maintenance.
-		svc, err := s.getService(ctx, w.M.OrgID, serviceID)
-		if status.Code(err) == codes.NotFound {
-			return w.DropHold(ctx, serviceID)
-		}
-		if err != nil {
+		if svc, err = s.getService(ctx, w.M.OrgID, serviceID); err != nil {
 			return err
-		}
-		if err := s.resolvePending(ctx, w, svc); err != nil {
-			return err
-		}
-		if holds, err = w.Holds(ctx); err != nil {
-			return err
-		}
-		if h := holds[serviceID]; h.Pending {
-			return w.DropHold(ctx, serviceID) // its change was never made
 		}
 	}
-	h, held := holds[serviceID]
-	if !held || h.Ended {
-		return nil
-	}
-	return s.giveBack(ctx, w, h)
-}
-
-// giveBack restores a settled hold's status unless another window shares
-// it, and marks the hold ended.
-func (s *Scheduler) giveBack(ctx context.Context, w *store.Window, h store.ServiceHold) error {
-	shared, err := w.SharedHold(ctx, h.ServiceID, h.Version)
+	last, err := s.lastChange(ctx, w.M.OrgID, svc, holds)
 	if err != nil {
 		return err
 	}
-	if shared == nil {
+	p := domain.PlanLeave(w.M.ID, svc, last, holds)
+	if err := s.settle(ctx, w, p.Settle); err != nil {
+		return err
+	}
+	switch p.Action {
+	case domain.LeaveNone:
+		return nil
+	case domain.LeaveForget:
+		return w.DropHold(ctx, serviceID)
+	case domain.LeaveGiveBack:
+		h := p.Hold
 		_, err = s.status.SetStatus(ctx, &statusv1.SetStatusRequest{
-			OrgId: w.M.OrgID, ServiceId: h.ServiceID, Status: pbconv.ServiceStatus(h.PreviousStatus),
+			OrgId: w.M.OrgID, ServiceId: serviceID, Status: pbconv.ServiceStatus(h.PreviousStatus),
 			Description: &h.PreviousDescription, Source: statusv1.Source_SOURCE_MAINTENANCE, Actor: w.M.ID,
 			ExpectedVersion: &h.Version,
 		})
@@ -384,13 +336,12 @@ func (s *Scheduler) giveBack(ctx context.Context, w *store.Window, h store.Servi
 		case codes.OK:
 		case codes.FailedPrecondition, codes.NotFound:
 			s.logger.InfoContext(ctx, "maintenance leaves a service that changed meanwhile as it is",
-				"maintenance_id", w.M.ID, "service_id", h.ServiceID)
+				"maintenance_id", w.M.ID, "service_id", serviceID)
 		default:
 			return err
 		}
 	}
-	h.Ended = true
-	return w.PutHold(ctx, h)
+	return w.PutHold(ctx, p.Hold)
 }
 
 // eachService calls fn for every service, also after one fails, and
@@ -406,9 +357,32 @@ func eachService(ids []string, fn func(serviceID string) error) error {
 	return errors.Join(errs...)
 }
 
-func (s *Scheduler) getService(ctx context.Context, orgID, id string) (*statusv1.Service, error) {
+// getService returns the service as the status service has it; nil if it
+// was deleted.
+func (s *Scheduler) getService(ctx context.Context, orgID, id string) (*domain.ServiceState, error) {
 	resp, err := s.status.GetService(ctx, &statusv1.GetServiceRequest{OrgId: orgID, ServiceId: id})
-	return resp.GetService(), err
+	if status.Code(err) == codes.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	svc := pbconv.ServiceState(resp.GetService())
+	return &svc, nil
+}
+
+// lastChange returns the newest change of the service's status history
+// when settling the pending holds among holds needs it. Callers hold the
+// service's lock, so no window changes the service meanwhile.
+func (s *Scheduler) lastChange(ctx context.Context, orgID string, svc *domain.ServiceState, holds []domain.Hold) (domain.LastChange, error) {
+	if svc == nil || !domain.NeedsLastChange(*svc, holds) {
+		return domain.LastChange{}, nil
+	}
+	resp, err := s.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{OrgId: orgID, ServiceId: svc.ID, PageSize: 1})
+	if err != nil || len(resp.GetChanges()) == 0 {
+		return domain.LastChange{}, err
+	}
+	return pbconv.LastChange(resp.GetChanges()[0]), nil
 }
 
 // Cancel cancels the organisation's window if it has not started, or ends
@@ -419,50 +393,20 @@ func (s *Scheduler) Cancel(ctx context.Context, orgID, id string) (domain.Mainte
 		return domain.Maintenance{}, err
 	}
 	defer w.Release(ctx)
-	now := pgdb.Now(s.clock)
-	var m domain.Maintenance
-	var ev *bus.Event
-	switch w.M.Status {
-	case domain.InProgress:
-		// Its end is now (never before its start: clocks of replicas
-		// differ a little). That is saved first, so that if giving a
-		// service back fails the scheduler finishes the end, not the
-		// original schedule hours later.
-		if now.Before(w.M.EndsAt) {
-			moved := w.M
-			moved.EndsAt, moved.UpdatedAt = maxTime(now, moved.StartsAt.Add(time.Microsecond)), now
-			moved.Version++
-			if err := w.Save(ctx, moved, nil); err != nil {
-				return w.M, err
-			}
-		}
-		m, ev, err = s.end(ctx, w, now)
-	case domain.Scheduled:
-		// Normally nothing is held yet; a start that failed halfway may
-		// have put some services in maintenance already.
-		if m, _, err = s.end(ctx, w, now); err == nil {
-			m.Status = domain.Cancelled
-			var cancelled bus.Event
-			cancelled, err = events.MaintenanceCancelled(m)
-			ev = &cancelled
-		}
-	default:
-		return w.M, &domain.TransitionError{Reason: "the maintenance is already " + string(w.M.Status)}
-	}
-	if err == nil {
-		err = w.Save(ctx, m, ev)
-	}
+	c, err := w.M.Cancel(pgdb.Now(s.clock))
 	if err != nil {
 		return w.M, err
 	}
-	s.committed()
-	s.metrics.Maintenance(transitionName[m.Status])
-	return m, nil
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+	if c.Moved != nil {
+		if err := w.Save(ctx, *c.Moved, nil); err != nil {
+			return w.M, err
+		}
 	}
-	return b
+	if err := s.end(ctx, w); err != nil {
+		return w.M, err
+	}
+	if err := s.save(ctx, w, c.After); err != nil {
+		return w.M, err
+	}
+	return c.After, nil
 }

@@ -140,31 +140,10 @@ func (w *Window) Save(ctx context.Context, after domain.Maintenance, ev *bus.Eve
 	return nil
 }
 
-// ServiceHold is what a window holds of one of its services: the status
-// and description to give back, and the service's status version once in
-// maintenance.
-type ServiceHold struct {
-	// MaintenanceID is the window holding the service.
-	MaintenanceID       string
-	ServiceID           string
-	PreviousStatus      domain.ServiceStatus
-	PreviousDescription string
-	// Version is the service's status version (the version of the event
-	// that set its status) once in maintenance, or, while Pending, the one
-	// it had before. Edits of the service's name or description do not
-	// change it.
-	Version int64
-	// Pending is set from just before the service is put in maintenance
-	// until the version it reached is recorded.
-	Pending bool
-	// Ended is set once the window's end dealt with the service.
-	Ended bool
-}
-
 const holdColumns = `maintenance_id, service_id, previous_status, previous_description, version, pending, ended`
 
-func scanHold(r pgx.CollectableRow) (ServiceHold, error) {
-	var h ServiceHold
+func scanHold(r pgx.CollectableRow) (domain.Hold, error) {
+	var h domain.Hold
 	var prev string
 	err := r.Scan(&h.MaintenanceID, &h.ServiceID, &prev, &h.PreviousDescription, &h.Version, &h.Pending, &h.Ended)
 	h.PreviousStatus = domain.ServiceStatus(prev)
@@ -172,7 +151,7 @@ func scanHold(r pgx.CollectableRow) (ServiceHold, error) {
 }
 
 // Holds returns the services the window holds, by service id.
-func (w *Window) Holds(ctx context.Context) (map[string]ServiceHold, error) {
+func (w *Window) Holds(ctx context.Context) (map[string]domain.Hold, error) {
 	rows, err := w.conn.Query(ctx, `SELECT `+holdColumns+` FROM incidents.maintenance_services
 		WHERE maintenance_id = $1`, w.M.ID)
 	if err != nil {
@@ -182,7 +161,7 @@ func (w *Window) Holds(ctx context.Context) (map[string]ServiceHold, error) {
 	if err != nil {
 		return nil, fmt.Errorf("holds of %s: %w", w.M.ID, err)
 	}
-	out := make(map[string]ServiceHold, len(holds))
+	out := make(map[string]domain.Hold, len(holds))
 	for _, h := range holds {
 		out[h.ServiceID] = h
 	}
@@ -203,13 +182,13 @@ func (w *Window) LockService(ctx context.Context, serviceID string) (unlock func
 
 // PutHold records (or replaces) the window's hold of a service; it is
 // committed at once.
-func (w *Window) PutHold(ctx context.Context, h ServiceHold) error {
+func (w *Window) PutHold(ctx context.Context, h domain.Hold) error {
 	return w.putHold(ctx, w.M.ID, h)
 }
 
 // putHold records a hold of any window; callers hold the service's lock,
 // under which every window's holds of that service may be written.
-func (w *Window) putHold(ctx context.Context, maintenanceID string, h ServiceHold) error {
+func (w *Window) putHold(ctx context.Context, maintenanceID string, h domain.Hold) error {
 	if _, err := w.conn.Exec(ctx, `INSERT INTO incidents.maintenance_services
 		(maintenance_id, service_id, previous_status, previous_description, version, pending, ended)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -235,50 +214,29 @@ func (w *Window) dropHold(ctx context.Context, maintenanceID, serviceID string) 
 	return nil
 }
 
-// PendingHolds returns every window's pending holds of the service.
+// ServiceHolds returns the holds of the service that have not ended, of
+// every window, and the window's own, ended or not, in window order.
 // Callers hold the service's lock.
-func (w *Window) PendingHolds(ctx context.Context, serviceID string) ([]ServiceHold, error) {
+func (w *Window) ServiceHolds(ctx context.Context, serviceID string) ([]domain.Hold, error) {
 	rows, err := w.conn.Query(ctx, `SELECT `+holdColumns+` FROM incidents.maintenance_services
-		WHERE service_id = $1 AND pending`, serviceID)
+		WHERE service_id = $1 AND (NOT ended OR maintenance_id = $2) ORDER BY maintenance_id`, serviceID, w.M.ID)
 	if err != nil {
-		return nil, fmt.Errorf("pending holds of %s: %w", serviceID, err)
+		return nil, fmt.Errorf("holds of %s: %w", serviceID, err)
 	}
 	out, err := pgx.CollectRows(rows, scanHold)
 	if err != nil {
-		return nil, fmt.Errorf("pending holds of %s: %w", serviceID, err)
+		return nil, fmt.Errorf("holds of %s: %w", serviceID, err)
 	}
 	return out, nil
 }
 
 // SettleHold settles a window's pending hold at version.
-func (w *Window) SettleHold(ctx context.Context, h ServiceHold, version int64) error {
-	h.Pending, h.Version = false, version
-	return w.putHold(ctx, h.MaintenanceID, h)
+func (w *Window) SettleHold(ctx context.Context, h domain.Hold, version int64) error {
+	return w.putHold(ctx, h.MaintenanceID, h.Settled(version))
 }
 
 // DropPendingHold forgets a window's pending hold whose status change
 // never took effect.
-func (w *Window) DropPendingHold(ctx context.Context, h ServiceHold) error {
+func (w *Window) DropPendingHold(ctx context.Context, h domain.Hold) error {
 	return w.dropHold(ctx, h.MaintenanceID, h.ServiceID)
-}
-
-// SharedHold returns another window's settled hold of the service at that
-// version, if any: windows overlapping on a service share one stay in
-// maintenance, and the last of them to end gives the status back. Callers
-// hold the service's lock.
-func (w *Window) SharedHold(ctx context.Context, serviceID string, version int64) (*ServiceHold, error) {
-	rows, err := w.conn.Query(ctx, `SELECT `+holdColumns+` FROM incidents.maintenance_services
-		WHERE service_id = $1 AND version = $2 AND maintenance_id <> $3 AND NOT ended AND NOT pending
-		LIMIT 1`, serviceID, version, w.M.ID)
-	if err != nil {
-		return nil, fmt.Errorf("shared hold of %s: %w", serviceID, err)
-	}
-	h, err := pgx.CollectOneRow(rows, scanHold)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("shared hold of %s: %w", serviceID, err)
-	}
-	return &h, nil
 }
