@@ -22,6 +22,8 @@ type Options struct {
 	BodyLimit int64
 	// RedactPath rewrites a request path before it is logged, so that
 	// secrets carried in URLs (webhook tokens) never reach the logs.
+	// Whatever it returns, every run of 64 or more hex digits in a logged
+	// path is shortened too; the query string is never logged.
 	RedactPath func(path string) string
 }
 
@@ -112,7 +114,7 @@ func accessLog(logger *slog.Logger, m *httpMetrics, redact func(string) string) 
 			}
 			m.observe(req.Method, route, res.Status, elapsed)
 			logger.InfoContext(req.Context(), "http request",
-				"method", req.Method, "path", redact(req.URL.Path), "route", route,
+				"method", req.Method, "path", redactHexRuns(redact(req.URL.Path)), "route", route,
 				"status", res.Status, "bytes", res.Size, "duration_ms", float64(elapsed.Microseconds())/1000,
 				"remote_ip", c.RealIP())
 			return nil

@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"encoding/hex"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,5 +41,59 @@ func TestTokensNeverLogged(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"status":503`) {
 		t.Fatalf("the 503 was not logged:\n%s", logs)
+	}
+}
+
+// A sender that gets its URL slightly wrong still must not put its token
+// in the access log: whatever route matched, or none, every run of 64 hex
+// digits in a logged path is hidden, and the request is still logged.
+func TestMalformedWebhookPathsNeverLogTheToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, app.Config{})
+	token, _ := e.receiver("r", nil)
+	other := tokenFor("another receiver")
+	upper := strings.ToUpper(token)
+	// The path as sent may spell the token's digits with %-escapes.
+	escaped := "%" + hex.EncodeToString([]byte(token[:1])) + token[1:]
+
+	tests := []struct {
+		name, method, target string
+		secrets              []string
+	}{
+		{"empty segment before the token", http.MethodPost, "/api/webhooks/incoming//" + token, nil},
+		{"dot segment", http.MethodPost, "/api/webhooks/incoming/./" + token, nil},
+		{"dot-dot segments", http.MethodPost, "/x/../api/webhooks/incoming/" + token, nil},
+		{"other casing", http.MethodPost, "/API/Webhooks/Incoming/" + token, nil},
+		{"upper-case token, other casing", http.MethodPost, "/Api/webhooks/incoming/" + upper, []string{upper}},
+		{"other prefix", http.MethodPost, "/webhooks/incoming/" + token, nil},
+		{"behind a path prefix", http.MethodPost, "/upstate/api/webhooks/incoming/" + token, nil},
+		{"under /api/v1", http.MethodPost, "/api/v1/webhooks/incoming/" + token, nil},
+		{"token alone", http.MethodPost, "/" + token, nil},
+		{"token glued to a word", http.MethodPost, "/hooks/x" + token + "y", nil},
+		{"second token after the first", http.MethodPost, "/api/webhooks/incoming/" + token + "/" + other, []string{other}},
+		{"escaped digits", http.MethodPost, "/hooks/" + escaped, nil},
+		{"escaped slash", http.MethodPost, "/api/webhooks/incoming%2F" + token, nil},
+		{"token in the query", http.MethodPost, "/api/webhooks/incoming?token=" + token, nil},
+		{"token in the query of the route", http.MethodPost, "/api/webhooks/incoming/" + other + "?token=" + token, []string{other}},
+		{"token under another route", http.MethodGet, "/healthz/" + token, nil},
+		{"wrong method on the route", http.MethodGet, "/api/webhooks/incoming/" + token + "/" + other, []string{other}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.logs.String()
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(`{"status":"up"}`))
+			rec := httptest.NewRecorder()
+			e.echo.ServeHTTP(rec, req)
+
+			logged := strings.TrimPrefix(e.logs.String(), before)
+			if !strings.Contains(logged, `"msg":"http request"`) || !strings.Contains(logged, fmt.Sprintf(`"status":%d`, rec.Code)) {
+				t.Fatalf("no access-log line for %s %s (%d):\n%s", tt.method, tt.target, rec.Code, logged)
+			}
+			for _, s := range append([]string{token}, tt.secrets...) {
+				if strings.Contains(logged, s) || strings.Contains(logged, s[:16]) {
+					t.Fatalf("a token reached the log:\n%s", logged)
+				}
+			}
+		})
 	}
 }
