@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,6 +26,15 @@ type Options struct {
 	// Whatever it returns, every run of 64 or more hex digits in a logged
 	// path is shortened too; the query string is never logged.
 	RedactPath func(path string) string
+	// Clock is what the access log's budget for refused requests goes by
+	// (default: the wall clock).
+	Clock clockwork.Clock
+	// RefusedLogLines is how many access-log lines of refused requests
+	// (4xx) are written a second at most (default
+	// DefaultRefusedLogLines), so that a flood of them cannot flood the
+	// logs. The rest are counted in http_access_log_suppressed_total;
+	// http_requests_total counts every request.
+	RefusedLogLines int
 }
 
 // NewEcho returns an echo instance with the shared middleware: panic
@@ -37,12 +47,19 @@ func NewEcho(logger *slog.Logger, reg prometheus.Registerer, opts Options) *echo
 	if opts.RedactPath == nil {
 		opts.RedactPath = func(p string) string { return p }
 	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
+	if opts.RefusedLogLines <= 0 {
+		opts.RefusedLogLines = DefaultRefusedLogLines
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = ErrorHandler(logger)
 	m := newHTTPMetrics(reg)
-	e.Use(requestID, accessLog(logger, m, opts.RedactPath), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
+	budget := newLogBudget(opts.RefusedLogLines, opts.Clock)
+	e.Use(requestID, accessLog(logger, m, budget, opts.RedactPath), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
 	return e
 }
 
@@ -97,7 +114,7 @@ func printable(s string) bool {
 	return true
 }
 
-func accessLog(logger *slog.Logger, m *httpMetrics, redact func(string) string) echo.MiddlewareFunc {
+func accessLog(logger *slog.Logger, m *httpMetrics, budget *logBudget, redact func(string) string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -113,6 +130,18 @@ func accessLog(logger *slog.Logger, m *httpMetrics, redact func(string) string) 
 				route = "unmatched"
 			}
 			m.observe(req.Method, route, res.Status, elapsed)
+			if refused(res.Status) {
+				ok, dropped, second := budget.take()
+				if dropped > 0 {
+					// Not under this request's id: the line is about others.
+					logger.Warn("access log lines suppressed", "suppressed", dropped, "second", second,
+						"limit_per_second", budget.perSecond)
+				}
+				if !ok {
+					m.suppressed.Inc()
+					return nil
+				}
+			}
 			logger.InfoContext(req.Context(), "http request",
 				"method", req.Method, "path", redactHexRuns(redact(req.URL.Path)), "route", route,
 				"status", res.Status, "bytes", res.Size, "duration_ms", float64(elapsed.Microseconds())/1000,
@@ -154,8 +183,9 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 }
 
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	suppressed prometheus.Counter
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -169,9 +199,13 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help:    "Time to serve an HTTP request, by method and route template.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"method", "route"}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "http_access_log_suppressed_total",
+			Help: "Access-log lines of refused requests (4xx) not written because the listener's budget of lines a second was spent; http_requests_total counts every request.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration)
+		reg.MustRegister(m.requests, m.duration, m.suppressed)
 	}
 	return m
 }

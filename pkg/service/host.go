@@ -36,7 +36,8 @@ type Options struct {
 	// process's stack), so they unwind with the rest of the process.
 	Stack *lifecycle.Stack
 	Env   Env
-	// Clock is the units' clock (default: the wall clock).
+	// Clock is the units' clock (default: the wall clock), and the one
+	// the access log's budget for refused requests goes by.
 	Clock clockwork.Clock
 	// HealthInterval is how often each unit's infrastructure is checked
 	// to set its gRPC health (default 2s).
@@ -71,7 +72,7 @@ func NewHost(o Options) *Host {
 	h := &Host{
 		logger: o.Logger, registry: o.Registry, stack: o.Stack, env: o.Env, clock: o.Clock,
 		healthInterval: o.HealthInterval,
-		echo:           httpx.NewEcho(o.Logger, o.Registry, httpx.Options{RedactPath: o.RedactPath}),
+		echo:           httpx.NewEcho(o.Logger, o.Registry, httpx.Options{RedactPath: o.RedactPath, Clock: o.Clock}),
 		health:         httpx.NewHealth(o.Registry),
 	}
 	h.health.Register(h.echo)

@@ -137,7 +137,8 @@ func newEnvOn(t testing.TB, cfg app.Config, clock clockwork.Clock) *env {
 			t.Errorf("stop gateway: %v", err)
 		}
 	})
-	e := httpx.NewEcho(logger, reg, httpx.Options{RedactPath: app.RedactPath})
+	// The access log's budget for refused requests goes by the test's clock.
+	e := httpx.NewEcho(logger, reg, httpx.Options{RedactPath: app.RedactPath, Clock: clock})
 	gw.RegisterHTTP(e)
 	return &env{t: t, nc: nc, js: js, echo: e, gw: gw, status: fake, grpc: gs, logs: logs, registry: reg}
 }
@@ -268,6 +269,24 @@ func (e *env) deliveries(result string) float64 {
 		}
 	}
 	return 0
+}
+
+// counter sums the counter called name over its labels.
+func (e *env) counter(name string) int {
+	e.t.Helper()
+	mfs, err := e.registry.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int(n)
 }
 
 // decode reads a JSON response body.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upstatehq/upstate/pkg/httpx"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/gateway/app"
 )
@@ -80,6 +81,9 @@ func TestMalformedWebhookPathsNeverLogTheToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// A second apart, so no line is left out for the budget of
+			// refused requests.
+			e.clock.Advance(time.Second)
 			before := e.logs.String()
 			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(`{"status":"up"}`))
 			rec := httptest.NewRecorder()
@@ -95,5 +99,42 @@ func TestMalformedWebhookPathsNeverLogTheToken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A flood of deliveries to unknown tokens writes no more access-log lines
+// than the budget of refused requests allows in a second; the metrics
+// count every one.
+func TestRefusedFloodIsNotLoggedLineByLine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, app.Config{})
+	const n = 1000
+	for i := range n {
+		// Ten unknown tokens: each is refused 404, then 429 past its burst.
+		rec := e.post(tokenFor(fmt.Sprint("nobody ", i%10)), `{"status":"up"}`)
+		if rec.Code != http.StatusNotFound && rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("status %d, want 404 or 429", rec.Code)
+		}
+	}
+
+	lines := strings.Count(e.logs.String(), `"msg":"http request"`)
+	if lines != httpx.DefaultRefusedLogLines {
+		t.Fatalf("%d refused deliveries wrote %d access-log lines, want %d", n, lines, httpx.DefaultRefusedLogLines)
+	}
+	if got := e.counter("http_access_log_suppressed_total"); got != n-lines {
+		t.Fatalf("suppressed lines counted %d, want %d", got, n-lines)
+	}
+	if got := e.counter("http_requests_total"); got != n {
+		t.Fatalf("http_requests_total counts %d requests, want %d", got, n)
+	}
+	if got := e.deliveries("not_found") + e.deliveries("rate_limited"); got != n {
+		t.Fatalf("not_found and rate_limited deliveries counted %v, want %d", got, n)
+	}
+
+	// Accepted deliveries are logged whatever the budget.
+	token, _ := e.receiver("r", nil)
+	wantStatus(t, e.post(token, `{"status":"up"}`), http.StatusAccepted)
+	if got := strings.Count(e.logs.String(), `"msg":"http request"`); got != lines+1 {
+		t.Fatalf("the accepted delivery was not logged (%d lines, want %d)", got, lines+1)
 	}
 }
