@@ -282,6 +282,50 @@ func TestDeliverIdempotencyKeyReplaysOriginalDelivery(t *testing.T) {
 	}
 }
 
+// A key sent again with another body is a mistake of the sender, not a
+// retry: it is refused 422, and the new body is neither published nor
+// lost silently behind the original delivery id. The same body under
+// the key is still a retry.
+func TestDeliverIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, app.Config{})
+	token, _ := e.receiver("a", nil)
+
+	for _, header := range []string{"webhook-id", "Idempotency-Key", "X-Request-Id"} {
+		t.Run(header, func(t *testing.T) {
+			before := len(e.ingested())
+			h := http.Header{}
+			h.Set(header, "msg_"+header)
+			first := e.do(request{token: token, body: `{"status":"down"}`, header: h})
+			wantStatus(t, first, http.StatusAccepted)
+
+			other := e.do(request{token: token, body: `{"status":"up"}`, header: h})
+			b := wantError(t, other, http.StatusUnprocessableEntity, "invalid_value")
+			if !strings.Contains(b.Error.Message, http.CanonicalHeaderKey(header)) || !strings.Contains(b.Error.Message, "different body") {
+				t.Errorf("message %q should name the header and say the body differs", b.Error.Message)
+			}
+			if other.Header().Get("Idempotent-Replayed") != "" {
+				t.Error("a refused delivery is marked Idempotent-Replayed")
+			}
+			if n := len(e.ingested()) - before; n != 1 {
+				t.Fatalf("%d events published, want only the first delivery's", n)
+			}
+
+			again := e.do(request{token: token, body: `{"status":"down"}`, header: h})
+			wantStatus(t, again, http.StatusAccepted)
+			if id1, id2 := decode[acceptedBody](t, first).DeliveryID, decode[acceptedBody](t, again).DeliveryID; id1 != id2 {
+				t.Fatalf("retry with the first body answered %q, want the original %q", id2, id1)
+			}
+			if again.Header().Get("Idempotent-Replayed") != "true" {
+				t.Error("the retry is not marked Idempotent-Replayed")
+			}
+		})
+	}
+	if n := e.deliveries("key_reused"); n != 3 {
+		t.Errorf("reused keys counted %v, want 3", n)
+	}
+}
+
 func TestDeliverSourceIPFromTrustedProxiesOnly(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

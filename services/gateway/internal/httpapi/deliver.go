@@ -114,6 +114,12 @@ func (h *Handler) reject(c echo.Context, d domain.Delivery, status int, code str
 // answers 202, or a replay with the original delivery id, or (?wait=true)
 // the outcome.
 //
+// A key already recorded with another body is not a retry but a sender
+// reusing a key: answering the original id would drop the new body
+// unseen, so it is refused 422 (as the IETF Idempotency-Key draft and
+// Stripe do) and nothing is published. Bodies are compared byte for byte,
+// as signatures are: a retry resends the same bytes.
+//
 // A recorded key does not prove its delivery was stored: the first request
 // may still be publishing, may have failed to, or its gateway may have died
 // in between. So a replay publishes its own event again under the original
@@ -126,11 +132,17 @@ func (h *Handler) reject(c echo.Context, d domain.Delivery, status int, code str
 // publish that timed out after JetStream stored it.
 func (h *Handler) accept(c echo.Context, d domain.Delivery) error {
 	ctx := c.Request().Context()
-	if ik := idempotency.KeyFrom(c.Request().Header); ik != "" {
+	if ik, header := idempotency.KeyFrom(c.Request().Header); ik != "" {
+		bodyHash := idempotency.BodyHash(d.Body)
 		rec, first, err := h.idempotency.Claim(ctx, d.Receiver.ID, ik,
-			idempotency.Record{DeliveryID: d.ID, ReceivedAt: d.ReceivedAt})
+			idempotency.Record{DeliveryID: d.ID, ReceivedAt: d.ReceivedAt, BodySHA256: bodyHash})
 		if err != nil {
 			return h.dependencyError(err)
+		}
+		if !first && !rec.SameBody(bodyHash) {
+			h.metrics.Delivery(metrics.ResultKeyReused)
+			return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+				"this %s was first sent with a different body; use a new key for a new delivery", header)
 		}
 		if !first {
 			return h.replay(c, d, rec)

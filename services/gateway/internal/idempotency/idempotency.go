@@ -1,9 +1,10 @@
 // Package idempotency remembers, per receiver, the idempotency keys senders
 // put on deliveries (standard-webhooks' webhook-id, Idempotency-Key or
-// X-Request-Id) and the delivery id and time each was first given, in a
-// JetStream key-value bucket shared by every gateway replica, so a retried
-// delivery is answered with its original id, published as the delivery it
-// repeats, and applied once.
+// X-Request-Id) and the delivery id, time and body hash each was first
+// given, in a JetStream key-value bucket shared by every gateway replica,
+// so a retried delivery is answered with its original id, published as the
+// delivery it repeats, and applied once, and a key reused for another body
+// is told apart from a retry.
 package idempotency
 
 import (
@@ -33,14 +34,15 @@ var Headers = []string{"Webhook-Id", "Idempotency-Key", "X-Request-Id"}
 // maxKeyLen bounds a sender's key; a longer header is not an id.
 const maxKeyLen = 512
 
-// KeyFrom returns the sender's idempotency key, or "" when it sent none.
-func KeyFrom(h http.Header) string {
+// KeyFrom returns the sender's idempotency key and the header it came in,
+// or "" and "" when it sent none.
+func KeyFrom(h http.Header) (key, header string) {
 	for _, name := range Headers {
 		if v := strings.TrimSpace(h.Get(name)); v != "" && len(v) <= maxKeyLen {
-			return v
+			return v, name
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // Store records idempotency keys.
@@ -86,6 +88,22 @@ type Record struct {
 	// ReceivedAt is when the first attempt was received; zero for a key
 	// recorded before the time was kept with it.
 	ReceivedAt time.Time `json:"received_at"`
+	// BodySHA256 is BodyHash of the first attempt's raw body; empty for a
+	// key recorded before the body was kept with it.
+	BodySHA256 string `json:"body_sha256,omitempty"`
+}
+
+// BodyHash is the hex SHA-256 of a delivery's raw body, as Record keeps it.
+func BodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// SameBody reports whether bodyHash (a BodyHash) is the hash of the body
+// the key was first sent with: a retry, byte for byte. A key recorded
+// without a hash matches any body, as every key did before.
+func (r Record) SameBody(bodyHash string) bool {
+	return r.BodySHA256 == "" || r.BodySHA256 == bodyHash
 }
 
 // Claim records that receiverID's key was given rec. If the key was

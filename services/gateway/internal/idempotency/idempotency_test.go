@@ -102,19 +102,58 @@ func TestClaimReadsKeysWithoutTime(t *testing.T) {
 	}
 }
 
+// The record keeps a hash of the first body, so a key sent again with
+// another body can be told from a retry.
+func TestClaimKeepsTheBodyHash(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	ctx := context.Background()
+	sent := BodyHash([]byte(`{"status":"down"}`))
+	if _, first, err := s.Claim(ctx, "whr_1", "k", Record{DeliveryID: "dlv_1", BodySHA256: sent}); err != nil || !first {
+		t.Fatalf("first claim: %v %v", first, err)
+	}
+	again := BodyHash([]byte(`{"status":"up"}`))
+	rec, first, err := s.Claim(ctx, "whr_1", "k", Record{DeliveryID: "dlv_2", BodySHA256: again})
+	if err != nil || first || rec.DeliveryID != "dlv_1" || rec.BodySHA256 != sent {
+		t.Fatalf("second claim: %+v %v %v, want the first id and body hash", rec, first, err)
+	}
+	if !rec.SameBody(sent) || rec.SameBody(again) {
+		t.Fatalf("SameBody: the first body %v, another %v; want true, false", rec.SameBody(sent), rec.SameBody(again))
+	}
+}
+
+// A key recorded before bodies were hashed is read as before and taken
+// to match any body: it cannot tell.
+func TestClaimReadsKeysWithoutBodyHash(t *testing.T) {
+	t.Parallel()
+	s := openStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := s.kv.Create(ctx, keyName("whr_1", "k"), []byte(`{"delivery_id":"dlv_1","received_at":"2026-01-01T00:00:00Z"}`)); err != nil {
+		t.Fatal(err)
+	}
+	rec, first, err := s.Claim(ctx, "whr_1", "k", Record{DeliveryID: "dlv_2", BodySHA256: BodyHash([]byte("x"))})
+	if err != nil || first || rec.DeliveryID != "dlv_1" || !rec.ReceivedAt.Equal(t0) || rec.BodySHA256 != "" {
+		t.Fatalf("claim: %+v %v %v, want dlv_1 at %v without a body hash", rec, first, err, t0)
+	}
+	if !rec.SameBody(BodyHash([]byte("x"))) {
+		t.Fatal("a record without a body hash must match any body")
+	}
+}
+
 func TestKeyFrom(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}
-	if KeyFrom(h) != "" {
-		t.Fatal("key without headers")
+	if key, header := KeyFrom(h); key != "" || header != "" {
+		t.Fatalf("key %q from %q without headers", key, header)
 	}
 	h.Set("X-Request-Id", "req")
 	h.Set("Idempotency-Key", " idem ")
-	if got := KeyFrom(h); got != "idem" {
-		t.Fatalf("key %q, want Idempotency-Key before X-Request-Id", got)
+	if key, header := KeyFrom(h); key != "idem" || header != "Idempotency-Key" {
+		t.Fatalf("key %q from %q, want Idempotency-Key before X-Request-Id", key, header)
 	}
 	h.Set("webhook-id", "msg_1")
-	if got := KeyFrom(h); got != "msg_1" {
-		t.Fatalf("key %q, want webhook-id first", got)
+	if key, header := KeyFrom(h); key != "msg_1" || header != "Webhook-Id" {
+		t.Fatalf("key %q from %q, want webhook-id first", key, header)
 	}
 }

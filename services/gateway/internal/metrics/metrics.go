@@ -13,6 +13,7 @@ import (
 // (processed, ignored, failed, auth_failed).
 const (
 	ResultDuplicate   = "duplicate"
+	ResultKeyReused   = "key_reused"
 	ResultRateLimited = "rate_limited"
 	ResultNotFound    = "not_found"
 	ResultDisabled    = "disabled"
@@ -33,7 +34,7 @@ const (
 // Every result and outcome, so their counters exist (at zero) from the start
 // and the hot path finds them without hashing label values.
 var (
-	results  = []string{"processed", "ignored", "failed", "auth_failed", ResultDuplicate, ResultRateLimited, ResultNotFound, ResultDisabled, ResultTooLarge, ResultUnavailable, ResultError}
+	results  = []string{"processed", "ignored", "failed", "auth_failed", ResultDuplicate, ResultKeyReused, ResultRateLimited, ResultNotFound, ResultDisabled, ResultTooLarge, ResultUnavailable, ResultError}
 	outcomes = []string{LookupHit, LookupNegativeHit, LookupMiss, LookupStale, LookupUnavailable}
 )
 
