@@ -9,6 +9,13 @@ import (
 )
 
 // Scheme names how a delivery carries its HMAC-SHA256 signature.
+//
+// SchemeHex, SchemeSHA256Prefixed and SchemeBase64 sign the body alone,
+// so a captured delivery verifies again whenever it is replayed; only
+// SchemeStandardWebhooks signs a timestamp too, and Verify refuses it
+// outside StandardWebhooksTolerance. A timestamp header added to the
+// other schemes would not help: nothing signs it, so whoever replays a
+// delivery can set it to now.
 type Scheme string
 
 // The signature schemes a receiver can require.
