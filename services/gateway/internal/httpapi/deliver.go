@@ -116,9 +116,9 @@ func (h *Handler) reject(c echo.Context, d domain.Delivery, status int, code str
 //
 // A key already recorded with another body is not a retry but a sender
 // reusing a key: answering the original id would drop the new body
-// unseen, so it is refused 422 (as the IETF Idempotency-Key draft and
-// Stripe do) and nothing is published. Bodies are compared byte for byte,
-// as signatures are: a retry resends the same bytes.
+// unseen, so it is refused 422, as the IETF Idempotency-Key draft asks
+// (Stripe refuses it too), and nothing is published. Bodies are compared
+// byte for byte, as signatures are: a retry resends the same bytes.
 //
 // A recorded key does not prove its delivery was stored: the first request
 // may still be publishing, may have failed to, or its gateway may have died
