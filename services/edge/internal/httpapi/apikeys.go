@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
@@ -36,23 +36,35 @@ func (h *Handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	after, err := keyCursor(cursor)
 	if err != nil {
-		return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
+		return err
 	}
-	keys, err := h.keys.ListKeys(c.Request().Context(), principal(c).OrgID, string(after), limit+1)
+	keys, err := h.keys.ListKeys(c.Request().Context(), principal(c).OrgID, after, limit+1)
 	if err != nil {
 		return unavailable(err)
 	}
 	out := list[apiKeyJSON]{Data: []apiKeyJSON{}}
 	if len(keys) > limit {
 		keys = keys[:limit]
-		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1].ID))
+		out.NextCursor = grpcx.EncodeToken(keys[limit-1].ID)
 	}
 	for _, k := range keys {
 		out.Data = append(out.Data, toAPIKeyJSON(k))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// keyCursor returns the key id a cursor of the key listing carries ("" for
+// ""). The listing hands out only key ids, so anything else is refused
+// before it reaches the query: bytes Postgres would not take as text
+// would otherwise answer 503, which clients retry forever.
+func keyCursor(cursor string) (string, error) {
+	after, err := grpcx.DecodeToken(cursor)
+	if err != nil || (after != "" && !ids.HasPrefix(after, ids.APIKey)) {
+		return "", errMalformedCursor()
+	}
+	return after, nil
 }
 
 type createKeyBody struct {
