@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/jonboulle/clockwork"
@@ -86,5 +87,70 @@ func TestKeyListingRefusesForeignCursors(t *testing.T) {
 	}
 	if seen != 3 {
 		t.Fatalf("paged through %d keys, want 3", seen)
+	}
+}
+
+// listedKeys returns the ids of the keys secret lists.
+func (r *replica) listedKeys(secret string) []string {
+	r.t.Helper()
+	code, page := r.do(http.MethodGet, "/api/v1/api-keys", secret, "")
+	if code != http.StatusOK {
+		r.t.Fatalf("list keys: %d %v", code, page)
+	}
+	var out []string
+	for _, k := range page["data"].([]any) {
+		out = append(out, k.(map[string]any)["id"].(string))
+	}
+	return out
+}
+
+// A key manages only keys whose scopes it holds itself: it lists them and
+// revokes them, and is refused (403) the keys that can do more than it.
+func TestKeysManageOnlyKeysTheyCover(t *testing.T) {
+	t.Parallel()
+	edge := newReplica(t, app.Config{}, newPool(t), clockwork.NewFakeClockAt(t0))
+	admin := edge.newOrg("write")
+	adminID := edge.listedKeys(admin)[0]
+	keysID, keys := edge.createKey(admin, `{"name":"key manager","scopes":["api_keys"]}`)
+	readerID, _ := edge.createKey(admin, `{"name":"key auditor","scopes":["api_keys:read"]}`)
+	deployID, _ := edge.createKey(admin, `{"name":"deploys","scopes":["services"]}`)
+	mixedID, _ := edge.createKey(admin, `{"name":"mixed","scopes":["api_keys","services:read"]}`)
+
+	if got, want := edge.listedKeys(keys), []string{keysID, readerID}; !slices.Equal(got, want) {
+		t.Errorf("the api_keys key lists %v, want only the keys it covers %v", got, want)
+	}
+	if got, want := edge.listedKeys(admin), []string{adminID, keysID, readerID, deployID, mixedID}; !slices.Equal(got, want) {
+		t.Errorf("the write key lists %v, want every key %v", got, want)
+	}
+
+	refused := []struct {
+		id, missing string
+	}{
+		{adminID, "write"},
+		{deployID, "services"},
+		{mixedID, "services:read"},
+	}
+	for _, tt := range refused {
+		code, body := edge.do(http.MethodDelete, "/api/v1/api-keys/"+tt.id, keys, "")
+		want := "this API key cannot revoke " + tt.id + ": that key holds " + tt.missing + ", which this key does not; a key manages only keys whose scopes it holds itself"
+		if c, msg := errorOf(body); code != http.StatusForbidden || c != "forbidden" || msg != want {
+			t.Errorf("revoke %s with the api_keys key: %d %v, want 403 %q", tt.id, code, body, want)
+		}
+	}
+	if code, body := edge.do(http.MethodGet, "/api/v1/api-keys", admin, ""); code != http.StatusOK {
+		t.Fatalf("the write key after a refused revocation: %d %v", code, body)
+	}
+
+	if code, body := edge.do(http.MethodDelete, "/api/v1/api-keys/"+readerID, keys, ""); code != http.StatusNoContent {
+		t.Errorf("revoke an api_keys:read key with the api_keys key: %d %v", code, body)
+	}
+	if code, body := edge.do(http.MethodDelete, "/api/v1/api-keys/"+deployID, admin, ""); code != http.StatusNoContent {
+		t.Errorf("revoke a services key with the write key: %d %v", code, body)
+	}
+	if code, body := edge.do(http.MethodDelete, "/api/v1/api-keys/"+deployID, keys, ""); code != http.StatusNotFound {
+		t.Errorf("revoke a revoked key: %d %v, want 404", code, body)
+	}
+	if code, body := edge.do(http.MethodDelete, "/api/v1/api-keys/"+keysID, keys, ""); code != http.StatusNoContent {
+		t.Errorf("a key revoking itself: %d %v", code, body)
 	}
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +41,10 @@ func (h *Handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := h.keys.ListKeys(c.Request().Context(), principal(c).OrgID, after, limit+1)
+	// A key sees only the keys it could have created: those whose scopes
+	// it holds itself.
+	p := principal(c)
+	keys, err := h.keys.ListKeys(c.Request().Context(), p.OrgID, auth.Grantable(p.Scopes), after, limit+1)
 	if err != nil {
 		return unavailable(err)
 	}
@@ -103,15 +107,41 @@ func (h *Handler) createKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+// revokeKey revokes a key of the caller's organisation, if the caller
+// holds every scope of that key: otherwise a key holding only api_keys
+// could revoke the keys of those who manage it.
 func (h *Handler) revokeKey(c echo.Context) error {
 	id := c.Param("id")
-	err := h.keys.RevokeKey(c.Request().Context(), principal(c).OrgID, id, pgdb.Now(h.clock))
-	if errors.Is(err, domain.ErrNotFound) {
-		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
-	}
+	p := principal(c)
+	k, err := h.keys.GetKey(c.Request().Context(), p.OrgID, id)
 	if err != nil {
-		return unavailable(err)
+		return keyError(err)
+	}
+	if missing := auth.Missing(p.Scopes, k.Scopes); len(missing) > 0 {
+		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden,
+			"this API key cannot revoke %s: that key holds %s, which this key does not; a key manages only keys whose scopes it holds itself",
+			id, joinScopes(missing))
+	}
+	if err := h.keys.RevokeKey(c.Request().Context(), p.OrgID, id, pgdb.Now(h.clock)); err != nil {
+		return keyError(err)
 	}
 	h.auth.Forget(id)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// keyError answers 404 for a key that is not an active key of the
+// caller's organisation, 503 for the store's failures.
+func keyError(err error) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
+	}
+	return unavailable(err)
+}
+
+func joinScopes(scopes []auth.Scope) string {
+	names := make([]string, len(scopes))
+	for i, s := range scopes {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }

@@ -22,7 +22,8 @@ import (
 type Keys interface {
 	FindKey(ctx context.Context, hash []byte) (domain.APIKey, error)
 	TouchKey(ctx context.Context, id string, at time.Time) error
-	ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]domain.APIKey, error)
+	GetKey(ctx context.Context, orgID, id string) (domain.APIKey, error)
+	ListKeys(ctx context.Context, orgID string, within []auth.Scope, afterID string, limit int) ([]domain.APIKey, error)
 	CreateKey(ctx context.Context, k domain.APIKey, hash []byte) error
 	RevokeKey(ctx context.Context, orgID, id string, at time.Time) error
 }
