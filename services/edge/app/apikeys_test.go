@@ -7,11 +7,13 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/edge/app"
 )
 
@@ -152,5 +154,82 @@ func TestKeysManageOnlyKeysTheyCover(t *testing.T) {
 	}
 	if code, body := edge.do(http.MethodDelete, "/api/v1/api-keys/"+keysID, keys, ""); code != http.StatusNoContent {
 		t.Errorf("a key revoking itself: %d %v", code, body)
+	}
+}
+
+// A key may carry an expiry, which must be ahead when it is created.
+func TestKeyExpiryIsValidated(t *testing.T) {
+	t.Parallel()
+	clock := clockwork.NewFakeClockAt(t0)
+	edge := newReplica(t, app.Config{}, newPool(t), clock)
+	admin := edge.newOrg("write")
+	now := t0.Truncate(time.Microsecond)
+	tests := []struct {
+		expiry  string
+		message string
+	}{
+		{`"` + now.Add(-time.Hour).Format(time.RFC3339) + `"`, "expires_at must be in the future"},
+		{`"` + now.Format(time.RFC3339Nano) + `"`, "expires_at must be in the future"},
+		{`"tomorrow"`, `expires_at "tomorrow" is not an RFC 3339 time such as 2026-11-23T10:00:00Z`},
+		{`"2031-03-05"`, `expires_at "2031-03-05" is not an RFC 3339 time such as 2026-11-23T10:00:00Z`},
+		{`1999999999`, "expires_at must be a string"},
+	}
+	for _, tt := range tests {
+		code, body := edge.do(http.MethodPost, "/api/v1/api-keys", admin, `{"name":"ci","scopes":["read"],"expires_at":`+tt.expiry+`}`)
+		if c, msg := errorOf(body); code != http.StatusUnprocessableEntity || c != "invalid_value" || msg != tt.message {
+			t.Errorf("expires_at %s: %d %v, want 422 %q", tt.expiry, code, body, tt.message)
+		}
+	}
+
+	// A future expiry is kept to the microsecond, in UTC, and shown; a
+	// key without one shows null.
+	code, created := edge.do(http.MethodPost, "/api/v1/api-keys", admin, `{"name":"ci","scopes":["read"],"expires_at":"2031-03-05T07:06:07.1234567+02:00"}`)
+	if code != http.StatusCreated || created["expires_at"] != "2031-03-05T05:06:07.123456Z" {
+		t.Fatalf("create a key expiring tomorrow: %d %v, want expires_at 2031-03-05T05:06:07.123456Z", code, created)
+	}
+	code, page := edge.do(http.MethodGet, "/api/v1/api-keys", admin, "")
+	expiries := map[string]any{}
+	for _, k := range page["data"].([]any) {
+		k := k.(map[string]any)
+		expiries[k["name"].(string)] = k["expires_at"]
+	}
+	if code != http.StatusOK || len(expiries) != 2 || expiries["ci"] != "2031-03-05T05:06:07.123456Z" || expiries["initial"] != nil {
+		t.Fatalf("list keys: %d %v, want ci's expiry and initial's null", code, page)
+	}
+}
+
+// A key is refused once the edge's clock reaches its expiry, on every
+// replica, even one that cached it for longer.
+func TestExpiredKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t)
+	clock := clockwork.NewFakeClockAt(t0)
+	cfg := app.Config{AuthCacheTTL: time.Hour}
+	a, b := newReplica(t, cfg, pool, clock), newReplica(t, cfg, pool, clock)
+	admin := a.newOrg("write")
+	expiry := pgdb.Now(clock).Add(30 * time.Second)
+	_, key := a.createKey(admin, `{"name":"temporary","scopes":["read"],"expires_at":"`+expiry.Format(time.RFC3339Nano)+`"}`)
+
+	// a caches the key now, for an hour it must not outlive.
+	if code, body := a.do(http.MethodGet, "/api/v1/api-keys", key, ""); code != http.StatusOK {
+		t.Fatalf("a key before its expiry: %d %v", code, body)
+	}
+	clock.Advance(30*time.Second - time.Microsecond)
+	for name, r := range map[string]*replica{"a (cached)": a, "b": b} {
+		if code, body := r.do(http.MethodGet, "/api/v1/api-keys", key, ""); code != http.StatusOK {
+			t.Fatalf("on %s a microsecond before its expiry: %d %v, want 200", name, code, body)
+		}
+	}
+	clock.Advance(time.Microsecond)
+	want := "this API key expired at " + expiry.Format(time.RFC3339Nano)
+	for name, r := range map[string]*replica{"a (cached)": a, "b (cached)": b} {
+		code, body := r.do(http.MethodGet, "/api/v1/api-keys", key, "")
+		if c, msg := errorOf(body); code != http.StatusUnauthorized || c != "unauthorized" || msg != want {
+			t.Errorf("on %s at its expiry: %d %v, want 401 %q", name, code, body, want)
+		}
+	}
+	// Other keys are unaffected.
+	if code, body := a.do(http.MethodGet, "/api/v1/api-keys", admin, ""); code != http.StatusOK {
+		t.Fatalf("a key without expiry: %d %v", code, body)
 	}
 }

@@ -24,12 +24,17 @@ type apiKeyJSON struct {
 	Scopes     []auth.Scope `json:"scopes"`
 	CreatedAt  time.Time    `json:"created_at"`
 	LastUsedAt *time.Time   `json:"last_used_at"`
+	// ExpiresAt is null for a key that does not expire.
+	ExpiresAt *time.Time `json:"expires_at"`
 	// Key is the secret, present only in the creation response.
 	Key string `json:"key,omitempty"`
 }
 
 func toAPIKeyJSON(k domain.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+	return apiKeyJSON{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt,
+		LastUsedAt: k.LastUsedAt, ExpiresAt: k.ExpiresAt,
+	}
 }
 
 func (h *Handler) listKeys(c echo.Context) error {
@@ -74,6 +79,26 @@ func keyCursor(cursor string) (string, error) {
 type createKeyBody struct {
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`
+	// ExpiresAt is an RFC 3339 time; absent or null, the key never
+	// expires.
+	ExpiresAt *string `json:"expires_at"`
+}
+
+// expiry reads the body's expires_at at now: nil for none, else a time
+// ahead of now, in UTC and to the microsecond as Postgres keeps it.
+func (b createKeyBody) expiry(now time.Time) (*time.Time, error) {
+	if b.ExpiresAt == nil {
+		return nil, nil
+	}
+	t, err := parseInstant("expires_at", *b.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	t = t.UTC().Truncate(time.Microsecond)
+	if err := domain.KeyExpiry(t, now); err != nil {
+		return nil, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
+	}
+	return &t, nil
 }
 
 func (h *Handler) createKey(c echo.Context) error {
@@ -89,6 +114,11 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err != nil {
 		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
 	}
+	now := pgdb.Now(h.clock)
+	expires, err := body.expiry(now)
+	if err != nil {
+		return err
+	}
 	p := principal(c)
 	if !auth.Covers(p.Scopes, scopes) {
 		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
@@ -96,7 +126,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	secret := auth.NewKey()
 	k := domain.APIKey{
 		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: name, Prefix: secret.Prefix,
-		Scopes: scopes, CreatedAt: pgdb.Now(h.clock),
+		Scopes: scopes, CreatedAt: now, ExpiresAt: expires,
 	}
 	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
 		return unavailable(err)

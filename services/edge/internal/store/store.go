@@ -25,12 +25,12 @@ type Store struct {
 // New returns a store over pool.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at`
+const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at, expires_at`
 
 func scanKey(row pgx.Row) (domain.APIKey, error) {
 	var k domain.APIKey
 	var scopes []string
-	err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt, &k.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k, domain.ErrNotFound
 	}
@@ -57,8 +57,8 @@ func (s *Store) CreateKey(ctx context.Context, k domain.APIKey, hash []byte) err
 func insertKey(ctx context.Context, db interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
 }, k domain.APIKey, hash []byte) error {
-	_, err := db.Exec(ctx, `INSERT INTO edge.api_keys (id, org_id, name, prefix, key_hash, scopes, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.OrgID, k.Name, k.Prefix, hash, scopeNames(k.Scopes), k.CreatedAt)
+	_, err := db.Exec(ctx, `INSERT INTO edge.api_keys (id, org_id, name, prefix, key_hash, scopes, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, k.ID, k.OrgID, k.Name, k.Prefix, hash, scopeNames(k.Scopes), k.CreatedAt, k.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
@@ -74,7 +74,8 @@ func scopeNames(scopes []auth.Scope) []string {
 	return out
 }
 
-// FindKey returns the active key with the given hash.
+// FindKey returns the key with the given hash that is not revoked; it may
+// have expired, which is for the caller's clock to say.
 func (s *Store) FindKey(ctx context.Context, hash []byte) (domain.APIKey, error) {
 	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
 		WHERE key_hash = $1 AND revoked_at IS NULL`, hash))

@@ -125,6 +125,42 @@ func TestKeys(t *testing.T) {
 	}
 }
 
+// A key's expiry is stored and read back; FindKey still finds an expired
+// key, whose expiry the caller judges on its clock.
+func TestKeyExpiryIsStored(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	org, err := st.CreateOrg(ctx, "A", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := t0.Add(time.Hour)
+	secret := auth.NewKey()
+	k := domain.APIKey{ID: ids.New(ids.APIKey), OrgID: org, Name: "temporary", Prefix: secret.Prefix,
+		Scopes: []auth.Scope{"read"}, CreatedAt: t0, ExpiresAt: &expires}
+	if err := st.CreateKey(ctx, k, secret.Hash); err != nil {
+		t.Fatal(err)
+	}
+	lasting, _ := newKey(t, st, org, "lasting")
+	found, err := st.FindKey(ctx, secret.Hash)
+	if err != nil || found.ExpiresAt == nil || !found.ExpiresAt.Equal(expires) {
+		t.Errorf("FindKey = %+v, %v; want expires_at %v", found, err, expires)
+	}
+	list, err := st.ListKeys(ctx, org, everyScope, "", 10)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListKeys = %v, %v", list, err)
+	}
+	for _, got := range list {
+		switch {
+		case got.ID == k.ID && (got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires)):
+			t.Errorf("listed %s expires at %v, want %v", got.Name, got.ExpiresAt, expires)
+		case got.ID == lasting.ID && got.ExpiresAt != nil:
+			t.Errorf("listed %s expires at %v, want never", got.Name, got.ExpiresAt)
+		}
+	}
+}
+
 // Bootstrap creates the key and its organisation once.
 func TestBootstrap(t *testing.T) {
 	t.Parallel()
