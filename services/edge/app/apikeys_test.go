@@ -181,11 +181,14 @@ func TestKeyExpiryIsValidated(t *testing.T) {
 		}
 	}
 
-	// A future expiry is kept to the microsecond, in UTC, and shown; a
-	// key without one shows null.
+	// A future expiry is kept to the microsecond, in UTC, and shown; keys
+	// without one (absent or null) show null.
 	code, created := edge.do(http.MethodPost, "/api/v1/api-keys", admin, `{"name":"ci","scopes":["read"],"expires_at":"2031-03-05T07:06:07.1234567+02:00"}`)
 	if code != http.StatusCreated || created["expires_at"] != "2031-03-05T05:06:07.123456Z" {
 		t.Fatalf("create a key expiring tomorrow: %d %v, want expires_at 2031-03-05T05:06:07.123456Z", code, created)
+	}
+	if code, created := edge.do(http.MethodPost, "/api/v1/api-keys", admin, `{"name":"lasting","scopes":["read"],"expires_at":null}`); code != http.StatusCreated || created["expires_at"] != nil {
+		t.Fatalf("create a key with expires_at null: %d %v, want expires_at null", code, created)
 	}
 	code, page := edge.do(http.MethodGet, "/api/v1/api-keys", admin, "")
 	expiries := map[string]any{}
@@ -193,8 +196,8 @@ func TestKeyExpiryIsValidated(t *testing.T) {
 		k := k.(map[string]any)
 		expiries[k["name"].(string)] = k["expires_at"]
 	}
-	if code != http.StatusOK || len(expiries) != 2 || expiries["ci"] != "2031-03-05T05:06:07.123456Z" || expiries["initial"] != nil {
-		t.Fatalf("list keys: %d %v, want ci's expiry and initial's null", code, page)
+	if code != http.StatusOK || len(expiries) != 3 || expiries["ci"] != "2031-03-05T05:06:07.123456Z" || expiries["initial"] != nil || expiries["lasting"] != nil {
+		t.Fatalf("list keys: %d %v, want ci's expiry and null for the others", code, page)
 	}
 }
 
