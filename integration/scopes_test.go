@@ -166,3 +166,25 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		t.Fatalf("cross-org revoke: %d", r.Status)
 	}
 }
+
+// A key holding only api_keys can neither revoke nor see the bootstrap
+// key, which holds write: it manages only keys whose scopes it holds.
+func TestAPIKeysScopeCannotRevokeTheBootstrapKey(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	bootstrapID := s.onlyKeyID(bootstrapKey)
+	manager := s.keyWith("api_keys")
+
+	r := s.do(http.MethodDelete, "/api/v1/api-keys/"+bootstrapID, manager, nil)
+	e, _ := r.json(t)["error"].(map[string]any)
+	want := "this API key cannot revoke " + bootstrapID + ": that key holds write, which this key does not; a key manages only keys whose scopes it holds itself"
+	if r.Status != http.StatusForbidden || e["code"] != "forbidden" || e["message"] != want {
+		t.Fatalf("revoke the bootstrap key with an api_keys key: %d %s, want 403 %q", r.Status, r.Body, want)
+	}
+	if r := s.do(http.MethodGet, "/api/v1/services", bootstrapKey, nil); r.Status != http.StatusOK {
+		t.Fatalf("the bootstrap key after the refused revocation: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(http.MethodGet, "/api/v1/api-keys", manager, nil); strings.Contains(string(r.Body), bootstrapID) {
+		t.Fatalf("the api_keys key lists the bootstrap key: %s", r.Body)
+	}
+}

@@ -94,8 +94,8 @@ type Deps struct {
 	// (incidents and maintenance windows).
 	Incidents grpc.ClientConnInterface
 	Logger    *slog.Logger
-	// Clock gives the time of API keys' timestamps and of the key cache's
-	// expiry (default: the wall clock).
+	// Clock gives the time of API keys' timestamps, of their expiry and of
+	// the key cache's (default: the wall clock).
 	Clock clockwork.Clock
 }
 

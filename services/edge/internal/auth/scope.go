@@ -75,27 +75,46 @@ func Allows(scopes []Scope, resource string, action Action) bool {
 	return false
 }
 
-// Covers reports whether a key holding held may create a key with
-// requested: nobody hands out more than they have.
-func Covers(held, requested []Scope) bool {
+// Covers reports whether a key holding held may manage a key with
+// requested: create it, see it listed, revoke it. Nobody hands out, or
+// takes away, more than they have.
+func Covers(held, requested []Scope) bool { return len(Missing(held, requested)) == 0 }
+
+// Missing returns the scopes of requested that a key holding held does not
+// cover, in their order.
+func Missing(held, requested []Scope) []Scope {
+	var out []Scope
 	for _, r := range requested {
-		var ok bool
-		switch {
-		case r == ScopeWrite:
-			ok = slices.Contains(held, ScopeWrite)
-		case r == ScopeRead:
-			ok = slices.Contains(held, ScopeWrite) || slices.Contains(held, ScopeRead)
-		default:
-			res, readOnly := strings.CutSuffix(string(r), ":read")
-			action := Write
-			if readOnly {
-				action = Read
-			}
-			ok = Allows(held, res, action)
-		}
-		if !ok {
-			return false
+		if !covers(held, r) {
+			out = append(out, r)
 		}
 	}
-	return true
+	return out
+}
+
+// Grantable returns the known scopes a key holding held covers: a key
+// with only these scopes is one it may manage.
+func Grantable(held []Scope) []Scope {
+	var out []Scope
+	for _, s := range KnownScopes() {
+		if covers(held, Scope(s)) {
+			out = append(out, Scope(s))
+		}
+	}
+	return out
+}
+
+func covers(held []Scope, r Scope) bool {
+	switch {
+	case r == ScopeWrite:
+		return slices.Contains(held, ScopeWrite)
+	case r == ScopeRead:
+		return slices.Contains(held, ScopeWrite) || slices.Contains(held, ScopeRead)
+	}
+	res, readOnly := strings.CutSuffix(string(r), ":read")
+	action := Write
+	if readOnly {
+		action = Read
+	}
+	return Allows(held, res, action)
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,37 @@ func TestCovers(t *testing.T) {
 	for _, tt := range tests {
 		if got := Covers(tt.held, tt.requested); got != tt.want {
 			t.Errorf("Covers(%v, %v) = %v, want %v", tt.held, tt.requested, got, tt.want)
+		}
+	}
+}
+
+func TestMissingAndGrantable(t *testing.T) {
+	tests := []struct {
+		held, requested, missing []Scope
+		grantable                string
+	}{
+		{[]Scope{"write"}, []Scope{"write", "read"}, nil,
+			"read write services services:read api_keys api_keys:read webhook_receivers webhook_receivers:read incidents incidents:read maintenances maintenances:read"},
+		{[]Scope{"api_keys"}, []Scope{"write", "api_keys:read", "services"}, []Scope{"write", "services"}, "api_keys api_keys:read"},
+		{[]Scope{"read"}, []Scope{"services:read", "services"}, []Scope{"services"},
+			"read services:read api_keys:read webhook_receivers:read incidents:read maintenances:read"},
+		{[]Scope{"api_keys:read"}, []Scope{"api_keys:read"}, nil, "api_keys:read"},
+		{nil, []Scope{"read"}, []Scope{"read"}, ""},
+	}
+	for _, tt := range tests {
+		if got := Missing(tt.held, tt.requested); !slices.Equal(got, tt.missing) {
+			t.Errorf("Missing(%v, %v) = %v, want %v", tt.held, tt.requested, got, tt.missing)
+		}
+		var names []string
+		for _, s := range Grantable(tt.held) {
+			names = append(names, string(s))
+		}
+		if got := strings.Join(names, " "); got != tt.grantable {
+			t.Errorf("Grantable(%v) = %q, want %q", tt.held, got, tt.grantable)
+		}
+		// A key with only grantable scopes is one Covers allows.
+		if !Covers(tt.held, Grantable(tt.held)) {
+			t.Errorf("Covers(%v, Grantable) = false", tt.held)
 		}
 	}
 }

@@ -27,6 +27,20 @@ type APIKey struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// ExpiresAt, when set, is when the key stops working.
+	ExpiresAt *time.Time
+}
+
+// Expired reports whether the key no longer works at now.
+func (k APIKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
+
+// KeyExpiry checks the expiry of a key created at now: a key that would
+// be expired before it is used is a mistake.
+func KeyExpiry(expires, now time.Time) error {
+	if !expires.After(now) {
+		return errors.New("expires_at must be in the future")
+	}
+	return nil
 }
 
 // MaxKeyNameLen bounds a key's name, like a service's.

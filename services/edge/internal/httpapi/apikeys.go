@@ -1,13 +1,14 @@
 package httpapi
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
@@ -23,12 +24,17 @@ type apiKeyJSON struct {
 	Scopes     []auth.Scope `json:"scopes"`
 	CreatedAt  time.Time    `json:"created_at"`
 	LastUsedAt *time.Time   `json:"last_used_at"`
+	// ExpiresAt is null for a key that does not expire.
+	ExpiresAt *time.Time `json:"expires_at"`
 	// Key is the secret, present only in the creation response.
 	Key string `json:"key,omitempty"`
 }
 
 func toAPIKeyJSON(k domain.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+	return apiKeyJSON{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt,
+		LastUsedAt: k.LastUsedAt, ExpiresAt: k.ExpiresAt,
+	}
 }
 
 func (h *Handler) listKeys(c echo.Context) error {
@@ -36,18 +42,21 @@ func (h *Handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, err := base64.RawURLEncoding.DecodeString(cursor)
+	after, err := keyCursor(cursor)
 	if err != nil {
-		return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
+		return err
 	}
-	keys, err := h.keys.ListKeys(c.Request().Context(), principal(c).OrgID, string(after), limit+1)
+	// A key sees only the keys it could have created: those whose scopes
+	// it holds itself.
+	p := principal(c)
+	keys, err := h.keys.ListKeys(c.Request().Context(), p.OrgID, auth.Grantable(p.Scopes), after, limit+1)
 	if err != nil {
 		return unavailable(err)
 	}
 	out := list[apiKeyJSON]{Data: []apiKeyJSON{}}
 	if len(keys) > limit {
 		keys = keys[:limit]
-		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(keys[limit-1].ID))
+		out.NextCursor = grpcx.EncodeToken(keys[limit-1].ID)
 	}
 	for _, k := range keys {
 		out.Data = append(out.Data, toAPIKeyJSON(k))
@@ -55,9 +64,41 @@ func (h *Handler) listKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// keyCursor returns the key id a cursor of the key listing carries ("" for
+// ""). The listing hands out only key ids, so anything else is refused
+// before it reaches the query: bytes Postgres would not take as text
+// would otherwise answer 503, which clients retry forever.
+func keyCursor(cursor string) (string, error) {
+	after, err := grpcx.DecodeToken(cursor)
+	if err != nil || (after != "" && !ids.HasPrefix(after, ids.APIKey)) {
+		return "", errMalformedCursor()
+	}
+	return after, nil
+}
+
 type createKeyBody struct {
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`
+	// ExpiresAt is an RFC 3339 time; absent or null, the key never
+	// expires.
+	ExpiresAt *string `json:"expires_at"`
+}
+
+// expiry reads the body's expires_at at now: nil for none, else a time
+// ahead of now, in UTC and to the microsecond as Postgres keeps it.
+func (b createKeyBody) expiry(now time.Time) (*time.Time, error) {
+	if b.ExpiresAt == nil {
+		return nil, nil
+	}
+	t, err := parseInstant("expires_at", *b.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	t = t.UTC().Truncate(time.Microsecond)
+	if err := domain.KeyExpiry(t, now); err != nil {
+		return nil, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
+	}
+	return &t, nil
 }
 
 func (h *Handler) createKey(c echo.Context) error {
@@ -73,6 +114,11 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err != nil {
 		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
 	}
+	now := pgdb.Now(h.clock)
+	expires, err := body.expiry(now)
+	if err != nil {
+		return err
+	}
 	p := principal(c)
 	if !auth.Covers(p.Scopes, scopes) {
 		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
@@ -80,7 +126,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	secret := auth.NewKey()
 	k := domain.APIKey{
 		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: name, Prefix: secret.Prefix,
-		Scopes: scopes, CreatedAt: pgdb.Now(h.clock),
+		Scopes: scopes, CreatedAt: now, ExpiresAt: expires,
 	}
 	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
 		return unavailable(err)
@@ -91,15 +137,41 @@ func (h *Handler) createKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
+// revokeKey revokes a key of the caller's organisation, if the caller
+// holds every scope of that key: otherwise a key holding only api_keys
+// could revoke the keys of those who manage it.
 func (h *Handler) revokeKey(c echo.Context) error {
 	id := c.Param("id")
-	err := h.keys.RevokeKey(c.Request().Context(), principal(c).OrgID, id, pgdb.Now(h.clock))
-	if errors.Is(err, domain.ErrNotFound) {
-		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
-	}
+	p := principal(c)
+	k, err := h.keys.GetKey(c.Request().Context(), p.OrgID, id)
 	if err != nil {
-		return unavailable(err)
+		return keyError(err)
+	}
+	if missing := auth.Missing(p.Scopes, k.Scopes); len(missing) > 0 {
+		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden,
+			"this API key cannot revoke %s: that key holds %s, which this key does not; a key manages only keys whose scopes it holds itself",
+			id, joinScopes(missing))
+	}
+	if err := h.keys.RevokeKey(c.Request().Context(), p.OrgID, id, pgdb.Now(h.clock)); err != nil {
+		return keyError(err)
 	}
 	h.auth.Forget(id)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// keyError answers 404 for a key that is not an active key of the
+// caller's organisation, 503 for the store's failures.
+func keyError(err error) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return httpx.Errorf(http.StatusNotFound, httpx.CodeNotFound, "api key not found")
+	}
+	return unavailable(err)
+}
+
+func joinScopes(scopes []auth.Scope) string {
+	names := make([]string, len(scopes))
+	for i, s := range scopes {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }

@@ -22,14 +22,17 @@ import (
 type Keys interface {
 	FindKey(ctx context.Context, hash []byte) (domain.APIKey, error)
 	TouchKey(ctx context.Context, id string, at time.Time) error
-	ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]domain.APIKey, error)
+	GetKey(ctx context.Context, orgID, id string) (domain.APIKey, error)
+	ListKeys(ctx context.Context, orgID string, within []auth.Scope, afterID string, limit int) ([]domain.APIKey, error)
 	CreateKey(ctx context.Context, k domain.APIKey, hash []byte) error
 	RevokeKey(ctx context.Context, orgID, id string, at time.Time) error
 }
 
 // Authenticator resolves bearer keys, caching them briefly so that a busy
 // key costs no database round trip per request. A revoked key stops working
-// at once on the replica that revoked it and within the cache TTL on others.
+// at once on the replica that revoked it and within the cache TTL on others;
+// an expired key stops working at its expiry everywhere, since no cache
+// entry outlives it.
 type Authenticator struct {
 	keys   Keys
 	ttl    time.Duration
@@ -80,6 +83,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 	if err != nil {
 		return auth.Principal{}, unavailable(err)
 	}
+	if k.Expired(now) {
+		return auth.Principal{}, httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized,
+			"this API key expired at %s", k.ExpiresAt.Format(time.RFC3339Nano))
+	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > touchEvery {
 		if err := a.keys.TouchKey(ctx, k.ID, now); err != nil {
 			// Bookkeeping only: the request goes on.
@@ -92,7 +99,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 		if len(a.cache) >= maxCached {
 			a.cache = map[[sha256.Size]byte]cached{}
 		}
-		a.cache[h] = cached{principal: p, expires: now.Add(a.ttl)}
+		expires := now.Add(a.ttl)
+		if k.ExpiresAt != nil && k.ExpiresAt.Before(expires) {
+			expires = *k.ExpiresAt
+		}
+		a.cache[h] = cached{principal: p, expires: expires}
 	}
 	a.mu.Unlock()
 	return p, nil

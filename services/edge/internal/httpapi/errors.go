@@ -51,7 +51,7 @@ func invalidArgument(err error, msg string) error {
 	named := make([]string, 0, len(violations))
 	for _, v := range violations {
 		if v.Field == grpcx.PageTokenField {
-			return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
+			return errMalformedCursor()
 		}
 		named = append(named, v.String())
 	}
@@ -59,6 +59,11 @@ func invalidArgument(err error, msg string) error {
 		msg = strings.Join(named, "; ")
 	}
 	return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s", msg)
+}
+
+// errMalformedCursor is the answer to a cursor that no listing handed out.
+func errMalformedCursor() error {
+	return httpx.Errorf(http.StatusBadRequest, httpx.CodeBadRequest, "cursor is malformed; pass next_cursor from the previous page")
 }
 
 // unavailable answers 503 with Retry-After, keeping the cause for the log.

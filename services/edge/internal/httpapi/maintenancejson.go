@@ -55,12 +55,21 @@ func parseMaintenanceStatus(s string) (incidentsv1.MaintenanceStatus, error) {
 // decoded as strings so that a malformed one is a 422 about the field, not
 // encoding/json's 400 about the body.
 func parseTime(field, s string) (*timestamppb.Timestamp, error) {
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := parseInstant(field, s)
 	if err != nil {
-		return nil, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
-			"%s %q is not an RFC 3339 time such as 2026-11-23T10:00:00Z", field, s)
+		return nil, err
 	}
 	return timestamppb.New(t), nil
+}
+
+// parseInstant is parseTime to a time.Time.
+func parseInstant(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+			"%s %q is not an RFC 3339 time such as 2026-11-23T10:00:00Z", field, s)
+	}
+	return t, nil
 }
 
 // createMaintenanceBody is the body of POST /maintenances.

@@ -25,12 +25,12 @@ type Store struct {
 // New returns a store over pool.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at`
+const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at, expires_at`
 
 func scanKey(row pgx.Row) (domain.APIKey, error) {
 	var k domain.APIKey
 	var scopes []string
-	err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	err := row.Scan(&k.ID, &k.OrgID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt, &k.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k, domain.ErrNotFound
 	}
@@ -57,19 +57,25 @@ func (s *Store) CreateKey(ctx context.Context, k domain.APIKey, hash []byte) err
 func insertKey(ctx context.Context, db interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
 }, k domain.APIKey, hash []byte) error {
-	scopes := make([]string, len(k.Scopes))
-	for i, sc := range k.Scopes {
-		scopes[i] = string(sc)
-	}
-	_, err := db.Exec(ctx, `INSERT INTO edge.api_keys (id, org_id, name, prefix, key_hash, scopes, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.OrgID, k.Name, k.Prefix, hash, scopes, k.CreatedAt)
+	_, err := db.Exec(ctx, `INSERT INTO edge.api_keys (id, org_id, name, prefix, key_hash, scopes, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, k.ID, k.OrgID, k.Name, k.Prefix, hash, scopeNames(k.Scopes), k.CreatedAt, k.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)
 	}
 	return nil
 }
 
-// FindKey returns the active key with the given hash.
+// scopeNames is scopes as a text[] (never NULL).
+func scopeNames(scopes []auth.Scope) []string {
+	out := make([]string, len(scopes))
+	for i, sc := range scopes {
+		out[i] = string(sc)
+	}
+	return out
+}
+
+// FindKey returns the key with the given hash that is not revoked; it may
+// have expired, which is for the caller's clock to say.
 func (s *Store) FindKey(ctx context.Context, hash []byte) (domain.APIKey, error) {
 	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
 		WHERE key_hash = $1 AND revoked_at IS NULL`, hash))
@@ -87,11 +93,23 @@ func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
-// ListKeys returns up to limit active keys of the organisation with ids
-// after afterID, in creation order.
-func (s *Store) ListKeys(ctx context.Context, orgID, afterID string, limit int) ([]domain.APIKey, error) {
+// GetKey returns the active key id of the organisation.
+func (s *Store) GetKey(ctx context.Context, orgID, id string) (domain.APIKey, error) {
+	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
+		WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL`, orgID, id))
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return k, fmt.Errorf("get api key %s: %w", id, err)
+	}
+	return k, err
+}
+
+// ListKeys returns up to limit active keys of the organisation whose
+// scopes are all within the given ones, with ids after afterID, in
+// creation order.
+func (s *Store) ListKeys(ctx context.Context, orgID string, within []auth.Scope, afterID string, limit int) ([]domain.APIKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+keyColumns+` FROM edge.api_keys
-		WHERE org_id = $1 AND revoked_at IS NULL AND id > $2 ORDER BY id LIMIT $3`, orgID, afterID, limit)
+		WHERE org_id = $1 AND revoked_at IS NULL AND scopes <@ $2 AND id > $3 ORDER BY id LIMIT $4`,
+		orgID, scopeNames(within), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}

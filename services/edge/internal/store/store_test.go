@@ -29,6 +29,9 @@ func newStore(t *testing.T) *store.Store {
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
+// everyScope lists keys whatever their scopes.
+var everyScope = auth.Grantable([]auth.Scope{auth.ScopeWrite})
+
 // newKey stores a key of the organisation and returns it with its secret.
 func newKey(t *testing.T, st *store.Store, orgID, name string) (domain.APIKey, auth.Key) {
 	t.Helper()
@@ -72,7 +75,7 @@ func TestKeys(t *testing.T) {
 		t.Errorf("last used after TouchKey = %v, %v", found.LastUsedAt, err)
 	}
 
-	list, err := st.ListKeys(ctx, orgA, "", 10)
+	list, err := st.ListKeys(ctx, orgA, everyScope, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +91,20 @@ func TestKeys(t *testing.T) {
 		t.Errorf("org A lists %v, want %v", names, want)
 	}
 
+	if got, err := st.GetKey(ctx, orgA, deploy.ID); err != nil || got.ID != deploy.ID || got.Name != "deploy" || !slices.Equal(got.Scopes, deploy.Scopes) {
+		t.Errorf("GetKey = %+v, %v", got, err)
+	}
+	if _, err := st.GetKey(ctx, orgA, theirs.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("GetKey of another organisation's key = %v, want ErrNotFound", err)
+	}
+	// Only keys whose scopes are all within the given ones are listed.
+	if list, err := st.ListKeys(ctx, orgA, []auth.Scope{"api_keys", "services:read"}, "", 10); err != nil || len(list) != 0 {
+		t.Errorf("org A lists %v, %v within api_keys and services:read, want no services key", list, err)
+	}
+	if list, err := st.ListKeys(ctx, orgA, []auth.Scope{"services", "services:read"}, "", 10); err != nil || len(list) != 2 {
+		t.Errorf("org A lists %v, %v within services and services:read, want both keys", list, err)
+	}
+
 	if err := st.RevokeKey(ctx, orgA, theirs.ID, t0); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("revoking another organisation's key = %v, want ErrNotFound", err)
 	}
@@ -100,8 +117,47 @@ func TestKeys(t *testing.T) {
 	if _, err := st.FindKey(ctx, ciSecret.Hash); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("FindKey of a revoked key = %v, want ErrNotFound", err)
 	}
-	if list, err = st.ListKeys(ctx, orgA, "", 10); err != nil || len(list) != 1 || list[0].ID != deploy.ID {
+	if list, err = st.ListKeys(ctx, orgA, everyScope, "", 10); err != nil || len(list) != 1 || list[0].ID != deploy.ID {
 		t.Errorf("org A after revoking CI lists %v, %v", list, err)
+	}
+	if _, err := st.GetKey(ctx, orgA, ci.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("GetKey of a revoked key = %v, want ErrNotFound", err)
+	}
+}
+
+// A key's expiry is stored and read back; FindKey still finds an expired
+// key, whose expiry the caller judges on its clock.
+func TestKeyExpiryIsStored(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	org, err := st.CreateOrg(ctx, "A", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := t0.Add(time.Hour)
+	secret := auth.NewKey()
+	k := domain.APIKey{ID: ids.New(ids.APIKey), OrgID: org, Name: "temporary", Prefix: secret.Prefix,
+		Scopes: []auth.Scope{"read"}, CreatedAt: t0, ExpiresAt: &expires}
+	if err := st.CreateKey(ctx, k, secret.Hash); err != nil {
+		t.Fatal(err)
+	}
+	lasting, _ := newKey(t, st, org, "lasting")
+	found, err := st.FindKey(ctx, secret.Hash)
+	if err != nil || found.ExpiresAt == nil || !found.ExpiresAt.Equal(expires) {
+		t.Errorf("FindKey = %+v, %v; want expires_at %v", found, err, expires)
+	}
+	list, err := st.ListKeys(ctx, org, everyScope, "", 10)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListKeys = %v, %v", list, err)
+	}
+	for _, got := range list {
+		switch {
+		case got.ID == k.ID && (got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires)):
+			t.Errorf("listed %s expires at %v, want %v", got.Name, got.ExpiresAt, expires)
+		case got.ID == lasting.ID && got.ExpiresAt != nil:
+			t.Errorf("listed %s expires at %v, want never", got.Name, got.ExpiresAt)
+		}
 	}
 }
 

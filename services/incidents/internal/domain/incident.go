@@ -251,24 +251,28 @@ func validateMessage(m string) error {
 	return nil
 }
 
-// normalizeServiceIDs trims, drops duplicates (keeping the first
-// occurrence's place) and checks the count is within [min, MaxServices].
+// normalizeServiceIDs checks the count is within [min, MaxServices],
+// then trims and drops duplicates (keeping the first occurrence's place).
+// The limit is on the list as given, checked before any id is read, so
+// that an oversized list costs nothing; the rest is linear in its length.
 func normalizeServiceIDs(ids []string, min int) ([]string, error) {
+	if len(ids) > MaxServices {
+		return nil, invalid("service_ids", fmt.Sprintf("must name at most %d services", MaxServices))
+	}
 	out := make([]string, 0, len(ids))
+	seen := make(map[string]struct{}, len(ids))
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
 		if id == "" {
 			return nil, invalid("service_ids", "must not contain empty ids")
 		}
-		if !slices.Contains(out, id) {
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
 			out = append(out, id)
 		}
 	}
 	if len(out) < min {
 		return nil, invalid("service_ids", fmt.Sprintf("must name at least %d service", min))
-	}
-	if len(out) > MaxServices {
-		return nil, invalid("service_ids", fmt.Sprintf("must name at most %d services", MaxServices))
 	}
 	return out, nil
 }

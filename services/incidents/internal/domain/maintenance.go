@@ -89,6 +89,20 @@ type MaintenancePatch struct {
 	EndsAt     *time.Time
 }
 
+// Validate checks and normalises the fields that can be checked without
+// the window, so that a bad list of services is refused before anything
+// is asked about its ids.
+func (p *MaintenancePatch) Validate() error {
+	if p.ServiceIDs != nil {
+		ids, err := normalizeServiceIDs(*p.ServiceIDs, 1)
+		if err != nil {
+			return err
+		}
+		p.ServiceIDs = &ids
+	}
+	return nil
+}
+
 // Apply returns the window after the patch at now. A scheduled window may
 // change anything; one in progress its title, message and end (an end not
 // after now ends it at once); a finished one nothing.

@@ -40,6 +40,8 @@ type registry struct {
 	mu                                    sync.Mutex
 	getErr, setErr                        error
 	version                               int64
+	// lookups counts GetService calls.
+	lookups int
 }
 
 func (r *registry) fail(get, set error) {
@@ -51,10 +53,21 @@ func (r *registry) fail(get, set error) {
 func (r *registry) GetService(_ context.Context, req *statusv1.GetServiceRequest, _ ...grpc.CallOption) (*statusv1.GetServiceResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lookups++
 	if r.getErr != nil {
 		return nil, r.getErr
 	}
 	return &statusv1.GetServiceResponse{Service: r.service(req.GetOrgId(), req.GetServiceId(), statusv1.Status_STATUS_OPERATIONAL)}, nil
+}
+
+// lookupCount returns the GetService calls so far and starts counting
+// again.
+func (r *registry) lookupCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.lookups
+	r.lookups = 0
+	return n
 }
 
 func (r *registry) SetStatus(_ context.Context, req *statusv1.SetStatusRequest, _ ...grpc.CallOption) (*statusv1.SetStatusResponse, error) {

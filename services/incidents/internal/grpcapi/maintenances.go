@@ -141,7 +141,14 @@ func (s *Maintenances) UpdateMaintenance(ctx context.Context, req *incidentsv1.U
 	if req.GetServiceIds() != nil {
 		ids := req.GetServiceIds().GetIds()
 		p.ServiceIDs = &ids
-		if err := checkServices(ctx, s.registry, req.GetOrgId(), ids); err != nil {
+	}
+	// The list is checked (its length first) before the status service
+	// is asked about any id, and asked once per distinct id.
+	if err := p.Validate(); err != nil {
+		return nil, toStatus(err, maintenance)
+	}
+	if p.ServiceIDs != nil {
+		if err := checkServices(ctx, s.registry, req.GetOrgId(), *p.ServiceIDs); err != nil {
 			return nil, toStatus(err, maintenance)
 		}
 	}
