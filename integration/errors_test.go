@@ -2,14 +2,19 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/testenv"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 )
@@ -58,6 +63,57 @@ func TestStoreErrorsDoNotLeak(t *testing.T) {
 	})
 	if st := status.Convert(err); st.Code() != codes.Internal || st.Message() != "internal error" {
 		t.Errorf("incidents service CreateIncident: %v, want Internal \"internal error\"", err)
+	}
+}
+
+// While the database refuses connections every part of the API that needs
+// it answers 503 with Retry-After, not 500: the services behind the edge,
+// for a key the edge has cached, and the edge's own key lookups and
+// endpoints. Once the database is back, the same requests succeed.
+func TestDatabaseOutageIsUnavailable(t *testing.T) {
+	t.Parallel()
+	// A clock that stands still keeps the bootstrap key in the edge's
+	// cache for the whole outage.
+	s := startStackAt(t, clockwork.NewFakeClock())
+	svc := s.createService(bootstrapKey, "API")
+	uncached := s.newOrg("write")
+
+	requests := []struct{ method, path, key, body string }{
+		{http.MethodGet, "/api/v1/services", bootstrapKey, ""},
+		{http.MethodGet, "/api/v1/services/" + svc, bootstrapKey, ""},
+		{http.MethodPut, "/api/v1/services/" + svc, bootstrapKey, `{"status":"down"}`},
+		{http.MethodGet, "/api/v1/incidents", bootstrapKey, ""},
+		{http.MethodGet, "/api/v1/maintenances", bootstrapKey, ""},
+		{http.MethodGet, "/api/v1/api-keys", bootstrapKey, ""},
+		{http.MethodGet, "/api/v1/services", uncached, ""},
+	}
+	send := func(method, path, key, body string) response {
+		var b any
+		if body != "" {
+			b = body
+		}
+		return s.do(method, path, key, b)
+	}
+
+	restore := testenv.RefuseConnections(t, s.dsn)
+	for _, r := range requests {
+		res := send(r.method, r.path, r.key, r.body)
+		e, _ := res.json(t)["error"].(map[string]any)
+		if res.Status != http.StatusServiceUnavailable || e["code"] != "unavailable" || res.Header.Get("Retry-After") == "" ||
+			strings.Contains(string(res.Body), "SQLSTATE") {
+			t.Errorf("%s %s during the outage: %d (Retry-After %q) %s, want 503 unavailable with Retry-After",
+				r.method, r.path, res.Status, res.Header.Get("Retry-After"), res.Body)
+		}
+	}
+
+	restore()
+	for _, r := range requests {
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if res := send(r.method, r.path, r.key, r.body); res.Status != http.StatusOK {
+				return fmt.Errorf("%s %s after the outage: %d %s", r.method, r.path, res.Status, res.Body)
+			}
+			return nil
+		})
 	}
 }
 

@@ -5,10 +5,14 @@ import (
 	"time"
 )
 
-// Default retry delays of a failed message: full-jitter exponential.
+// Default retry delays of a failed message: full-jitter exponential, up to
+// a minute for a message that failed on its own, and up to 30 seconds for
+// one whose dependency was unavailable, so that it is applied soon after
+// the dependency is back.
 const (
-	DefaultBackoffBase = 500 * time.Millisecond
-	DefaultBackoffCap  = time.Minute
+	DefaultBackoffBase         = 500 * time.Millisecond
+	DefaultBackoffCap          = time.Minute
+	DefaultTransientBackoffCap = 30 * time.Second
 )
 
 // FullJitter returns a backoff that waits a random duration in

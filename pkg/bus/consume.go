@@ -19,10 +19,21 @@ const (
 	DefaultBatchSize  = 100
 )
 
-// Handler processes one message. Returning nil acknowledges it; an error
-// has it redelivered after a backoff, or dead-lettered once it has been
-// delivered MaxDeliver times or if the error is Permanent. Handlers must be
-// idempotent: a message can be delivered again even after it succeeded.
+// Handler processes one message. Returning nil acknowledges it. An error
+// has the message redelivered after a delay, and says whose fault it was:
+//
+//   - a transient error (marked with Transient, recognised by IsUnavailable
+//     or by ConsumerConfig.Unavailable) says a dependency is unavailable:
+//     the message is retried after TransientBackoff for as long as that
+//     lasts, and the failure does not count against it;
+//   - a Permanent error says no retry can help: the message is
+//     dead-lettered at once;
+//   - any other error, or a panic, is a failure of the message itself: it
+//     is retried after Backoff and dead-lettered at its MaxDeliver-th such
+//     failure.
+//
+// Handlers must be idempotent: a message can be delivered again even after
+// it succeeded.
 //
 // ctx is not cancelled when the consumer is asked to stop, so a message
 // being applied is finished; it is cancelled after AckWait (the server
@@ -37,8 +48,10 @@ type ConsumerConfig struct {
 	// FilterSubjects restricts the consumer to these subjects (default all
 	// of the stream).
 	FilterSubjects []string
-	// MaxDeliver is how many deliveries a failing message gets before it is
-	// dead-lettered (default 10).
+	// MaxDeliver is how many times a message may fail on its own before it
+	// is dead-lettered (default 10). Deliveries that failed transiently, or
+	// left no result, do not count: a message waits out an outage of any
+	// length (see failures.go).
 	MaxDeliver int
 	// AckWait is how long the server waits for a result before it
 	// redelivers; it also bounds a handler call (default 30s). Messages
@@ -57,8 +70,19 @@ type ConsumerConfig struct {
 	// them, which is why consumers must be order-safe anyway.
 	Concurrency int
 	// Backoff is the delay before redelivering a message that failed on
-	// its attempt-th delivery (default FullJitter(500ms, 1m)).
-	Backoff func(attempt int) time.Duration
+	// its own for the failures-th time (default FullJitter(500ms, 1m)).
+	Backoff func(failures int) time.Duration
+	// Unavailable reports whether a handler error says a dependency is
+	// unavailable, such as pgdb.IsUnavailable or grpcx.IsUnavailable: the
+	// failure is then transient (see Handler), like errors marked with
+	// Transient and those IsUnavailable recognises, which need no
+	// Unavailable.
+	Unavailable func(error) bool
+	// TransientBackoff is the delay before redelivering a message whose
+	// attempt-th delivery failed transiently (default FullJitter(500ms,
+	// 30s)): it grows while the outage lasts, bounded so that the message
+	// is applied soon after its end.
+	TransientBackoff func(attempt int) time.Duration
 	// Start is where the consumer begins when it is created (default
 	// FromOldest); a consumer that exists keeps its position.
 	Start Start
@@ -83,14 +107,19 @@ func (cfg *ConsumerConfig) setDefaults() error {
 	if cfg.Backoff == nil {
 		cfg.Backoff = FullJitter(DefaultBackoffBase, DefaultBackoffCap)
 	}
+	if cfg.TransientBackoff == nil {
+		cfg.TransientBackoff = FullJitter(DefaultBackoffBase, DefaultTransientBackoffCap)
+	}
 	return nil
 }
 
 // consumerConfig is the server-side definition, but for its start (see
-// ensureConsumer). The server's MaxDeliver is unlimited: the consumer
-// counts deliveries itself and dead-letters at MaxDeliver. A server limit
-// would silently stop redelivering a message whose last attempt crashed,
-// timed out or failed to reach the dead-letter stream, leaving it nowhere.
+// ensureConsumer). The server's MaxDeliver is unlimited: the server counts
+// every delivery, those that failed transiently or left no result
+// included, so the consumer counts the failures of each message itself and
+// dead-letters at MaxDeliver of them. A server limit would also silently
+// stop redelivering a message whose last attempt crashed, timed out or
+// failed to reach the dead-letter stream, leaving it nowhere.
 func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        cfg.Durable,
@@ -104,10 +133,11 @@ func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 
 // Consumer is a running consumer loop.
 type Consumer struct {
-	js     jetstream.JetStream
-	cfg    ConsumerConfig
-	h      Handler
-	logger *slog.Logger
+	js       jetstream.JetStream
+	cfg      ConsumerConfig
+	h        Handler
+	logger   *slog.Logger
+	failures *failures
 
 	// handlerCtx is the parent of handler contexts: it keeps the values of
 	// Consume's ctx but not its cancellation, and is cancelled when a Stop
@@ -150,13 +180,14 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Consumer{
-		js:      js,
-		cfg:     cfg,
-		h:       h,
-		logger:  logger.With("stream", cfg.Stream, "consumer", cfg.Durable),
-		workers: make([]chan jetstream.Msg, cfg.Concurrency),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		js:       js,
+		cfg:      cfg,
+		h:        h,
+		logger:   logger.With("stream", cfg.Stream, "consumer", cfg.Durable),
+		failures: &failures{js: js},
+		workers:  make([]chan jetstream.Msg, cfg.Concurrency),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	iter, err := c.subscribe(ctx)
 	if err != nil {

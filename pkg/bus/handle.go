@@ -17,6 +17,8 @@ import (
 const (
 	// deadLetterTimeout bounds publishing a dead letter.
 	deadLetterTimeout = 10 * time.Second
+	// failureCountTimeout bounds counting a failure of a message.
+	failureCountTimeout = 10 * time.Second
 	// maxErrorHeader caps the error text copied into a dead letter.
 	maxErrorHeader = 1024
 )
@@ -58,13 +60,6 @@ func (c *Consumer) handle(msg jetstream.Msg) {
 		c.logger.Error("message without metadata", "subject", msg.Subject(), "err", err)
 		return
 	}
-	n := int(md.NumDelivered)
-	if n > c.cfg.MaxDeliver {
-		// The server has no delivery limit (see consumerConfig); a message
-		// past ours is one whose last attempt left no result.
-		c.deadLetter(msg, md, fmt.Errorf("delivered %d times, more than the limit of %d: an earlier attempt crashed, ran past the ack wait or could not be dead-lettered", n, c.cfg.MaxDeliver))
-		return
-	}
 	err = c.call(msg)
 	if err == nil {
 		if err := msg.Ack(); err != nil {
@@ -77,14 +72,53 @@ func (c *Consumer) handle(msg jetstream.Msg) {
 		c.release(msg)
 		return
 	}
-	if IsPermanent(err) || n >= c.cfg.MaxDeliver {
-		c.deadLetter(msg, md, err)
+	switch {
+	case IsPermanent(err):
+		c.deadLetter(msg, md, 0, err)
+	case c.transient(err):
+		delay := c.cfg.TransientBackoff(int(md.NumDelivered))
+		c.logger.Warn("dependency unavailable, will retry",
+			"subject", msg.Subject(), "stream_seq", md.Sequence.Stream,
+			"deliveries", md.NumDelivered, "retry_in", delay, "err", err)
+		c.nak(msg, md, delay)
+	default:
+		c.failed(msg, md, err)
+	}
+}
+
+// transient reports whether a handler error says a dependency is
+// unavailable rather than the message at fault.
+func (c *Consumer) transient(err error) bool {
+	return IsTransient(err) || IsUnavailable(err) || c.cfg.Unavailable != nil && c.cfg.Unavailable(err)
+}
+
+// failed counts a failure of the message itself and redelivers the message
+// after a backoff, or dead-letters it at its MaxDeliver-th failure. If the
+// count cannot be kept, the message cannot be judged either: it is
+// redelivered, as when the dead-letter stream cannot be reached.
+func (c *Consumer) failed(msg jetstream.Msg, md *jetstream.MsgMetadata, cause error) {
+	ctx, cancel := context.WithTimeout(c.handlerCtx, failureCountTimeout)
+	defer cancel()
+	n, err := c.failures.add(ctx, md)
+	if err != nil {
+		delay := c.cfg.TransientBackoff(int(md.NumDelivered))
+		c.logger.Error("handler failed and its failure could not be counted, will retry",
+			"subject", msg.Subject(), "stream_seq", md.Sequence.Stream, "retry_in", delay, "cause", cause, "err", err)
+		c.nak(msg, md, delay)
+		return
+	}
+	if n >= c.cfg.MaxDeliver {
+		c.deadLetter(msg, md, n, cause)
 		return
 	}
 	delay := c.cfg.Backoff(n)
 	c.logger.Warn("handler failed, will retry",
 		"subject", msg.Subject(), "stream_seq", md.Sequence.Stream,
-		"deliveries", n, "retry_in", delay, "err", err)
+		"failures", n, "deliveries", md.NumDelivered, "retry_in", delay, "err", cause)
+	c.nak(msg, md, delay)
+}
+
+func (c *Consumer) nak(msg jetstream.Msg, md *jetstream.MsgMetadata, delay time.Duration) {
 	if err := msg.NakWithDelay(delay); err != nil {
 		c.logger.Warn("nak", "subject", msg.Subject(), "stream_seq", md.Sequence.Stream, "err", err)
 	}
@@ -105,20 +139,20 @@ func (c *Consumer) call(msg jetstream.Msg) (err error) {
 }
 
 // deadLetter copies msg to the consumer's dead-letter subject and, once the
-// copy is stored, terminates msg. If the copy cannot be stored msg is
-// redelivered later instead, so it is never dropped.
-func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, cause error) {
+// copy is stored, terminates msg. failures is how often the message failed
+// on its own (0 for a Permanent error, which is not counted). If the copy
+// cannot be stored msg is redelivered later instead, so it is never
+// dropped.
+func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, failures int, cause error) {
 	seq := md.Sequence.Stream
-	dl := deadLetterMsg(msg, md, cause)
+	dl := deadLetterMsg(msg, md, failures, cause)
 	ctx, cancel := context.WithTimeout(c.handlerCtx, deadLetterTimeout)
 	defer cancel()
 	if _, err := c.js.PublishMsg(ctx, dl); err != nil {
-		delay := c.cfg.Backoff(int(md.NumDelivered))
+		delay := c.cfg.TransientBackoff(int(md.NumDelivered))
 		c.logger.Error("dead-letter failed, will retry",
 			"subject", msg.Subject(), "stream_seq", seq, "retry_in", delay, "cause", cause, "err", err)
-		if err := msg.NakWithDelay(delay); err != nil {
-			c.logger.Warn("nak", "subject", msg.Subject(), "stream_seq", seq, "err", err)
-		}
+		c.nak(msg, md, delay)
 		return
 	}
 	if err := msg.TermWithReason("dead-lettered"); err != nil {
@@ -127,7 +161,7 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, caus
 		c.logger.Warn("term", "subject", msg.Subject(), "stream_seq", seq, "err", err)
 	}
 	c.logger.Error("message dead-lettered",
-		"subject", msg.Subject(), "stream_seq", seq, "deliveries", md.NumDelivered,
+		"subject", msg.Subject(), "stream_seq", seq, "failures", failures, "deliveries", md.NumDelivered,
 		"dlq_subject", dl.Subject, "err", cause)
 }
 
@@ -135,7 +169,7 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, caus
 // without the Nats-* headers that steer JetStream (an expected-stream or
 // expected-sequence header would make the copy fail), with a message id
 // unique to this consumer and message, and the reason it was given up.
-func deadLetterMsg(msg jetstream.Msg, md *jetstream.MsgMetadata, cause error) *nats.Msg {
+func deadLetterMsg(msg jetstream.Msg, md *jetstream.MsgMetadata, failures int, cause error) *nats.Msg {
 	dl := nats.NewMsg(DLQSubject(md.Stream, md.Consumer))
 	dl.Data = msg.Data()
 	for k, v := range msg.Headers() {
@@ -148,6 +182,9 @@ func deadLetterMsg(msg jetstream.Msg, md *jetstream.MsgMetadata, cause error) *n
 	dl.Header.Set(HeaderOriginalSubject, msg.Subject())
 	dl.Header.Set(HeaderOriginalSequence, strconv.FormatUint(md.Sequence.Stream, 10))
 	dl.Header.Set(HeaderDeliveries, strconv.FormatUint(md.NumDelivered, 10))
+	if failures > 0 {
+		dl.Header.Set(HeaderFailures, strconv.Itoa(failures))
+	}
 	return dl
 }
 

@@ -42,6 +42,17 @@ func TestEnsureStreamsCreatesDurableStreamsIdempotently(t *testing.T) {
 			t.Errorf("%s max age %s, duplicate window %s; want %s, %s", tt.name, cfg.MaxAge, cfg.Duplicates, tt.maxAge, tt.dupWindow)
 		}
 	}
+	kv, err := js.KeyValue(ctx, bus.FailuresBucket)
+	if err != nil {
+		t.Fatalf("bucket %s: %v", bus.FailuresBucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TTL() != 24*time.Hour || st.History() != 1 {
+		t.Errorf("bucket %s ttl %s, history %d; want 24h, 1", bus.FailuresBucket, st.TTL(), st.History())
+	}
 }
 
 func TestPublishStoresDuplicateMsgIDOnce(t *testing.T) {

@@ -59,23 +59,31 @@ type StreamOptions struct {
 	Replicas int
 }
 
-// EnsureStreams creates the streams, or updates them to the current
-// definition. It is idempotent, so every service calls it at start.
+// EnsureStreams creates the streams and the consumers' FailuresBucket, or
+// updates them to the current definition. It is idempotent, so every
+// service calls it at start.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptions) error {
 	for _, cfg := range streamConfigs(opts) {
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
 		}
 	}
+	if _, err := js.CreateOrUpdateKeyValue(ctx, failuresConfig(opts.replicas())); err != nil {
+		return fmt.Errorf("ensure key-value bucket %s: %w", FailuresBucket, err)
+	}
 	return nil
+}
+
+func (opts StreamOptions) replicas() int {
+	if opts.Replicas <= 0 {
+		return 1
+	}
+	return opts.Replicas
 }
 
 // streamConfigs returns the definition of every stream.
 func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
-	replicas := opts.Replicas
-	if replicas <= 0 {
-		replicas = 1
-	}
+	replicas := opts.replicas()
 	return []jetstream.StreamConfig{
 		{
 			Name:        StreamStatus,

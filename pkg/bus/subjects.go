@@ -78,6 +78,11 @@ const (
 	HeaderOriginalSubject = "upstate-original-subject"
 	// HeaderOriginalSequence is the message's sequence in its stream.
 	HeaderOriginalSequence = "upstate-original-sequence"
-	// HeaderDeliveries is how many times the message was delivered.
+	// HeaderDeliveries is how many times the message was delivered,
+	// including deliveries that failed transiently.
 	HeaderDeliveries = "upstate-deliveries"
+	// HeaderFailures is how many times the message failed on its own, when
+	// it was dead-lettered for failing MaxDeliver times (absent after a
+	// Permanent error).
+	HeaderFailures = "upstate-failures"
 )

@@ -26,6 +26,17 @@ func Unavailable(message string, cause error) error {
 	return &causeError{st: status.New(codes.Unavailable, message), cause: cause}
 }
 
+// IsUnavailable reports whether err, from a call to another service, says
+// the service could not be reached or did not answer in time (Unavailable,
+// DeadlineExceeded): worth retrying later, as is.
+func IsUnavailable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
 // causeError is a status for the caller together with what caused it, for
 // the server. gRPC sends only the status: status.FromError takes
 // GRPCStatus of the returned error itself, without looking at the chain.

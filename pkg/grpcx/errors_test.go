@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -121,5 +122,52 @@ func TestClientErrorsReachTheCaller(t *testing.T) {
 	}
 	if log.Len() != 0 {
 		t.Errorf("a client error was logged: %s", log)
+	}
+}
+
+// A service that is not there, or too slow, is unavailable to its caller;
+// what it answered on purpose is not.
+func TestIsUnavailable(t *testing.T) {
+	t.Parallel()
+	refusing, _ := serveFailing(t, InvalidField("name", "is required"))
+	failing, _ := serveFailing(t, Internal(errors.New("bug")))
+	// An address nothing listens on any more.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := lis.Addr().String()
+	_ = lis.Close()
+	down, err := Dial(gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = down.Close() })
+	invoke := func(conn *grpc.ClientConn, timeout time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return conn.Invoke(ctx, "/upstate.test.v1.FailingService/Fail", &emptypb.Empty{}, &emptypb.Empty{})
+	}
+
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no server", invoke(down, 5*time.Second), true},
+		{"no answer in time", invoke(down, time.Nanosecond), true},
+		{"wrapped", fmt.Errorf("get service svc_1: %w", invoke(down, 5*time.Second)), true},
+		{"unavailable on purpose", Unavailable("busy; retry shortly", errors.New("lock held")), true},
+		{"refused", invoke(refusing, 5*time.Second), false},
+		{"server fault", invoke(failing, 5*time.Second), false},
+		{"not a status", errors.New("decode: bad value"), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsUnavailable(tt.err); got != tt.want {
+				t.Errorf("IsUnavailable(%v) = %t, want %t", tt.err, got, tt.want)
+			}
+		})
 	}
 }

@@ -9,12 +9,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/events"
@@ -37,6 +39,12 @@ type Config struct {
 	// replicas and retries the store's per-service version keeps them
 	// apart.
 	Concurrency int
+	// MaxDeliver and TransientBackoff are those of bus.ConsumerConfig
+	// (default the bus's): how often an event may fail on its own before
+	// it is dead-lettered, and how long to wait before retrying one that
+	// failed because the database was unavailable.
+	MaxDeliver       int
+	TransientBackoff func(attempt int) time.Duration
 }
 
 // Consumer applies StatusChanged events to automatic incidents.
@@ -56,11 +64,15 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 	}
 	c := &Consumer{store: st, changed: changed, metrics: m, logger: logger}
 	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
-		Stream:         bus.StreamStatus,
-		Durable:        Durable,
-		FilterSubjects: []string{bus.SubjectsStatus},
-		Concurrency:    cfg.Concurrency,
-		Start:          bus.FromOldest,
+		Stream:           bus.StreamStatus,
+		Durable:          Durable,
+		FilterSubjects:   []string{bus.SubjectsStatus},
+		Concurrency:      cfg.Concurrency,
+		Start:            bus.FromOldest,
+		MaxDeliver:       cfg.MaxDeliver,
+		TransientBackoff: cfg.TransientBackoff,
+		// An event waits out a database outage however long it lasts.
+		Unavailable: pgdb.IsUnavailable,
 	}, c.handle, logger)
 	if err != nil {
 		return nil, fmt.Errorf("consume status: %w", err)
@@ -82,7 +94,8 @@ var typeStatusChanged = string((*statusv1.StatusChanged)(nil).ProtoReflect().Des
 // automatic incidents follow status changes a receiver caused, and those
 // events share the service's versions without being one. An event that
 // cannot be decoded or lacks its identity is dead-lettered; any other
-// failure is retried.
+// failure is retried, for as long as it takes if the database is
+// unavailable.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 	if typ := msg.Headers().Get(bus.HeaderCEType); typ != typeStatusChanged {
 		c.metrics.StatusChange("ignored")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -43,10 +44,13 @@ func statusEvent(t *testing.T, version int64, m proto.Message) bus.Event {
 // versions. The consumer applies the status changes and acknowledges the
 // others: none is dead-lettered, and a status change at a version after an
 // edit still opens the receiver's incident.
-func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
-	t.Parallel()
+// start runs the consumer with cfg on a database of its own and a real
+// JetStream, and returns its store, the JetStream and the database's DSN.
+func start(t *testing.T, cfg consumer.Config) (*store.Store, jetstream.JetStream, string) {
+	t.Helper()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
+	dsn := testenv.NewDatabase(t)
+	pool := testenv.NewPool(t, dsn)
 	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +63,7 @@ func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := consumer.Start(ctx, js, st, func() {}, nil, logging.Discard(), consumer.Config{})
+	c, err := consumer.Start(ctx, js, st, func() {}, nil, logging.Discard(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +74,26 @@ func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	return st, js, dsn
+}
+
+func deadLetters(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	dlq, err := js.Stream(context.Background(), bus.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := dlq.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, js, _ := start(t, consumer.Config{})
 
 	svc := &statusv1.Service{Id: "svc_1", OrgId: "org_a", Name: "API", Status: statusv1.Status_STATUS_DOWN, Version: 1, StatusVersion: 1}
 	renamed := proto.CloneOf(svc)
@@ -104,16 +128,8 @@ func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 		}
 		return nil
 	})
-	dlq, err := js.Stream(ctx, bus.StreamDLQ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := dlq.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs != 0 {
-		t.Errorf("%d events dead-lettered", info.State.Msgs)
+	if n := deadLetters(t, js); n != 0 {
+		t.Errorf("%d events dead-lettered", n)
 	}
 	open := true
 	list, err := st.ListIncidents(ctx, "org_a", store.IncidentFilter{Open: &open}, 10)
@@ -122,5 +138,76 @@ func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 	}
 	if len(list) != 1 || list[0].ReceiverID != "whr_1" || len(list[0].ServiceIDs) != 1 || list[0].ServiceIDs[0] != "svc_1" {
 		t.Fatalf("open incidents = %+v, want the receiver's for svc_1", list)
+	}
+}
+
+// Status changes that arrive while the database is down open their
+// incidents once it is back, however long the outage outlasts the
+// consumer's limit of failures: none is dead-lettered, while an event that
+// cannot be read still is.
+func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	const maxDeliver = 3
+	ctx := context.Background()
+	st, js, dsn := start(t, consumer.Config{
+		MaxDeliver:       maxDeliver,
+		TransientBackoff: func(int) time.Duration { return 20 * time.Millisecond },
+	})
+
+	restore := testenv.RefuseConnections(t, dsn)
+	var events []bus.Event
+	for i := range 3 {
+		svc := fmt.Sprintf("svc_%d", i)
+		ev := statusEvent(t, 2, &statusv1.StatusChanged{
+			OrgId: "org_a", ServiceId: svc, ServiceName: "API " + svc, Previous: statusv1.Status_STATUS_OPERATIONAL,
+			Status: statusv1.Status_STATUS_DOWN, Source: statusv1.Source_SOURCE_WEBHOOK, Actor: "whr_1",
+			Version: 2, ChangedAt: timestamppb.Now(), ReceiverId: "whr_1",
+			AutoIncident: &statusv1.AutoIncident{Enabled: true, Severity: statusv1.Severity_SEVERITY_MAJOR},
+		})
+		ev.Subject, ev.ID = bus.StatusSubject("org_a", svc), svc+":2"
+		events = append(events, ev)
+	}
+	if err := bus.PublishBatch(ctx, js, events); err != nil {
+		t.Fatal(err)
+	}
+	poison := bus.NewMsg(statusEvent(t, 3, &statusv1.StatusChanged{}))
+	poison.Data = []byte("not protobuf \xff\xff")
+	if _, err := js.PublishMsg(ctx, poison); err != nil {
+		t.Fatal(err)
+	}
+	// Every event has failed, on average, three times the limit.
+	cons, err := js.Consumer(ctx, bus.StreamStatus, consumer.Durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitFor, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if want := uint64(len(events) * maxDeliver * 3); info.Delivered.Consumer < want {
+			return fmt.Errorf("%d deliveries, waiting for %d", info.Delivered.Consumer, want)
+		}
+		return nil
+	})
+	// The poison needs no database to be found out.
+	if n := deadLetters(t, js); n != 1 {
+		t.Fatalf("%d dead letters during the outage, want the unreadable event alone", n)
+	}
+
+	restore()
+	open := true
+	testenv.Eventually(t, waitFor, func() error {
+		list, err := st.ListIncidents(ctx, "org_a", store.IncidentFilter{Open: &open}, 10)
+		if err != nil {
+			return err
+		}
+		if len(list) != len(events) {
+			return fmt.Errorf("%d open incidents, want one per service", len(list))
+		}
+		return nil
+	})
+	if n := deadLetters(t, js); n != 1 {
+		t.Errorf("%d dead letters, want the unreadable event alone", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
@@ -19,8 +20,9 @@ import (
 // toStatus maps domain and context errors to gRPC status errors, once, at
 // the transport boundary. what names the record for NOT_FOUND. Messages
 // are chosen here, never taken from the error's text, which may hold store
-// details or another service's answer: anything unexpected is Internal,
-// its cause logged by the server with the request id.
+// details or another service's answer: a database that cannot be used
+// right now is Unavailable, which callers retry; anything unexpected is
+// Internal. The server logs the cause of either with the request id.
 func toStatus(err error, what string) error {
 	var verr *domain.ValidationError
 	var terr *domain.TransitionError
@@ -37,6 +39,8 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case pgdb.IsUnavailable(err):
+		return grpcx.Unavailable("the incidents service is temporarily unavailable; retry shortly", err)
 	}
 	// The only statuses inside this service's errors are the answers of
 	// the status service, which it calls.

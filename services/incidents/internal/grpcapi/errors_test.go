@@ -2,6 +2,7 @@ package grpcapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -91,12 +92,14 @@ type served struct {
 	registry     *registry
 	log          *testenv.LogBuffer
 	exec         func(sql string)
+	dsn          string
 }
 
 func serve(t *testing.T) served {
 	t.Helper()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
+	dsn := testenv.NewDatabase(t)
+	pool := testenv.NewPool(t, dsn)
 	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +115,7 @@ func serve(t *testing.T) served {
 	})
 	return served{
 		incidents: incidentsv1.NewIncidentServiceClient(conn), maintenances: incidentsv1.NewMaintenanceServiceClient(conn),
-		registry: reg, log: log,
+		registry: reg, log: log, dsn: dsn,
 		exec: func(sql string) {
 			t.Helper()
 			if _, err := pool.Exec(ctx, sql); err != nil {
@@ -225,6 +228,64 @@ func TestStoreErrorsStayOnTheServer(t *testing.T) {
 	}
 	if !s.logged("req-get", `incidents\" does not exist`) {
 		t.Errorf("no log line with the request id and the store error:\n%s", s.log)
+	}
+}
+
+// While its database refuses connections the service answers Unavailable,
+// which callers retry, with a message of its own; what Postgres said is in
+// the server's log, with the caller's request id. Once the database is
+// back, so is the service.
+func TestDatabaseOutageIsUnavailable(t *testing.T) {
+	t.Parallel()
+	s := serve(t)
+	ctx := context.Background()
+	inc, err := s.incidents.CreateIncident(ctx, &incidentsv1.CreateIncidentRequest{
+		OrgId: "org_a", Title: "API down", Severity: statusv1.Severity_SEVERITY_MAJOR, ServiceIds: []string{"svc_1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func(context.Context) error{
+		"GetIncident": func(ctx context.Context) error {
+			_, err := s.incidents.GetIncident(ctx, &incidentsv1.GetIncidentRequest{OrgId: "org_a", IncidentId: inc.GetIncident().GetId()})
+			return err
+		},
+		"ListIncidents": func(ctx context.Context) error {
+			_, err := s.incidents.ListIncidents(ctx, &incidentsv1.ListIncidentsRequest{OrgId: "org_a"})
+			return err
+		},
+		"CreateIncident": func(ctx context.Context) error {
+			_, err := s.incidents.CreateIncident(ctx, &incidentsv1.CreateIncidentRequest{
+				OrgId: "org_a", Title: "Web down", Severity: statusv1.Severity_SEVERITY_MINOR, ServiceIds: []string{"svc_2"},
+			})
+			return err
+		},
+		"ListMaintenances": func(ctx context.Context) error {
+			_, err := s.maintenances.ListMaintenances(ctx, &incidentsv1.ListMaintenancesRequest{OrgId: "org_a"})
+			return err
+		},
+	}
+
+	restore := testenv.RefuseConnections(t, s.dsn)
+	for name, call := range calls {
+		requestID := "req-" + name
+		err := call(logging.WithRequestID(ctx, requestID))
+		if st := status.Convert(err); st.Code() != codes.Unavailable || st.Message() != "the incidents service is temporarily unavailable; retry shortly" {
+			t.Errorf("%s: caller got %v, want Unavailable with the service's own message", name, err)
+		}
+		if !s.logged(requestID, "SQLSTATE") {
+			t.Errorf("%s: no log line with the request id and what Postgres said:\n%s", name, s.log)
+		}
+	}
+
+	restore()
+	for name, call := range calls {
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if err := call(ctx); err != nil {
+				return fmt.Errorf("%s after the outage: %w", name, err)
+			}
+			return nil
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
@@ -36,6 +37,12 @@ type Config struct {
 	// across replicas and retries they may not, and the store then refuses
 	// to let an older delivery undo a newer one.
 	Concurrency int
+	// MaxDeliver and TransientBackoff are those of bus.ConsumerConfig
+	// (default the bus's): how often a delivery may fail on its own before
+	// it is dead-lettered, and how long to wait before retrying one that
+	// failed because the database was unavailable.
+	MaxDeliver       int
+	TransientBackoff func(attempt int) time.Duration
 }
 
 // Consumer applies IngestEvents.
@@ -60,10 +67,15 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store
 		store: st, nc: nc, changed: changed, clock: clock, logger: logger,
 	}
 	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
-		Stream:         bus.StreamIngest,
-		Durable:        Durable,
-		FilterSubjects: []string{bus.SubjectsIngest},
-		Concurrency:    cfg.Concurrency,
+		Stream:           bus.StreamIngest,
+		Durable:          Durable,
+		FilterSubjects:   []string{bus.SubjectsIngest},
+		Concurrency:      cfg.Concurrency,
+		MaxDeliver:       cfg.MaxDeliver,
+		TransientBackoff: cfg.TransientBackoff,
+		// A delivery the gateway accepted waits out a database outage
+		// however long it lasts.
+		Unavailable: pgdb.IsUnavailable,
 	}, c.handle, logger)
 	if err != nil {
 		return nil, fmt.Errorf("consume ingest: %w", err)
@@ -78,7 +90,8 @@ func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
 
 // handle applies one IngestEvent. A message that cannot be decoded, or
 // whose event cannot be located, is dead-lettered; any other failure is
-// retried (bus.Consume). The outbox relay is notified once the change is
+// retried (bus.Consume), for as long as it takes if the database is
+// unavailable. The outbox relay is notified once the change is
 // committed, and a waiting gateway gets the logged delivery.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 	var ev ingestv1.IngestEvent

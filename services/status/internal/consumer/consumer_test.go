@@ -37,16 +37,20 @@ const waitFor = 10 * time.Second
 
 // env is the consumer with its store, outbox relay and a real JetStream.
 type env struct {
-	t  *testing.T
-	st *store.Store
-	nc *nats.Conn
-	js jetstream.JetStream
+	t   *testing.T
+	dsn string
+	st  *store.Store
+	nc  *nats.Conn
+	js  jetstream.JetStream
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { return startWith(t, consumer.Config{}) }
+
+func startWith(t *testing.T, cfg consumer.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
+	dsn := testenv.NewDatabase(t)
+	pool := testenv.NewPool(t, dsn)
 	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +70,7 @@ func start(t *testing.T) *env {
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { relay.Run(relayCtx) })
-	c, err := consumer.Start(ctx, js, nc, st, relay.Notify, clockwork.NewRealClock(), logging.Discard(), consumer.Config{})
+	c, err := consumer.Start(ctx, js, nc, st, relay.Notify, clockwork.NewRealClock(), logging.Discard(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +83,7 @@ func start(t *testing.T) *env {
 		stopRelay()
 		wg.Wait()
 	})
-	return &env{t: t, st: st, nc: nc, js: js}
+	return &env{t: t, dsn: dsn, st: st, nc: nc, js: js}
 }
 
 // service creates a service and publishes its creation event before it
@@ -332,5 +336,85 @@ func TestConsumerAnswersForDeletedReceiver(t *testing.T) {
 	}
 	if n := e.streamMsgs(bus.StreamDLQ); n != 0 {
 		t.Fatalf("%d dead letters, want none", n)
+	}
+}
+
+// Deliveries the gateway accepted while the database is down are applied
+// once it is back, however long the outage outlasts the consumer's limit of
+// failures: none is dead-lettered, while a delivery that cannot be read
+// still is.
+func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
+	t.Parallel()
+	const maxDeliver = 3
+	e := startWith(t, consumer.Config{
+		MaxDeliver:       maxDeliver,
+		TransientBackoff: func(int) time.Duration { return 20 * time.Millisecond },
+	})
+	ctx := context.Background()
+	var services []domain.Service
+	var receivers []domain.Receiver
+	for i := range 3 {
+		svc := e.service("org_a", fmt.Sprintf("API %d", i))
+		services = append(services, svc)
+		receivers = append(receivers, e.receiver("org_a", domain.ReceiverSpec{Name: svc.Name, Enabled: true, ServiceID: svc.ID}))
+	}
+
+	restore := testenv.RefuseConnections(t, e.dsn)
+	var sent []*ingestv1.IngestEvent
+	for _, r := range receivers {
+		for _, st := range []statusv1.Status{statusv1.Status_STATUS_DEGRADED, statusv1.Status_STATUS_DOWN} {
+			ev := event(r, st, st.String(), "", "")
+			e.publish(ev, ev.GetDeliveryId())
+			sent = append(sent, ev)
+		}
+	}
+	poison := nats.NewMsg(bus.IngestSubject("org_a", receivers[0].ID))
+	poison.Data = []byte("not protobuf \xff\xff")
+	if _, err := e.js.PublishMsg(ctx, poison); err != nil {
+		t.Fatal(err)
+	}
+	// Every delivery has failed, on average, three times the limit.
+	cons, err := e.js.Consumer(ctx, bus.StreamIngest, consumer.Durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitFor, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if want := uint64(len(sent) * maxDeliver * 3); info.Delivered.Consumer < want {
+			return fmt.Errorf("%d deliveries, waiting for %d", info.Delivered.Consumer, want)
+		}
+		return nil
+	})
+	// The poison needs no database to be found out.
+	if n := e.streamMsgs(bus.StreamDLQ); n != 1 {
+		t.Fatalf("%d dead letters during the outage, want the unreadable delivery alone", n)
+	}
+
+	restore()
+	testenv.Eventually(t, waitFor, func() error {
+		for _, ev := range sent {
+			if _, err := e.st.GetDelivery(ctx, "org_a", ev.GetReceiverId(), ev.GetDeliveryId()); err != nil {
+				return fmt.Errorf("delivery %s: %w", ev.GetDeliveryId(), err)
+			}
+		}
+		return nil
+	})
+	for i, svc := range services {
+		log, err := e.st.ListDeliveries(ctx, "org_a", receivers[i].ID)
+		if err != nil || len(log) != 2 {
+			t.Errorf("%s: delivery log %+v, %v; want both deliveries, once", svc.Name, log, err)
+		}
+		// Retries may reorder a receiver's deliveries; an older one
+		// never undoes the newer.
+		got, err := e.st.GetService(ctx, "org_a", svc.ID)
+		if err != nil || got.Status != domain.Down {
+			t.Errorf("%s after the outage: %+v, %v; want down", svc.Name, got, err)
+		}
+	}
+	if n := e.streamMsgs(bus.StreamDLQ); n != 1 {
+		t.Errorf("%d dead letters, want the unreadable delivery alone", n)
 	}
 }

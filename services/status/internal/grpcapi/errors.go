@@ -9,13 +9,15 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 )
 
 // toStatus maps domain and context errors to gRPC status errors, once, at
 // the transport boundary. Messages are chosen here, never taken from the
-// error's text, which may hold store details: anything unexpected is
-// Internal, its cause logged by the server with the request id.
+// error's text, which may hold store details: a database that cannot be
+// used right now is Unavailable, which callers retry; anything unexpected
+// is Internal. The server logs the cause of either with the request id.
 func toStatus(err error) error {
 	var verr *domain.ValidationError
 	switch {
@@ -31,10 +33,15 @@ func toStatus(err error) error {
 		return status.Error(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case pgdb.IsUnavailable(err):
+		return grpcx.Unavailable(unavailableMessage, err)
 	default:
 		return grpcx.Internal(err)
 	}
 }
+
+// unavailableMessage is all a caller learns of an outage of the database.
+const unavailableMessage = "the status service is temporarily unavailable; retry shortly"
 
 func invalidStatus() error {
 	return grpcx.InvalidField("status", "valid values are "+domain.ValidStatuses())

@@ -2,8 +2,10 @@ package grpcapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"google.golang.org/grpc"
@@ -27,12 +29,14 @@ type served struct {
 	log       *testenv.LogBuffer
 	// exec runs SQL against the service's database.
 	exec func(sql string)
+	dsn  string
 }
 
 func serve(t *testing.T) served {
 	t.Helper()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
+	dsn := testenv.NewDatabase(t)
+	pool := testenv.NewPool(t, dsn)
 	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +47,7 @@ func serve(t *testing.T) served {
 		statusv1.RegisterReceiverServiceServer(srv, grpcapi.NewReceivers(st, func(string) {}, clockwork.NewRealClock()))
 	})
 	return served{
-		services: statusv1.NewServiceRegistryServiceClient(conn), receivers: statusv1.NewReceiverServiceClient(conn), log: log,
+		services: statusv1.NewServiceRegistryServiceClient(conn), receivers: statusv1.NewReceiverServiceClient(conn), log: log, dsn: dsn,
 		exec: func(sql string) {
 			t.Helper()
 			if _, err := pool.Exec(ctx, sql); err != nil {
@@ -94,6 +98,64 @@ func TestStoreErrorsStayOnTheServer(t *testing.T) {
 		if !logged {
 			t.Errorf("%s: no log line with the request id and the store error:\n%s", name, s.log)
 		}
+	}
+}
+
+// While its database refuses connections the service answers Unavailable,
+// which callers retry, with a message of its own; what Postgres said is in
+// the server's log, with the caller's request id. Once the database is
+// back, so is the service.
+func TestDatabaseOutageIsUnavailable(t *testing.T) {
+	t.Parallel()
+	s := serve(t)
+	created, err := s.services.CreateService(context.Background(), &statusv1.CreateServiceRequest{OrgId: "org_a", Name: "API"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.GetService().GetId()
+	calls := map[string]func(context.Context) error{
+		"GetService": func(ctx context.Context) error {
+			_, err := s.services.GetService(ctx, &statusv1.GetServiceRequest{OrgId: "org_a", ServiceId: id})
+			return err
+		},
+		"ListServices": func(ctx context.Context) error {
+			_, err := s.services.ListServices(ctx, &statusv1.ListServicesRequest{OrgId: "org_a"})
+			return err
+		},
+		"SetStatus": func(ctx context.Context) error {
+			_, err := s.services.SetStatus(ctx, &statusv1.SetStatusRequest{OrgId: "org_a", ServiceId: id, Status: statusv1.Status_STATUS_DOWN})
+			return err
+		},
+		"ListReceivers": func(ctx context.Context) error {
+			_, err := s.receivers.ListReceivers(ctx, &statusv1.ListReceiversRequest{OrgId: "org_a"})
+			return err
+		},
+	}
+
+	restore := testenv.RefuseConnections(t, s.dsn)
+	for name, call := range calls {
+		requestID := "req-" + name
+		err := call(logging.WithRequestID(context.Background(), requestID))
+		if st := status.Convert(err); st.Code() != codes.Unavailable || st.Message() != "the status service is temporarily unavailable; retry shortly" {
+			t.Errorf("%s: caller got %v, want Unavailable with the service's own message", name, err)
+		}
+		var logged bool
+		for _, line := range strings.Split(s.log.String(), "\n") {
+			logged = logged || strings.Contains(line, `"request_id":"`+requestID+`"`) && strings.Contains(line, "SQLSTATE")
+		}
+		if !logged {
+			t.Errorf("%s: no log line with the request id and what Postgres said:\n%s", name, s.log)
+		}
+	}
+
+	restore()
+	for name, call := range calls {
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if err := call(context.Background()); err != nil {
+				return fmt.Errorf("%s after the outage: %w", name, err)
+			}
+			return nil
+		})
 	}
 }
 
