@@ -18,6 +18,16 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "dead-letters" {
+		ctx, stop := lifecycle.SignalContext(context.Background())
+		err := deadLetters(ctx, os.Args[2:], os.Stdout)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cfg Config
 	lifecycle.Main("upstate", func() (lifecycle.Options, error) {
 		c, err := config.Load[Config]()
