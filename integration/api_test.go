@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 )
 
@@ -63,7 +64,7 @@ func TestReportStatusEndToEnd(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM status.status_history WHERE service_id = $1`, id); n != 1 {
 		t.Fatalf("history rows = %d, want 1", n)
 	}
-	if n := streamCount(t, s); n != 2 {
+	if n := streamCount(t, s, bus.StreamStatus); n != 2 {
 		t.Fatalf("STATUS stream holds %d messages, want 2 (the creation and the change)", n)
 	}
 

@@ -3,14 +3,12 @@ package integration
 import (
 	"context"
 	"testing"
-
-	"github.com/upstatehq/upstate/pkg/bus"
 )
 
-// streamCount is the number of messages on the STATUS stream.
-func streamCount(t *testing.T, s *stack) uint64 {
+// streamCount is the number of messages on stream.
+func streamCount(t *testing.T, s *stack, stream string) int {
 	t.Helper()
-	st, err := s.js.Stream(context.Background(), bus.StreamStatus)
+	st, err := s.js.Stream(context.Background(), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,5 +16,5 @@ func streamCount(t *testing.T, s *stack) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.State.Msgs
+	return int(info.State.Msgs)
 }

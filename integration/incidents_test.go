@@ -105,11 +105,11 @@ func TestAutoIncidentFromReceiver(t *testing.T) {
 		t.Fatalf("service_ids = %v", ids)
 	}
 
-	before := streamCount(t, s)
+	before := streamCount(t, s, bus.StreamStatus)
 	s.report(path, "down")
 	// The repeat changes nothing, so no event reaches the incidents
 	// service: the STATUS stream is where a second incident would start.
-	if after := streamCount(t, s); after != before {
+	if after := streamCount(t, s, bus.StreamStatus); after != before {
 		t.Fatalf("a repeated down published %d events", after-before)
 	}
 	if open := s.listIncidents("status=open"); len(open) != 1 || len(updates(open[0])) != 1 {

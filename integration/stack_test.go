@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
 	"github.com/upstatehq/upstate/pkg/service/servicetest"
@@ -48,14 +51,25 @@ type stack struct {
 	clock *clockwork.FakeClock
 	nc    *nats.Conn
 	js    jetstream.JetStream
+	// natsSrv is the NATS server, on natsPort with its store in natsDir.
+	natsSrv  *natsd.Server
+	natsPort int
+	natsDir  string
 }
 
-func startStack(t *testing.T) *stack { return startStackAt(t, nil) }
+func startStack(t *testing.T) *stack { return startStackWith(t, nil, nil) }
 
 // startStackAt starts the stack on clock (nil: the wall clock).
 func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
+	return startStackWith(t, clock, nil)
+}
+
+// startStackWith starts the stack on clock (nil: the wall clock), with
+// the services' settings edited by edit (when not nil).
+func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standalone.Config)) *stack {
 	t.Helper()
-	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: testenv.StartNATS(t).ClientURL(), clock: clock}
+	s := &stack{t: t, dsn: testenv.NewDatabase(t), clock: clock}
+	s.startNATS()
 	s.nc, s.js = connect(t, s.natsURL)
 	var c clockwork.Clock
 	if clock != nil {
@@ -66,6 +80,9 @@ func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
 		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
 		Edge:      edge.Config{BootstrapAPIKey: bootstrapKey},
+	}
+	if edit != nil {
+		edit(&s.cfg)
 	}
 	svc, err := standalone.Start(context.Background(), s.host, s.cfg)
 	if err != nil {
@@ -78,6 +95,41 @@ func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 	}
 	s.baseURL = "http://" + addr.String()
 	return s
+}
+
+// startNATS starts the stack's NATS server, keeping its port and store so
+// that restartNATS brings back the same server.
+func (s *stack) startNATS() {
+	s.t.Helper()
+	if s.natsDir == "" {
+		s.natsDir, s.natsPort = s.t.TempDir(), -1
+	}
+	srv, err := natsd.Start(natsd.Config{Port: s.natsPort, StoreDir: s.natsDir})
+	if err != nil {
+		s.t.Fatalf("start nats: %v", err)
+	}
+	first := s.natsSrv == nil
+	s.natsSrv, s.natsURL = srv, srv.ClientURL()
+	u, err := url.Parse(s.natsURL)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if s.natsPort, err = strconv.Atoi(u.Port()); err != nil {
+		s.t.Fatal(err)
+	}
+	if first {
+		// Registered before the services' stops, so it runs after them,
+		// whichever server is current by then.
+		s.t.Cleanup(func() { s.natsSrv.Shutdown() })
+	}
+}
+
+// restartNATS stops the NATS server and starts it again on the same port
+// and store; the services' connections reconnect by themselves.
+func (s *stack) restartNATS() {
+	s.t.Helper()
+	s.natsSrv.Shutdown()
+	s.startNATS()
 }
 
 func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
@@ -113,6 +165,13 @@ func (s *stack) startIncidents() {
 func (s *stack) restartStatus() {
 	s.t.Helper()
 	stopUnit(s.t, s.svc.Status)
+	s.startStatus()
+}
+
+// startStatus starts the status service again, after it was stopped, on
+// the address it had.
+func (s *stack) startStatus() {
+	s.t.Helper()
 	r, err := s.host.Start(context.Background(), status.Unit(s.cfg.Status, s.svc.Status.GRPCAddr()))
 	if err != nil {
 		s.t.Fatal(err)

@@ -15,6 +15,12 @@ fi
 bash scripts/proto.sh --check
 bash scripts/lint.sh
 
+# The integration module's reliability suite writes what became of the
+# deliveries of each outage scenario here; it is printed at the end.
+export UPSTATE_RELIABILITY_REPORT
+UPSTATE_RELIABILITY_REPORT=$(mktemp)
+trap 'rm -f "$UPSTATE_RELIABILITY_REPORT"' EXIT
+
 # go test ./... does not cross module boundaries at a go.work root, so each
 # module is tested in turn.
 status=0
@@ -22,4 +28,8 @@ for m in "${MODULES[@]}"; do
 	echo "== go test $m"
 	(cd "$m" && go test -race -count=1 -timeout 10m ./...) || status=1
 done
+if [[ -s "$UPSTATE_RELIABILITY_REPORT" ]]; then
+	echo "== reliability (webhook deliveries through outages)"
+	cat "$UPSTATE_RELIABILITY_REPORT"
+fi
 exit $status

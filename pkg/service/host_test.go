@@ -10,7 +10,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"google.golang.org/grpc"
@@ -113,29 +112,7 @@ func TestUnitHealthFollowsItsDatabase(t *testing.T) {
 	}
 
 	// Lose the database: no new connections, the pool's cut.
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := cfg.Database
-	cfg.Database = "postgres"
-	admin, err := pgx.ConnectConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close(context.Background()) })
-	allow := func(ok bool) {
-		t.Helper()
-		if _, err := admin.Exec(context.Background(), fmt.Sprintf(`ALTER DATABASE %s WITH ALLOW_CONNECTIONS %t`,
-			pgx.Identifier{db}.Sanitize(), ok)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allow(false)
-	t.Cleanup(func() { allow(true) })
-	if _, err := admin.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, db); err != nil {
-		t.Fatal(err)
-	}
+	restore := testenv.RefuseConnections(t, dsn)
 	testenv.Eventually(t, 5*time.Second, func() error {
 		if s := health(t, r.GRPCAddr()); s != healthpb.HealthCheckResponse_NOT_SERVING {
 			return fmt.Errorf("health %v while the database is gone", s)
@@ -146,7 +123,7 @@ func TestUnitHealthFollowsItsDatabase(t *testing.T) {
 		return nil
 	})
 
-	allow(true)
+	restore()
 	testenv.Eventually(t, 5*time.Second, func() error {
 		if s := health(t, r.GRPCAddr()); s != healthpb.HealthCheckResponse_SERVING {
 			return fmt.Errorf("health %v after the database came back", s)

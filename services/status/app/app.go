@@ -38,6 +38,10 @@ type Config struct {
 	// RelayInterval is how often the outbox is polled besides the
 	// notification after each commit (default 1s).
 	RelayInterval time.Duration
+	// MaxDeliver and TransientBackoff tune the ingest consumer's retries
+	// (bus.ConsumerConfig's defaults when zero); tests shorten them.
+	MaxDeliver       int
+	TransientBackoff func(attempt int) time.Duration
 }
 
 // Validate checks the settings.
@@ -108,7 +112,7 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
 	c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
-		consumer.Config{Concurrency: a.cfg.IngestConcurrency})
+		consumer.Config{Concurrency: a.cfg.IngestConcurrency, MaxDeliver: a.cfg.MaxDeliver, TransientBackoff: a.cfg.TransientBackoff})
 	if err != nil {
 		return errors.Join(err, workers.Stop(ctx))
 	}
