@@ -72,8 +72,10 @@ const (
 var errPortInUse = errors.New("port in use")
 
 // Start initialises cfg.DataDir if needed, starts postgres on it and returns
-// once it accepts connections. A stale postmaster.pid left by a crash does not
-// prevent a start; Postgres itself checks whether its process is alive.
+// once it accepts connections. What a previous server on the data dir left
+// does not prevent a start: a stale postmaster.pid after a crash, the
+// backends of a killed server still exiting, a server still stopping because
+// the process that ran it was killed (see awaitPrevious).
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s, err := newSetup(cfg)
 	if err != nil {
@@ -115,6 +117,9 @@ func freePort() (int, error) {
 }
 
 func (s *setup) start(ctx context.Context, port int, password string) (*Server, error) {
+	if err := s.awaitPrevious(ctx); err != nil {
+		return nil, err
+	}
 	logFile, offset, err := s.openLog()
 	if err != nil {
 		return nil, err
