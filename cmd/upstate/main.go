@@ -12,8 +12,10 @@ import (
 
 	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/pgserver"
 	"github.com/upstatehq/upstate/pkg/service"
 )
 
@@ -37,7 +39,9 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	dsn, err := startPostgres(ctx, cfg, p.Stack, p.Logger)
+	// Postgres starts before the host and reports in the host's health.
+	health := httpx.NewHealth(p.Registry)
+	dsn, err := startPostgres(ctx, cfg, p.Stack, health, pgserver.Restart{}, p.Logger)
 	if err != nil {
 		return err
 	}
@@ -46,7 +50,7 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 		return err
 	}
 	h := service.NewHost(service.Options{
-		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath,
+		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
 		Env: service.Env{DatabaseURL: dsn, NATSURL: natsURL, StreamReplicas: cfg.StreamReplicas},
 	})
 	if _, err := standalone.Start(ctx, h, cfg.Config); err != nil {
