@@ -1,6 +1,7 @@
 // Command upstate runs every upstate service in one process: an embedded
-// NATS JetStream server, its own Postgres (unless DATABASE_URL is set), and
-// the services assembled by package standalone behind one HTTP listener.
+// NATS JetStream server, its own Postgres (unless DATABASE_URL is set;
+// restarted if it dies), and the services assembled by package standalone
+// behind one HTTP listener.
 // The services still talk to each other over gRPC and JetStream, exactly
 // as they do when deployed one per container.
 package main
