@@ -30,9 +30,10 @@ func (r Restart) withDefaults() Restart {
 	if r.MinBackoff <= 0 {
 		r.MinBackoff = 500 * time.Millisecond
 	}
-	if r.MaxBackoff < r.MinBackoff {
-		r.MaxBackoff = max(30*time.Second, r.MinBackoff)
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = 30 * time.Second
 	}
+	r.MaxBackoff = max(r.MaxBackoff, r.MinBackoff)
 	if r.MaxFailures <= 0 {
 		r.MaxFailures = 10
 	}
@@ -203,9 +204,11 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 
 func (s *Supervisor) stop(ctx context.Context) error {
 	s.cancelWait()
+	var cut error
 	select {
 	case <-s.done:
 	case <-ctx.Done():
+		cut = fmt.Errorf("stop postgres: restart in progress killed: %w", ctx.Err())
 		s.cancelStart()
 		<-s.done
 	}
@@ -214,7 +217,7 @@ func (s *Supervisor) stop(ctx context.Context) error {
 	srv, up := s.srv, s.up
 	s.mu.Unlock()
 	if !up {
-		return nil // nothing runs: it exited and was not restarted
+		return cut // nothing runs: it exited and was not restarted
 	}
 	return srv.Stop(ctx)
 }
