@@ -1,7 +1,7 @@
 // Package pgserver runs a local PostgreSQL server from the binaries installed
 // on the machine. The test harness uses it for a throwaway server per test
-// binary, and the all-in-one binary for the Postgres it keeps in its data
-// dir between runs.
+// binary, and the all-in-one binary, under a Supervisor that restarts it
+// when it dies, for the Postgres it keeps in its data dir between runs.
 //
 // The server listens on 127.0.0.1 only, over TCP (no Unix socket), as the
 // superuser postgres. When the caller is root, which Postgres refuses, the
