@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/pgserver"
@@ -22,15 +23,18 @@ const databaseName = "upstate"
 
 // startPostgres returns DATABASE_URL, or starts the Postgres kept in
 // <data dir>/postgres (initialising it on first run) and returns its URL.
-func startPostgres(ctx context.Context, cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string, error) {
+// That Postgres is supervised: restarted as restart says when it exits,
+// readiness failing meanwhile; if the supervisor gives up, liveness fails.
+func startPostgres(ctx context.Context, cfg Config, stack *lifecycle.Stack, health *httpx.Health, restart pgserver.Restart, logger *slog.Logger) (string, error) {
 	if cfg.DatabaseURL != "" {
 		return cfg.DatabaseURL.Reveal(), nil
 	}
-	srv, err := pgserver.Start(ctx, pgserver.Config{
+	restart.OnGiveUp = func(err error) { health.SetFatal("postgres", err) }
+	srv, err := pgserver.Supervise(ctx, pgserver.Config{
 		DataDir: filepath.Join(cfg.DataDir, "postgres"),
 		Durable: true,
 		Logger:  logger.With("component", "postgres"),
-	})
+	}, restart)
 	if errors.Is(err, pgserver.ErrNotInstalled) {
 		return "", fmt.Errorf("%w\n(upstate runs its own PostgreSQL when DATABASE_URL is not set)", err)
 	}
@@ -38,6 +42,7 @@ func startPostgres(ctx context.Context, cfg Config, stack *lifecycle.Stack, logg
 		return "", fmt.Errorf("start postgres: %w", err)
 	}
 	stack.Push("postgres server", srv.Stop)
+	health.AddCheck("postgres", srv.Ready)
 	if err := ensureDatabase(ctx, srv.DSN("postgres"), databaseName); err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 // Command upstate runs every upstate service in one process: an embedded
-// NATS JetStream server, its own Postgres (unless DATABASE_URL is set), and
-// the services assembled by package standalone behind one HTTP listener.
+// NATS JetStream server, its own Postgres (unless DATABASE_URL is set;
+// restarted if it dies), and the services assembled by package standalone
+// behind one HTTP listener.
 // The services still talk to each other over gRPC and JetStream, exactly
 // as they do when deployed one per container.
 package main
@@ -12,8 +13,10 @@ import (
 
 	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/pgserver"
 	"github.com/upstatehq/upstate/pkg/service"
 )
 
@@ -47,7 +50,9 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	dsn, err := startPostgres(ctx, cfg, p.Stack, p.Logger)
+	// Postgres starts before the host and reports in the host's health.
+	health := httpx.NewHealth(p.Registry)
+	dsn, err := startPostgres(ctx, cfg, p.Stack, health, pgserver.Restart{}, p.Logger)
 	if err != nil {
 		return err
 	}
@@ -56,7 +61,7 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 		return err
 	}
 	h := service.NewHost(service.Options{
-		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath,
+		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
 		Env: service.Env{DatabaseURL: dsn, NATSURL: natsURL, StreamReplicas: cfg.StreamReplicas},
 	})
 	if _, err := standalone.Start(ctx, h, cfg.Config); err != nil {

@@ -1,7 +1,7 @@
 // Package pgserver runs a local PostgreSQL server from the binaries installed
 // on the machine. The test harness uses it for a throwaway server per test
-// binary, and the all-in-one binary for the Postgres it keeps in its data
-// dir between runs.
+// binary, and the all-in-one binary, under a Supervisor that restarts it
+// when it dies, for the Postgres it keeps in its data dir between runs.
 //
 // The server listens on 127.0.0.1 only, over TCP (no Unix socket), as the
 // superuser postgres. When the caller is root, which Postgres refuses, the
@@ -72,8 +72,10 @@ const (
 var errPortInUse = errors.New("port in use")
 
 // Start initialises cfg.DataDir if needed, starts postgres on it and returns
-// once it accepts connections. A stale postmaster.pid left by a crash does not
-// prevent a start; Postgres itself checks whether its process is alive.
+// once it accepts connections. What a previous server on the data dir left
+// does not prevent a start: a stale postmaster.pid after a crash, the
+// backends of a killed server still exiting, a server still stopping because
+// the process that ran it was killed (see awaitPrevious).
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s, err := newSetup(cfg)
 	if err != nil {
@@ -115,6 +117,9 @@ func freePort() (int, error) {
 }
 
 func (s *setup) start(ctx context.Context, port int, password string) (*Server, error) {
+	if err := s.awaitPrevious(ctx); err != nil {
+		return nil, err
+	}
 	logFile, offset, err := s.openLog()
 	if err != nil {
 		return nil, err

@@ -16,3 +16,17 @@ func sysProcAttr(r *runAs) *syscall.SysProcAttr {
 	}
 	return attr
 }
+
+// serverOf reports whether pid is live; outside Linux it cannot tell whose
+// process it is, and takes it for a server on the data dir.
+func serverOf(pid int, _ string) bool { return processExists(pid) }
+
+// processExists reports whether pid names any live process.
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+// shmAttached cannot tell outside Linux; postgres itself checks, and
+// explains, at start.
+func shmAttached(int) bool { return false }

@@ -44,6 +44,10 @@ type Options struct {
 	HealthInterval time.Duration
 	// RedactPath hides secrets in logged request paths (webhook tokens).
 	RedactPath func(string) string
+	// Health serves the host's /healthz and /readyz (default: a new one),
+	// for a process whose own components, started before the host, report
+	// in it too.
+	Health *httpx.Health
 }
 
 // Host runs units in one process behind one HTTP listener.
@@ -69,11 +73,14 @@ func NewHost(o Options) *Host {
 	if o.Env.StreamReplicas < 1 {
 		o.Env.StreamReplicas = 1
 	}
+	if o.Health == nil {
+		o.Health = httpx.NewHealth(o.Registry)
+	}
 	h := &Host{
 		logger: o.Logger, registry: o.Registry, stack: o.Stack, env: o.Env, clock: o.Clock,
 		healthInterval: o.HealthInterval,
 		echo:           httpx.NewEcho(o.Logger, o.Registry, httpx.Options{RedactPath: o.RedactPath, Clock: o.Clock}),
-		health:         httpx.NewHealth(o.Registry),
+		health:         o.Health,
 	}
 	h.health.Register(h.echo)
 	return h

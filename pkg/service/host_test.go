@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -170,5 +171,38 @@ func TestUnitWithoutDatabaseURL(t *testing.T) {
 	_, err := h.Start(context.Background(), unit(&thing{}))
 	if err == nil || err.Error() != "start thing: DATABASE_URL is required" {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// idle is a service with nothing to serve.
+type idle struct{}
+
+func (idle) Start(context.Context) error { return nil }
+func (idle) Stop(context.Context) error  { return nil }
+
+// A unit that cannot recover by itself says so, and the process's
+// liveness fails, naming it; before that, it is alive.
+func TestUnitFatalFailsLiveness(t *testing.T) {
+	t.Parallel()
+	h := servicetest.NewHost(t, service.Env{}, nil)
+	var infra *service.Infra
+	_, err := h.Start(context.Background(), service.Unit{Name: "fragile", Build: func(_ context.Context, in *service.Infra) (service.Service, error) {
+		infra = in
+		return idle{}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		return rec
+	}
+	if rec := live(); rec.Code != http.StatusOK {
+		t.Fatalf("/healthz %d before any fatal condition", rec.Code)
+	}
+	infra.Fatal(errors.New("lost its lease for good"))
+	if rec := live(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"fragile":"lost its lease for good"`) {
+		t.Fatalf("/healthz %d %s after the unit gave up", rec.Code, rec.Body)
 	}
 }

@@ -96,6 +96,15 @@ func (in *Infra) NATS(ctx context.Context) (*nats.Conn, jetstream.JetStream, err
 	return nc, js, nil
 }
 
+// Fatal reports that the unit cannot recover from err by itself: the
+// process's liveness (/healthz) fails from now on, naming the unit, so
+// that an orchestrator restarts the process. What recovers by itself (a
+// lost database or NATS connection) only fails readiness.
+func (in *Infra) Fatal(err error) {
+	in.logger.Error("cannot recover; liveness fails", "err", err)
+	in.host.health.SetFatal(in.name, err)
+}
+
 // Dial returns a client of another service's gRPC API at target, closed
 // when the unit stops. The connection is lazy: the other service may
 // start later.
