@@ -18,6 +18,7 @@ import (
 	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
 	"github.com/upstatehq/upstate/pkg/service/servicetest"
@@ -55,13 +56,26 @@ func startStack(t *testing.T) *stack { return startStackAt(t, nil) }
 // startStackAt starts the stack on clock (nil: the wall clock).
 func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 	t.Helper()
-	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: testenv.StartNATS(t).ClientURL(), clock: clock}
-	s.nc, s.js = connect(t, s.natsURL)
+	// NATS as bin/upstate embeds it: each service its own user, allowed
+	// only what it uses, and the test an administrator.
+	users, auths, err := standalone.NATSUsers("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := &natsd.Subjects{Allow: []string{">"}}
+	users = append(users, natsd.User{Name: adminUser, Password: adminPassword, Publish: all, Subscribe: all})
+	srv, err := natsd.Start(natsd.Config{Port: -1, StoreDir: t.TempDir(), Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	s := &stack{t: t, dsn: testenv.NewDatabase(t), natsURL: srv.ClientURL(), clock: clock}
+	s.nc, s.js = connectAs(t, s.natsURL, bus.Auth{User: adminUser, Password: adminPassword})
 	var c clockwork.Clock
 	if clock != nil {
 		c = clock
 	}
-	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL}, c)
+	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL, NATSUsers: auths}, c)
 	s.cfg = standalone.Config{
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
 		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
@@ -80,9 +94,17 @@ func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 	return s
 }
 
+// The in-process stack's NATS administrator.
+const adminUser, adminPassword = "admin", "admin"
+
 func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, js, err := bus.Connect(context.Background(), url, "integration-test", logging.Discard())
+	return connectAs(t, url, bus.Auth{})
+}
+
+func connectAs(t *testing.T, url string, auth bus.Auth) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, js, err := bus.ConnectAs(context.Background(), url, bus.Client{Name: "integration-test", Auth: auth}, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
