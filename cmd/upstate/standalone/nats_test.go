@@ -246,6 +246,21 @@ func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 			t.Errorf("read %q from %s", msg.Data(), stream)
 		}
 	}
+	// A push ordered consumer found by subject, as `nats sub --all` makes.
+	legacy, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := legacy.SubscribeSync(bus.SubjectsIncidents, nats.OrderedConsumer(), nats.DeliverAll())
+	if err != nil {
+		t.Fatalf("the reader cannot subscribe to INCIDENTS as nats sub --all does: %v", err)
+	}
+	if _, err := sub.NextMsg(2 * time.Second); err != nil {
+		t.Fatalf("the reader's ordered push consumer read nothing: %v", err)
+	}
+	if err := sub.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
 	// Its own durable consumer: created, read, acknowledged, deleted.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
