@@ -51,10 +51,12 @@ type stack struct {
 	clock *clockwork.FakeClock
 	nc    *nats.Conn
 	js    jetstream.JetStream
-	// natsSrv is the NATS server, on natsPort with its store in natsDir.
-	natsSrv  *natsd.Server
-	natsPort int
-	natsDir  string
+	// natsSrv is the NATS server, on natsPort with its store in natsDir,
+	// taking natsUsers.
+	natsSrv   *natsd.Server
+	natsPort  int
+	natsDir   string
+	natsUsers []natsd.User
 }
 
 func startStack(t *testing.T) *stack { return startStackWith(t, nil, nil) }
@@ -69,13 +71,21 @@ func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standalone.Config)) *stack {
 	t.Helper()
 	s := &stack{t: t, dsn: testenv.NewDatabase(t), clock: clock}
+	// NATS as bin/upstate embeds it: each service its own user, allowed
+	// only what it uses, and the test an administrator.
+	users, auths, err := standalone.NATSUsers("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := &natsd.Subjects{Allow: []string{">"}}
+	s.natsUsers = append(users, natsd.User{Name: adminUser, Password: adminPassword, Publish: all, Subscribe: all})
 	s.startNATS()
-	s.nc, s.js = connect(t, s.natsURL)
+	s.nc, s.js = connectAs(t, s.natsURL, bus.Auth{User: adminUser, Password: adminPassword})
 	var c clockwork.Clock
 	if clock != nil {
 		c = clock
 	}
-	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL}, c)
+	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL, NATSUsers: auths}, c)
 	s.cfg = standalone.Config{
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
 		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
@@ -104,7 +114,7 @@ func (s *stack) startNATS() {
 	if s.natsDir == "" {
 		s.natsDir, s.natsPort = s.t.TempDir(), -1
 	}
-	srv, err := natsd.Start(natsd.Config{Port: s.natsPort, StoreDir: s.natsDir})
+	srv, err := natsd.Start(natsd.Config{Port: s.natsPort, StoreDir: s.natsDir, Users: s.natsUsers})
 	if err != nil {
 		s.t.Fatalf("start nats: %v", err)
 	}
@@ -132,9 +142,17 @@ func (s *stack) restartNATS() {
 	s.startNATS()
 }
 
+// The in-process stack's NATS administrator.
+const adminUser, adminPassword = "admin", "admin"
+
 func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, js, err := bus.Connect(context.Background(), url, "integration-test", logging.Discard())
+	return connectAs(t, url, bus.Auth{})
+}
+
+func connectAs(t *testing.T, url string, auth bus.Auth) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, js, err := bus.ConnectAs(context.Background(), url, bus.Client{Name: "integration-test", Auth: auth}, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

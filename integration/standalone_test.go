@@ -1,11 +1,22 @@
 package integration
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/testenv"
 )
 
 // bin/upstate, as `make run` starts it: its own Postgres in the data dir,
@@ -30,11 +41,13 @@ func TestStandaloneBinary(t *testing.T) {
 	}
 
 	var stop func()
+	natsAddr := freeAddr(t)
 	run := func() *stack {
 		addr := freeAddr(t)
 		stop = startProcess(t, bin, []string{
-			"UPSTATE_HTTP_ADDR=" + addr, "UPSTATE_DATA_DIR=" + dataDir, "UPSTATE_NATS_LISTEN=127.0.0.1:0",
+			"UPSTATE_HTTP_ADDR=" + addr, "UPSTATE_DATA_DIR=" + dataDir, "UPSTATE_NATS_LISTEN=" + natsAddr,
 			"UPSTATE_BOOTSTRAP_API_KEY=" + bootstrapKey, "DATABASE_URL=", "UPSTATE_NATS_URL=",
+			"UPSTATE_NATS_READER_USER=" + readerUser, "UPSTATE_NATS_READER_PASSWORD=" + readerPassword,
 		})
 		waitReady(t, "http://"+addr+"/readyz")
 		return &stack{t: t, baseURL: "http://" + addr}
@@ -63,6 +76,7 @@ func TestStandaloneBinary(t *testing.T) {
 	if u := updates(s.awaitIncidents("status=resolved", 1)[0]); len(u) != 2 || u[1]["status"] != "resolved" {
 		t.Fatalf("resolved timeline = %v", u)
 	}
+	readEvents(t, "nats://"+natsAddr)
 	stop()
 
 	s = run()
@@ -74,4 +88,64 @@ func TestStandaloneBinary(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("bootstrap created %d keys over two starts, want 1", len(keys))
 	}
+}
+
+const readerUser, readerPassword = "team-reader", "reader-secret"
+
+// readEvents checks bin/upstate's embedded NATS server: a client without
+// credentials is refused, and the reader reads the STATUS and INCIDENTS
+// streams from a new consumer but cannot publish a forged delivery.
+func readEvents(t *testing.T, url string) {
+	t.Helper()
+	if nc, err := nats.Connect(url); err == nil {
+		nc.Close()
+		t.Fatal("the embedded NATS server accepted a client without credentials")
+	}
+	var mu sync.Mutex
+	var refused []error
+	nc, err := nats.Connect(url, nats.UserInfo(readerUser, readerPassword), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		refused = append(refused, err)
+	}))
+	if err != nil {
+		t.Fatalf("the reader cannot connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents} {
+		cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			t.Fatalf("the reader cannot read %s: %v", stream, err)
+		}
+		msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatalf("the reader read nothing from %s: %v", stream, err)
+		}
+		if msg.Headers().Get(bus.HeaderCEType) == "" {
+			t.Errorf("%s: a message without a ce-type", stream)
+		}
+	}
+	subject := bus.IngestSubject("org_forged", "rcv_forged")
+	if err := nc.Publish(subject, []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, err := range refused {
+			if errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), subject) {
+				return nil
+			}
+		}
+		return errors.New("the forged delivery was not refused")
+	})
 }

@@ -20,6 +20,9 @@ type Config struct {
 	NATSURL        string        `env:"UPSTATE_NATS_URL" doc:"an existing NATS server; empty embeds one with JetStream"`
 	NATSListen     string        `env:"UPSTATE_NATS_LISTEN" envDefault:"127.0.0.1:4222" doc:"client address of the embedded NATS server, for subscribers (port 0: any free port)"`
 	NATSSyncAlways bool          `env:"UPSTATE_NATS_SYNC_ALWAYS" envDefault:"false" doc:"the embedded JetStream fsyncs every message (see *Durability*)"`
+	NATSReaderUser string        `env:"UPSTATE_NATS_READER_USER" doc:"a user of the embedded NATS server who may read the {STATUS} and {INCIDENTS} streams and nothing else (see *Subscribing to events*); empty: none"`
+	NATSReaderPass config.Secret `env:"UPSTATE_NATS_READER_PASSWORD" doc:"the reader's password"`
+	config.NATSAuth
 	standalone.Config
 	config.Process
 }
@@ -33,10 +36,19 @@ func (c Config) Validate() error {
 	if _, _, err := natsHostPort(c.NATSListen); err != nil {
 		errs = append(errs, err)
 	}
+	if (c.NATSReaderUser == "") != (c.NATSReaderPass == "") {
+		errs = append(errs, errors.New("UPSTATE_NATS_READER_USER and UPSTATE_NATS_READER_PASSWORD go together"))
+	}
+	if c.NATSURL != "" && c.NATSReaderUser != "" {
+		errs = append(errs, errors.New("UPSTATE_NATS_READER_USER is a user of the embedded NATS server; with UPSTATE_NATS_URL, create it on that server"))
+	}
+	if c.NATSURL == "" && (c.NATSCreds != "" || c.NATSUser != "") {
+		errs = append(errs, errors.New("UPSTATE_NATS_CREDS and UPSTATE_NATS_USER are for the server of UPSTATE_NATS_URL; the embedded one makes a user per service"))
+	}
 	if c.NATSURL == "" && c.StreamReplicas > 1 {
 		errs = append(errs, errors.New("UPSTATE_STREAM_REPLICAS above 1 needs a NATS cluster in UPSTATE_NATS_URL; the embedded server is one node"))
 	}
-	return errors.Join(append(errs, c.Config.Validate(), c.Process.Validate())...)
+	return errors.Join(append(errs, c.NATSAuth.Validate(), c.Config.Validate(), c.Process.Validate())...)
 }
 
 // natsHostPort splits UPSTATE_NATS_LISTEN; port 0 becomes -1, the embedded

@@ -39,6 +39,9 @@ func TestConfigRefusesByName(t *testing.T) {
 		{"UPSTATE_STREAM_REPLICAS=3", "UPSTATE_STREAM_REPLICAS above 1 needs a NATS cluster"},
 		{"UPSTATE_NATS_LISTEN=4222", "UPSTATE_NATS_LISTEN must be host:port"},
 		{"UPSTATE_PUBLIC_URL=example.com", "UPSTATE_PUBLIC_URL"},
+		{"UPSTATE_NATS_READER_USER=team", "UPSTATE_NATS_READER_USER and UPSTATE_NATS_READER_PASSWORD go together"},
+		{"UPSTATE_NATS_USER=svc", "the embedded one makes a user per service"},
+		{"UPSTATE_NATS_TLS_CERT=client.pem", "UPSTATE_NATS_TLS_CERT and UPSTATE_NATS_TLS_KEY go together"},
 	} {
 		cfg, err := config.LoadFrom[Config]([]string{tt.env})
 		if err == nil {
@@ -47,6 +50,19 @@ func TestConfigRefusesByName(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want it to say %q", tt.env, err, tt.want)
 		}
+	}
+}
+
+// The reader is a user of the embedded server; an external server's
+// users are that server's business.
+func TestConfigReaderNeedsTheEmbeddedServer(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.LoadFrom[Config]([]string{"UPSTATE_NATS_URL=nats://n1:4222", "UPSTATE_NATS_READER_USER=team", "UPSTATE_NATS_READER_PASSWORD=secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "create it on that server") {
+		t.Errorf("error %v, want the reader refused with UPSTATE_NATS_URL", err)
 	}
 }
 

@@ -12,10 +12,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/cmd/upstate/standalone"
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/pgserver"
+	"github.com/upstatehq/upstate/pkg/service"
 )
 
 // databaseName is the database the all-in-one binary uses in its own Postgres.
@@ -68,32 +71,45 @@ func ensureDatabase(ctx context.Context, adminDSN, name string) error {
 	return nil
 }
 
-// startNATS returns UPSTATE_NATS_URL, or embeds a JetStream server keeping
-// its data in <data dir>/nats and returns its URL.
-func startNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string, error) {
+// startNATS returns UPSTATE_NATS_URL and the credentials its settings
+// give every service, or embeds a JetStream server keeping its data in
+// <data dir>/nats and returns its URL and the services' own users on it:
+// the embedded server accepts only them and the reader, if there is one.
+func startNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string, service.Env, error) {
 	if cfg.NATSURL != "" {
-		return cfg.NATSURL, nil
+		return cfg.NATSURL, service.Env{NATSURL: cfg.NATSURL, NATSAuth: service.NATSAuth(cfg.NATSAuth)}, nil
+	}
+	url, users, err := embedNATS(cfg, stack, logger)
+	return url, service.Env{NATSURL: url, NATSUsers: users}, err
+}
+
+// embedNATS starts the embedded server with a user per service and the
+// reader, and returns its URL and how each service connects.
+func embedNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string, map[string]bus.Auth, error) {
+	users, auths, err := standalone.NATSUsers(cfg.NATSReaderUser, cfg.NATSReaderPass.Reveal())
+	if err != nil {
+		return "", nil, err
 	}
 	host, port, err := natsHostPort(cfg.NATSListen)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := portFree(host, port); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	storeDir := filepath.Join(cfg.DataDir, "nats")
 	if err := os.MkdirAll(storeDir, 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", storeDir, err)
+		return "", nil, fmt.Errorf("create %s: %w", storeDir, err)
 	}
 	srv, err := natsd.Start(natsd.Config{
 		Host: host, Port: port, StoreDir: storeDir, SyncAlways: cfg.NATSSyncAlways,
-		Logger: logger.With("component", "nats"),
+		Logger: logger.With("component", "nats"), Users: users,
 	})
 	if err != nil {
-		return "", fmt.Errorf("start embedded nats on %s: %w", cfg.NATSListen, err)
+		return "", nil, fmt.Errorf("start embedded nats on %s: %w", cfg.NATSListen, err)
 	}
 	stack.Push("nats server", func(context.Context) error { srv.Shutdown(); return nil })
-	return srv.ClientURL(), nil
+	return srv.ClientURL(), auths, nil
 }
 
 // portFree says plainly when the embedded NATS server's port is taken

@@ -56,13 +56,14 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	if err != nil {
 		return err
 	}
-	natsURL, err := startNATS(cfg, p.Stack, p.Logger)
+	natsURL, env, err := startNATS(cfg, p.Stack, p.Logger)
 	if err != nil {
 		return err
 	}
+	env.DatabaseURL, env.StreamReplicas = dsn, cfg.StreamReplicas
 	h := service.NewHost(service.Options{
 		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
-		Env: service.Env{DatabaseURL: dsn, NATSURL: natsURL, StreamReplicas: cfg.StreamReplicas},
+		Env: env,
 	})
 	if _, err := standalone.Start(ctx, h, cfg.Config); err != nil {
 		return err

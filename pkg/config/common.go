@@ -25,11 +25,37 @@ func (p Process) Validate() error {
 	return errors.Join(errs...)
 }
 
+// NATSAuth is how a binary authenticates to NATS and checks the server's
+// TLS certificate; bin/upstate uses it for a NATS server of its
+// UPSTATE_NATS_URL, and gives its services users of their own on the
+// server it embeds.
+type NATSAuth struct {
+	NATSCreds    string `env:"UPSTATE_NATS_CREDS" doc:"a NATS credentials file (user JWT and nkey seed), for a server with accounts"`
+	NATSUser     string `env:"UPSTATE_NATS_USER" doc:"the NATS user name, for a server with users and passwords"`
+	NATSPassword Secret `env:"UPSTATE_NATS_PASSWORD" doc:"the NATS user's password"`
+	NATSTLSCA    string `env:"UPSTATE_NATS_TLS_CA" doc:"PEM file of the CAs the NATS server's certificate must chain to (default: the system's); TLS is used when the server offers it"`
+	NATSTLSCert  string `env:"UPSTATE_NATS_TLS_CERT" doc:"client certificate (PEM) for a NATS server that verifies clients"`
+	NATSTLSKey   string `env:"UPSTATE_NATS_TLS_KEY" doc:"the client certificate's key (PEM)"`
+}
+
+// Validate checks that the settings go together.
+func (a NATSAuth) Validate() error {
+	var errs []error
+	if a.NATSPassword != "" && a.NATSUser == "" {
+		errs = append(errs, errors.New("UPSTATE_NATS_PASSWORD needs UPSTATE_NATS_USER"))
+	}
+	if (a.NATSTLSCert == "") != (a.NATSTLSKey == "") {
+		errs = append(errs, errors.New("UPSTATE_NATS_TLS_CERT and UPSTATE_NATS_TLS_KEY go together"))
+	}
+	return errors.Join(errs...)
+}
+
 // Common is what every one-service binary reads: the process settings and
 // where Postgres and NATS are. Services embed it in their binary's Config.
 type Common struct {
 	DatabaseURL Secret `env:"DATABASE_URL" doc:"the Postgres connection URL (not used by the gateway)"`
 	NATSURL     string `env:"UPSTATE_NATS_URL" envDefault:"nats://127.0.0.1:4222" doc:"the NATS server (or cluster seeds, comma-separated)"`
+	NATSAuth
 	Process
 }
 
@@ -46,5 +72,5 @@ func (c Common) Validate(needDB bool) error {
 	if c.NATSURL == "" {
 		errs = append(errs, errors.New("UPSTATE_NATS_URL is required"))
 	}
-	return errors.Join(append(errs, c.Process.Validate())...)
+	return errors.Join(append(errs, c.NATSAuth.Validate(), c.Process.Validate())...)
 }

@@ -24,7 +24,8 @@ func TestDescribe(t *testing.T) {
 	for _, s := range Describe(sample{}) {
 		names = append(names, s.Name)
 	}
-	want := "DATABASE_URL UPSTATE_NATS_URL UPSTATE_LOG_LEVEL UPSTATE_LOG_FORMAT UPSTATE_STREAM_REPLICAS UPSTATE_SHUTDOWN_TIMEOUT T_NAME T_TIMEOUT T_RATE"
+	want := "DATABASE_URL UPSTATE_NATS_URL UPSTATE_NATS_CREDS UPSTATE_NATS_USER UPSTATE_NATS_PASSWORD " +
+		"UPSTATE_NATS_TLS_CA UPSTATE_NATS_TLS_CERT UPSTATE_NATS_TLS_KEY UPSTATE_LOG_LEVEL UPSTATE_LOG_FORMAT UPSTATE_STREAM_REPLICAS UPSTATE_SHUTDOWN_TIMEOUT T_NAME T_TIMEOUT T_RATE"
 	if got := strings.Join(names, " "); got != want {
 		t.Fatalf("settings %s, want %s", got, want)
 	}
@@ -62,5 +63,33 @@ func TestSection(t *testing.T) {
 	}
 	if _, err := Section(readme, "y"); err == nil {
 		t.Fatal("a missing section was found")
+	}
+}
+
+// The NATS password is masked, and settings that go together are
+// refused alone.
+func TestNATSAuth(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadFrom[sample]([]string{"UPSTATE_NATS_USER=svc", "UPSTATE_NATS_PASSWORD=hunter2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NATSUser != "svc" || cfg.NATSPassword.Reveal() != "hunter2" || cfg.NATSPassword.String() != "*****" {
+		t.Fatalf("loaded %+v", cfg.NATSAuth)
+	}
+	if err := cfg.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ env, want string }{
+		{"UPSTATE_NATS_PASSWORD=hunter2", "UPSTATE_NATS_PASSWORD needs UPSTATE_NATS_USER"},
+		{"UPSTATE_NATS_TLS_KEY=key.pem", "UPSTATE_NATS_TLS_CERT and UPSTATE_NATS_TLS_KEY go together"},
+	} {
+		cfg, err := LoadFrom[sample]([]string{tt.env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(false); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.env, err, tt.want)
+		}
 	}
 }

@@ -29,6 +29,35 @@ type Config struct {
 	SyncAlways bool
 	// Logger receives the server's log lines (default: discarded).
 	Logger *slog.Logger
+	// Users, when not empty, are the only clients the server accepts:
+	// each authenticates with its name and password and may publish and
+	// subscribe only to what its Permissions allow. Without users the
+	// server accepts anyone, as tests want.
+	Users []User
+}
+
+// User is a client of a server that requires authentication.
+type User struct {
+	Name     string
+	Password string
+	// Publish and Subscribe are what the user may do; a nil one denies
+	// everything.
+	Publish, Subscribe *Subjects
+}
+
+// Subjects are the subjects (wildcards allowed) a user may use: those
+// Allow matches and Deny does not.
+type Subjects struct {
+	Allow, Deny []string
+}
+
+// permission turns s into the server's form; nil denies every subject
+// (the server reads a missing permission as "everything").
+func (s *Subjects) permission() *server.SubjectPermission {
+	if s == nil || len(s.Allow) == 0 {
+		return &server.SubjectPermission{Deny: []string{">"}}
+	}
+	return &server.SubjectPermission{Allow: s.Allow, Deny: s.Deny}
 }
 
 // Server is a running embedded server.
@@ -59,6 +88,19 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if cfg.SyncAlways {
 		opts.SyncAlways = true
+	}
+	for _, u := range cfg.Users {
+		if u.Name == "" || u.Password == "" {
+			return nil, errors.New("natsd: a user needs a name and a password")
+		}
+		opts.Users = append(opts.Users, &server.User{
+			Username: u.Name,
+			Password: u.Password,
+			Permissions: &server.Permissions{
+				Publish:   u.Publish.permission(),
+				Subscribe: u.Subscribe.permission(),
+			},
+		})
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 )
@@ -26,6 +27,20 @@ type Env struct {
 	NATSURL string
 	// StreamReplicas is the replica count of the streams units create.
 	StreamReplicas int
+	// NATSAuth is how units authenticate to NATS.
+	NATSAuth bus.Auth
+	// NATSUsers gives units a NATS user of their own, by unit name, in
+	// place of NATSAuth (bin/upstate's embedded server has one per
+	// service, each allowed only what its service uses).
+	NATSUsers map[string]bus.Auth
+}
+
+// natsAuth is how the unit name authenticates to NATS.
+func (e Env) natsAuth(name string) bus.Auth {
+	if a, ok := e.NATSUsers[name]; ok {
+		return a
+	}
+	return e.NATSAuth
 }
 
 // Options configure a host.

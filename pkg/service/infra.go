@@ -75,15 +75,19 @@ func (in *Infra) Postgres(ctx context.Context, schema string, migrations fs.FS) 
 	return pool, nil
 }
 
-// NATS connects to the process's NATS server and makes sure upstate's
-// streams exist. The connection is drained when the unit stops, after the
+// NATS connects to the process's NATS server, as the unit's user if it
+// has one, and makes sure upstate's streams exist. Its reply subjects
+// start with InboxPrefix(name) instead of _INBOX, so a server can keep
+// other clients from reading them. The connection is drained when the unit stops, after the
 // service: what it still publishes while stopping goes out. Readiness
 // then includes NATS.
 func (in *Infra) NATS(ctx context.Context) (*nats.Conn, jetstream.JetStream, error) {
 	if in.nc != nil {
 		return in.nc, in.js, nil
 	}
-	nc, js, err := bus.Connect(ctx, in.host.env.NATSURL, "upstate-"+in.name, in.logger)
+	nc, js, err := bus.ConnectAs(ctx, in.host.env.NATSURL, bus.Client{
+		Name: "upstate-" + in.name, Auth: in.host.env.natsAuth(in.name), InboxPrefix: InboxPrefix(in.name),
+	}, in.logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,6 +108,11 @@ func (in *Infra) Fatal(err error) {
 	in.logger.Error("cannot recover; liveness fails", "err", err)
 	in.host.health.SetFatal(in.name, err)
 }
+
+// InboxPrefix is the prefix of the reply subjects of the unit name's NATS
+// connection: _INBOX_<name>, outside _INBOX.> where other clients'
+// replies go.
+func InboxPrefix(name string) string { return "_INBOX_" + name }
 
 // Dial returns a client of another service's gRPC API at target, closed
 // when the unit stops. The connection is lazy: the other service may

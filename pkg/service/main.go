@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
@@ -15,6 +16,14 @@ type Binary interface {
 	Base() config.Common
 	HTTPListen() string
 	Validate() error
+}
+
+// NATSAuth turns the NATS settings of a binary into a client's credentials.
+func NATSAuth(a config.NATSAuth) bus.Auth {
+	return bus.Auth{
+		CredsFile: a.NATSCreds, User: a.NATSUser, Password: a.NATSPassword.Reveal(),
+		TLSCA: a.NATSTLSCA, TLSCert: a.NATSTLSCert, TLSKey: a.NATSTLSKey,
+	}
 }
 
 // Main is the main function of every bin/<service>: it loads C from the
@@ -39,7 +48,7 @@ func Main[C Binary](name string, unit func(C) Unit) {
 		b, u := cfg.Base(), unit(cfg)
 		h := NewHost(Options{
 			Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: u.RedactPath,
-			Env: Env{DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas},
+			Env: Env{DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas, NATSAuth: NATSAuth(b.NATSAuth)},
 		})
 		r, err := h.Start(ctx, u)
 		if err != nil {
