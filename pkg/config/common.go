@@ -14,10 +14,10 @@ type Process struct {
 	GRPC            GRPC
 }
 
-// GRPC is how services authenticate each other's gRPC calls (see *Trust
-// between services*).
+// GRPC is how services authenticate each other's gRPC calls (see "Trust
+// between services" in docs/architecture.md).
 type GRPC struct {
-	Token    Secret `env:"UPSTATE_GRPC_TOKEN" doc:"the shared token every gRPC call between services carries; the same in every service"`
+	Token    Secret `env:"UPSTATE_GRPC_TOKEN" doc:"the shared token every gRPC call between services carries, the same in every service; required by the one-service binaries, generated at start by {bin/upstate} when empty"`
 	Insecure bool   `env:"UPSTATE_GRPC_INSECURE" envDefault:"false" doc:"serve and call gRPC without a token; only where nothing else can reach the gRPC ports"`
 	TLSCert  string `env:"UPSTATE_GRPC_TLS_CERT" doc:"PEM certificate of this service, for mutual TLS on gRPC (with {UPSTATE_GRPC_TLS_KEY} and {UPSTATE_GRPC_TLS_CA})"`
 	TLSKey   string `env:"UPSTATE_GRPC_TLS_KEY" doc:"PEM private key of {UPSTATE_GRPC_TLS_CERT}"`
