@@ -29,7 +29,9 @@ type Env struct {
 	// StreamReplicas is the replica count of the streams units create.
 	StreamReplicas int
 	// GRPC is how units' gRPC servers authenticate callers and how their
-	// clients (Infra.Dial) authenticate to other services.
+	// clients (Infra.Dial) authenticate to other services. The zero value
+	// authenticates nothing: configurations refuse it unless
+	// UPSTATE_GRPC_INSECURE is set (see GRPCAuth).
 	GRPC grpcx.Auth
 }
 
