@@ -49,7 +49,7 @@ func TestStoreErrorsDoNotLeak(t *testing.T) {
 		}
 	}
 
-	conn, err := grpcx.Dial(s.svc.Status.GRPCAddr())
+	conn, err := s.host.Dial(s.svc.Status.GRPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

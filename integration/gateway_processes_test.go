@@ -20,7 +20,8 @@ func TestGatewayKeepsAcceptingWhileStatusIsDown(t *testing.T) {
 	dsn := testenv.NewDatabase(t)
 	natsURL := testenv.StartNATS(t).ClientURL()
 	statusGRPC, statusHTTP, edgeHTTP, gatewayHTTP := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-	common := []string{"DATABASE_URL=" + dsn, "UPSTATE_NATS_URL=" + natsURL, "UPSTATE_LOG_FORMAT=json"}
+	token := grpcToken(t)
+	common := []string{"DATABASE_URL=" + dsn, "UPSTATE_NATS_URL=" + natsURL, "UPSTATE_LOG_FORMAT=json", "UPSTATE_GRPC_TOKEN=" + token}
 	statusEnv := append(common, "UPSTATE_STATUS_GRPC_ADDR="+statusGRPC, "UPSTATE_STATUS_HTTP_ADDR="+statusHTTP)
 
 	stopStatus := startProcess(t, bins["status"], statusEnv)

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/upstatehq/upstate/pkg/bus"
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -267,7 +266,7 @@ func (s *stack) bootstrapOrg() string {
 // services use it.
 func (s *stack) incidentsClient() incidentsv1.IncidentServiceClient {
 	s.t.Helper()
-	conn, err := grpcx.Dial(s.svc.Incidents.GRPCAddr())
+	conn, err := s.host.Dial(s.svc.Incidents.GRPCAddr())
 	if err != nil {
 		s.t.Fatal(err)
 	}

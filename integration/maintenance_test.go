@@ -11,7 +11,6 @@ import (
 	"github.com/jonboulle/clockwork"
 	"google.golang.org/grpc"
 
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/testenv"
@@ -351,7 +350,7 @@ func TestMaintenanceResumesAfterAFailedStart(t *testing.T) {
 // statusConn is a gRPC connection to the status service.
 func (s *stack) statusConn() *grpc.ClientConn {
 	s.t.Helper()
-	conn, err := grpcx.Dial(s.svc.Status.GRPCAddr())
+	conn, err := s.host.Dial(s.svc.Status.GRPCAddr())
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 )
@@ -29,7 +33,8 @@ func TestSeparateProcesses(t *testing.T) {
 	natsURL := testenv.StartNATS(t).ClientURL()
 	statusGRPC, statusHTTP, edgeHTTP := freeAddr(t), freeAddr(t), freeAddr(t)
 	incidentsGRPC, incidentsHTTP := freeAddr(t), freeAddr(t)
-	common := []string{"DATABASE_URL=" + dsn, "UPSTATE_NATS_URL=" + natsURL, "UPSTATE_LOG_FORMAT=json"}
+	token := grpcToken(t)
+	common := []string{"DATABASE_URL=" + dsn, "UPSTATE_NATS_URL=" + natsURL, "UPSTATE_LOG_FORMAT=json", "UPSTATE_GRPC_TOKEN=" + token}
 
 	startProcess(t, bins["status"], append(common,
 		"UPSTATE_STATUS_GRPC_ADDR="+statusGRPC, "UPSTATE_STATUS_HTTP_ADDR="+statusHTTP))
@@ -68,6 +73,19 @@ func TestSeparateProcesses(t *testing.T) {
 		t.Fatalf("event = %v", ev)
 	}
 
+	// The services' gRPC APIs take calls with the token only.
+	for _, auth := range []grpcx.Auth{{}, {Token: token + "x"}} {
+		conn, err := grpcx.Dial(statusGRPC, auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = statusv1.NewServiceRegistryServiceClient(conn).GetService(context.Background(), &statusv1.GetServiceRequest{OrgId: "org_default", ServiceId: id})
+		_ = conn.Close()
+		if status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("GetService without the token: %v, want Unauthenticated", err)
+		}
+	}
+
 	m := send(t, mustRequest(t, http.MethodGet, "http://"+incidentsHTTP+"/metrics"))
 	if !strings.Contains(string(m.Body), `incidents_maintenance_transitions_total{transition="started"} 1`) {
 		t.Fatalf("incidents metrics lack the started window")
@@ -76,6 +94,16 @@ func TestSeparateProcesses(t *testing.T) {
 	if !strings.Contains(string(metrics.Body), `http_requests_total{code="200",method="PUT",route="/api/v1/services/:id"}`) {
 		t.Fatalf("edge metrics lack the PUT counter")
 	}
+}
+
+// grpcToken is a fresh token for the gRPC traffic between processes.
+func grpcToken(t *testing.T) string {
+	t.Helper()
+	token, err := grpcx.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
 
 // buildBinaries compiles the named services' commands into a temp dir.

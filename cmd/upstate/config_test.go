@@ -71,3 +71,45 @@ func TestConfigDefaultsAndREADME(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The standalone binary's services authenticate each other by default:
+// without a configured token each process generates its own.
+func TestGRPCAuthDefaultsToAGeneratedToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  []string
+		want string // "": none; "random": a generated one
+	}{
+		{"no token", nil, "random"},
+		{"configured token", []string{"UPSTATE_GRPC_TOKEN=s3cret"}, "s3cret"},
+		{"insecure", []string{"UPSTATE_GRPC_INSECURE=true"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.LoadFrom[Config](tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := grpcAuth(cfg.GRPC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := grpcAuth(cfg.GRPC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tt.want {
+			case "random":
+				if len(a.Token) < 32 || a.Token == b.Token {
+					t.Fatalf("tokens %q and %q, want two long random ones", a.Token, b.Token)
+				}
+			default:
+				if a.Token != tt.want {
+					t.Fatalf("token %q, want %q", a.Token, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
@@ -46,6 +47,19 @@ func main() {
 	}, func(ctx context.Context, p *lifecycle.Process) error { return run(ctx, cfg, p) })
 }
 
+// grpcAuth is how the in-process services authenticate each other: the
+// configured token, or one generated for this process's lifetime (their
+// gRPC APIs are on loopback, only they need it), unless told to run
+// insecure.
+func grpcAuth(g config.GRPC) (grpcx.Auth, error) {
+	auth, err := service.GRPCAuth(g)
+	if err != nil || auth.Token != "" || g.Insecure {
+		return auth, err
+	}
+	auth.Token, err = grpcx.NewToken()
+	return auth, err
+}
+
 func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -60,7 +74,11 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	if err != nil {
 		return err
 	}
-	env.DatabaseURL, env.StreamReplicas = dsn, cfg.StreamReplicas
+	auth, err := grpcAuth(cfg.GRPC)
+	if err != nil {
+		return err
+	}
+	env.DatabaseURL, env.StreamReplicas, env.GRPC = dsn, cfg.StreamReplicas, auth
 	h := service.NewHost(service.Options{
 		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
 		Env: env,

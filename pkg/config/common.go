@@ -11,6 +11,43 @@ type Process struct {
 	LogFormat       string        `env:"UPSTATE_LOG_FORMAT" envDefault:"auto" doc:"{json}, {text}, or {auto} (text on a terminal, JSON otherwise)"`
 	StreamReplicas  int           `env:"UPSTATE_STREAM_REPLICAS" envDefault:"1" doc:"replicas of the JetStream streams and buckets upstate creates ({3} in a cluster)"`
 	ShutdownTimeout time.Duration `env:"UPSTATE_SHUTDOWN_TIMEOUT" envDefault:"25s" doc:"how long SIGTERM waits for in-flight work"`
+	GRPC            GRPC
+}
+
+// GRPC is how services authenticate each other's gRPC calls (see "Trust
+// between services" in docs/architecture.md).
+type GRPC struct {
+	Token    Secret `env:"UPSTATE_GRPC_TOKEN" doc:"the shared token every gRPC call between services carries, the same in every service; required by the one-service binaries, generated at start by {bin/upstate} when empty"`
+	Insecure bool   `env:"UPSTATE_GRPC_INSECURE" envDefault:"false" doc:"serve and call gRPC without a token; only where nothing else can reach the gRPC ports"`
+	TLSCert  string `env:"UPSTATE_GRPC_TLS_CERT" doc:"PEM certificate of this service, for mutual TLS on gRPC (with {UPSTATE_GRPC_TLS_KEY} and {UPSTATE_GRPC_TLS_CA})"`
+	TLSKey   string `env:"UPSTATE_GRPC_TLS_KEY" doc:"PEM private key of {UPSTATE_GRPC_TLS_CERT}"`
+	TLSCA    string `env:"UPSTATE_GRPC_TLS_CA" doc:"PEM CA bundle that signs every service's certificate: servers require client certificates from it, clients verify servers against it"`
+}
+
+// TLS says whether mutual TLS is configured.
+func (g GRPC) TLS() bool { return g.TLSCert != "" }
+
+// Validate checks that mutual TLS is configured whole, and that a token
+// and UPSTATE_GRPC_INSECURE are not both set.
+func (g GRPC) Validate() error {
+	var errs []error
+	if n := countSet(g.TLSCert, g.TLSKey, g.TLSCA); n != 0 && n != 3 {
+		errs = append(errs, errors.New("UPSTATE_GRPC_TLS_CERT, UPSTATE_GRPC_TLS_KEY and UPSTATE_GRPC_TLS_CA go together"))
+	}
+	if g.Insecure && g.Token != "" {
+		errs = append(errs, errors.New("UPSTATE_GRPC_INSECURE=true and UPSTATE_GRPC_TOKEN contradict each other"))
+	}
+	return errors.Join(errs...)
+}
+
+func countSet(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // Validate checks the settings every binary shares.
@@ -22,7 +59,7 @@ func (p Process) Validate() error {
 	if p.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("UPSTATE_SHUTDOWN_TIMEOUT must be positive"))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, p.GRPC.Validate())...)
 }
 
 // NATSAuth is how a binary authenticates to NATS and checks the server's
@@ -63,9 +100,13 @@ type Common struct {
 func (c Common) Base() Common { return c }
 
 // Validate checks the shared settings; needDB says whether the process
-// uses Postgres.
+// uses Postgres. A one-service binary talks gRPC across the network, so
+// it refuses to start without a token unless told to run insecure.
 func (c Common) Validate(needDB bool) error {
 	var errs []error
+	if c.GRPC.Token == "" && !c.GRPC.Insecure {
+		errs = append(errs, errors.New("UPSTATE_GRPC_TOKEN is required (or UPSTATE_GRPC_INSECURE=true where nothing else reaches the gRPC ports)"))
+	}
 	if needDB && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required"))
 	}

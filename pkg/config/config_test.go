@@ -25,7 +25,8 @@ func TestDescribe(t *testing.T) {
 		names = append(names, s.Name)
 	}
 	want := "DATABASE_URL UPSTATE_NATS_URL UPSTATE_NATS_CREDS UPSTATE_NATS_USER UPSTATE_NATS_PASSWORD " +
-		"UPSTATE_NATS_TLS_CA UPSTATE_NATS_TLS_CERT UPSTATE_NATS_TLS_KEY UPSTATE_LOG_LEVEL UPSTATE_LOG_FORMAT UPSTATE_STREAM_REPLICAS UPSTATE_SHUTDOWN_TIMEOUT T_NAME T_TIMEOUT T_RATE"
+		"UPSTATE_NATS_TLS_CA UPSTATE_NATS_TLS_CERT UPSTATE_NATS_TLS_KEY UPSTATE_LOG_LEVEL UPSTATE_LOG_FORMAT UPSTATE_STREAM_REPLICAS UPSTATE_SHUTDOWN_TIMEOUT " +
+		"UPSTATE_GRPC_TOKEN UPSTATE_GRPC_INSECURE UPSTATE_GRPC_TLS_CERT UPSTATE_GRPC_TLS_KEY UPSTATE_GRPC_TLS_CA T_NAME T_TIMEOUT T_RATE"
 	if got := strings.Join(names, " "); got != want {
 		t.Fatalf("settings %s, want %s", got, want)
 	}
@@ -70,7 +71,7 @@ func TestSection(t *testing.T) {
 // refused alone.
 func TestNATSAuth(t *testing.T) {
 	t.Parallel()
-	cfg, err := LoadFrom[sample]([]string{"UPSTATE_NATS_USER=svc", "UPSTATE_NATS_PASSWORD=hunter2"})
+	cfg, err := LoadFrom[sample]([]string{"UPSTATE_NATS_USER=svc", "UPSTATE_NATS_PASSWORD=hunter2", "UPSTATE_GRPC_INSECURE=true"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +85,46 @@ func TestNATSAuth(t *testing.T) {
 		{"UPSTATE_NATS_PASSWORD=hunter2", "UPSTATE_NATS_PASSWORD needs UPSTATE_NATS_USER"},
 		{"UPSTATE_NATS_TLS_KEY=key.pem", "UPSTATE_NATS_TLS_CERT and UPSTATE_NATS_TLS_KEY go together"},
 	} {
-		cfg, err := LoadFrom[sample]([]string{tt.env})
+		cfg, err := LoadFrom[sample]([]string{tt.env, "UPSTATE_GRPC_INSECURE=true"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := cfg.Validate(false); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want %q", tt.env, err, tt.want)
 		}
+	}
+}
+
+// A one-service binary refuses to start without a gRPC token unless told
+// to run insecure; mutual TLS is configured whole or not at all.
+func TestGRPCSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"no token", nil, "UPSTATE_GRPC_TOKEN is required (or UPSTATE_GRPC_INSECURE=true where nothing else reaches the gRPC ports)"},
+		{"token", []string{"UPSTATE_GRPC_TOKEN=t"}, ""},
+		{"insecure", []string{"UPSTATE_GRPC_INSECURE=true"}, ""},
+		{"token and insecure", []string{"UPSTATE_GRPC_TOKEN=t", "UPSTATE_GRPC_INSECURE=true"}, "UPSTATE_GRPC_INSECURE=true and UPSTATE_GRPC_TOKEN contradict each other"},
+		{"whole tls", []string{"UPSTATE_GRPC_TOKEN=t", "UPSTATE_GRPC_TLS_CERT=c", "UPSTATE_GRPC_TLS_KEY=k", "UPSTATE_GRPC_TLS_CA=ca"}, ""},
+		{"partial tls", []string{"UPSTATE_GRPC_TOKEN=t", "UPSTATE_GRPC_TLS_CERT=c"}, "UPSTATE_GRPC_TLS_CERT, UPSTATE_GRPC_TLS_KEY and UPSTATE_GRPC_TLS_CA go together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := LoadFrom[Common](tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if err := cfg.Validate(false); err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Fatalf("Validate: %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

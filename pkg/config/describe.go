@@ -80,7 +80,8 @@ func Section(readme, name string) (string, error) {
 
 // CheckBinary is the configuration test of a binary whose settings are
 // C: its defaults (with environ added) load and validate, and the README
-// at readme shows its table between the config:name markers. Each
+// at readme shows its table between the config:name markers (with
+// UPSTATE_UPDATE_README=1 in the environment, it rewrites the table). Each
 // binary's tests call it, so the README cannot drift from the one
 // definition of a setting.
 func CheckBinary[C interface{ Validate() error }](readme, name string, environ ...string) error {
@@ -99,8 +100,12 @@ func CheckBinary[C interface{ Validate() error }](readme, name string, environ .
 	if err != nil {
 		return fmt.Errorf("%s: %w", readme, err)
 	}
-	if want := Markdown(Describe(cfg)); got != want {
-		return fmt.Errorf("%s: the configuration table of %s is stale; between its markers it should read:\n%s", readme, name, want)
+	want := Markdown(Describe(cfg))
+	if got == want {
+		return nil
 	}
-	return nil
+	if os.Getenv("UPSTATE_UPDATE_README") == "1" {
+		return os.WriteFile(readme, []byte(strings.Replace(string(b), got, want, 1)), 0o644)
+	}
+	return fmt.Errorf("%s: the configuration table of %s is stale (UPSTATE_UPDATE_README=1 rewrites it); between its markers it should read:\n%s", readme, name, want)
 }

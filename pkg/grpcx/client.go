@@ -5,21 +5,20 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/upstatehq/upstate/pkg/logging"
 )
 
 // Dial returns a client connection to target ("host:port" or any gRPC
-// target). The connection is lazy: it connects on first use and reconnects
-// by itself. Traffic between services is plaintext; in Kubernetes a service
-// mesh or network policy provides transport security.
-func Dial(target string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(target,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// target) that presents auth's credentials on every call: the token, and
+// under mutual TLS its certificate, verifying the server's against the CA
+// (the server's certificate must name the host in target). The connection
+// is lazy: it connects on first use and reconnects by itself.
+func Dial(target string, auth Auth) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(target, append(auth.dialOptions(),
 		grpc.WithUnaryInterceptor(propagateRequestID),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}

@@ -65,7 +65,7 @@ func failing(err error) *grpc.ServiceDesc {
 func serveFailing(t *testing.T, err error) (*grpc.ClientConn, *bytes.Buffer) {
 	t.Helper()
 	var log bytes.Buffer
-	srv := NewServer(logging.New(&log, logging.Options{Format: "json"}), prometheus.NewRegistry())
+	srv := NewServer(logging.New(&log, logging.Options{Format: "json"}), prometheus.NewRegistry(), Auth{})
 	srv.RegisterService(failing(err), struct{}{})
 	lis, lerr := net.Listen("tcp", "127.0.0.1:0")
 	if lerr != nil {
@@ -73,7 +73,7 @@ func serveFailing(t *testing.T, err error) (*grpc.ClientConn, *bytes.Buffer) {
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Stop(context.Background()) })
-	conn, derr := Dial(lis.Addr().String())
+	conn, derr := Dial(lis.Addr().String(), Auth{})
 	if derr != nil {
 		t.Fatal(derr)
 	}
@@ -138,7 +138,7 @@ func TestIsUnavailable(t *testing.T) {
 	}
 	gone := lis.Addr().String()
 	_ = lis.Close()
-	down, err := Dial(gone)
+	down, err := Dial(gone, Auth{})
 	if err != nil {
 		t.Fatal(err)
 	}

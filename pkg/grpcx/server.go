@@ -1,5 +1,6 @@
 // Package grpcx builds gRPC servers and clients the same way in every
-// service: health service, panic recovery, request ids carried in metadata,
+// service: authentication (a shared token, mutual TLS), health service,
+// panic recovery, request ids carried in metadata,
 // one log line per failed call, server faults kept from callers, field
 // violations of invalid arguments, and Prometheus metrics.
 package grpcx
@@ -33,16 +34,23 @@ type Server struct {
 	logger *slog.Logger
 }
 
-// NewServer returns a server whose calls are recovered, measured and logged.
-// Register services on it, then call Serve.
-func NewServer(logger *slog.Logger, reg prometheus.Registerer) *Server {
+// NewServer returns a server whose calls are authenticated by auth,
+// recovered, measured and logged: a call without auth's credentials is
+// refused with Unauthenticated, health excepted. Register services on it,
+// then call Serve.
+func NewServer(logger *slog.Logger, reg prometheus.Registerer, auth Auth) *Server {
 	m := newMetrics(reg)
-	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(
-		requestIDInterceptor,
-		m.interceptor,
-		logInterceptor(logger),
-		recoverInterceptor(logger),
-	))
+	opts := append(auth.serverOptions(),
+		grpc.ChainUnaryInterceptor(
+			auth.unaryInterceptor,
+			requestIDInterceptor,
+			m.interceptor,
+			logInterceptor(logger),
+			recoverInterceptor(logger),
+		),
+		grpc.ChainStreamInterceptor(auth.streamInterceptor),
+	)
+	srv := grpc.NewServer(opts...)
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(srv, h)
 	return &Server{Server: srv, Health: h, logger: logger}

@@ -22,8 +22,8 @@ type grpcServer struct {
 	cancel context.CancelFunc
 }
 
-func newGRPC(svc GRPCService, lis net.Listener, logger *slog.Logger, reg prometheus.Registerer) *grpcServer {
-	srv := grpcx.NewServer(logger, reg)
+func newGRPC(svc GRPCService, lis net.Listener, logger *slog.Logger, reg prometheus.Registerer, auth grpcx.Auth) *grpcServer {
+	srv := grpcx.NewServer(logger, reg, auth)
 	svc.RegisterGRPC(srv.Server)
 	return &grpcServer{srv: srv, lis: lis, logger: logger, done: make(chan struct{}), cancel: func() {}}
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 )
@@ -27,6 +29,11 @@ type Env struct {
 	NATSURL string
 	// StreamReplicas is the replica count of the streams units create.
 	StreamReplicas int
+	// GRPC is how units' gRPC servers authenticate callers and how their
+	// clients (Infra.Dial) authenticate to other services. The zero value
+	// authenticates nothing: configurations refuse it unless
+	// UPSTATE_GRPC_INSECURE is set (see GRPCAuth).
+	GRPC grpcx.Auth
 	// NATSAuth is how units authenticate to NATS.
 	NATSAuth bus.Auth
 	// NATSUsers gives units a NATS user of their own, by unit name, in
@@ -135,7 +142,7 @@ func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
 	}
 	r.svc = svc
 	if hasGRPC {
-		r.grpc = newGRPC(g, lis, logger, h.registry)
+		r.grpc = newGRPC(g, lis, logger, h.registry, h.env.GRPC)
 		r.grpc.serve(in.ready, h.healthInterval)
 	}
 	if hs, ok := svc.(HTTPService); ok {
@@ -145,6 +152,12 @@ func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
 	h.stack.Push(u.Name, r.Stop)
 	logger.Info("service started", "grpc_addr", r.GRPCAddr())
 	return r, nil
+}
+
+// Dial returns a client of a gRPC API at target with the host's
+// credentials, as its units' clients have; the caller closes it.
+func (h *Host) Dial(target string) (*grpc.ClientConn, error) {
+	return grpcx.Dial(target, h.env.GRPC)
 }
 
 // Handler is the HTTP handler of every unit's routes, /healthz, /readyz

@@ -14,7 +14,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/service"
@@ -69,7 +72,7 @@ func unit(svc *thing) service.Unit {
 
 func health(t *testing.T, addr string) healthpb.HealthCheckResponse_ServingStatus {
 	t.Helper()
-	conn, err := grpcx.Dial(addr)
+	conn, err := grpcx.Dial(addr, grpcx.Auth{}) // probes carry no credentials
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +207,81 @@ func TestUnitFatalFailsLiveness(t *testing.T) {
 	infra.Fatal(errors.New("lost its lease for good"))
 	if rec := live(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"fragile":"lost its lease for good"`) {
 		t.Fatalf("/healthz %d %s after the unit gave up", rec.Code, rec.Body)
+	}
+}
+
+// pinger is a unit with a gRPC API of one method, whose Build keeps a
+// client of another unit's API made with Infra.Dial.
+type pinger struct {
+	target string
+	peer   grpc.ClientConnInterface
+}
+
+func (p *pinger) Start(context.Context) error { return nil }
+func (p *pinger) Stop(context.Context) error  { return nil }
+func (p *pinger) RegisterGRPC(s *grpc.Server) {
+	s.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "upstate.test.v1.PingService",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{MethodName: "Ping", Handler: func(_ any, ctx context.Context, dec func(any) error, icpt grpc.UnaryServerInterceptor) (any, error) {
+			var in emptypb.Empty
+			if err := dec(&in); err != nil {
+				return nil, err
+			}
+			info := &grpc.UnaryServerInfo{FullMethod: "/upstate.test.v1.PingService/Ping"}
+			return icpt(ctx, &in, info, func(context.Context, any) (any, error) { return &emptypb.Empty{}, nil })
+		}}},
+	}, struct{}{})
+}
+
+func ping(conn grpc.ClientConnInterface) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return conn.Invoke(ctx, "/upstate.test.v1.PingService/Ping", &emptypb.Empty{}, &emptypb.Empty{})
+}
+
+// The host's units serve gRPC behind the host's credentials and present
+// them through Infra.Dial: a caller without the token is refused, another
+// unit is not, and health needs none.
+func TestUnitsAuthenticateGRPC(t *testing.T) {
+	t.Parallel()
+	h := servicetest.NewHost(t, service.Env{GRPC: grpcx.Auth{Token: "s3cret-token"}}, nil)
+	start := func(name string, p *pinger) *service.Running {
+		t.Helper()
+		r, err := h.Start(context.Background(), service.Unit{Name: name, GRPCAddr: "127.0.0.1:0",
+			Build: func(_ context.Context, in *service.Infra) (service.Service, error) {
+				if p.target != "" {
+					conn, err := in.Dial(p.target)
+					if err != nil {
+						return nil, err
+					}
+					p.peer = conn
+				}
+				return p, nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	callee := start("callee", &pinger{})
+	caller := &pinger{target: callee.GRPCAddr()}
+	start("caller", caller)
+
+	if err := ping(caller.peer); err != nil {
+		t.Fatalf("unit to unit: %v", err)
+	}
+	for _, auth := range []grpcx.Auth{{}, {Token: "guessed"}} {
+		conn, err := grpcx.Dial(callee.GRPCAddr(), auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		if err := ping(conn); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("token %q: %v, want Unauthenticated", auth.Token, err)
+		}
+	}
+	if s := health(t, callee.GRPCAddr()); s != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health %v, want SERVING", s)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 )
@@ -114,11 +113,11 @@ func (in *Infra) Fatal(err error) {
 // replies go.
 func InboxPrefix(name string) string { return "_INBOX_" + name }
 
-// Dial returns a client of another service's gRPC API at target, closed
-// when the unit stops. The connection is lazy: the other service may
-// start later.
+// Dial returns a client of another service's gRPC API at target, with the
+// process's credentials, closed when the unit stops. The connection is
+// lazy: the other service may start later.
 func (in *Infra) Dial(target string) (grpc.ClientConnInterface, error) {
-	conn, err := grpcx.Dial(target)
+	conn, err := in.host.Dial(target)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
 )
@@ -24,6 +25,20 @@ func NATSAuth(a config.NATSAuth) bus.Auth {
 		CredsFile: a.NATSCreds, User: a.NATSUser, Password: a.NATSPassword.Reveal(),
 		TLSCA: a.NATSTLSCA, TLSCert: a.NATSTLSCert, TLSKey: a.NATSTLSKey,
 	}
+}
+
+// GRPCAuth turns the gRPC settings into the credentials a host's servers
+// require and its clients present, loading the TLS files if set.
+func GRPCAuth(g config.GRPC) (grpcx.Auth, error) {
+	auth := grpcx.Auth{Token: g.Token.Reveal()}
+	if g.TLS() {
+		tls, err := grpcx.LoadMutualTLS(g.TLSCert, g.TLSKey, g.TLSCA)
+		if err != nil {
+			return grpcx.Auth{}, err
+		}
+		auth.TLS = tls
+	}
+	return auth, nil
 }
 
 // Main is the main function of every bin/<service>: it loads C from the
@@ -46,9 +61,13 @@ func Main[C Binary](name string, unit func(C) Unit) {
 		}, err
 	}, func(ctx context.Context, p *lifecycle.Process) error {
 		b, u := cfg.Base(), unit(cfg)
+		auth, err := GRPCAuth(b.GRPC)
+		if err != nil {
+			return err
+		}
 		h := NewHost(Options{
 			Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: u.RedactPath,
-			Env: Env{DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas, NATSAuth: NATSAuth(b.NATSAuth)},
+			Env: Env{DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas, NATSAuth: NATSAuth(b.NATSAuth), GRPC: auth},
 		})
 		r, err := h.Start(ctx, u)
 		if err != nil {

@@ -13,12 +13,13 @@ import (
 )
 
 // ServeGRPC serves what register puts on a server built as every service's
-// is (grpcx: recovery, request ids, logging to logger, metrics) on a free
+// is (grpcx: recovery, request ids, logging to logger, metrics; no
+// credentials, which pkg/grpcx tests on its own) on a free
 // loopback port, and returns a client connection to it; both go away when
 // the test ends.
 func ServeGRPC(t testing.TB, logger *slog.Logger, register func(*grpc.Server)) *grpc.ClientConn {
 	t.Helper()
-	srv := grpcx.NewServer(logger, prometheus.NewRegistry())
+	srv := grpcx.NewServer(logger, prometheus.NewRegistry(), grpcx.Auth{})
 	register(srv.Server)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,7 +27,7 @@ func ServeGRPC(t testing.TB, logger *slog.Logger, register func(*grpc.Server)) *
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Stop(context.Background()) })
-	conn, err := grpcx.Dial(lis.Addr().String())
+	conn, err := grpcx.Dial(lis.Addr().String(), grpcx.Auth{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,17 +9,27 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/service"
 )
 
 // NewHost returns a service host on env's database and NATS that runs
-// units as their binaries do, with clock (nil: the wall clock). Whatever
+// units as their binaries do, with clock (nil: the wall clock). Its gRPC
+// is authenticated as bin/upstate's is: with env's credentials, or a
+// random token when env has none; Host.Dial presents them. Whatever
 // is started on it stops when the test ends, in reverse order, within ten
 // seconds; a stop that fails fails the test.
 func NewHost(t testing.TB, env service.Env, clock clockwork.Clock) *service.Host {
 	t.Helper()
+	if env.GRPC.Token == "" {
+		token, err := grpcx.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.GRPC.Token = token
+	}
 	logger := logging.Discard()
 	stack := lifecycle.NewStack(logger)
 	t.Cleanup(func() {

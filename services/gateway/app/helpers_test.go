@@ -118,7 +118,7 @@ func newEnvOn(t testing.TB, cfg app.Config, clock clockwork.Clock) *env {
 	statusv1.RegisterReceiverServiceServer(gs, fake)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
-	conn, err := grpcx.Dial(lis.Addr().String())
+	conn, err := grpcx.Dial(lis.Addr().String(), grpcx.Auth{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/upstatehq/upstate/pkg/bus"
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/service"
@@ -47,7 +46,7 @@ func TestAppReceiversAndIngest(t *testing.T) {
 		}
 	}
 
-	conn, err := grpcx.Dial(a.GRPCAddr())
+	conn, err := host.Dial(a.GRPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

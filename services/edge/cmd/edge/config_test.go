@@ -7,7 +7,7 @@ import (
 )
 
 func TestConfigDefaultsAndREADME(t *testing.T) {
-	if err := config.CheckBinary[Config]("../../../../README.md", "edge", "DATABASE_URL=postgres://localhost/upstate"); err != nil {
+	if err := config.CheckBinary[Config]("../../../../README.md", "edge", "DATABASE_URL=postgres://localhost/upstate", "UPSTATE_GRPC_TOKEN=t"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -62,7 +62,7 @@ func startRegistry(t testing.TB, clock clockwork.Clock) (*registry, statusv1.Ser
 	statusv1.RegisterServiceRegistryServiceServer(srv, r)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	conn, err := grpcx.Dial(lis.Addr().String())
+	conn, err := grpcx.Dial(lis.Addr().String(), grpcx.Auth{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,9 +89,11 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store
 func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
 
 // handle applies one IngestEvent. A message that cannot be decoded, or
-// whose event cannot be located, is dead-lettered; any other failure is
-// retried (bus.Consume), for as long as it takes if the database is
-// unavailable. The outbox relay is notified once the change is
+// whose event cannot be located, is dead-lettered; so is a forged one,
+// whose subject's organisation does not own its receiver (whoever can
+// publish on INGEST must not reach another organisation's services); any
+// other failure is retried (bus.Consume), for as long as it takes if the
+// database is unavailable. The outbox relay is notified once the change is
 // committed, and a waiting gateway gets the logged delivery.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 	var ev ingestv1.IngestEvent
@@ -103,9 +105,13 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 		return bus.Permanent(err)
 	}
 	if want := bus.IngestSubject(in.OrgID, in.ReceiverID); msg.Subject() != want {
-		return bus.Permanent(fmt.Errorf("delivery %s of %s published to %s", in.DeliveryID, want, msg.Subject()))
+		return bus.Permanent(fmt.Errorf("forged delivery %s: of %s, published to %s", in.DeliveryID, want, msg.Subject()))
 	}
 	res, err := c.store.ApplyIngest(ctx, in, pgdb.Now(c.clock), events.StatusChanged)
+	if errors.Is(err, domain.ErrForeignReceiver) {
+		// Dead-lettered, and logged there with this error.
+		return bus.Permanent(fmt.Errorf("forged delivery on %s: %w", msg.Subject(), err))
+	}
 	if errors.Is(err, domain.ErrNotFound) {
 		// The receiver was deleted after the gateway accepted the
 		// delivery; its log went with it, so there is nothing to record.

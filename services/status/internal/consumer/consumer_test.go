@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -313,6 +314,48 @@ func TestConsumerDeadLettersMalformedEvents(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// An event for a receiver of organisation A, published on organisation
+// B's subject as B's (as whoever can publish on INGEST could), is forged:
+// dead-lettered as such, not applied, not recorded and not answered.
+func TestConsumerDeadLettersForgedEvents(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := context.Background()
+	svc := e.service("org_a", "API")
+	r := e.receiver("org_a", domain.ReceiverSpec{Name: "CI", Enabled: true, ServiceID: svc.ID})
+	e.service("org_b", "API")
+	dlq := testenv.Watch(t, e.js, bus.StreamDLQ)
+	reply := nats.NewInbox()
+	replies := e.subscribe(reply)
+
+	forged := event(r, statusv1.Status_STATUS_DOWN, "down", "forged", reply)
+	forged.OrgId = "org_b"
+	e.publish(forged, forged.GetDeliveryId())
+
+	dl := dlq.Next(waitFor)
+	if got := dl.Headers().Get(bus.HeaderOriginalSubject); got != bus.IngestSubject("org_b", r.ID) {
+		t.Fatalf("dead letter of %s, want the forged event", got)
+	}
+	if cause := dl.Headers().Get(bus.HeaderError); !strings.Contains(cause, "forged delivery") || !strings.Contains(cause, "another organisation") {
+		t.Fatalf("dead-lettered for %q, want it called forged", cause)
+	}
+	got, err := e.st.GetService(ctx, "org_a", svc.ID)
+	if err != nil || got.Status != domain.Operational || got.Version != 1 {
+		t.Fatalf("service after the forged event = %+v, %v", got, err)
+	}
+	if log, err := e.st.ListDeliveries(ctx, "org_a", r.ID); err != nil || len(log) != 0 {
+		t.Fatalf("delivery log after the forged event = %+v, %v", log, err)
+	}
+
+	// The receiver's own organisation is still served; its answer is the
+	// first: the forged event got none.
+	genuine := event(r, statusv1.Status_STATUS_DOWN, "down", "", reply)
+	e.publish(genuine, genuine.GetDeliveryId())
+	if d := e.outcome(replies); d.GetId() != genuine.GetDeliveryId() || d.GetNewStatus() != statusv1.Status_STATUS_DOWN {
+		t.Fatalf("first outcome = %v, want the genuine delivery's", d)
+	}
 }
 
 func TestConsumerAnswersForDeletedReceiver(t *testing.T) {

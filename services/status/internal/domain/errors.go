@@ -17,6 +17,9 @@ var (
 	// ErrVersionMismatch means a conditional report found the service at
 	// another version than it expected.
 	ErrVersionMismatch = errors.New("the service's status changed since it was read")
+	// ErrForeignReceiver means an ingest event names a receiver of another
+	// organisation than the one it was published for: it is forged.
+	ErrForeignReceiver = errors.New("receiver of another organisation")
 )
 
 // UnknownService is the validation error of a receiver whose service_id is

@@ -27,10 +27,12 @@ type Ingested struct {
 	Superseded bool
 }
 
-// ApplyIngest applies a webhook delivery in one transaction. It is
-// idempotent on the delivery id: a delivery already in the log changes
-// nothing and returns the recorded entry. Otherwise it reads the receiver
-// (domain.ErrNotFound if it is gone), locks the target service (by id, or
+// ApplyIngest applies a webhook delivery in one transaction. It reads the
+// receiver first (domain.ErrNotFound if it is gone,
+// domain.ErrForeignReceiver if it is not of the delivery's organisation).
+// It is idempotent on the delivery id: a delivery already in the log
+// changes nothing and returns the recorded entry. Otherwise it locks the
+// target service (by id, or
 // by name in any case within the organisation), checks the delivery
 // against the newest one the receiver applied to the service
 // (domain.Applied, kept apart from the pruned log), plans the delivery
@@ -47,17 +49,23 @@ func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time
 		if err := lockDeliveryLog(ctx, tx, in.ReceiverID); err != nil {
 			return err
 		}
+		// By id alone, so that an event naming another organisation's
+		// receiver is told from one whose receiver was deleted, and before
+		// the log, so that it learns nothing of that receiver's deliveries.
+		r, err := scanReceiver(tx.QueryRow(ctx, `SELECT `+receiverColumns+` FROM status.receivers
+			WHERE id = $1`, in.ReceiverID))
+		if err != nil {
+			return err
+		}
+		if r.OrgID != in.OrgID {
+			return fmt.Errorf("receiver %s is of organisation %s, not %s: %w", r.ID, r.OrgID, in.OrgID, domain.ErrForeignReceiver)
+		}
 		recorded, err := scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries WHERE id = $1`, in.DeliveryID))
 		switch {
 		case err == nil:
 			res.Delivery, res.Duplicate = recorded, true
 			return nil
 		case !errors.Is(err, domain.ErrNotFound):
-			return err
-		}
-		r, err := scanReceiver(tx.QueryRow(ctx, `SELECT `+receiverColumns+` FROM status.receivers
-			WHERE org_id = $1 AND id = $2`, in.OrgID, in.ReceiverID))
-		if err != nil {
 			return err
 		}
 		oldest, full, err := oldestKept(ctx, tx, r.ID)

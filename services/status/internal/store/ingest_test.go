@@ -216,12 +216,12 @@ func TestApplyIngestOfDeletedReceiverIsNotFound(t *testing.T) {
 		t.Fatalf("error = %v, want ErrNotFound", err)
 	}
 	// An event naming the receiver under another organisation is not
-	// applied either.
+	// applied either, and told from a deleted receiver's: it is forged.
 	r2, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "CI", ServiceNameField: "service"})
 	in := ingest(r2, domain.Down, "")
 	in.OrgID = "org_b"
-	if _, err := st.ApplyIngest(context.Background(), in, time.Now(), events.StatusChanged); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatalf("other org: error = %v, want ErrNotFound", err)
+	if _, err := st.ApplyIngest(context.Background(), in, time.Now(), events.StatusChanged); !errors.Is(err, domain.ErrForeignReceiver) {
+		t.Fatalf("other org: error = %v, want ErrForeignReceiver", err)
 	}
 	if n := count(`SELECT count(*) FROM status.deliveries`); n != 0 {
 		t.Fatalf("deliveries = %d", n)
