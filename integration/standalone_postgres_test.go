@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,20 +20,7 @@ import (
 // back the services use it again without a restart of upstate.
 func TestStandalonePostgresKilled(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "upstate")
-	if b, err := exec.Command("go", "build", "-o", bin, "github.com/upstatehq/upstate/cmd/upstate").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	// The data dir must be traversable by the postgres user when run as root.
-	dataDir, err := os.MkdirTemp("", "upstate-standalone-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
-	if err := os.Chmod(dataDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin, dataDir := standaloneBinary(t)
 	addr := freeAddr(t)
 	stop := startProcess(t, bin, []string{
 		"UPSTATE_HTTP_ADDR=" + addr, "UPSTATE_DATA_DIR=" + dataDir, "UPSTATE_NATS_LISTEN=127.0.0.1:0",

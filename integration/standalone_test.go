@@ -25,20 +25,7 @@ import (
 // it (an automatic incident opened once and resolved).
 func TestStandaloneBinary(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "upstate")
-	if b, err := exec.Command("go", "build", "-o", bin, "github.com/upstatehq/upstate/cmd/upstate").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	// The data dir must be traversable by the postgres user when run as root.
-	dataDir, err := os.MkdirTemp("", "upstate-standalone-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
-	if err := os.Chmod(dataDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin, dataDir := standaloneBinary(t)
 
 	var stop func()
 	natsAddr := freeAddr(t)
@@ -148,4 +135,24 @@ func readEvents(t *testing.T, url string) {
 		}
 		return errors.New("the forged delivery was not refused")
 	})
+}
+
+// standaloneBinary builds bin/upstate and makes it an empty data dir, both
+// removed when the test ends.
+func standaloneBinary(t *testing.T) (bin, dataDir string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "upstate")
+	if b, err := exec.Command("go", "build", "-o", bin, "github.com/upstatehq/upstate/cmd/upstate").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	// The data dir must be traversable by the postgres user when run as root.
+	dataDir, err := os.MkdirTemp("", "upstate-standalone-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
+	if err := os.Chmod(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, dataDir
 }

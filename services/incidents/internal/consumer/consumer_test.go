@@ -13,6 +13,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/consumer"
@@ -39,11 +40,6 @@ func statusEvent(t *testing.T, version int64, m proto.Message) bus.Event {
 	}
 }
 
-// The STATUS stream carries a service's creation, edits and deletion
-// besides its status changes, all on the service's subject and sharing its
-// versions. The consumer applies the status changes and acknowledges the
-// others: none is dead-lettered, and a status change at a version after an
-// edit still opens the receiver's incident.
 // start runs the consumer with cfg on a database of its own and a real
 // JetStream, and returns its store, the JetStream and the database's DSN.
 func start(t *testing.T, cfg consumer.Config) (*store.Store, jetstream.JetStream, string) {
@@ -55,14 +51,7 @@ func start(t *testing.T, cfg consumer.Config) (*store.Store, jetstream.JetStream
 		t.Fatal(err)
 	}
 	st := store.New(pool)
-	nc, js, err := bus.Connect(ctx, testenv.StartNATS(t).ClientURL(), t.Name(), logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, js := servicetest.NATS(t)
 	c, err := consumer.Start(ctx, js, st, func() {}, nil, logging.Discard(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +79,11 @@ func deadLetters(t *testing.T, js jetstream.JetStream) uint64 {
 	return info.State.Msgs
 }
 
+// The STATUS stream carries a service's creation, edits and deletion
+// besides its status changes, all on the service's subject and sharing its
+// versions. The consumer applies the status changes and acknowledges the
+// others: none is dead-lettered, and a status change at a version after an
+// edit still opens the receiver's incident.
 func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -15,8 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/upstatehq/upstate/pkg/pgdb"
-	"github.com/upstatehq/upstate/pkg/testenv"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/grpcapi"
@@ -47,10 +46,7 @@ func (statusFailing) SetStatus(context.Context, *statusv1.SetStatusRequest, ...g
 func TestCreateMaintenanceLogsAFailedStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
-	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
-		t.Fatal(err)
-	}
+	pool := servicetest.Postgres(t, migrations.Schema, migrations.FS)
 	st := store.New(pool)
 	var logs bytes.Buffer // only the request's goroutine logs: the scheduler is not running
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))

@@ -10,7 +10,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/logging"
-	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
@@ -39,10 +39,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
-	if err := pgdb.Migrate(ctx, pool, migrations.Schema, migrations.FS); err != nil {
-		t.Fatal(err)
-	}
+	pool := servicetest.Postgres(t, migrations.Schema, migrations.FS)
 	e := &env{t: t, clock: clockwork.NewFakeClockAt(t0), store: store.New(pool)}
 	var client statusv1.ServiceRegistryServiceClient
 	e.registry, client = startRegistry(t, e.clock)

@@ -22,6 +22,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/logging"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	ingestv1 "github.com/upstatehq/upstate/proto/gen/upstate/ingest/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -56,14 +57,7 @@ func startWith(t *testing.T, cfg consumer.Config) *env {
 		t.Fatal(err)
 	}
 	st := store.New(pool)
-	nc, js, err := bus.Connect(ctx, testenv.StartNATS(t).ClientURL(), t.Name(), logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	nc, js := servicetest.NATS(t)
 
 	// A slow poll: events must go out because the consumer notifies the
 	// relay, not because the relay happens to look.
