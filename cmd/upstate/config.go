@@ -22,6 +22,8 @@ type Config struct {
 	NATSSyncAlways bool          `env:"UPSTATE_NATS_SYNC_ALWAYS" envDefault:"false" doc:"the embedded JetStream fsyncs every message (see *Durability*)"`
 	NATSReaderUser string        `env:"UPSTATE_NATS_READER_USER" doc:"a user of the embedded NATS server who may read the {STATUS} and {INCIDENTS} streams and nothing else (see *Subscribing to events*); empty: none"`
 	NATSReaderPass config.Secret `env:"UPSTATE_NATS_READER_PASSWORD" doc:"the reader's password"`
+	NATSAdminUser  string        `env:"UPSTATE_NATS_ADMIN_USER" doc:"a user of the embedded NATS server allowed everything, for operators' tools such as {upstate dead-letters}; empty: none"`
+	NATSAdminPass  config.Secret `env:"UPSTATE_NATS_ADMIN_PASSWORD" doc:"the administrator's password"`
 	config.NATSAuth
 	standalone.Config
 	config.Process
@@ -38,6 +40,15 @@ func (c Config) Validate() error {
 	}
 	if (c.NATSReaderUser == "") != (c.NATSReaderPass == "") {
 		errs = append(errs, errors.New("UPSTATE_NATS_READER_USER and UPSTATE_NATS_READER_PASSWORD go together"))
+	}
+	if (c.NATSAdminUser == "") != (c.NATSAdminPass == "") {
+		errs = append(errs, errors.New("UPSTATE_NATS_ADMIN_USER and UPSTATE_NATS_ADMIN_PASSWORD go together"))
+	}
+	if c.NATSURL != "" && c.NATSAdminUser != "" {
+		errs = append(errs, errors.New("UPSTATE_NATS_ADMIN_USER is a user of the embedded NATS server; with UPSTATE_NATS_URL, create it on that server"))
+	}
+	if c.NATSAdminUser != "" && c.NATSAdminUser == c.NATSReaderUser {
+		errs = append(errs, errors.New("UPSTATE_NATS_ADMIN_USER and UPSTATE_NATS_READER_USER must differ"))
 	}
 	if c.NATSURL != "" && c.NATSReaderUser != "" {
 		errs = append(errs, errors.New("UPSTATE_NATS_READER_USER is a user of the embedded NATS server; with UPSTATE_NATS_URL, create it on that server"))

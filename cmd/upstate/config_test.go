@@ -39,6 +39,7 @@ func TestConfigRefusesByName(t *testing.T) {
 		{"UPSTATE_STREAM_REPLICAS=3", "UPSTATE_STREAM_REPLICAS above 1 needs a NATS cluster"},
 		{"UPSTATE_NATS_LISTEN=4222", "UPSTATE_NATS_LISTEN must be host:port"},
 		{"UPSTATE_PUBLIC_URL=example.com", "UPSTATE_PUBLIC_URL"},
+		{"UPSTATE_NATS_ADMIN_USER=ops", "UPSTATE_NATS_ADMIN_USER and UPSTATE_NATS_ADMIN_PASSWORD go together"},
 		{"UPSTATE_NATS_READER_USER=team", "UPSTATE_NATS_READER_USER and UPSTATE_NATS_READER_PASSWORD go together"},
 		{"UPSTATE_NATS_USER=svc", "the embedded one makes a user per service"},
 		{"UPSTATE_NATS_TLS_CERT=client.pem", "UPSTATE_NATS_TLS_CERT and UPSTATE_NATS_TLS_KEY go together"},

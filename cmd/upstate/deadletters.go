@@ -11,12 +11,14 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/service"
 )
 
 // deadLetters runs `upstate dead-letters list|replay`: what consumers gave
 // up on, and putting it back on its subject once the cause is fixed. It
 // talks to the NATS server a running bin/upstate uses (UPSTATE_NATS_URL, or
-// its embedded server at UPSTATE_NATS_LISTEN).
+// its embedded server at UPSTATE_NATS_LISTEN), as UPSTATE_NATS_USER (the
+// embedded server's UPSTATE_NATS_ADMIN_USER) or with UPSTATE_NATS_CREDS.
 func deadLetters(ctx context.Context, args []string, out io.Writer) error {
 	usage := errors.New("usage: upstate dead-letters list|replay [-consumer NAME] [-limit N]")
 	if len(args) == 0 {
@@ -42,7 +44,7 @@ func deadLetters(ctx context.Context, args []string, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	nc, js, err := bus.Connect(ctx, url, "upstate-dead-letters", logging.Discard())
+	nc, js, err := bus.ConnectAs(ctx, url, bus.Client{Name: "upstate-dead-letters", Auth: service.NATSAuth(cfg.NATSAuth)}, logging.Discard())
 	if err != nil {
 		return err
 	}

@@ -90,6 +90,15 @@ func embedNATS(cfg Config, stack *lifecycle.Stack, logger *slog.Logger) (string,
 	if err != nil {
 		return "", nil, err
 	}
+	if cfg.NATSAdminUser != "" {
+		for _, u := range users {
+			if u.Name == cfg.NATSAdminUser {
+				return "", nil, fmt.Errorf("UPSTATE_NATS_ADMIN_USER must not be named %s, a service's user", u.Name)
+			}
+		}
+		all := &natsd.Subjects{Allow: []string{">"}}
+		users = append(users, natsd.User{Name: cfg.NATSAdminUser, Password: cfg.NATSAdminPass.Reveal(), Publish: all, Subscribe: all})
+	}
 	host, port, err := natsHostPort(cfg.NATSListen)
 	if err != nil {
 		return "", nil, err
