@@ -126,12 +126,7 @@ func reliabilityScenario(t *testing.T, outage func(*stack) func(), failing bool)
 	// Outlast the retry budget: more deliveries than every accepted
 	// message failing maxDeliver times would take.
 	if failing {
-		testenv.Eventually(t, time.Minute, func() error {
-			if n := int(ingestInfo(t, s).Delivered.Consumer); n < got.accepted+maxDeliver*10 {
-				return fmt.Errorf("the ingest consumer made %d deliveries so far", n)
-			}
-			return nil
-		})
+		testenv.AwaitDeliveries(t, s.js, bus.StreamIngest, "status-ingest", got.accepted+maxDeliver*10, time.Minute)
 	}
 	end()
 	for i := deliveriesPerScenario / 2; i < deliveriesPerScenario; i++ {

@@ -170,20 +170,7 @@ func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every event has failed, on average, three times the limit.
-	cons, err := js.Consumer(ctx, bus.StreamStatus, consumer.Durable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, waitFor, func() error {
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if want := uint64(len(events) * maxDeliver * 3); info.Delivered.Consumer < want {
-			return fmt.Errorf("%d deliveries, waiting for %d", info.Delivered.Consumer, want)
-		}
-		return nil
-	})
+	testenv.AwaitDeliveries(t, js, bus.StreamStatus, consumer.Durable, len(events)*maxDeliver*3, waitFor)
 	// The poison needs no database to be found out.
 	if n := deadLetters(t, js); n != 1 {
 		t.Fatalf("%d dead letters during the outage, want the unreadable event alone", n)

@@ -411,20 +411,7 @@ func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every delivery has failed, on average, three times the limit.
-	cons, err := e.js.Consumer(ctx, bus.StreamIngest, consumer.Durable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, waitFor, func() error {
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if want := uint64(len(sent) * maxDeliver * 3); info.Delivered.Consumer < want {
-			return fmt.Errorf("%d deliveries, waiting for %d", info.Delivered.Consumer, want)
-		}
-		return nil
-	})
+	testenv.AwaitDeliveries(t, e.js, bus.StreamIngest, consumer.Durable, len(sent)*maxDeliver*3, waitFor)
 	// The poison needs no database to be found out.
 	if n := e.streamMsgs(bus.StreamDLQ); n != 1 {
 		t.Fatalf("%d dead letters during the outage, want the unreadable delivery alone", n)
