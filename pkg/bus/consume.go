@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -24,8 +25,10 @@ const (
 //
 //   - a transient error (marked with Transient, recognised by IsUnavailable
 //     or by ConsumerConfig.Unavailable) says a dependency is unavailable:
-//     the message is retried after TransientBackoff for as long as that
-//     lasts, and the failure does not count against it;
+//     the message is held (kept from redelivery with InProgress) and
+//     retried in place after TransientBackoff for as long as that lasts, so
+//     later messages of its subject do not overtake it, and the failure
+//     does not count against it;
 //   - a Permanent error says no retry can help: the message is
 //     dead-lettered at once;
 //   - any other error, or a panic, is a failure of the message itself: it
@@ -39,6 +42,18 @@ const (
 // being applied is finished; it is cancelled after AckWait (the server
 // redelivers the message then anyway) or when a Stop deadline passes.
 type Handler func(ctx context.Context, msg jetstream.Msg) error
+
+// BatchHandler applies several messages at once, in stream order, as one
+// unit: all of them or none (one database transaction, typically), so that
+// a burst costs one commit rather than one per message. Returning nil
+// acknowledges them all. An error is read as a Handler's: a transient one
+// has the whole batch retried in place; any other has each message applied
+// again on its own, so that the one at fault is found, retried and
+// dead-lettered alone while the others go through.
+//
+// A batch holds messages of several subjects, but those of one subject are
+// in stream order and only ever in one batch at a time.
+type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) error
 
 // ConsumerConfig configures a durable pull consumer.
 type ConsumerConfig struct {
@@ -64,10 +79,17 @@ type ConsumerConfig struct {
 	MaxAckPending int
 	// BatchSize is how many messages are pulled at once (default 100).
 	BatchSize int
+	// MaxBatch is the most messages a BatchHandler gets at once (default
+	// BatchSize; always 1 for a Handler). A batch takes what has arrived
+	// and waits for nothing more, so it is small when traffic is light and
+	// grows with a backlog.
+	MaxBatch int
 	// Concurrency is how many handlers run at once (default 1). Messages
 	// are assigned to handlers by subject, so those of one subject are
-	// still handled one at a time in stream order; retries can reorder
-	// them, which is why consumers must be order-safe anyway.
+	// handled one batch at a time in stream order, and a transient failure
+	// holds them all in place rather than letting later ones overtake it.
+	// Across replicas, or after a message failed on its own, order is not
+	// guaranteed, which is why consumers must be order-safe anyway.
 	Concurrency int
 	// Backoff is the delay before redelivering a message that failed on
 	// its own for the failures-th time (default FullJitter(500ms, 1m)).
@@ -78,10 +100,10 @@ type ConsumerConfig struct {
 	// Transient and those IsUnavailable recognises, which need no
 	// Unavailable.
 	Unavailable func(error) bool
-	// TransientBackoff is the delay before redelivering a message whose
-	// attempt-th delivery failed transiently (default FullJitter(500ms,
-	// 30s)): it grows while the outage lasts, bounded so that the message
-	// is applied soon after its end.
+	// TransientBackoff is the delay before retrying messages whose
+	// attempt-th try failed transiently (default FullJitter(500ms, 30s)):
+	// it grows while the outage lasts, bounded so that the messages are
+	// applied soon after its end.
 	TransientBackoff func(attempt int) time.Duration
 	// Start is where the consumer begins when it is created (default
 	// FromOldest); a consumer that exists keeps its position.
@@ -100,6 +122,9 @@ func (cfg *ConsumerConfig) setDefaults() error {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = cfg.BatchSize
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
@@ -135,7 +160,7 @@ func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 type Consumer struct {
 	js       jetstream.JetStream
 	cfg      ConsumerConfig
-	h        Handler
+	h        BatchHandler
 	logger   *slog.Logger
 	failures *failures
 
@@ -156,6 +181,10 @@ type Consumer struct {
 	cancelAbandoned context.CancelFunc
 	workers         []chan jetstream.Msg
 	workersDone     sync.WaitGroup
+	// gaveUp is set when Stop interrupted the wait for a dependency: the
+	// messages still buffered are given back without trying them, as they
+	// would only wait for the same outage.
+	gaveUp atomic.Bool
 	stop            chan struct{} // closed when stopping starts
 	done            chan struct{} // closed when everything has returned
 
@@ -170,6 +199,18 @@ type Consumer struct {
 // error if the consumer cannot be created; later failures (a lost
 // connection, a deleted consumer) are logged and retried.
 func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler, logger *slog.Logger) (*Consumer, error) {
+	if h == nil {
+		return nil, errors.New("consume: handler is required")
+	}
+	cfg.MaxBatch = 1
+	return ConsumeBatch(ctx, js, cfg, func(ctx context.Context, msgs []jetstream.Msg) error {
+		return h(ctx, msgs[0])
+	}, logger)
+}
+
+// ConsumeBatch is Consume with a handler that applies what has arrived, up
+// to cfg.MaxBatch messages, at once.
+func ConsumeBatch(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h BatchHandler, logger *slog.Logger) (*Consumer, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, fmt.Errorf("consume: %w", err)
 	}
@@ -198,7 +239,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	c.stopping, c.cancelStopping = context.WithCancel(c.handlerCtx)
 	c.abandoned, c.cancelAbandoned = context.WithCancel(c.handlerCtx)
 	for i := range c.workers {
-		c.workers[i] = make(chan jetstream.Msg)
+		// Buffered, so that a worker finds a batch waiting when it is done
+		// with the last one.
+		c.workers[i] = make(chan jetstream.Msg, cfg.MaxBatch)
 		c.workersDone.Add(1)
 		go c.work(c.workers[i])
 	}

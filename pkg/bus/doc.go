@@ -3,7 +3,7 @@
 // (Connect), publishing events with CloudEvents headers and a Nats-Msg-Id
 // (Publish, PublishBatch), and a durable pull-consumer loop that retries
 // failures with backoff and moves poison messages to the dead-letter stream
-// (Consume). A new durable consumer starts from the oldest message the
+// (Consume, and ConsumeBatch for handlers that apply many at once). A new durable consumer starts from the oldest message the
 // stream keeps, from now, or from a time (Start); one that exists resumes
 // where it stopped.
 //
@@ -17,21 +17,32 @@
 // dependency of its consumer is down. A handler's error therefore says
 // whose fault the failure is (see Handler): a transient error (a database
 // or another service unavailable, NATS not answering in time) has the
-// message retried with a delay growing to TransientBackoff's cap, for as
-// long as the outage lasts; only failures of the message itself (and
-// Permanent errors, at once) lead to the dead-letter stream, after
-// MaxDeliver of them.
+// message held and retried in place, with a delay growing to
+// TransientBackoff's cap, for as long as the outage lasts; only failures
+// of the message itself (and Permanent errors, at once) lead to the
+// dead-letter stream, after MaxDeliver of them.
 //
-// JetStream cannot tell these apart: it counts every delivery, including
-// those that failed transiently and those that left no result (a nak lost
-// with the connection, a message waiting in the client's buffer past
-// AckWait while the handlers were slow). So the server's MaxDeliver is
-// unlimited and the consumer counts each message's own failures in a
-// key-value bucket (FailuresBucket), written only when a message fails,
-// shared by the consumer's replicas and kept across restarts. Holding a
-// failing message with InProgress instead of redelivering it would not
-// help: the messages behind it would still be redelivered, and counted,
-// and the hold would keep a worker and a Stop waiting for the outage.
+// Holding in place (InProgress keeps the server from redelivering) rather
+// than redelivering keeps a subject's messages in order through an
+// outage: those behind the held one wait in the worker's queue instead of
+// overtaking it. A Stop ends the hold and gives the messages back.
+//
+// JetStream cannot tell whose fault a failure was: it counts every
+// delivery, including those that failed transiently and those that left
+// no result (a nak lost with the connection, a message waiting in the
+// client's buffer past AckWait behind a held one). So the server's
+// MaxDeliver is unlimited and the consumer counts each message's own
+// failures in a key-value bucket (FailuresBucket), written only when a
+// message fails, shared by the consumer's replicas and kept across
+// restarts.
+//
+// # Batches
+//
+// ConsumeBatch hands a handler what has arrived, up to MaxBatch messages,
+// to apply in one transaction: a backlog is then applied at a few commits
+// per thousand messages rather than one each. A batch that fails on its
+// own account is split and its messages applied one by one, so a poison
+// message is retried and dead-lettered alone.
 //
 // The price is that a message whose deliveries all end without a result
 // (one that kills the process every time) is redelivered until it is

@@ -45,44 +45,110 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// handle runs the handler on msg and settles it.
+// handle runs the handler on batch and settles its messages.
 //
 // Success is settled with Ack, not DoubleAck: delivery is at least once and
 // handlers are idempotent, so an acknowledgement lost on the way only means
 // one more delivery, while waiting for the server to confirm each one would
-// add a round trip per message. A failure is never acknowledged: it is
-// redelivered after a backoff, or copied to the dead-letter stream and only
-// then terminated.
-func (c *Consumer) handle(msg jetstream.Msg) {
-	md, err := msg.Metadata()
-	if err != nil {
-		// Not a JetStream delivery, so there is nothing to settle.
-		c.logger.Error("message without metadata", "subject", msg.Subject(), "err", err)
-		return
+// add a round trip per message. A failure is never acknowledged. A
+// transient one holds the batch and retries it in place; a batch that
+// fails otherwise is split into single messages, and a single message that
+// fails is redelivered after a backoff, or copied to the dead-letter
+// stream and only then terminated.
+func (c *Consumer) handle(batch []jetstream.Msg) {
+	for attempt := 1; ; attempt++ {
+		err := c.call(batch)
+		if err == nil {
+			if attempt > 1 {
+				c.logger.Info("dependency available again", "messages", len(batch), "attempts", attempt)
+			}
+			c.ack(batch)
+			return
+		}
+		if c.handlerCtx.Err() != nil {
+			// A Stop deadline cut the handler short: not the messages' fault.
+			c.release(batch...)
+			return
+		}
+		if IsPermanent(err) || !c.transient(err) {
+			c.failedBatch(batch, err)
+			return
+		}
+		if !c.hold(batch, attempt, err) {
+			c.gaveUp.Store(true)
+			c.release(batch...)
+			return
+		}
 	}
-	err = c.call(msg)
-	if err == nil {
-		if err := msg.Ack(); err != nil {
-			c.logger.Warn("ack", "subject", msg.Subject(), "stream_seq", md.Sequence.Stream, "err", err)
+}
+
+// hold keeps batch from redelivery while a dependency is unavailable, for
+// the attempt-th transient failure's backoff. It returns false, at once,
+// if the consumer is stopping: the wait could last as long as the outage.
+//
+// Holding in place, rather than redelivering, keeps the messages of a
+// subject in order: those behind the batch wait behind it.
+func (c *Consumer) hold(batch []jetstream.Msg, attempt int, err error) bool {
+	delay := c.cfg.TransientBackoff(attempt)
+	// Log the first failures and then ever more rarely: an outage of an
+	// hour at a few retries a second is not worth thousands of lines.
+	if attempt&(attempt-1) == 0 {
+		c.logger.Warn("dependency unavailable, holding messages",
+			"messages", len(batch), "first_subject", batch[0].Subject(),
+			"attempt", attempt, "retry_in", delay, "err", err)
+	}
+	deadline := time.Now().Add(delay)
+	for {
+		// The server redelivers after AckWait without news.
+		for _, msg := range batch {
+			if err := msg.InProgress(); err != nil {
+				c.logger.Debug("in progress", "subject", msg.Subject(), "err", err)
+			}
+		}
+		wait := min(time.Until(deadline), c.cfg.AckWait/3)
+		if wait <= 0 {
+			return true
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-c.stopping.Done():
+			timer.Stop()
+			return false
+		}
+	}
+}
+
+// failedBatch settles a batch that failed on the messages' own account:
+// a single message is judged; several are applied again one by one, so
+// that only the one at fault fails.
+func (c *Consumer) failedBatch(batch []jetstream.Msg, err error) {
+	if len(batch) > 1 {
+		c.logger.Warn("batch failed, applying its messages one by one", "messages", len(batch), "err", err)
+		for _, msg := range batch {
+			c.handle([]jetstream.Msg{msg})
 		}
 		return
 	}
-	if c.handlerCtx.Err() != nil {
-		// A Stop deadline cut the handler short: not the message's fault.
-		c.release(msg)
+	msg := batch[0]
+	md, mdErr := msg.Metadata()
+	if mdErr != nil {
+		// Not a JetStream delivery, so there is nothing to settle.
+		c.logger.Error("message without metadata", "subject", msg.Subject(), "err", mdErr)
 		return
 	}
-	switch {
-	case IsPermanent(err):
+	if IsPermanent(err) {
 		c.deadLetter(msg, md, 0, err)
-	case c.transient(err):
-		delay := c.cfg.TransientBackoff(int(md.NumDelivered))
-		c.logger.Warn("dependency unavailable, will retry",
-			"subject", msg.Subject(), "stream_seq", md.Sequence.Stream,
-			"deliveries", md.NumDelivered, "retry_in", delay, "err", err)
-		c.nak(msg, md, delay)
-	default:
-		c.failed(msg, md, err)
+		return
+	}
+	c.failed(msg, md, err)
+}
+
+func (c *Consumer) ack(batch []jetstream.Msg) {
+	for _, msg := range batch {
+		if err := msg.Ack(); err != nil {
+			c.logger.Warn("ack", "subject", msg.Subject(), "err", err)
+		}
 	}
 }
 
@@ -126,16 +192,17 @@ func (c *Consumer) nak(msg jetstream.Msg, md *jetstream.MsgMetadata, delay time.
 
 // call runs the handler with a context bounded by AckWait, turning a panic
 // into an error so one bad message cannot take the process down.
-func (c *Consumer) call(msg jetstream.Msg) (err error) {
+func (c *Consumer) call(batch []jetstream.Msg) (err error) {
 	ctx, cancel := context.WithTimeout(c.handlerCtx, c.cfg.AckWait)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
-			c.logger.Error("handler panicked", "subject", msg.Subject(), "panic", r, "stack", string(debug.Stack()))
+			c.logger.Error("handler panicked", "first_subject", batch[0].Subject(), "messages", len(batch),
+				"panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", r)
 		}
 	}()
-	return c.h(ctx, msg)
+	return c.h(ctx, batch)
 }
 
 // deadLetter copies msg to the consumer's dead-letter subject and, once the

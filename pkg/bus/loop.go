@@ -104,21 +104,39 @@ func (c *Consumer) dispatch(msg jetstream.Msg) {
 	}
 }
 
+// work hands the messages of its channel to the handler, in batches of
+// what has arrived, up to MaxBatch.
 func (c *Consumer) work(msgs <-chan jetstream.Msg) {
 	defer c.workersDone.Done()
+	batch := make([]jetstream.Msg, 0, c.cfg.MaxBatch)
 	for msg := range msgs {
-		if c.handlerCtx.Err() != nil {
-			c.release(msg)
+		batch = append(batch[:0], msg)
+	fill:
+		for len(batch) < c.cfg.MaxBatch {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, m)
+			default:
+				break fill
+			}
+		}
+		if c.handlerCtx.Err() != nil || c.gaveUp.Load() {
+			c.release(batch...)
 			continue
 		}
-		c.handle(msg)
+		c.handle(batch)
 	}
 }
 
-// release gives an unhandled message back for immediate redelivery, to
+// release gives unhandled messages back for immediate redelivery, to
 // another replica of the consumer if one runs.
-func (c *Consumer) release(msg jetstream.Msg) {
-	if err := msg.Nak(); err != nil {
-		c.logger.Warn("release message", "subject", msg.Subject(), "err", err)
+func (c *Consumer) release(msgs ...jetstream.Msg) {
+	for _, msg := range msgs {
+		if err := msg.Nak(); err != nil {
+			c.logger.Warn("release message", "subject", msg.Subject(), "err", err)
+		}
 	}
 }
