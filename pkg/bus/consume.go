@@ -185,8 +185,8 @@ type Consumer struct {
 	// messages still buffered are given back without trying them, as they
 	// would only wait for the same outage.
 	gaveUp atomic.Bool
-	stop            chan struct{} // closed when stopping starts
-	done            chan struct{} // closed when everything has returned
+	stop   chan struct{} // closed when stopping starts
+	done   chan struct{} // closed when everything has returned
 
 	mu   sync.Mutex // guards iter and closing stop
 	iter jetstream.MessagesContext
