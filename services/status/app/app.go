@@ -34,7 +34,9 @@ const Name = "status"
 // bin/status and bin/upstate alike.
 type Config struct {
 	// IngestConcurrency is how many webhook deliveries are applied at once.
-	IngestConcurrency int `env:"UPSTATE_STATUS_INGEST_CONCURRENCY" envDefault:"4" doc:"webhook deliveries applied at once (those of one receiver in order; an older delivery never undoes a newer one)"`
+	IngestConcurrency int `env:"UPSTATE_STATUS_INGEST_CONCURRENCY" envDefault:"4" doc:"batches of webhook deliveries applied at once (those of one receiver in order; an older delivery never undoes a newer one)"`
+	// IngestBatch is the most deliveries applied in one transaction.
+	IngestBatch int `env:"UPSTATE_STATUS_INGEST_BATCH" envDefault:"256" doc:"most webhook deliveries applied in one transaction (what has arrived, up to this; 1 applies each alone)"`
 	// RelayInterval is how often the outbox is polled besides the
 	// notification after each commit (default 1s).
 	RelayInterval time.Duration
@@ -48,6 +50,9 @@ type Config struct {
 func (c Config) Validate() error {
 	if c.IngestConcurrency < 1 || c.IngestConcurrency > 64 {
 		return errors.New("UPSTATE_STATUS_INGEST_CONCURRENCY must be between 1 and 64")
+	}
+	if c.IngestBatch < 1 || c.IngestBatch > 1000 {
+		return errors.New("UPSTATE_STATUS_INGEST_BATCH must be between 1 and 1000")
 	}
 	return nil
 }
@@ -112,7 +117,7 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
 	c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
-		consumer.Config{Concurrency: a.cfg.IngestConcurrency, MaxDeliver: a.cfg.MaxDeliver, TransientBackoff: a.cfg.TransientBackoff})
+		consumer.Config{Concurrency: a.cfg.IngestConcurrency, MaxBatch: a.cfg.IngestBatch, MaxDeliver: a.cfg.MaxDeliver, TransientBackoff: a.cfg.TransientBackoff})
 	if err != nil {
 		return errors.Join(err, workers.Stop(ctx))
 	}

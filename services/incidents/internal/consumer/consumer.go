@@ -33,12 +33,14 @@ const Durable = "incidents-status"
 
 // Config tunes the consumer.
 type Config struct {
-	// Concurrency is how many events are applied at once (default 4);
-	// those of one service one at a time, in order, within a process
+	// Concurrency is how many batches of events are applied at once
+	// (default 4), each in one transaction, of what has arrived up to
+	// MaxBatch (default 256); those of one service in order, within a process
 	// (bus.ConsumerConfig.Concurrency assigns handlers by subject). Across
 	// replicas and retries the store's per-service version keeps them
 	// apart.
 	Concurrency int
+	MaxBatch    int
 	// MaxDeliver and TransientBackoff are those of bus.ConsumerConfig
 	// (default the bus's): how often an event may fail on its own before
 	// it is dead-lettered, and how long to wait before retrying one that
@@ -62,12 +64,17 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
 	c := &Consumer{store: st, changed: changed, metrics: m, logger: logger}
-	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
+	bc, err := bus.ConsumeBatch(ctx, js, bus.ConsumerConfig{
 		Stream:           bus.StreamStatus,
 		Durable:          Durable,
 		FilterSubjects:   []string{bus.SubjectsStatus},
 		Concurrency:      cfg.Concurrency,
+		MaxBatch:         cfg.MaxBatch,
+		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		Start:            bus.FromOldest,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
@@ -89,41 +96,56 @@ func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
 // applies: like every event's, the full name of its protobuf message.
 var typeStatusChanged = string((*statusv1.StatusChanged)(nil).ProtoReflect().Descriptor().FullName())
 
-// handle applies one StatusChanged event. The stream's other events (a
-// service created, edited or deleted) are acknowledged and left alone:
-// automatic incidents follow status changes a receiver caused, and those
-// events share the service's versions without being one. An event that
-// cannot be decoded or lacks its identity is dead-lettered; any other
-// failure is retried, for as long as it takes if the database is
-// unavailable.
-func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
-	if typ := msg.Headers().Get(bus.HeaderCEType); typ != typeStatusChanged {
-		c.metrics.StatusChange("ignored")
-		c.logger.DebugContext(ctx, "event not applied to incidents", "type", typ, "subject", msg.Subject())
-		return nil
+// handle applies a batch of StatusChanged events in one transaction. The
+// stream's other events (a service created, edited or deleted) are
+// acknowledged and left alone: automatic incidents follow status changes
+// a receiver caused, and those events share the service's versions without
+// being one. An event that cannot be decoded or lacks its identity fails
+// the batch as Permanent, so that the bus applies the batch's events one by
+// one and dead-letters that one alone; any other failure is retried, for
+// as long as it takes if the database is unavailable.
+func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) error {
+	changes := make([]domain.StatusChange, 0, len(msgs))
+	for _, msg := range msgs {
+		if typ := msg.Headers().Get(bus.HeaderCEType); typ != typeStatusChanged {
+			c.logger.DebugContext(ctx, "event not applied to incidents", "type", typ, "subject", msg.Subject())
+			continue
+		}
+		var ev statusv1.StatusChanged
+		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+			return bus.Permanent(fmt.Errorf("decode StatusChanged: %w", err))
+		}
+		ch := pbconv.StatusChange(&ev)
+		if ch.OrgID == "" || ch.ServiceID == "" || ch.Version <= 0 || ch.Status == "" || ev.GetChangedAt() == nil {
+			return bus.Permanent(fmt.Errorf("StatusChanged on %s lacks org, service, version, status or time", msg.Subject()))
+		}
+		changes = append(changes, ch)
 	}
-	var ev statusv1.StatusChanged
-	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
-		return bus.Permanent(fmt.Errorf("decode StatusChanged: %w", err))
-	}
-	ch := pbconv.StatusChange(&ev)
-	if ch.OrgID == "" || ch.ServiceID == "" || ch.Version <= 0 || ch.Status == "" || ev.GetChangedAt() == nil {
-		return bus.Permanent(fmt.Errorf("StatusChanged on %s lacks org, service, version, status or time", msg.Subject()))
-	}
-	res, err := c.store.ApplyStatusChange(ctx, ch, func() string { return ids.New(ids.Incident) }, events.IncidentChanged)
+	res, err := c.store.ApplyStatusChanges(ctx, changes, func() string { return ids.New(ids.Incident) }, events.IncidentChanged)
 	if err != nil {
 		return err
 	}
-	if res.Stale {
-		c.metrics.StatusChange("stale")
-		c.logger.DebugContext(ctx, "status change already applied or overtaken", "service_id", ch.ServiceID, "version", ch.Version)
-		return nil
+	// Counted once committed, so that a batch retried is not counted twice.
+	for range len(msgs) - len(changes) {
+		c.metrics.StatusChange("ignored")
 	}
-	c.metrics.StatusChange(actionName[res.Action])
-	if res.Incident != nil {
+	changed := false
+	for i, r := range res {
+		ch := changes[i]
+		if r.Stale {
+			c.metrics.StatusChange("stale")
+			c.logger.DebugContext(ctx, "status change already applied or overtaken", "service_id", ch.ServiceID, "version", ch.Version)
+			continue
+		}
+		c.metrics.StatusChange(actionName[r.Action])
+		if r.Incident != nil {
+			changed = true
+			c.logger.InfoContext(ctx, "automatic incident "+actionName[r.Action],
+				"incident_id", r.Incident.ID, "service_id", ch.ServiceID, "receiver_id", ch.ReceiverID, "version", ch.Version)
+		}
+	}
+	if changed {
 		c.changed()
-		c.logger.InfoContext(ctx, "automatic incident "+actionName[res.Action],
-			"incident_id", res.Incident.ID, "service_id", ch.ServiceID, "receiver_id", ch.ReceiverID, "version", ch.Version)
 	}
 	return nil
 }

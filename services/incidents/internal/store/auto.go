@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -39,45 +40,70 @@ type AutoResult struct {
 //
 // newID is called for the id of an incident to open.
 func (st *Store) ApplyStatusChange(ctx context.Context, c domain.StatusChange, newID func() string, event IncidentEvent) (AutoResult, error) {
-	if c.ReceiverID == "" {
-		return AutoResult{}, nil
+	res, err := st.ApplyStatusChanges(ctx, []domain.StatusChange{c}, newID, event)
+	if err != nil {
+		return AutoResult{}, err
 	}
-	var res AutoResult
+	return res[0], nil
+}
+
+// ApplyStatusChanges applies StatusChanged events, in the order given, in
+// one transaction, each as ApplyStatusChange does: a burst costs one
+// commit. It returns what each did.
+func (st *Store) ApplyStatusChanges(ctx context.Context, cs []domain.StatusChange, newID func() string, event IncidentEvent) ([]AutoResult, error) {
+	out := make([]AutoResult, len(cs))
+	if !slices.ContainsFunc(cs, func(c domain.StatusChange) bool { return c.ReceiverID != "" }) {
+		return out, nil
+	}
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		res = AutoResult{}
-		var applied int64
-		err := tx.QueryRow(ctx, `INSERT INTO incidents.receiver_versions AS v (receiver_id, service_id, version)
-			VALUES ($1, $2, $3)
-			ON CONFLICT (receiver_id, service_id) DO UPDATE SET version = EXCLUDED.version WHERE v.version < EXCLUDED.version
-			RETURNING version`, c.ReceiverID, c.ServiceID, c.Version).Scan(&applied)
-		if errors.Is(err, pgx.ErrNoRows) {
-			res.Stale = true
-			return nil
+		for i, c := range cs {
+			res, err := st.applyStatusChange(ctx, tx, c, newID, event)
+			if err != nil {
+				return fmt.Errorf("apply status change %s:%d: %w", c.ServiceID, c.Version, err)
+			}
+			out[i] = res
 		}
-		if err != nil {
-			return err
-		}
-		open, err := openAutoIncident(ctx, tx, c.ReceiverID, c.ServiceID)
-		if err != nil {
-			return err
-		}
-		res.Action = domain.PlanAuto(c, open)
-		var after domain.Incident
-		switch res.Action {
-		case domain.AutoNone:
-			return nil
-		case domain.AutoOpen:
-			after = domain.OpenAuto(newID(), c)
-		default:
-			after = domain.NoteAuto(*open, c)
-		}
-		res.Incident = &after
-		return st.saveIncident(ctx, tx, open, after, c.ServiceID, event)
+		return nil
 	})
 	if err != nil {
-		return AutoResult{}, fmt.Errorf("apply status change %s:%d: %w", c.ServiceID, c.Version, err)
+		return nil, err
 	}
-	return res, nil
+	return out, nil
+}
+
+func (st *Store) applyStatusChange(ctx context.Context, tx pgx.Tx, c domain.StatusChange, newID func() string, event IncidentEvent) (AutoResult, error) {
+	var res AutoResult
+	if c.ReceiverID == "" {
+		return res, nil
+	}
+	var applied int64
+	err := tx.QueryRow(ctx, `INSERT INTO incidents.receiver_versions AS v (receiver_id, service_id, version)
+		VALUES ($1, $2, $3)
+		ON CONFLICT (receiver_id, service_id) DO UPDATE SET version = EXCLUDED.version WHERE v.version < EXCLUDED.version
+		RETURNING version`, c.ReceiverID, c.ServiceID, c.Version).Scan(&applied)
+	if errors.Is(err, pgx.ErrNoRows) {
+		res.Stale = true
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	open, err := openAutoIncident(ctx, tx, c.ReceiverID, c.ServiceID)
+	if err != nil {
+		return res, err
+	}
+	res.Action = domain.PlanAuto(c, open)
+	var after domain.Incident
+	switch res.Action {
+	case domain.AutoNone:
+		return res, nil
+	case domain.AutoOpen:
+		after = domain.OpenAuto(newID(), c)
+	default:
+		after = domain.NoteAuto(*open, c)
+	}
+	res.Incident = &after
+	return res, st.saveIncident(ctx, tx, open, after, c.ServiceID, event)
 }
 
 // openAutoIncident returns, locked, the open incident the receiver opened

@@ -31,12 +31,15 @@ const Durable = "status-ingest"
 
 // Config tunes the consumer.
 type Config struct {
-	// Concurrency is how many deliveries are applied at once (default 4).
-	// Within one process a receiver's deliveries go to one handler, in
-	// order (bus.ConsumerConfig.Concurrency assigns handlers by subject);
-	// across replicas and retries they may not, and the store then refuses
-	// to let an older delivery undo a newer one.
+	// Concurrency is how many batches of deliveries are applied at once
+	// (default 4). Within one process a receiver's deliveries go to one
+	// handler, in order (bus.ConsumerConfig.Concurrency assigns handlers by
+	// subject); across replicas and retries they may not, and the store
+	// then refuses to let an older delivery undo a newer one.
 	Concurrency int
+	// MaxBatch is the most deliveries applied in one transaction (default
+	// 256): what has arrived, up to this.
+	MaxBatch int
 	// MaxDeliver and TransientBackoff are those of bus.ConsumerConfig
 	// (default the bus's): how often a delivery may fail on its own before
 	// it is dead-lettered, and how long to wait before retrying one that
@@ -63,14 +66,20 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
 	c := &Consumer{
 		store: st, nc: nc, changed: changed, clock: clock, logger: logger,
 	}
-	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
-		Stream:           bus.StreamIngest,
-		Durable:          Durable,
-		FilterSubjects:   []string{bus.SubjectsIngest},
-		Concurrency:      cfg.Concurrency,
+	bc, err := bus.ConsumeBatch(ctx, js, bus.ConsumerConfig{
+		Stream:         bus.StreamIngest,
+		Durable:        Durable,
+		FilterSubjects: []string{bus.SubjectsIngest},
+		Concurrency:    cfg.Concurrency,
+		MaxBatch:       cfg.MaxBatch,
+		// Enough buffered for every handler to find a full batch waiting.
+		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
 		// A delivery the gateway accepted waits out a database outage
@@ -88,45 +97,55 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store
 // handled (or ctx ends).
 func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
 
-// handle applies one IngestEvent. A message that cannot be decoded, or
-// whose event cannot be located, is dead-lettered; so is a forged one,
-// whose subject's organisation does not own its receiver (whoever can
-// publish on INGEST must not reach another organisation's services); any
-// other failure is retried (bus.Consume), for as long as it takes if the
-// database is unavailable. The outbox relay is notified once the change is
-// committed, and a waiting gateway gets the logged delivery.
-func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
-	var ev ingestv1.IngestEvent
-	if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
-		return bus.Permanent(fmt.Errorf("decode IngestEvent: %w", err))
+// handle applies a batch of IngestEvents in one transaction. A message
+// that cannot be decoded, or whose event cannot be located, fails the
+// batch as Permanent, and so does a forged one, whose subject's
+// organisation does not own its receiver (whoever can publish on INGEST
+// must not reach another organisation's services): the bus then applies
+// the batch's messages one by one and dead-letters that one alone. Any
+// other failure is retried (bus.ConsumeBatch), for as long as it takes if
+// the database is unavailable. The outbox relay is notified once the
+// changes are committed, and waiting gateways get their logged deliveries.
+func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) error {
+	now := pgdb.Now(c.clock)
+	ins := make([]domain.Ingest, len(msgs))
+	replies := make([]string, len(msgs))
+	for i, msg := range msgs {
+		var ev ingestv1.IngestEvent
+		if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+			return bus.Permanent(fmt.Errorf("decode IngestEvent: %w", err))
+		}
+		in := pbconv.Ingest(&ev, now)
+		if err := in.Check(); err != nil {
+			return bus.Permanent(err)
+		}
+		if want := bus.IngestSubject(in.OrgID, in.ReceiverID); msg.Subject() != want {
+			return bus.Permanent(fmt.Errorf("forged delivery %s: of %s, published to %s", in.DeliveryID, want, msg.Subject()))
+		}
+		ins[i], replies[i] = in, ev.GetReplySubject()
 	}
-	in := pbconv.Ingest(&ev, pgdb.Now(c.clock))
-	if err := in.Check(); err != nil {
-		return bus.Permanent(err)
-	}
-	if want := bus.IngestSubject(in.OrgID, in.ReceiverID); msg.Subject() != want {
-		return bus.Permanent(fmt.Errorf("forged delivery %s: of %s, published to %s", in.DeliveryID, want, msg.Subject()))
-	}
-	res, err := c.store.ApplyIngest(ctx, in, pgdb.Now(c.clock), events.StatusChanged)
+	res, err := c.store.ApplyIngestBatch(ctx, ins, now, events.StatusChanged)
 	if errors.Is(err, domain.ErrForeignReceiver) {
 		// Dead-lettered, and logged there with this error.
-		return bus.Permanent(fmt.Errorf("forged delivery on %s: %w", msg.Subject(), err))
-	}
-	if errors.Is(err, domain.ErrNotFound) {
-		// The receiver was deleted after the gateway accepted the
-		// delivery; its log went with it, so there is nothing to record.
-		c.logger.InfoContext(ctx, "delivery for a deleted receiver dropped",
-			"delivery_id", in.DeliveryID, "receiver_id", in.ReceiverID)
-		c.reply(ctx, ev.GetReplySubject(), domain.OrphanDelivery(in))
-		return nil
+		return bus.Permanent(fmt.Errorf("forged delivery: %w", err))
 	}
 	if err != nil {
 		return err
 	}
-	if res.Change != nil {
+	changed := false
+	for i, r := range res {
+		if r.Orphan {
+			// The receiver was deleted after the gateway accepted the
+			// delivery; its log went with it, so there is nothing to record.
+			c.logger.InfoContext(ctx, "delivery for a deleted receiver dropped",
+				"delivery_id", ins[i].DeliveryID, "receiver_id", ins[i].ReceiverID)
+		}
+		changed = changed || r.Change != nil
+		c.reply(ctx, replies[i], r.Delivery)
+	}
+	if changed {
 		c.changed()
 	}
-	c.reply(ctx, ev.GetReplySubject(), res.Delivery)
 	return nil
 }
 

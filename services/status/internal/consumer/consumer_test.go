@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -377,15 +378,19 @@ func TestConsumerAnswersForDeletedReceiver(t *testing.T) {
 }
 
 // Deliveries the gateway accepted while the database is down are applied
-// once it is back, however long the outage outlasts the consumer's limit of
-// failures: none is dead-lettered, while a delivery that cannot be read
-// still is.
+// once it is back, in order, however long the outage outlasts the
+// consumer's limit of failures: none is dead-lettered, while a delivery
+// that cannot be read still is.
 func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 	t.Parallel()
 	const maxDeliver = 3
+	var tries atomic.Int64
 	e := startWith(t, consumer.Config{
-		MaxDeliver:       maxDeliver,
-		TransientBackoff: func(int) time.Duration { return 20 * time.Millisecond },
+		MaxDeliver: maxDeliver,
+		TransientBackoff: func(int) time.Duration {
+			tries.Add(1)
+			return 20 * time.Millisecond
+		},
 	})
 	ctx := context.Background()
 	var services []domain.Service
@@ -410,11 +415,15 @@ func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 	if _, err := e.js.PublishMsg(ctx, poison); err != nil {
 		t.Fatal(err)
 	}
-	// Every delivery has failed, on average, three times the limit.
-	testenv.AwaitDeliveries(t, e.js, bus.StreamIngest, consumer.Durable, len(sent)*maxDeliver*3, waitFor)
-	// The poison needs no database to be found out.
-	if n := e.streamMsgs(bus.StreamDLQ); n != 1 {
-		t.Fatalf("%d dead letters during the outage, want the unreadable delivery alone", n)
+	// The deliveries have failed three times the limit, each.
+	testenv.Eventually(t, waitFor, func() error {
+		if n := tries.Load(); n < maxDeliver*3 {
+			return fmt.Errorf("%d tries during the outage", n)
+		}
+		return nil
+	})
+	if n := e.streamMsgs(bus.StreamDLQ); n != 0 {
+		t.Fatalf("%d dead letters during the outage, want none", n)
 	}
 
 	restore()
@@ -431,14 +440,22 @@ func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 		if err != nil || len(log) != 2 {
 			t.Errorf("%s: delivery log %+v, %v; want both deliveries, once", svc.Name, log, err)
 		}
-		// Retries may reorder a receiver's deliveries; an older one
-		// never undoes the newer.
+		// Held through the outage, they are applied in order: both
+		// change the service, degraded then down.
 		got, err := e.st.GetService(ctx, "org_a", svc.ID)
-		if err != nil || got.Status != domain.Down {
-			t.Errorf("%s after the outage: %+v, %v; want down", svc.Name, got, err)
+		if err != nil || got.Status != domain.Down || got.Version != svc.Version+2 {
+			t.Errorf("%s after the outage: %+v, %v; want down at version %d", svc.Name, got, err, svc.Version+2)
+		}
+		for _, d := range log {
+			if d.Result != domain.Processed {
+				t.Errorf("%s: delivery %s %s (%s), want both processed in order", svc.Name, d.ID, d.Result, d.Error)
+			}
 		}
 	}
-	if n := e.streamMsgs(bus.StreamDLQ); n != 1 {
-		t.Errorf("%d dead letters, want the unreadable delivery alone", n)
-	}
+	testenv.Eventually(t, waitFor, func() error {
+		if n := e.streamMsgs(bus.StreamDLQ); n != 1 {
+			return fmt.Errorf("%d dead letters, want the unreadable delivery alone", n)
+		}
+		return nil
+	})
 }

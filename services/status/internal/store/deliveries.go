@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -26,72 +29,89 @@ func scanDelivery(row pgx.Row) (domain.Delivery, error) {
 	return d, err
 }
 
-// lockDeliveryLog serialises, until tx ends, the transactions that write
-// the receiver's delivery log, so that pruning keeps exactly the newest
-// domain.MaxDeliveries even with several consumers. An advisory lock rather
-// than the receiver's row lock: deleting a service updates its receivers
+// lockDeliveryLogs serialises, until tx ends, the transactions that write
+// the receivers' delivery logs, so that pruning keeps exactly the newest
+// domain.MaxDeliveries even with several consumers. Advisory locks rather
+// than the receivers' row locks: deleting a service updates its receivers
 // (ON DELETE SET NULL) while it holds the service's row lock, which an
-// ingest takes after this one, and the two row locks could deadlock.
-func lockDeliveryLog(ctx context.Context, tx pgx.Tx, receiverID string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('upstate.status.deliveries'), hashtext($1))`, receiverID)
+// ingest takes after these, and the two row locks could deadlock. The ids
+// come sorted, and unnest yields them in order, so that two batches take
+// their common locks in the same order.
+func lockDeliveryLogs(ctx context.Context, tx pgx.Tx, sortedReceiverIDs []string) error {
+	_, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(hashtext('upstate.status.deliveries'), hashtext(r)))
+		FROM unnest($1::text[]) AS r`, sortedReceiverIDs)
 	return err
 }
 
-// recordDelivery inserts d and deletes the receiver's deliveries beyond the
-// newest domain.MaxDeliveries, ordered as they are listed.
-func recordDelivery(ctx context.Context, tx pgx.Tx, d domain.Delivery) error {
-	payload := d.Payload
-	if payload == nil {
-		payload = []byte{}
+// insertDeliveries writes log entries.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, ds []domain.Delivery) error {
+	if len(ds) == 0 {
+		return nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO status.deliveries (`+deliveryColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		d.ID, d.ReceiverID, d.OrgID, d.ReceivedAt, d.SourceIP, payload, d.PayloadTruncated,
-		string(d.Result), d.Error, d.RawStatus, string(d.MappedStatus), string(d.PreviousStatus),
-		string(d.NewStatus), d.ServiceID); err != nil {
-		return err
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"status", "deliveries"}, strings.Split(strings.Join(strings.Fields(deliveryColumns), ""), ","),
+		pgx.CopyFromSlice(len(ds), func(i int) ([]any, error) {
+			d := ds[i]
+			payload := d.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			return []any{d.ID, d.ReceiverID, d.OrgID, d.ReceivedAt, d.SourceIP, payload, d.PayloadTruncated,
+				string(d.Result), d.Error, d.RawStatus, string(d.MappedStatus), string(d.PreviousStatus),
+				string(d.NewStatus), d.ServiceID}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write delivery log: %w", err)
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM status.deliveries WHERE receiver_id = $1 AND (received_at, id) < (
-		SELECT received_at, id FROM status.deliveries WHERE receiver_id = $1
-		ORDER BY received_at DESC, id DESC OFFSET $2 LIMIT 1)`, d.ReceiverID, domain.MaxDeliveries-1)
-	return err
+	return nil
 }
 
-// oldestKept returns the oldest delivery a full log keeps, ok false when the
-// receiver's log is not full.
-func oldestKept(ctx context.Context, tx pgx.Tx, receiverID string) (d domain.Delivery, ok bool, err error) {
-	d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries
-		WHERE receiver_id = $1 ORDER BY received_at DESC, id DESC OFFSET $2 LIMIT 1`,
-		receiverID, domain.MaxDeliveries-1))
-	if errors.Is(err, domain.ErrNotFound) {
-		return d, false, nil
+// pruneDeliveryLogs deletes, from the logs of the receivers of ds, the
+// deliveries beyond the newest domain.MaxDeliveries, ordered as they are
+// listed.
+func pruneDeliveryLogs(ctx context.Context, tx pgx.Tx, ds []domain.Delivery) error {
+	if len(ds) == 0 {
+		return nil
 	}
-	return d, err == nil, err
+	ids := make([]string, 0, len(ds))
+	for _, d := range ds {
+		ids = append(ids, d.ReceiverID)
+	}
+	slices.Sort(ids)
+	_, err := tx.Exec(ctx, `DELETE FROM status.deliveries AS d USING (
+			SELECT r.id, k.received_at, k.delivery_id FROM unnest($1::text[]) AS r(id)
+			CROSS JOIN LATERAL (SELECT received_at, id AS delivery_id FROM status.deliveries
+				WHERE receiver_id = r.id ORDER BY received_at DESC, id DESC OFFSET $2 LIMIT 1) AS k
+		) AS oldest
+		WHERE d.receiver_id = oldest.id AND (d.received_at, d.id) < (oldest.received_at, oldest.delivery_id)`,
+		slices.Compact(ids), domain.MaxDeliveries-1)
+	if err != nil {
+		return fmt.Errorf("prune delivery logs: %w", err)
+	}
+	return nil
 }
 
-// appliedDelivery returns the newest delivery of the receiver applied to
-// the service; ok is false when there is none.
-func appliedDelivery(ctx context.Context, tx pgx.Tx, receiverID, serviceID string) (a domain.Applied, ok bool, err error) {
-	a = domain.Applied{ReceiverID: receiverID, ServiceID: serviceID}
-	err = tx.QueryRow(ctx, `SELECT delivery_id, received_at FROM status.applied_deliveries
-		WHERE receiver_id = $1 AND service_id = $2`, receiverID, serviceID).Scan(&a.DeliveryID, &a.ReceivedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, false, nil
+// recordApplied makes each delivery the newest its receiver applied to its
+// service, unless a newer one is recorded already.
+func recordApplied(ctx context.Context, tx pgx.Tx, applied map[domain.AppliedKey]domain.Applied) error {
+	if len(applied) == 0 {
+		return nil
 	}
-	return a, err == nil, err
-}
-
-// recordApplied makes d, a delivery just applied to its service, the
-// receiver's newest applied delivery for the service, unless a newer one
-// is recorded already.
-func recordApplied(ctx context.Context, tx pgx.Tx, d domain.Delivery) error {
+	var receivers, services, deliveries []string
+	var at []time.Time
+	for _, a := range applied {
+		receivers, services = append(receivers, a.ReceiverID), append(services, a.ServiceID)
+		deliveries, at = append(deliveries, a.DeliveryID), append(at, a.ReceivedAt)
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO status.applied_deliveries AS a (receiver_id, service_id, delivery_id, received_at)
-		VALUES ($1, $2, $3, $4)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
 		ON CONFLICT (receiver_id, service_id) DO UPDATE
 		SET delivery_id = EXCLUDED.delivery_id, received_at = EXCLUDED.received_at
 		WHERE (a.received_at, a.delivery_id) < (EXCLUDED.received_at, EXCLUDED.delivery_id)`,
-		d.ReceiverID, d.ServiceID, d.ID, d.ReceivedAt)
-	return err
+		receivers, services, deliveries, at)
+	if err != nil {
+		return fmt.Errorf("record applied deliveries: %w", err)
+	}
+	return nil
 }
 
 // ListDeliveries returns the log of the organisation's receiver, newest

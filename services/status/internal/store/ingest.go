@@ -2,152 +2,289 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 )
 
-// Ingested is what applying a webhook delivery did.
-type Ingested struct {
-	// Delivery is the delivery's log entry: the one recorded now or, for a
-	// duplicate, the one recorded before.
-	Delivery domain.Delivery
-	// Change is the status change the delivery caused, nil when none.
-	Change *domain.Change
-	// Duplicate means the delivery had been recorded already; nothing was
-	// written. When its log entry has been pruned since it was applied,
-	// Delivery is domain.RepeatedDelivery.
-	Duplicate bool
-	// Superseded means the delivery was older than the receiver's full log
-	// (domain.Superseded); nothing was written.
-	Superseded bool
+// ApplyIngest applies one webhook delivery: ApplyIngestBatch of one. A
+// deleted receiver is domain.ErrNotFound.
+func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time, event EventFunc) (domain.Ingested, error) {
+	res, err := st.ApplyIngestBatch(ctx, []domain.Ingest{in}, at, event)
+	if err != nil {
+		return domain.Ingested{}, err
+	}
+	if res[0].Orphan {
+		return res[0], fmt.Errorf("apply delivery %s: receiver %s: %w", in.DeliveryID, in.ReceiverID, domain.ErrNotFound)
+	}
+	return res[0], nil
 }
 
-// ApplyIngest applies a webhook delivery in one transaction. It reads the
-// receiver first (domain.ErrNotFound if it is gone,
-// domain.ErrForeignReceiver if it is not of the delivery's organisation).
-// It is idempotent on the delivery id: a delivery already in the log
-// changes nothing and returns the recorded entry. Otherwise it locks the
-// target service (by id, or
-// by name in any case within the organisation), checks the delivery
-// against the newest one the receiver applied to the service
-// (domain.Applied, kept apart from the pruned log), plans the delivery
-// (domain.PlanDelivery), applies the report through the same path as
-// SetStatus with at as the change time, records the delivery with the
-// statuses before and after, prunes the log and, when the report was
-// applied, records it as the newest applied.
-func (st *Store) ApplyIngest(ctx context.Context, in domain.Ingest, at time.Time, event EventFunc) (Ingested, error) {
-	var res Ingested
+// ApplyIngestBatch applies webhook deliveries, in the order given, in one
+// transaction, and returns what each did (domain.IngestState.Ingest): the
+// result is the one applying them one by one would give, at the cost of
+// one commit and a few statements for the whole batch.
+//
+// It locks the receivers' delivery logs and the services the deliveries
+// report on, each set in a fixed order so that concurrent batches cannot
+// deadlock; reads the receivers, the deliveries' log entries, the logs'
+// kept entries and the newest applied deliveries at once; applies the
+// deliveries in memory; and writes the log entries, the services changed,
+// their history and outbox events, the applied deliveries, and prunes each
+// log to domain.MaxDeliveries once. A delivery of a receiver that was
+// deleted is answered domain.OrphanDelivery and changes nothing; one whose
+// receiver is of another organisation fails the whole batch with
+// domain.ErrForeignReceiver, before anything is written.
+func (st *Store) ApplyIngestBatch(ctx context.Context, ins []domain.Ingest, at time.Time, event EventFunc) ([]domain.Ingested, error) {
+	var out []domain.Ingested
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		res = Ingested{}
-		// Taken first, so that a concurrent copy of the same delivery waits
-		// here and then finds it recorded.
-		if err := lockDeliveryLog(ctx, tx, in.ReceiverID); err != nil {
-			return err
-		}
-		// By id alone, so that an event naming another organisation's
-		// receiver is told from one whose receiver was deleted, and before
-		// the log, so that it learns nothing of that receiver's deliveries.
-		r, err := scanReceiver(tx.QueryRow(ctx, `SELECT `+receiverColumns+` FROM status.receivers
-			WHERE id = $1`, in.ReceiverID))
+		out = make([]domain.Ingested, 0, len(ins))
+		state, err := loadIngestState(ctx, tx, ins)
 		if err != nil {
 			return err
 		}
-		if r.OrgID != in.OrgID {
-			return fmt.Errorf("receiver %s is of organisation %s, not %s: %w", r.ID, r.OrgID, in.OrgID, domain.ErrForeignReceiver)
-		}
-		recorded, err := scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries WHERE id = $1`, in.DeliveryID))
-		switch {
-		case err == nil:
-			res.Delivery, res.Duplicate = recorded, true
-			return nil
-		case !errors.Is(err, domain.ErrNotFound):
-			return err
-		}
-		oldest, full, err := oldestKept(ctx, tx, r.ID)
-		if err != nil {
-			return err
-		}
-		if full && domain.Superseded(in, oldest) {
-			res.Delivery, res.Superseded = domain.SupersededDelivery(in, r), true
-			return nil
-		}
-		var svc *domain.Service
-		if in.Result == domain.Processed {
-			if svc, err = lockTarget(ctx, tx, r, in); err != nil {
-				return err
-			}
-		}
-		if svc != nil {
-			// A receiver's deliveries can be applied out of the order they
-			// were received: two status replicas pull them in parallel, or
-			// one waits for a retry while a later one goes through. A report
-			// older than the one already applied for the service must not
-			// undo it; it is logged as ignored instead. Nor is the applied
-			// one applied again when its log entry has been pruned.
-			applied, ok, err := appliedDelivery(ctx, tx, r.ID, svc.ID)
+		for _, in := range ins {
+			res, err := state.Ingest(in, at)
 			if err != nil {
-				return err
+				return fmt.Errorf("apply delivery %s: %w", in.DeliveryID, err)
 			}
-			if ok {
-				switch applied.Order(in) {
-				case domain.Repeated:
-					res.Delivery, res.Duplicate = domain.RepeatedDelivery(in, r, applied), true
-					return nil
-				case domain.OutOfOrder:
-					res.Delivery = domain.OutOfOrderDelivery(in, r, applied)
-					return recordDelivery(ctx, tx, res.Delivery)
-				}
-			}
+			out = append(out, res)
 		}
-		d, report := domain.PlanDelivery(in, r, svc, at)
-		if report != nil {
-			after, change, err := st.applyReport(ctx, tx, *svc, *report, event)
-			if err != nil {
-				return err
-			}
-			d.NewStatus, res.Change = after.Status, change
-		}
-		res.Delivery = d
-		if err := recordDelivery(ctx, tx, d); err != nil || report == nil {
-			return err
-		}
-		// Written after the log entry, whose insert has locked the
-		// receiver's key: a deletion of the receiver cannot then hold the
-		// receiver while it waits for this row.
-		return recordApplied(ctx, tx, d)
+		return st.writeIngested(ctx, tx, state, out, event)
 	})
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return res, fmt.Errorf("apply delivery %s: %w", in.DeliveryID, err)
+	if err != nil {
+		return nil, fmt.Errorf("apply %d deliveries: %w", len(ins), err)
 	}
-	return res, err
+	return out, nil
 }
 
-// lockTarget locks the service a delivery of r reports on; nil when there
-// is none.
-func lockTarget(ctx context.Context, tx pgx.Tx, r domain.Receiver, in domain.Ingest) (*domain.Service, error) {
-	id, name := r.Target(in)
-	var svc domain.Service
-	var err error
-	switch {
-	case id != "":
-		svc, err = lockService(ctx, tx, `org_id = $1 AND id = $2`, r.OrgID, id)
-	case name != "":
-		// Names are unique per organisation regardless of case
-		// (services_org_name_key), so this finds at most one.
-		svc, err = lockService(ctx, tx, `org_id = $1 AND lower(name) = lower($2)`, r.OrgID, name)
-	default:
-		return nil, nil
+// loadIngestState locks and reads what the deliveries touch.
+func loadIngestState(ctx context.Context, tx pgx.Tx, ins []domain.Ingest) (*domain.IngestState, error) {
+	s := &domain.IngestState{
+		Receivers: map[string]domain.Receiver{},
+		Recorded:  map[string]domain.Delivery{},
+		Kept:      map[string][]domain.LogKey{},
+		Services:  map[string]*domain.Service{},
+		ByName:    map[domain.NameKey]string{},
+		Applied:   map[domain.AppliedKey]domain.Applied{},
 	}
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil
+	receiverIDs, deliveryIDs := distinct(ins, func(in domain.Ingest) string { return in.ReceiverID }),
+		distinct(ins, func(in domain.Ingest) string { return in.DeliveryID })
+	// Taken first, so that a concurrent copy of the same delivery waits
+	// here and then finds it recorded.
+	if err := lockDeliveryLogs(ctx, tx, receiverIDs); err != nil {
+		return nil, err
 	}
+	// By id alone, so that an event naming another organisation's receiver
+	// is told from one whose receiver was deleted.
+	rows, err := tx.Query(ctx, `SELECT `+receiverColumns+` FROM status.receivers WHERE id = ANY($1)`, receiverIDs)
 	if err != nil {
 		return nil, err
 	}
-	return &svc, nil
+	if err := forEach(rows, scanReceiver, func(r domain.Receiver) { s.Receivers[r.ID] = r }); err != nil {
+		return nil, fmt.Errorf("read receivers: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries WHERE id = ANY($1)`, deliveryIDs)
+	if err != nil {
+		return nil, err
+	}
+	if err := forEach(rows, scanDelivery, func(d domain.Delivery) { s.Recorded[d.ID] = d }); err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	// The entries each log keeps, oldest first.
+	rows, err = tx.Query(ctx, `SELECT k.receiver_id, k.received_at, k.id FROM unnest($1::text[]) AS r(id)
+		CROSS JOIN LATERAL (SELECT receiver_id, received_at, id FROM status.deliveries
+			WHERE receiver_id = r.id ORDER BY received_at DESC, id DESC LIMIT $2) AS k
+		ORDER BY k.receiver_id, k.received_at, k.id`, receiverIDs, domain.MaxDeliveries)
+	if err != nil {
+		return nil, err
+	}
+	var receiverID string
+	var key domain.LogKey
+	if _, err := pgx.ForEachRow(rows, []any{&receiverID, &key.ReceivedAt, &key.ID}, func() error {
+		s.Kept[receiverID] = append(s.Kept[receiverID], key)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read delivery logs: %w", err)
+	}
+	if err := lockTargets(ctx, tx, s, ins); err != nil {
+		return nil, err
+	}
+	return s, readApplied(ctx, tx, s, ins)
+}
+
+// lockTargets reads and locks the services the deliveries may report on,
+// by id or by name in any case within the receiver's organisation, in id
+// order.
+func lockTargets(ctx context.Context, tx pgx.Tx, s *domain.IngestState, ins []domain.Ingest) error {
+	var ids, nameOrgs, names []string
+	for _, in := range ins {
+		r, ok := s.Receivers[in.ReceiverID]
+		if !ok || in.Result != domain.Processed {
+			continue
+		}
+		switch id, name := r.Target(in); {
+		case id != "":
+			ids = append(ids, id)
+		case name != "":
+			nameOrgs, names = append(nameOrgs, r.OrgID), append(names, strings.ToLower(name))
+		}
+	}
+	if len(ids) == 0 && len(names) == 0 {
+		return nil
+	}
+	// FOR NO KEY UPDATE, as lockService takes, in id order: Sort sits below
+	// LockRows, so the rows are locked in that order.
+	rows, err := tx.Query(ctx, `SELECT `+serviceColumns+` FROM status.services
+		WHERE id = ANY($1) OR (org_id, lower(name)) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+		ORDER BY id FOR NO KEY UPDATE`, ids, nameOrgs, names)
+	if err != nil {
+		return err
+	}
+	return forEach(rows, scanService, func(svc domain.Service) {
+		s.Services[svc.ID] = &svc
+		s.ByName[domain.NewNameKey(svc.OrgID, svc.Name)] = svc.ID
+	})
+}
+
+// readApplied reads the newest delivery each receiver of the batch applied
+// to the services it may report on.
+func readApplied(ctx context.Context, tx pgx.Tx, s *domain.IngestState, ins []domain.Ingest) error {
+	receiverIDs := distinct(ins, func(in domain.Ingest) string { return in.ReceiverID })
+	serviceIDs := make([]string, 0, len(s.Services))
+	for id := range s.Services {
+		serviceIDs = append(serviceIDs, id)
+	}
+	if len(serviceIDs) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT receiver_id, service_id, delivery_id, received_at FROM status.applied_deliveries
+		WHERE receiver_id = ANY($1) AND service_id = ANY($2)`, receiverIDs, serviceIDs)
+	if err != nil {
+		return err
+	}
+	var a domain.Applied
+	_, err = pgx.ForEachRow(rows, []any{&a.ReceiverID, &a.ServiceID, &a.DeliveryID, &a.ReceivedAt}, func() error {
+		s.Applied[domain.AppliedKey{ReceiverID: a.ReceiverID, ServiceID: a.ServiceID}] = a
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read applied deliveries: %w", err)
+	}
+	return nil
+}
+
+// writeIngested writes what applying the batch changed.
+func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestState, out []domain.Ingested, event EventFunc) error {
+	var logged []domain.Delivery
+	var changes []domain.Change
+	var evs []bus.Event
+	applied := map[domain.AppliedKey]domain.Applied{}
+	for _, res := range out {
+		if res.Recorded {
+			logged = append(logged, res.Delivery)
+		}
+		if res.Applied {
+			d := res.Delivery
+			applied[domain.AppliedKey{ReceiverID: d.ReceiverID, ServiceID: d.ServiceID}] = s.Applied[domain.AppliedKey{ReceiverID: d.ReceiverID, ServiceID: d.ServiceID}]
+		}
+		if res.Change != nil {
+			ev, err := event(*res.Service, *res.Change)
+			if err != nil {
+				return err
+			}
+			changes, evs = append(changes, *res.Change), append(evs, ev)
+		}
+	}
+	if err := updateServices(ctx, tx, s); err != nil {
+		return err
+	}
+	if err := insertHistory(ctx, tx, changes); err != nil {
+		return err
+	}
+	if err := st.Outbox.Write(ctx, tx, evs...); err != nil {
+		return err
+	}
+	// The log entries after the services, whose row locks are taken
+	// already: their inserts lock the receivers' keys, and a deletion of a
+	// receiver must not hold it while it waits for a service.
+	if err := insertDeliveries(ctx, tx, logged); err != nil {
+		return err
+	}
+	if err := pruneDeliveryLogs(ctx, tx, logged); err != nil {
+		return err
+	}
+	return recordApplied(ctx, tx, applied)
+}
+
+// updateServices writes the services the batch changed, as they ended.
+func updateServices(ctx context.Context, tx pgx.Tx, s *domain.IngestState) error {
+	if len(s.Dirty) == 0 {
+		return nil
+	}
+	n := len(s.Dirty)
+	ids, statuses, descs := make([]string, n), make([]string, n), make([]string, n)
+	changedAt, updatedAt, versions, statusVersions := make([]time.Time, n), make([]time.Time, n), make([]int64, n), make([]int64, n)
+	for i, id := range s.Dirty {
+		svc := s.Services[id]
+		ids[i], statuses[i], descs[i] = svc.ID, string(svc.Status), svc.StatusDescription
+		changedAt[i], updatedAt[i], versions[i], statusVersions[i] = svc.StatusChangedAt, svc.UpdatedAt, svc.Version, svc.StatusVersion
+	}
+	_, err := tx.Exec(ctx, `UPDATE status.services AS s
+		SET status = u.status, status_description = u.status_description, status_changed_at = u.status_changed_at,
+			updated_at = u.updated_at, version = u.version, status_version = u.status_version
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[])
+			AS u(id, status, status_description, status_changed_at, updated_at, version, status_version)
+		WHERE s.id = u.id`, ids, statuses, descs, changedAt, updatedAt, versions, statusVersions)
+	if err != nil {
+		return fmt.Errorf("update services: %w", err)
+	}
+	return nil
+}
+
+// insertHistory writes status history rows.
+func insertHistory(ctx context.Context, tx pgx.Tx, changes []domain.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"status", "status_history"},
+		[]string{"service_id", "version", "previous_status", "status", "description", "source", "actor", "changed_at"},
+		pgx.CopyFromSlice(len(changes), func(i int) ([]any, error) {
+			c := changes[i]
+			return []any{c.ServiceID, c.Version, string(c.Previous), string(c.Status), c.Description,
+				string(c.Source), c.Actor, c.ChangedAt}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write status history: %w", err)
+	}
+	return nil
+}
+
+// distinct returns the distinct values of key over ins, sorted.
+func distinct(ins []domain.Ingest, key func(domain.Ingest) string) []string {
+	out := make([]string, 0, len(ins))
+	for _, in := range ins {
+		out = append(out, key(in))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// forEach scans every row with scan and hands it to fn.
+func forEach[T any](rows pgx.Rows, scan func(pgx.Row) (T, error), fn func(T)) error {
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
 }

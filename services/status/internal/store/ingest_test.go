@@ -30,7 +30,7 @@ func ingest(r domain.Receiver, status domain.Status, message string) domain.Inge
 	}
 }
 
-func apply(t *testing.T, st *store.Store, in domain.Ingest) store.Ingested {
+func apply(t *testing.T, st *store.Store, in domain.Ingest) domain.Ingested {
 	t.Helper()
 	res, err := st.ApplyIngest(context.Background(), in, time.Now().UTC().Truncate(time.Microsecond), events.StatusChanged)
 	if err != nil {

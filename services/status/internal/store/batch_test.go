@@ -1,0 +1,210 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/upstatehq/upstate/services/status/internal/domain"
+	"github.com/upstatehq/upstate/services/status/internal/events"
+	"github.com/upstatehq/upstate/services/status/internal/store"
+)
+
+func applyBatch(t *testing.T, st *store.Store, ins ...domain.Ingest) []domain.Ingested {
+	t.Helper()
+	res, err := st.ApplyIngestBatch(context.Background(), ins, time.Now().UTC().Truncate(time.Microsecond), events.StatusChanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// A batch that mixes receivers and services, with a delivery repeated
+// inside it, does what applying its deliveries one by one does: each
+// receiver's in order, the copy as a duplicate, one history row and one
+// event per real change.
+func TestApplyIngestBatchMixesReceiversAndServices(t *testing.T) {
+	t.Parallel()
+	st, count := newStore(t)
+	ctx := context.Background()
+	api, web := newService(t, st, "org_a", "API"), newService(t, st, "org_a", "Web")
+	fixed, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "CI", Enabled: true, ServiceID: api.ID})
+	named, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "monitor", Enabled: true, ServiceNameField: "service"})
+	byName := func(name string, s domain.Status) domain.Ingest {
+		in := ingest(named, s, "")
+		in.ServiceName = name
+		return in
+	}
+	down := ingest(fixed, domain.Down, "db down")
+	batch := []domain.Ingest{
+		down,
+		byName("web", domain.Degraded),
+		down, // a copy inside the batch
+		byName("API", domain.Maintenance),
+		ingest(fixed, domain.Operational, ""),
+		byName("nope", domain.Down),
+	}
+	res := applyBatch(t, st, batch...)
+	want := []struct {
+		change    bool
+		duplicate bool
+		result    domain.DeliveryResult
+	}{
+		{true, false, domain.Processed},
+		{true, false, domain.Processed},
+		{false, true, domain.Processed},
+		{true, false, domain.Processed},
+		{true, false, domain.Processed},
+		{false, false, domain.Ignored},
+	}
+	for i, w := range want {
+		if (res[i].Change != nil) != w.change || res[i].Duplicate != w.duplicate || res[i].Delivery.Result != w.result {
+			t.Errorf("delivery %d = %+v, want change %v duplicate %v result %s", i, res[i], w.change, w.duplicate, w.result)
+		}
+	}
+	gotAPI, _ := st.GetService(ctx, "org_a", api.ID)
+	gotWeb, _ := st.GetService(ctx, "org_a", web.ID)
+	if gotAPI.Status != domain.Operational || gotAPI.Version != api.Version+3 || gotWeb.Status != domain.Degraded || gotWeb.Version != web.Version+1 {
+		t.Fatalf("API %s v%d, Web %s v%d; want operational v%d, degraded v%d",
+			gotAPI.Status, gotAPI.Version, gotWeb.Status, gotWeb.Version, api.Version+3, web.Version+1)
+	}
+	// down → maintenance → operational on API: versions contiguous.
+	if n := count(fmt.Sprintf(`SELECT count(*) FROM status.status_history WHERE service_id = '%s'`, api.ID)); n != 3 {
+		t.Errorf("API history rows = %d, want 3", n)
+	}
+	if n := count(`SELECT count(*) FROM status.outbox`); n != 4 {
+		t.Errorf("outbox rows = %d, want one per change, 4", n)
+	}
+	if n := count(`SELECT count(*) FROM status.deliveries`); n != 5 {
+		t.Errorf("log entries = %d, want 5 (the copy once)", n)
+	}
+}
+
+// A batch with a forged delivery (its receiver of another organisation)
+// writes nothing at all: the bus then applies its deliveries one by one.
+func TestApplyIngestBatchWithForeignReceiverWritesNothing(t *testing.T) {
+	t.Parallel()
+	st, count := newStore(t)
+	svc := newService(t, st, "org_a", "API")
+	r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "CI", Enabled: true, ServiceID: svc.ID})
+	forged := ingest(r, domain.Down, "")
+	forged.OrgID = "org_b"
+	_, err := st.ApplyIngestBatch(context.Background(), []domain.Ingest{ingest(r, domain.Down, ""), forged},
+		time.Now(), events.StatusChanged)
+	if !errors.Is(err, domain.ErrForeignReceiver) {
+		t.Fatalf("err = %v, want ErrForeignReceiver", err)
+	}
+	for _, table := range []string{"deliveries", "status_history", "outbox", "applied_deliveries"} {
+		if n := count(`SELECT count(*) FROM status.` + table); n != 0 {
+			t.Errorf("%d rows in %s after a refused batch", n, table)
+		}
+	}
+}
+
+// Applied in batches of random sizes, with copies and reordering, a stream
+// of deliveries ends exactly where applying each alone, in the same order,
+// does: same statuses and versions, same history, same logs.
+func TestApplyIngestBatchEqualsOneByOne(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	const services, deliveries = 10, 2000
+	statuses := []domain.Status{domain.Operational, domain.Degraded, domain.Down, domain.Maintenance}
+	type world struct {
+		st    *store.Store
+		count func(string) int
+		svcs  []domain.Service
+		recvs []domain.Receiver
+	}
+	newWorld := func() world {
+		st, count := newStore(t)
+		w := world{st: st, count: count}
+		for i := range services {
+			svc := newService(t, st, "org_a", fmt.Sprintf("svc-%d", i))
+			r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: svc.Name, Enabled: true, ServiceID: svc.ID})
+			w.svcs, w.recvs = append(w.svcs, svc), append(w.recvs, r)
+		}
+		return w
+	}
+	one, batched := newWorld(), newWorld()
+	// The same deliveries for both worlds, by receiver index.
+	base := time.Now().UTC().Truncate(time.Microsecond)
+	type plan struct {
+		recv   int
+		status domain.Status
+		id     string
+		at     time.Time
+	}
+	var plans []plan
+	for i := range deliveries {
+		p := plan{recv: rng.IntN(services), status: statuses[rng.IntN(len(statuses))],
+			id: fmt.Sprintf("dlv_%06d", i), at: base.Add(time.Duration(i) * time.Millisecond)}
+		plans = append(plans, p)
+		if rng.IntN(5) == 0 { // 20 % copies
+			plans = append(plans, p)
+		}
+	}
+	for i := range plans { // 10 % swapped with their successor
+		if i+1 < len(plans) && rng.IntN(10) == 0 {
+			plans[i], plans[i+1] = plans[i+1], plans[i]
+		}
+	}
+	ingestOf := func(w world, p plan) domain.Ingest {
+		in := ingest(w.recvs[p.recv], p.status, "")
+		in.DeliveryID, in.ReceivedAt = p.id, p.at
+		return in
+	}
+	at := base.Add(time.Hour)
+	for _, p := range plans {
+		if _, err := one.st.ApplyIngest(context.Background(), ingestOf(one, p), at, events.StatusChanged); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for rest := plans; len(rest) > 0; {
+		n := min(len(rest), 1+rng.IntN(300))
+		ins := make([]domain.Ingest, n)
+		for i, p := range rest[:n] {
+			ins[i] = ingestOf(batched, p)
+		}
+		if _, err := batched.st.ApplyIngestBatch(context.Background(), ins, at, events.StatusChanged); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	for i := range services {
+		a, _ := one.st.GetService(context.Background(), "org_a", one.svcs[i].ID)
+		b, _ := batched.st.GetService(context.Background(), "org_a", batched.svcs[i].ID)
+		if a.Status != b.Status || a.Version != b.Version {
+			t.Errorf("service %d: one by one %s v%d, batched %s v%d", i, a.Status, a.Version, b.Status, b.Version)
+		}
+		ha, _ := one.st.ListHistory(context.Background(), "org_a", one.svcs[i].ID, 0, 10000)
+		hb, _ := batched.st.ListHistory(context.Background(), "org_a", batched.svcs[i].ID, 0, 10000)
+		if len(ha) != len(hb) {
+			t.Errorf("service %d: %d history rows one by one, %d batched", i, len(ha), len(hb))
+			continue
+		}
+		for j := range ha {
+			if ha[j].Version != hb[j].Version || ha[j].Status != hb[j].Status || ha[j].Previous != hb[j].Previous {
+				t.Errorf("service %d history %d: %+v vs %+v", i, j, ha[j], hb[j])
+			}
+		}
+		la, _ := one.st.ListDeliveries(context.Background(), "org_a", one.recvs[i].ID)
+		lb, _ := batched.st.ListDeliveries(context.Background(), "org_a", batched.recvs[i].ID)
+		if len(la) != len(lb) {
+			t.Errorf("receiver %d: log of %d one by one, %d batched", i, len(la), len(lb))
+			continue
+		}
+		for j := range la {
+			if la[j].ID != lb[j].ID || la[j].Result != lb[j].Result || la[j].NewStatus != lb[j].NewStatus {
+				t.Errorf("receiver %d log %d: %s %s %s vs %s %s %s", i, j, la[j].ID, la[j].Result, la[j].NewStatus, lb[j].ID, lb[j].Result, lb[j].NewStatus)
+			}
+		}
+	}
+	for _, q := range []string{`SELECT count(*) FROM status.outbox`, `SELECT count(*) FROM status.status_history`, `SELECT count(*) FROM status.deliveries`} {
+		if a, b := one.count(q), batched.count(q); a != b {
+			t.Errorf("%s: %d one by one, %d batched", q, a, b)
+		}
+	}
+}
