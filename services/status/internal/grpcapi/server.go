@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/upstatehq/upstate/pkg/groupcommit"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
@@ -19,6 +20,8 @@ import (
 type Server struct {
 	statusv1.UnimplementedServiceRegistryServiceServer
 	store *store.Store
+	// reports gathers concurrent SetStatus calls into shared transactions.
+	reports *groupcommit.Group[store.StatusRequest, store.StatusResult]
 	// changed is called after a commit that wrote an outbox event.
 	changed func()
 	clock   clockwork.Clock
@@ -26,7 +29,22 @@ type Server struct {
 
 // New returns the gRPC API; changed is called after every committed change.
 func New(st *store.Store, changed func(), clock clockwork.Clock) *Server {
-	return &Server{store: st, changed: changed, clock: clock}
+	one := func(ctx context.Context, r store.StatusRequest) (store.StatusResult, error) {
+		res, err := st.SetStatuses(ctx, []store.StatusRequest{r}, events.StatusChanged)
+		if err != nil {
+			return store.StatusResult{}, err
+		}
+		return res[0].Value, res[0].Err
+	}
+	all := func(ctx context.Context, rs []store.StatusRequest) ([]groupcommit.Result[store.StatusResult], error) {
+		return st.SetStatuses(ctx, rs, events.StatusChanged)
+	}
+	return &Server{
+		store: st, changed: changed, clock: clock,
+		// Group commit: under load, concurrent changes share a commit (and
+		// its fsync) instead of queueing for one each.
+		reports: groupcommit.New(groupcommit.Isolate(all, one), groupcommit.Options{}),
+	}
 }
 
 // CreateService implements the RPC.
@@ -157,15 +175,15 @@ func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) 
 	case domain.Unchanged:
 		return &statusv1.SetStatusResponse{Service: pbconv.Service(current), Previous: pbconv.Status(current.Status)}, nil
 	}
-	before, after, change, err := s.store.SetStatus(ctx, req.GetOrgId(), req.GetServiceId(), report, events.StatusChanged)
+	res, err := s.reports.Do(ctx, store.StatusRequest{OrgID: req.GetOrgId(), ServiceID: req.GetServiceId(), Report: report})
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if change != nil {
+	if res.Change != nil {
 		s.changed()
 	}
 	return &statusv1.SetStatusResponse{
-		Service: pbconv.Service(after), Changed: change != nil, Previous: pbconv.Status(before.Status),
+		Service: pbconv.Service(res.After), Changed: res.Change != nil, Previous: pbconv.Status(res.Before.Status),
 	}, nil
 }
 

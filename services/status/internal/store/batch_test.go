@@ -208,3 +208,53 @@ func TestApplyIngestBatchEqualsOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// Reports applied together keep their order per service, and one that is
+// refused (another organisation's service, a stale expected version) fails
+// alone while the others are written.
+func TestSetStatusesFailsOnlyTheRefusedReport(t *testing.T) {
+	t.Parallel()
+	st, count := newStore(t)
+	api, web := newService(t, st, "org_a", "API"), newService(t, st, "org_a", "Web")
+	other := newService(t, st, "org_b", "Other")
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	report := func(s domain.Status) domain.Report {
+		return domain.Report{Status: s, Source: domain.SourceAPI, Actor: "ak_1", At: at}
+	}
+	stale := report(domain.Down)
+	stale.ExpectedVersion = new(int64)
+	res, err := st.SetStatuses(context.Background(), []store.StatusRequest{
+		{OrgID: "org_a", ServiceID: api.ID, Report: report(domain.Down)},
+		{OrgID: "org_a", ServiceID: other.ID, Report: report(domain.Down)}, // not org_a's
+		{OrgID: "org_a", ServiceID: web.ID, Report: stale},
+		{OrgID: "org_a", ServiceID: api.ID, Report: report(domain.Degraded)},
+		{OrgID: "org_a", ServiceID: web.ID, Report: report(domain.Operational)}, // unchanged
+	}, events.StatusChanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res[1].Err, domain.ErrNotFound) || !errors.Is(res[2].Err, domain.ErrVersionMismatch) {
+		t.Errorf("refused reports: %v, %v; want not found, version mismatch", res[1].Err, res[2].Err)
+	}
+	first, second := res[0].Value, res[3].Value
+	if res[0].Err != nil || res[3].Err != nil || first.Change == nil || second.Change == nil ||
+		first.Change.Version != api.Version+1 || second.Change.Version != api.Version+2 ||
+		second.Before.Status != domain.Down || second.After.Status != domain.Degraded {
+		t.Errorf("API's reports: %+v, %+v", res[0], res[3])
+	}
+	if res[4].Err != nil || res[4].Value.Change != nil {
+		t.Errorf("repeated status: %+v", res[4])
+	}
+	if got, _ := st.GetService(context.Background(), "org_a", api.ID); got.Status != domain.Degraded || got.Version != api.Version+2 {
+		t.Errorf("API is %s v%d, want degraded v%d", got.Status, got.Version, api.Version+2)
+	}
+	if got, _ := st.GetService(context.Background(), "org_b", other.ID); got.Status != domain.Operational {
+		t.Errorf("another organisation's service became %s", got.Status)
+	}
+	if n := count(`SELECT count(*) FROM status.status_history`); n != 2 {
+		t.Errorf("history rows = %d, want 2", n)
+	}
+	if n := count(`SELECT count(*) FROM status.outbox`); n != 2 {
+		t.Errorf("outbox rows = %d, want 2", n)
+	}
+}

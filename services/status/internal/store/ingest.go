@@ -202,7 +202,7 @@ func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestS
 			changes, evs = append(changes, *res.Change), append(evs, ev)
 		}
 	}
-	if err := updateServices(ctx, tx, s); err != nil {
+	if err := updateServices(ctx, tx, s.Services, s.Dirty); err != nil {
 		return err
 	}
 	if err := insertHistory(ctx, tx, changes); err != nil {
@@ -223,16 +223,16 @@ func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestS
 	return recordApplied(ctx, tx, applied)
 }
 
-// updateServices writes the services the batch changed, as they ended.
-func updateServices(ctx context.Context, tx pgx.Tx, s *domain.IngestState) error {
-	if len(s.Dirty) == 0 {
+// updateServices writes the services of dirty as svcs holds them.
+func updateServices(ctx context.Context, tx pgx.Tx, svcs map[string]*domain.Service, dirty []string) error {
+	if len(dirty) == 0 {
 		return nil
 	}
-	n := len(s.Dirty)
+	n := len(dirty)
 	ids, statuses, descs := make([]string, n), make([]string, n), make([]string, n)
 	changedAt, updatedAt, versions, statusVersions := make([]time.Time, n), make([]time.Time, n), make([]int64, n), make([]int64, n)
-	for i, id := range s.Dirty {
-		svc := s.Services[id]
+	for i, id := range dirty {
+		svc := svcs[id]
 		ids[i], statuses[i], descs[i] = svc.ID, string(svc.Status), svc.StatusDescription
 		changedAt[i], updatedAt[i], versions[i], statusVersions[i] = svc.StatusChangedAt, svc.UpdatedAt, svc.Version, svc.StatusVersion
 	}

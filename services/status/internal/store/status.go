@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/groupcommit"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 )
 
@@ -16,22 +17,95 @@ import (
 type EventFunc func(domain.Service, domain.Change) (bus.Event, error)
 
 // SetStatus applies a report to the organisation's service in one
-// transaction: it locks the service row, applies domain.Apply and, when the
-// status changed, writes the history row and the outbox event. It returns
-// the service before and after and the change (nil when there was none).
+// transaction: SetStatuses of one. It returns the service before and after
+// and the change (nil when there was none).
 func (st *Store) SetStatus(ctx context.Context, orgID, id string, r domain.Report, event EventFunc) (before, after domain.Service, change *domain.Change, err error) {
-	err = pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		before, err = lockService(ctx, tx, `org_id = $1 AND id = $2`, orgID, id)
+	res, err := st.SetStatuses(ctx, []StatusRequest{{OrgID: orgID, ServiceID: id, Report: r}}, event)
+	if err == nil {
+		err = res[0].Err
+	}
+	if err != nil {
+		return before, after, nil, err
+	}
+	v := res[0].Value
+	return v.Before, v.After, v.Change, nil
+}
+
+// StatusRequest is a report on an organisation's service.
+type StatusRequest struct {
+	OrgID, ServiceID string
+	Report           domain.Report
+}
+
+// StatusResult is what a report did: the service before and after, and the
+// change (nil when there was none).
+type StatusResult struct {
+	Before, After domain.Service
+	Change        *domain.Change
+}
+
+// SetStatuses applies reports, in the order given, in one transaction: it
+// locks the services' rows (in id order, as every batch does, so that
+// concurrent ones cannot deadlock), applies domain.Apply to each report in
+// memory and writes the services changed, a history row and an outbox
+// event per status change. A report on a service that does not exist in
+// its organisation (domain.ErrNotFound) or no longer at its expected
+// version (domain.ErrVersionMismatch) fails alone, in its result; an error
+// of the transaction fails them all, and nothing is written.
+func (st *Store) SetStatuses(ctx context.Context, reqs []StatusRequest, event EventFunc) ([]groupcommit.Result[StatusResult], error) {
+	var out []groupcommit.Result[StatusResult]
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		out = make([]groupcommit.Result[StatusResult], len(reqs))
+		ids := make([]string, len(reqs))
+		for i, r := range reqs {
+			ids[i] = r.ServiceID
+		}
+		slices.Sort(ids)
+		svcs, err := lockServices(ctx, tx, slices.Compact(ids))
 		if err != nil {
 			return err
 		}
-		after, change, err = st.applyReport(ctx, tx, before, r, event)
-		return err
+		var dirty []string
+		var changes []domain.Change
+		var evs []bus.Event
+		for i, r := range reqs {
+			svc := svcs[r.ServiceID]
+			if svc == nil || svc.OrgID != r.OrgID {
+				out[i].Err = domain.ErrNotFound
+				continue
+			}
+			after, change, outcome := domain.Apply(*svc, r.Report)
+			switch outcome {
+			case domain.VersionMismatch:
+				out[i].Err = domain.ErrVersionMismatch
+				continue
+			case domain.StatusChanged:
+				ev, err := event(after, *change)
+				if err != nil {
+					return err
+				}
+				changes, evs = append(changes, *change), append(evs, ev)
+				fallthrough
+			case domain.DescriptionUpdated:
+				if !slices.Contains(dirty, after.ID) {
+					dirty = append(dirty, after.ID)
+				}
+			}
+			out[i].Value = StatusResult{Before: *svc, After: after, Change: change}
+			*svc = after
+		}
+		if err := updateServices(ctx, tx, svcs, dirty); err != nil {
+			return err
+		}
+		if err := insertHistory(ctx, tx, changes); err != nil {
+			return err
+		}
+		return st.Outbox.Write(ctx, tx, evs...)
 	})
-	if err != nil && !errors.Is(err, domain.ErrNotFound) && !errors.Is(err, domain.ErrVersionMismatch) {
-		err = fmt.Errorf("set status of %s: %w", id, err)
+	if err != nil {
+		return nil, fmt.Errorf("set %d statuses: %w", len(reqs), err)
 	}
-	return before, after, change, err
+	return out, nil
 }
 
 // lockService reads the service matching where (over args) and locks its
@@ -44,42 +118,20 @@ func lockService(ctx context.Context, tx pgx.Tx, where string, args ...any) (dom
 		WHERE `+where+` FOR NO KEY UPDATE`, args...))
 }
 
-// applyReport applies r to before, a service locked by lockService in tx:
-// the one transition path of every report, whichever channel it came by.
-// When the status changes it writes the service, the history row and the
-// outbox event; a new description alone is written without either.
-func (st *Store) applyReport(ctx context.Context, tx pgx.Tx, before domain.Service, r domain.Report, event EventFunc) (domain.Service, *domain.Change, error) {
-	after, change, outcome := domain.Apply(before, r)
-	switch outcome {
-	case domain.Unchanged:
-		return after, nil, nil
-	case domain.VersionMismatch:
-		return after, nil, domain.ErrVersionMismatch
-	case domain.DescriptionUpdated:
-		_, err := tx.Exec(ctx, `UPDATE status.services SET status_description = $2, updated_at = $3 WHERE id = $1`,
-			after.ID, after.StatusDescription, after.UpdatedAt)
-		return after, nil, err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE status.services
-		SET status = $2, status_description = $3, status_changed_at = $4, updated_at = $4, version = $5, status_version = $5
-		WHERE id = $1`, after.ID, string(after.Status), after.StatusDescription, after.StatusChangedAt, after.Version); err != nil {
-		return after, nil, err
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO status.status_history
-		(service_id, version, previous_status, status, description, source, actor, changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		after.ID, change.Version, string(change.Previous), string(change.Status), change.Description,
-		string(change.Source), change.Actor, change.ChangedAt); err != nil {
-		return after, nil, err
-	}
-	ev, err := event(after, *change)
+// lockServices reads and locks, as lockService does, the services of
+// sortedIDs that exist, in id order: Sort sits below LockRows, so two
+// transactions take their common locks in the same order.
+func lockServices(ctx context.Context, tx pgx.Tx, sortedIDs []string) (map[string]*domain.Service, error) {
+	rows, err := tx.Query(ctx, `SELECT `+serviceColumns+` FROM status.services
+		WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, sortedIDs)
 	if err != nil {
-		return after, nil, err
+		return nil, err
 	}
-	if err := st.Outbox.Write(ctx, tx, ev); err != nil {
-		return after, nil, err
+	svcs := make(map[string]*domain.Service, len(sortedIDs))
+	if err := forEach(rows, scanService, func(s domain.Service) { svcs[s.ID] = &s }); err != nil {
+		return nil, fmt.Errorf("lock services: %w", err)
 	}
-	return after, change, nil
+	return svcs, nil
 }
 
 // ListHistory returns up to limit changes of the organisation's service with
