@@ -21,6 +21,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,13 +42,29 @@ func New(pool *pgxpool.Pool, table string) *Outbox {
 }
 
 // Write adds events to the outbox in tx, the transaction of the change they
-// announce.
+// announce, in order: their ids, and so the order they are relayed in,
+// follow the order given.
 func (o *Outbox) Write(ctx context.Context, tx pgx.Tx, events ...bus.Event) error {
-	for _, e := range events {
+	switch len(events) {
+	case 0:
+		return nil
+	case 1:
+		e := events[0]
 		if _, err := tx.Exec(ctx, `INSERT INTO `+o.table+` (subject, msg_id, ce_type, ce_source, ce_time, payload)
 			VALUES ($1, $2, $3, $4, $5, $6)`, e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data); err != nil {
 			return fmt.Errorf("write %s to the outbox: %w", e.Type, err)
 		}
+		return nil
+	}
+	// COPY takes the rows in order, and the id sequence with them.
+	_, err := tx.CopyFrom(ctx, pgx.Identifier(strings.Split(o.table, ".")),
+		[]string{"subject", "msg_id", "ce_type", "ce_source", "ce_time", "payload"},
+		pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
+			e := events[i]
+			return []any{e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write %d events to the outbox: %w", len(events), err)
 	}
 	return nil
 }
