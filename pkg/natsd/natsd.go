@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // readyTimeout bounds how long Start waits for the server to accept clients.
@@ -93,9 +94,20 @@ func Start(cfg Config) (*Server, error) {
 		if u.Name == "" || u.Password == "" {
 			return nil, errors.New("natsd: a user needs a name and a password")
 		}
+		if len(u.Password) > 72 {
+			return nil, fmt.Errorf("natsd: the password of %s is longer than 72 bytes", u.Name)
+		}
+		// The server keeps a bcrypt hash, not the password: it then has no
+		// plaintext to leak and does not warn about one. The lowest cost
+		// will do, as the passwords are long and random rather than
+		// guessable, and each connection pays it once.
+		hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
+		if err != nil {
+			return nil, fmt.Errorf("natsd: hash the password of %s: %w", u.Name, err)
+		}
 		opts.Users = append(opts.Users, &server.User{
 			Username: u.Name,
-			Password: u.Password,
+			Password: string(hash),
 			Permissions: &server.Permissions{
 				Publish:   u.Publish.permission(),
 				Subscribe: u.Subscribe.permission(),

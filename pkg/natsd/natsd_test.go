@@ -124,3 +124,33 @@ func TestNATSStartFailsClearly(t *testing.T) {
 		t.Errorf("fatal not logged at error; logs:\n%s", logs.String())
 	}
 }
+
+// Users' passwords are given to the server hashed: a client connects with
+// the password, a wrong one is refused, and the server sees no plaintext
+// password to warn about.
+func TestNATSStartHashesPasswords(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	srv, err := Start(Config{
+		Port:     -1,
+		StoreDir: t.TempDir(),
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+		Users:    []User{{Name: "svc", Password: "s3cret-but-long-and-random"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo("svc", "s3cret-but-long-and-random"))
+	if err != nil {
+		t.Fatalf("connect with the password: %v", err)
+	}
+	nc.Close()
+	if nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo("svc", "wrong")); err == nil {
+		nc.Close()
+		t.Fatal("connected with a wrong password")
+	}
+	if strings.Contains(logs.String(), "Plaintext") {
+		t.Errorf("server warns of plaintext passwords:\n%s", logs.String())
+	}
+}
