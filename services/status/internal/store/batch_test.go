@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/services/status/internal/domain"
 	"github.com/upstatehq/upstate/services/status/internal/events"
 	"github.com/upstatehq/upstate/services/status/internal/store"
@@ -256,5 +257,42 @@ func TestSetStatusesFailsOnlyTheRefusedReport(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM status.outbox`); n != 2 {
 		t.Errorf("outbox rows = %d, want 2", n)
+	}
+}
+
+// A batch cut short half-way (here its third event cannot be built; a
+// crash or a lost connection rolls back the same way) leaves nothing
+// half-applied: no service, log entry, history row or event of it.
+func TestApplyIngestBatchInterruptedWritesNothing(t *testing.T) {
+	t.Parallel()
+	st, count := newStore(t)
+	svc := newService(t, st, "org_a", "API")
+	r, _ := newReceiver(t, st, "org_a", domain.ReceiverSpec{Name: "CI", Enabled: true, ServiceID: svc.ID})
+	built := 0
+	failThird := func(s domain.Service, c domain.Change) (bus.Event, error) {
+		if built++; built == 3 {
+			return bus.Event{}, errors.New("interrupted")
+		}
+		return events.StatusChanged(s, c)
+	}
+	var batch []domain.Ingest
+	for i := range 5 {
+		batch = append(batch, ingest(r, []domain.Status{domain.Down, domain.Operational}[i%2], ""))
+	}
+	if _, err := st.ApplyIngestBatch(context.Background(), batch, time.Now(), failThird); err == nil {
+		t.Fatal("interrupted batch reported no error")
+	}
+	if got, _ := st.GetService(context.Background(), "org_a", svc.ID); got.Version != svc.Version || got.Status != svc.Status {
+		t.Errorf("service %s v%d after an interrupted batch, want %s v%d", got.Status, got.Version, svc.Status, svc.Version)
+	}
+	for _, table := range []string{"deliveries", "status_history", "outbox", "applied_deliveries"} {
+		if n := count(`SELECT count(*) FROM status.` + table); n != 0 {
+			t.Errorf("%d rows in %s after an interrupted batch", n, table)
+		}
+	}
+	// Applied again, the whole batch goes through once.
+	applyBatch(t, st, batch...)
+	if n := count(`SELECT count(*) FROM status.status_history`); n != 5 {
+		t.Errorf("history rows = %d after the retry, want 5", n)
 	}
 }
