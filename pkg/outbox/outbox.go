@@ -20,6 +20,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -70,14 +71,19 @@ func (o *Outbox) Write(ctx context.Context, tx pgx.Tx, events ...bus.Event) erro
 }
 
 // RelayBatch hands up to limit pending events, oldest first, to publish and
-// deletes them once publish returns nil, all in one transaction. It returns
-// how many events were relayed; 0 when the outbox is empty or another
+// deletes those JetStream stored, all in one transaction. It returns how
+// many events were relayed; 0 when the outbox is empty or another
 // replica holds the relay lock, which makes one relay at a time publish so
-// that events leave in the order they were written. If publish fails
-// nothing is deleted and the events are offered again next time (their
-// message ids make JetStream drop the copies it already stored).
+// that events leave in the order they were written.
+//
+// If publish fails, nothing is deleted and the events are offered again
+// next time (their message ids make JetStream drop the copies it already
+// stored), unless its error is a *bus.PublishError saying which events were
+// stored: those are deleted, the others offered again, and RelayBatch
+// returns how many were relayed together with the error.
 func (o *Outbox) RelayBatch(ctx context.Context, limit int, publish func(context.Context, []bus.Event) error) (int, error) {
 	n := 0
+	var publishErr error
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		var locked bool
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext($1))`, o.table).Scan(&locked); err != nil {
@@ -102,19 +108,38 @@ func (o *Outbox) RelayBatch(ctx context.Context, limit int, publish func(context
 		if err != nil || len(events) == 0 {
 			return err
 		}
-		if err := publish(ctx, events); err != nil {
-			return err
+		if publishErr = publish(ctx, events); publishErr != nil {
+			var partial *bus.PublishError
+			if !errors.As(publishErr, &partial) || len(partial.Stored) != len(ids) {
+				return publishErr
+			}
+			ids = storedIDs(ids, partial.Stored)
 		}
 		// Exactly the relayed ids: a lower id still uncommitted when we read
-		// is not relayed yet and must stay.
+		// is not relayed yet and must stay, and so must an event that was
+		// not stored, to go out next time ahead of its subject's later ones.
 		if _, err := tx.Exec(ctx, `DELETE FROM `+o.table+` WHERE id = ANY($1)`, ids); err != nil {
 			return err
 		}
-		n = len(events)
+		n = len(ids)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("relay %s: %w", o.table, err)
 	}
+	if publishErr != nil {
+		return n, fmt.Errorf("relay %s: %w", o.table, publishErr)
+	}
 	return n, nil
+}
+
+// storedIDs returns the ids whose event was stored.
+func storedIDs(ids []int64, stored []bool) []int64 {
+	kept := ids[:0]
+	for i, id := range ids {
+		if stored[i] {
+			kept = append(kept, id)
+		}
+	}
+	return kept
 }

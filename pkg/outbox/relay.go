@@ -86,8 +86,12 @@ func (r *Relay) drain(ctx context.Context) error {
 	}
 }
 
+// publish publishes a batch keeping each subject's order: when a publish
+// fails, the subject's later events are held back with it (see
+// bus.PublishOrdered), so that consumers do not see a version overtaken
+// by the next ones once it goes out.
 func (r *Relay) publish(ctx context.Context, events []bus.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return bus.PublishBatch(ctx, r.js, events)
+	return bus.PublishOrdered(ctx, r.js, events)
 }

@@ -36,25 +36,35 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
+// newOutbox returns an empty outbox in a database of its own.
+func newOutbox(t testing.TB) *Outbox {
+	t.Helper()
+	pool := testenv.NewPool(t, testenv.NewDatabase(t))
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE outbox (
+		id bigserial PRIMARY KEY, subject text NOT NULL, msg_id text NOT NULL, ce_type text NOT NULL,
+		ce_source text NOT NULL, ce_time timestamptz NOT NULL, payload bytea NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	return New(pool, "outbox")
+}
+
+// write commits events to o in one transaction.
+func write(t testing.TB, o *Outbox, events ...bus.Event) {
+	t.Helper()
+	ctx := context.Background()
+	if err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error { return o.Write(ctx, tx, events...) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newFailingRelay returns a relay with one event pending whose publish
 // keeps failing (no stream takes its subject), and its log.
 func newFailingRelay(t testing.TB) (*Relay, *logBuffer) {
 	t.Helper()
 	ctx := context.Background()
-	pool := testenv.NewPool(t, testenv.NewDatabase(t))
-	if _, err := pool.Exec(ctx, `CREATE TABLE outbox (
-		id bigserial PRIMARY KEY, subject text NOT NULL, msg_id text NOT NULL, ce_type text NOT NULL,
-		ce_source text NOT NULL, ce_time timestamptz NOT NULL, payload bytea NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	o := New(pool, "outbox")
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return o.Write(ctx, tx, bus.Event{Subject: "upstate.nowhere.org_a.x", ID: "x:1", Type: "test.v1.Event",
-			Source: "test", Time: time.Now(), Data: []byte{}})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := newOutbox(t)
+	write(t, o, bus.Event{Subject: "upstate.nowhere.org_a.x", ID: "x:1", Type: "test.v1.Event",
+		Source: "test", Time: time.Now(), Data: []byte{}})
 	srv := testenv.StartNATS(t)
 	nc, js, err := bus.Connect(ctx, srv.ClientURL(), "outbox-test", nil)
 	if err != nil {

@@ -100,7 +100,9 @@ func streamAdmin(stream string) []string {
 
 // durableConsumer is what a service's durable pull consumer publishes to:
 // creating or updating it (bus.Consume), looking it up, pulling and
-// acknowledging its messages, and dead-lettering them.
+// acknowledging its messages, and dead-lettering them; and, for its lag
+// on /metrics (bus.LagCollector), getting the stream's oldest message it
+// has not acknowledged, from a stream it reads whole anyway.
 func durableConsumer(stream, durable string) []string {
 	return append([]string{
 		jsAPI("CONSUMER.CREATE." + stream + "." + durable),
@@ -110,6 +112,7 @@ func durableConsumer(stream, durable string) []string {
 		jsAPI("CONSUMER.MSG.NEXT." + stream + "." + durable),
 		"$JS.ACK." + stream + "." + durable + ".>",
 		bus.DLQSubject(stream, durable),
+		jsAPI("STREAM.MSG.GET." + stream),
 	}, bucketData(bus.FailuresBucket)...) // a message's own failures
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/service"
@@ -136,6 +137,7 @@ func (a *App) Start(ctx context.Context) error {
 	workers.DrainFirst(c.Stop)
 	workers.Go(a.relay.Run)
 	workers.Go(a.scheduler.Run)
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.Durable, a.deps.Logger))
 	a.workers = workers
 	return nil
 }

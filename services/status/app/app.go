@@ -14,8 +14,10 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/service"
@@ -68,7 +70,7 @@ func Unit(cfg Config, grpcAddr string) service.Unit {
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, JS: js, NC: nc, Logger: in.Logger(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Pool: pool, JS: js, NC: nc, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -81,7 +83,9 @@ type Deps struct {
 	// changes and replies to gateways waiting for a delivery's outcome.
 	NC     *nats.Conn
 	Logger *slog.Logger
-	Clock  clockwork.Clock
+	// Registry gets the ingest consumer's lag (nil: not reported).
+	Registry prometheus.Registerer
+	Clock    clockwork.Clock
 }
 
 // App is a running (or ready to run) status service.
@@ -123,6 +127,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	workers.DrainFirst(c.Stop)
 	workers.Go(a.relay.Run)
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIngest, consumer.Durable, a.deps.Logger))
 	a.workers = workers
 	return nil
 }
