@@ -1,7 +1,9 @@
 // Package bus holds upstate's JetStream conventions: stream names and
 // subjects (subjects.go), stream definitions (EnsureStreams), connecting
 // (Connect), publishing events with CloudEvents headers and a Nats-Msg-Id
-// (Publish, PublishBatch), and a durable pull-consumer loop that retries
+// (Publish, PublishBatch, and PublishOrdered, which keeps each subject's
+// order when a publish fails), consumer lag for /metrics (LagCollector),
+// and a durable pull-consumer loop that retries
 // failures with backoff and moves poison messages to the dead-letter stream
 // (Consume, and ConsumeBatch for handlers that apply many at once). A new durable consumer starts from the oldest message the
 // stream keeps, from now, or from a time (Start); one that exists resumes
