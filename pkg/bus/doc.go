@@ -2,12 +2,12 @@
 // subjects (subjects.go), stream definitions (EnsureStreams), connecting
 // (Connect), publishing events with CloudEvents headers and a Nats-Msg-Id
 // (Publish, PublishBatch, and PublishOrdered, which keeps each subject's
-// order when a publish fails), consumer lag for /metrics (LagCollector),
-// and a durable pull-consumer loop that retries
-// failures with backoff and moves poison messages to the dead-letter stream
-// (Consume, and ConsumeBatch for handlers that apply many at once). A new durable consumer starts from the oldest message the
-// stream keeps, from now, or from a time (Start); one that exists resumes
-// where it stopped.
+// order when a publish fails), a durable pull-consumer loop that retries
+// failures with backoff and moves poison messages to the dead-letter
+// stream (Consume, and ConsumeBatch for handlers that apply many at once),
+// and consumers' lag for /metrics (LagCollector). A new durable consumer
+// starts from the oldest message the stream keeps, from now, or from a
+// time (Start); one that exists resumes where it stopped.
 //
 // Delivery is at least once: a producer republishes until JetStream
 // acknowledges, the stream drops copies within its duplicate window, and
