@@ -1,8 +1,8 @@
 // Package bus holds upstate's JetStream conventions: stream names and
 // subjects (subjects.go), stream definitions (EnsureStreams), connecting
 // (Connect), publishing events with CloudEvents headers and a Nats-Msg-Id
-// (Publish, PublishBatch, and PublishOrdered, which keeps each subject's
-// order when a publish fails), a durable pull-consumer loop that retries
+// (Publish, and PublishOrdered for many at once, which keeps each
+// subject's order even when a publish fails), a durable pull-consumer loop that retries
 // failures with backoff and moves poison messages to the dead-letter
 // stream (Consume, and ConsumeBatch for handlers that apply many at once),
 // and consumers' lag for /metrics (LagCollector). A new durable consumer

@@ -76,7 +76,7 @@ func statusEvent(org, svc string, n int) bus.Event {
 
 func publish(t testing.TB, js jetstream.JetStream, events ...bus.Event) {
 	t.Helper()
-	if err := bus.PublishBatch(context.Background(), js, events); err != nil {
+	if err := bus.PublishOrdered(context.Background(), js, events); err != nil {
 		t.Fatal(err)
 	}
 }

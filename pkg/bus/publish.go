@@ -58,37 +58,6 @@ func Publish(ctx context.Context, js jetstream.JetStream, e Event) error {
 	return nil
 }
 
-// PublishBatch publishes events without waiting for each acknowledgement in
-// turn, then waits until every one is stored. It returns an error if any
-// publish failed or ctx ended first; some events may be stored by then, so
-// the caller republishes the whole batch, which de-duplication makes safe.
-//
-// Events are sent in order on one connection, so a stream stores them in
-// order, unless the library retries a publish the server had no responder
-// for (a stream leader election) and a later event overtakes it.
-func PublishBatch(ctx context.Context, js jetstream.JetStream, events []Event) error {
-	pending := make([]pendingAck, 0, min(len(events), batchWindow))
-	for _, e := range events {
-		if len(pending) == batchWindow {
-			if err := pending[0].wait(ctx); err != nil {
-				return err
-			}
-			pending = pending[1:]
-		}
-		f, err := js.PublishMsgAsync(NewMsg(e))
-		if err != nil {
-			return fmt.Errorf("publish %s to %s: %w", e.ID, e.Subject, err)
-		}
-		pending = append(pending, pendingAck{e, f})
-	}
-	for _, p := range pending {
-		if err := p.wait(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // pendingAck is an event published asynchronously and its future.
 type pendingAck struct {
 	event  Event

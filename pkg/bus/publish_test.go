@@ -2,7 +2,6 @@ package bus_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -92,41 +91,5 @@ func TestPublishStoresDuplicateMsgIDOnce(t *testing.T) {
 		if got := m.Header.Get(k); got != v {
 			t.Errorf("header %s = %q, want %q", k, got, v)
 		}
-	}
-}
-
-func TestPublishBatchStoresAllInOrder(t *testing.T) {
-	t.Parallel()
-	_, js, _ := setup(t)
-	const n = 500
-	events := make([]bus.Event, n)
-	for i := range events {
-		events[i] = statusEvent("org_1", fmt.Sprintf("svc_%d", i%7), i)
-	}
-	publish(t, js, events...)
-	if got := streamMsgs(t, js, bus.StreamStatus); got != n {
-		t.Fatalf("stored %d messages, want %d", got, n)
-	}
-	for i, e := range events {
-		if id := getMsg(t, js, bus.StreamStatus, uint64(i+1)).Header.Get(bus.HeaderCEID); id != e.ID {
-			t.Fatalf("sequence %d holds %s, want %s", i+1, id, e.ID)
-		}
-	}
-
-	// The caller's answer to a failed batch is to publish it again.
-	publish(t, js, events...)
-	if got := streamMsgs(t, js, bus.StreamStatus); got != n {
-		t.Fatalf("republished batch: stored %d messages, want %d", got, n)
-	}
-}
-
-func TestPublishBatchFailsWithoutStream(t *testing.T) {
-	t.Parallel()
-	_, js, _ := setup(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	events := []bus.Event{statusEvent("org_1", "svc_1", 1), {Subject: "upstate.nowhere", ID: "x"}}
-	if err := bus.PublishBatch(ctx, js, events); err == nil {
-		t.Fatal("batch with an event no stream captures succeeded")
 	}
 }

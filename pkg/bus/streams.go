@@ -52,7 +52,7 @@ const (
 // protects against losing one node. Production should use replicas, and
 // sync_interval: always where a node-wide power loss is a real risk; it
 // costs throughput (about 3k messages a second on small disks), so publish
-// concurrently (PublishBatch) rather than one message at a time.
+// concurrently (PublishOrdered) rather than one message at a time.
 type StreamOptions struct {
 	// Replicas is the number of copies of each stream: 1 locally, 3 in a
 	// cluster (default 1).

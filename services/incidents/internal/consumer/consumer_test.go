@@ -104,7 +104,7 @@ func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 		}),
 		statusEvent(t, 4, &statusv1.ServiceDeleted{OrgId: "org_a", ServiceId: "svc_1", ServiceName: "Public API", Version: 4, DeletedAt: timestamppb.Now()}),
 	}
-	if err := bus.PublishBatch(ctx, js, events); err != nil {
+	if err := bus.PublishOrdered(ctx, js, events); err != nil {
 		t.Fatal(err)
 	}
 
@@ -166,7 +166,7 @@ func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 		ev.Subject, ev.ID = bus.StatusSubject("org_a", svc), svc+":2"
 		events = append(events, ev)
 	}
-	if err := bus.PublishBatch(ctx, js, events); err != nil {
+	if err := bus.PublishOrdered(ctx, js, events); err != nil {
 		t.Fatal(err)
 	}
 	poison := bus.NewMsg(statusEvent(t, 3, &statusv1.StatusChanged{}))

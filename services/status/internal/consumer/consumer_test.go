@@ -93,7 +93,7 @@ func (e *env) service(org, name string) domain.Service {
 		e.t.Fatal(err)
 	}
 	if _, err := e.st.Outbox.RelayBatch(ctx, 100, func(ctx context.Context, evs []bus.Event) error {
-		return bus.PublishBatch(ctx, e.js, evs)
+		return bus.PublishOrdered(ctx, e.js, evs)
 	}); err != nil {
 		e.t.Fatal(err)
 	}
