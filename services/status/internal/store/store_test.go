@@ -20,7 +20,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func newStore(t *testing.T) (*store.Store, func(query string) int) {
+func newStore(t testing.TB) (*store.Store, func(query string) int) {
 	t.Helper()
 	pool := testenv.NewPool(t, testenv.NewDatabase(t))
 	if err := pgdb.Migrate(context.Background(), pool, migrations.Schema, migrations.FS); err != nil {
@@ -40,7 +40,7 @@ func newStore(t *testing.T) (*store.Store, func(query string) int) {
 // newService creates a service (version 1, operational) and takes its
 // creation event out of the outbox, as the relay would, so that tests
 // count the events of what they do next.
-func newService(t *testing.T, st *store.Store, org, name string) domain.Service {
+func newService(t testing.TB, st *store.Store, org, name string) domain.Service {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	s := domain.NewService(ids.New(ids.Service), org, name, "", domain.Operational, now)
