@@ -127,3 +127,18 @@ func (iv Interval) same(o Interval) bool {
 	return iv.Version == o.Version && iv.Status == o.Status && iv.At.Equal(o.At) &&
 		iv.Start.Equal(o.Start) && iv.End.Equal(o.End) && iv.Open == o.Open
 }
+
+// ServiceEvent is what the SLA service takes from one event of a
+// service on STATUS: its creation, a status change, an edit or its
+// deletion.
+type ServiceEvent struct {
+	OrgID     string
+	ServiceID string
+	Version   int64
+	// Name is the service's name as the event has it ("" if it has none).
+	Name string
+	// Transition is the status the event starts (nil for an edit).
+	Transition *Transition
+	// Deleted is true for the service's deletion.
+	Deleted bool
+}
