@@ -65,11 +65,11 @@ CREATE INDEX slos_org ON sla.slos (org_id, id);
 CREATE INDEX slos_service ON sla.slos (service_id);
 CREATE INDEX slos_due ON sla.slos (evaluate_at) WHERE evaluate_at IS NOT NULL;
 
--- The backfill from the status service's history: the last service
--- filled, and when it finished. No row: it has not started.
+-- The backfill from the status service's history: the page of services
+-- to fill next, and when it finished. No row: it has not started.
 CREATE TABLE sla.backfill (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    after_service text NOT NULL DEFAULT '',
+    page_token    text NOT NULL DEFAULT '',
     done_at       timestamptz
 );
 

@@ -12,8 +12,8 @@ import (
 // BackfillState is how far the backfill from the status service's
 // history went.
 type BackfillState struct {
-	// After is the id of the last service filled.
-	After string
+	// PageToken is the status service's page of services to fill next.
+	PageToken string
 	// Done is true once every service was filled.
 	Done bool
 }
@@ -23,7 +23,7 @@ type BackfillState struct {
 func (st *Store) Backfill(ctx context.Context) (BackfillState, error) {
 	var s BackfillState
 	var done *time.Time
-	err := st.pool.QueryRow(ctx, `SELECT after_service, done_at FROM sla.backfill`).Scan(&s.After, &done)
+	err := st.pool.QueryRow(ctx, `SELECT page_token, done_at FROM sla.backfill`).Scan(&s.PageToken, &done)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return BackfillState{}, nil
 	}
@@ -35,9 +35,9 @@ func (st *Store) Backfill(ctx context.Context) (BackfillState, error) {
 }
 
 // SaveBackfill records the backfill's progress; done marks it finished at.
-func (st *Store) SaveBackfill(ctx context.Context, after string, done *time.Time) error {
-	if _, err := st.pool.Exec(ctx, `INSERT INTO sla.backfill (after_service, done_at) VALUES ($1, $2)
-		ON CONFLICT (singleton) DO UPDATE SET after_service = EXCLUDED.after_service, done_at = EXCLUDED.done_at`, after, done); err != nil {
+func (st *Store) SaveBackfill(ctx context.Context, pageToken string, done *time.Time) error {
+	if _, err := st.pool.Exec(ctx, `INSERT INTO sla.backfill (page_token, done_at) VALUES ($1, $2)
+		ON CONFLICT (singleton) DO UPDATE SET page_token = EXCLUDED.page_token, done_at = EXCLUDED.done_at`, pageToken, done); err != nil {
 		return fmt.Errorf("save backfill progress: %w", err)
 	}
 	return nil
