@@ -39,9 +39,9 @@ type Config struct {
 	// EvaluateInterval is how often SLOs whose service is down, or which
 	// burn or are exhausted, are evaluated: the most a burn event is late.
 	EvaluateInterval time.Duration `env:"UPSTATE_SLA_EVALUATE_INTERVAL" envDefault:"30s" doc:"how often SLOs of a service that is down, burning or out of budget are evaluated: the most an SLO event is late"`
-	// Backfill fills the intervals from the status service's history the
-	// first time the service starts on a database.
-	Backfill bool `env:"UPSTATE_SLA_BACKFILL" envDefault:"true" doc:"on a new database, fill the history from the status service's (once)"`
+	// NoBackfill turns off filling the intervals from the status
+	// service's history the first time the service starts on a database.
+	NoBackfill bool `env:"UPSTATE_SLA_NO_BACKFILL" envDefault:"false" doc:"do not fill a new database's history from the status service's (it is filled once, then STATUS is followed)"`
 	// RelayInterval is how often the outbox is polled besides the
 	// notification after each commit (default 1s).
 	RelayInterval time.Duration
@@ -137,7 +137,7 @@ func (a *App) Start(ctx context.Context) error {
 		return errors.Join(err, workers.Stop(ctx))
 	}
 	workers.DrainFirst(c.Stop)
-	if a.cfg.Backfill {
+	if !a.cfg.NoBackfill {
 		workers.Go(backfill.New(a.store, a.registry, a.evaluator.Notify, a.deps.Clock, a.deps.Logger).Run)
 	}
 	workers.Go(a.evaluator.Run)
