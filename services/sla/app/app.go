@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/lifecycle"
@@ -24,6 +25,7 @@ import (
 	"github.com/upstatehq/upstate/services/sla/internal/consumer"
 	"github.com/upstatehq/upstate/services/sla/internal/evaluator"
 	"github.com/upstatehq/upstate/services/sla/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/sla/internal/metrics"
 	"github.com/upstatehq/upstate/services/sla/internal/store"
 	"github.com/upstatehq/upstate/services/sla/migrations"
 )
@@ -75,7 +77,7 @@ func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -86,9 +88,10 @@ type Deps struct {
 	JS   jetstream.JetStream
 	// Status is a connection to the status service's gRPC API: services
 	// the SLA service has no event of yet, and the history it backfills.
-	Status grpc.ClientConnInterface
-	Logger *slog.Logger
-	Clock  clockwork.Clock
+	Status   grpc.ClientConnInterface
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	Clock    clockwork.Clock
 }
 
 // App is a running (or ready to run) SLA service.
@@ -99,6 +102,7 @@ type App struct {
 	registry  statusv1.ServiceRegistryServiceClient
 	relay     *outbox.Relay
 	evaluator *evaluator.Evaluator
+	metrics   *metrics.Metrics
 	workers   *lifecycle.Workers
 }
 
@@ -115,10 +119,11 @@ func New(cfg Config, deps Deps) *App {
 	}
 	st := store.New(deps.Pool)
 	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, cfg.RelayInterval)
+	m := metrics.New(deps.Registry)
 	return &App{
-		cfg: cfg, deps: deps, store: st, relay: relay,
+		cfg: cfg, deps: deps, store: st, relay: relay, metrics: m,
 		registry:  statusv1.NewServiceRegistryServiceClient(deps.Status),
-		evaluator: evaluator.New(st, relay.Notify, deps.Clock, deps.Logger, cfg.EvaluateInterval),
+		evaluator: evaluator.New(st, relay.Notify, deps.Clock, m, deps.Logger, cfg.EvaluateInterval),
 	}
 }
 
@@ -131,7 +136,7 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 // database), the burn timer and the relay of SLO events.
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.evaluator.Notify, a.deps.Clock, a.deps.Logger,
+	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.evaluator.Notify, a.deps.Clock, a.metrics, a.deps.Logger,
 		consumer.Config{Concurrency: a.cfg.Concurrency})
 	if err != nil {
 		return errors.Join(err, workers.Stop(ctx))

@@ -19,6 +19,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/sla/internal/domain"
+	"github.com/upstatehq/upstate/services/sla/internal/metrics"
 	"github.com/upstatehq/upstate/services/sla/internal/pbconv"
 	"github.com/upstatehq/upstate/services/sla/internal/store"
 )
@@ -42,18 +43,19 @@ type Config struct {
 type Consumer struct {
 	store *store.Store
 	// due is called after a commit that made an SLO due for evaluation.
-	due    func()
-	clock  clockwork.Clock
-	logger *slog.Logger
-	c      *bus.Consumer
+	due     func()
+	clock   clockwork.Clock
+	metrics *metrics.Metrics
+	logger  *slog.Logger
+	c       *bus.Consumer
 }
 
 // Start creates or joins the durable consumer and handles events until Stop.
-func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, due func(), clock clockwork.Clock, logger *slog.Logger, cfg Config) (*Consumer, error) {
+func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, due func(), clock clockwork.Clock, m *metrics.Metrics, logger *slog.Logger, cfg Config) (*Consumer, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
-	c := &Consumer{store: st, due: due, clock: clock, logger: logger}
+	c := &Consumer{store: st, due: due, clock: clock, metrics: m, logger: logger}
 	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
 		Stream:           bus.StreamStatus,
 		Durable:          Durable,
@@ -131,8 +133,12 @@ func Decode(msg jetstream.Msg) (ev domain.ServiceEvent, ok bool, err error) {
 // transaction, for a consumer that fetches them in batches.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 	ev, ok, err := Decode(msg)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		c.metrics.StatusEvent("ignored")
+		return nil
 	}
 	res, err := c.store.Apply(ctx, pgdb.Now(c.clock), ev)
 	if err != nil {
@@ -142,7 +148,10 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 		c.due()
 	}
 	if res.Stale > 0 {
+		c.metrics.StatusEvent("stale")
 		c.logger.DebugContext(ctx, "status event already applied", "service_id", ev.ServiceID, "version", ev.Version)
+		return nil
 	}
+	c.metrics.StatusEvent("applied")
 	return nil
 }

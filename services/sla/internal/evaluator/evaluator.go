@@ -15,6 +15,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/sla/internal/events"
+	"github.com/upstatehq/upstate/services/sla/internal/metrics"
 	"github.com/upstatehq/upstate/services/sla/internal/store"
 )
 
@@ -27,13 +28,14 @@ type Evaluator struct {
 	// relay's Notify).
 	committed func()
 	clock     clockwork.Clock
+	metrics   *metrics.Metrics
 	logger    *slog.Logger
 }
 
 // New returns an evaluator looking for due SLOs every interval and
 // whenever notified; SLOs being watched are evaluated every interval.
-func New(st *store.Store, committed func(), clock clockwork.Clock, logger *slog.Logger, interval time.Duration) *Evaluator {
-	return &Evaluator{store: st, interval: interval, kick: make(chan struct{}, 1), committed: committed, clock: clock, logger: logger}
+func New(st *store.Store, committed func(), clock clockwork.Clock, m *metrics.Metrics, logger *slog.Logger, interval time.Duration) *Evaluator {
+	return &Evaluator{store: st, interval: interval, kick: make(chan struct{}, 1), committed: committed, clock: clock, metrics: m, logger: logger}
 }
 
 // Notify asks the evaluator to look for due SLOs soon; it never blocks.
@@ -80,6 +82,7 @@ func (e *Evaluator) runDue(ctx context.Context) {
 			ev, err := e.store.EvaluateSLO(ctx, id, now, e.interval, events.SLOEvent)
 			if err != nil {
 				if ctx.Err() == nil {
+					e.metrics.EvaluationFailure()
 					e.logger.WarnContext(ctx, "slo not evaluated; retrying", "slo_id", id, "err", err)
 				}
 				continue
@@ -91,6 +94,7 @@ func (e *Evaluator) runDue(ctx context.Context) {
 			if len(ev.Events) > 0 {
 				e.committed()
 				for _, k := range ev.Events {
+					e.metrics.SLOEvent(string(k))
 					e.logger.InfoContext(ctx, "slo "+string(k), "slo_id", id, "service_id", ev.SLO.ServiceID)
 				}
 			}
