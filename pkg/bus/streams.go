@@ -34,6 +34,11 @@ const (
 	incidentsMaxAge     = statusMaxAge
 	incidentsDuplicates = statusDuplicates
 
+	// SLO events are few and read by alerting and status pages; they are
+	// kept as long as status events.
+	slaMaxAge     = statusMaxAge
+	slaDuplicates = statusDuplicates
+
 	// Dead letters carry an id derived from the consumer and the original
 	// stream sequence, so a message dead-lettered twice (its Term was lost
 	// and it came back) is stored once; redelivery takes at most AckWait.
@@ -114,6 +119,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      incidentsMaxAge,
 			Duplicates:  incidentsDuplicates,
+		},
+		{
+			Name:        StreamSLA,
+			Description: "SLO events (SLOBurning, SLOBurnStopped, SLOExhausted, SLORecovered).",
+			Subjects:    []string{SubjectsSLA},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      slaMaxAge,
+			Duplicates:  slaDuplicates,
 		},
 		{
 			Name:        StreamDLQ,

@@ -20,6 +20,12 @@ const (
 	// SubjectsIncidents is the subject filter StreamIncidents captures.
 	SubjectsIncidents = "upstate.incidents.>"
 
+	// StreamSLA holds SLO events (burning, burn stopped, exhausted,
+	// recovered), one subject per SLO.
+	StreamSLA = "SLA"
+	// SubjectsSLA is the subject filter StreamSLA captures.
+	SubjectsSLA = "upstate.sla.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -42,6 +48,12 @@ func StatusSubject(orgID, serviceID string) string {
 // maintenance window: upstate.incidents.<org>.<id>.
 func IncidentsSubject(orgID, id string) string {
 	return "upstate.incidents." + orgID + "." + id
+}
+
+// SLASubject returns the subject of the events of an SLO:
+// upstate.sla.<org>.<slo>.
+func SLASubject(orgID, sloID string) string {
+	return "upstate.sla." + orgID + "." + sloID
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

@@ -11,6 +11,7 @@ import (
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -21,17 +22,18 @@ import (
 const (
 	statusDurable     = "status-ingest"               // the status service's consumer on INGEST
 	incidentsDurable  = "incidents-status"            // the incidents service's consumer on STATUS
+	slaDurable        = "sla-status"                  // the SLA service's consumer on STATUS
 	idempotencyBucket = "upstate_webhook_idempotency" // the gateway's bucket of idempotency keys
 )
 
 // publicStreams are the streams a reader may read: the events upstate
 // publishes for other teams. INGEST (raw webhook deliveries of every
 // organisation) and DLQ are internal.
-var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents}
+var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA}
 
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
-var serviceDurables = map[string][]string{bus.StreamStatus: {incidentsDurable}}
+var serviceDurables = map[string][]string{bus.StreamStatus: {incidentsDurable, slaDurable}}
 
 // NATSUser is the name a service connects to the embedded server as.
 func NATSUser(unit string) string { return "upstate-" + unit }
@@ -44,6 +46,7 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 	perms := map[string]func(unit string) natsd.User{
 		status.Name:    statusUser,
 		incidents.Name: incidentsUser,
+		sla.Name:       slaUser,
 		edge.Name:      func(string) natsd.User { return natsd.User{} },
 		gateway.Name:   gatewayUser,
 	}
@@ -87,7 +90,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // upstate's streams and the bucket of consumers' failure counts.
 func ensureStreams() []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamDLQ, "KV_" + bus.FailuresBucket} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamDLQ, "KV_" + bus.FailuresBucket} {
 		subjects = append(subjects, streamAdmin(s)...)
 	}
 	return append(subjects, jsAPI("INFO")) // the account's limits, looked up before creating a bucket
@@ -144,6 +147,15 @@ func incidentsUser(unit string) natsd.User {
 	}
 }
 
+// slaUser publishes SLO events and consumes STATUS.
+func slaUser(unit string) natsd.User {
+	pub := append(ensureStreams(), bus.SubjectsSLA)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamStatus, slaDurable)...)},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
 // gatewayUser publishes deliveries to INGEST, keeps idempotency keys in
 // its bucket and listens for receiver changes.
 func gatewayUser(unit string) natsd.User {
@@ -156,7 +168,7 @@ func gatewayUser(unit string) natsd.User {
 	}
 }
 
-// Reader is a user who may read the public streams (STATUS, INCIDENTS)
+// Reader is a user who may read the public streams (STATUS, INCIDENTS, SLA)
 // and nothing else: look them up, create, read, acknowledge and delete
 // consumers on them, ephemeral or durable, push or pull (as `nats sub`,
 // `nats consumer` and ordered consumers do), and subscribe to their
@@ -195,7 +207,7 @@ func Reader(name, password string) natsd.User {
 			)
 		}
 	}
-	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents)
+	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsSLA)
 	return natsd.User{
 		Name: name, Password: password,
 		Publish:   &natsd.Subjects{Allow: pub, Deny: deny},

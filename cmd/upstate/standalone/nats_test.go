@@ -17,6 +17,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/testenv"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -222,14 +223,52 @@ func TestNATSGatewayCannotTouchStatus(t *testing.T) {
 	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.SubjectsStatus) })
 }
 
+// The SLA service consumes STATUS with its durable consumer and publishes
+// its own events, and cannot forge a status event.
+func TestNATSSLAConsumesStatusAndPublishesSLA(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	_, statusJS := s.service(t, status.Name, nil)
+	publish(t, statusJS, bus.StatusSubject("org", "svc"))
+
+	var e errs
+	nc, js := s.service(t, sla.Name, &e)
+	publish(t, js, bus.SLASubject("org", "slo_1"))
+	cons, err := js.CreateOrUpdateConsumer(shortCtx(t), bus.StreamStatus, jetstream.ConsumerConfig{
+		Durable: slaDurable, AckPolicy: jetstream.AckExplicitPolicy, FilterSubjects: []string{bus.SubjectsStatus},
+	})
+	if err != nil {
+		t.Fatalf("the SLA service cannot create its consumer: %v", err)
+	}
+	msg, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
+	if err != nil {
+		t.Fatalf("the SLA service cannot read STATUS: %v", err)
+	}
+	if err := msg.DoubleAck(shortCtx(t)); err != nil {
+		t.Fatalf("the SLA service cannot acknowledge: %v", err)
+	}
+	if err := nc.Publish(bus.StatusSubject("org", "svc"), []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.StatusSubject("org", "svc")) })
+	if n := s.count(t, bus.StreamStatus); n != 1 {
+		t.Errorf("STATUS holds %d messages, want the status service's 1", n)
+	}
+}
+
 func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 	t.Parallel()
 	s := startAuthServer(t)
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
 	_, gatewayJS := s.service(t, gateway.Name, nil)
+	_, slaJS := s.service(t, sla.Name, nil)
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 	publish(t, incidentsJS, bus.IncidentsSubject("org", "inc_1"))
+	publish(t, slaJS, bus.SLASubject("org", "slo_1"))
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 
 	var e errs
@@ -237,7 +276,7 @@ func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents} {
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA} {
 		msg, err := readOne(js, stream)
 		if err != nil {
 			t.Fatalf("the reader cannot read %s: %v", stream, err)

@@ -217,3 +217,19 @@ func TestRelayOutboxKeepsEventsWhenPublishFails(t *testing.T) {
 		t.Fatalf("outbox rows = %d, want 1", n)
 	}
 }
+
+// ListAllServices pages through every organisation's services in id order.
+func TestListAllServicesCrossesOrganisations(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	want := []string{newService(t, st, "org_a", "A").ID, newService(t, st, "org_b", "B").ID, newService(t, st, "org_a", "C").ID}
+	ctx := context.Background()
+	page1, err := st.ListAllServices(ctx, "", 2)
+	if err != nil || len(page1) != 2 || page1[0].ID != want[0] || page1[1].ID != want[1] || page1[1].OrgID != "org_b" {
+		t.Fatalf("page 1 = %+v, %v", page1, err)
+	}
+	page2, err := st.ListAllServices(ctx, page1[1].ID, 2)
+	if err != nil || len(page2) != 1 || page2[0].ID != want[2] {
+		t.Fatalf("page 2 = %+v, %v", page2, err)
+	}
+}

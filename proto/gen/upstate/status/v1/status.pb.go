@@ -1181,6 +1181,116 @@ func (x *ListStatusHistoryRequest) GetPageToken() string {
 	return ""
 }
 
+// ListAllServicesRequest asks for a page of every organisation's services.
+type ListAllServicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is the most services to return (1–200; 0 means 50).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of the previous page, empty for the first.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllServicesRequest) Reset() {
+	*x = ListAllServicesRequest{}
+	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllServicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllServicesRequest) ProtoMessage() {}
+
+func (x *ListAllServicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllServicesRequest.ProtoReflect.Descriptor instead.
+func (*ListAllServicesRequest) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListAllServicesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAllServicesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAllServicesResponse is a page of services, in id order.
+type ListAllServicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// services is the page.
+	Services []*Service `protobuf:"bytes,1,rep,name=services,proto3" json:"services,omitempty"`
+	// next_page_token continues the listing; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllServicesResponse) Reset() {
+	*x = ListAllServicesResponse{}
+	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllServicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllServicesResponse) ProtoMessage() {}
+
+func (x *ListAllServicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllServicesResponse.ProtoReflect.Descriptor instead.
+func (*ListAllServicesResponse) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListAllServicesResponse) GetServices() []*Service {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *ListAllServicesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // ListStatusHistoryResponse is a page of status changes, newest first.
 type ListStatusHistoryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1194,7 +1304,7 @@ type ListStatusHistoryResponse struct {
 
 func (x *ListStatusHistoryResponse) Reset() {
 	*x = ListStatusHistoryResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1316,7 @@ func (x *ListStatusHistoryResponse) String() string {
 func (*ListStatusHistoryResponse) ProtoMessage() {}
 
 func (x *ListStatusHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1329,7 @@ func (x *ListStatusHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatusHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListStatusHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{15}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListStatusHistoryResponse) GetChanges() []*StatusChange {
@@ -1324,7 +1434,14 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"service_id\x18\x02 \x01(\tR\tserviceId\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"~\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"T\n" +
+	"\x16ListAllServicesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"\x17ListAllServicesResponse\x126\n" +
+	"\bservices\x18\x01 \x03(\v2\x1a.upstate.status.v1.ServiceR\bservices\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
 	"\x19ListStatusHistoryResponse\x129\n" +
 	"\achanges\x18\x01 \x03(\v2\x1f.upstate.status.v1.StatusChangeR\achanges\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*v\n" +
@@ -1339,7 +1456,7 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\n" +
 	"SOURCE_API\x10\x01\x12\x12\n" +
 	"\x0eSOURCE_WEBHOOK\x10\x02\x12\x16\n" +
-	"\x12SOURCE_MAINTENANCE\x10\x032\xc8\x05\n" +
+	"\x12SOURCE_MAINTENANCE\x10\x032\xb2\x06\n" +
 	"\x16ServiceRegistryService\x12b\n" +
 	"\rCreateService\x12'.upstate.status.v1.CreateServiceRequest\x1a(.upstate.status.v1.CreateServiceResponse\x12Y\n" +
 	"\n" +
@@ -1348,7 +1465,8 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\rUpdateService\x12'.upstate.status.v1.UpdateServiceRequest\x1a(.upstate.status.v1.UpdateServiceResponse\x12b\n" +
 	"\rDeleteService\x12'.upstate.status.v1.DeleteServiceRequest\x1a(.upstate.status.v1.DeleteServiceResponse\x12V\n" +
 	"\tSetStatus\x12#.upstate.status.v1.SetStatusRequest\x1a$.upstate.status.v1.SetStatusResponse\x12n\n" +
-	"\x11ListStatusHistory\x12+.upstate.status.v1.ListStatusHistoryRequest\x1a,.upstate.status.v1.ListStatusHistoryResponseB\xcd\x01\n" +
+	"\x11ListStatusHistory\x12+.upstate.status.v1.ListStatusHistoryRequest\x1a,.upstate.status.v1.ListStatusHistoryResponse\x12h\n" +
+	"\x0fListAllServices\x12).upstate.status.v1.ListAllServicesRequest\x1a*.upstate.status.v1.ListAllServicesResponseB\xcd\x01\n" +
 	"\x15com.upstate.status.v1B\vStatusProtoP\x01ZAgithub.com/upstatehq/upstate/proto/gen/upstate/status/v1;statusv1\xa2\x02\x03USX\xaa\x02\x11Upstate.Status.V1\xca\x02\x11Upstate\\Status\\V1\xe2\x02\x1dUpstate\\Status\\V1\\GPBMetadata\xea\x02\x13Upstate::Status::V1b\x06proto3"
 
 var (
@@ -1364,7 +1482,7 @@ func file_upstate_status_v1_status_proto_rawDescGZIP() []byte {
 }
 
 var file_upstate_status_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_upstate_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_upstate_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_upstate_status_v1_status_proto_goTypes = []any{
 	(Status)(0),                       // 0: upstate.status.v1.Status
 	(Source)(0),                       // 1: upstate.status.v1.Source
@@ -1383,18 +1501,20 @@ var file_upstate_status_v1_status_proto_goTypes = []any{
 	(*SetStatusRequest)(nil),          // 14: upstate.status.v1.SetStatusRequest
 	(*SetStatusResponse)(nil),         // 15: upstate.status.v1.SetStatusResponse
 	(*ListStatusHistoryRequest)(nil),  // 16: upstate.status.v1.ListStatusHistoryRequest
-	(*ListStatusHistoryResponse)(nil), // 17: upstate.status.v1.ListStatusHistoryResponse
-	(*timestamppb.Timestamp)(nil),     // 18: google.protobuf.Timestamp
+	(*ListAllServicesRequest)(nil),    // 17: upstate.status.v1.ListAllServicesRequest
+	(*ListAllServicesResponse)(nil),   // 18: upstate.status.v1.ListAllServicesResponse
+	(*ListStatusHistoryResponse)(nil), // 19: upstate.status.v1.ListStatusHistoryResponse
+	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
 }
 var file_upstate_status_v1_status_proto_depIdxs = []int32{
 	0,  // 0: upstate.status.v1.Service.status:type_name -> upstate.status.v1.Status
-	18, // 1: upstate.status.v1.Service.status_changed_at:type_name -> google.protobuf.Timestamp
-	18, // 2: upstate.status.v1.Service.created_at:type_name -> google.protobuf.Timestamp
-	18, // 3: upstate.status.v1.Service.updated_at:type_name -> google.protobuf.Timestamp
+	20, // 1: upstate.status.v1.Service.status_changed_at:type_name -> google.protobuf.Timestamp
+	20, // 2: upstate.status.v1.Service.created_at:type_name -> google.protobuf.Timestamp
+	20, // 3: upstate.status.v1.Service.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 4: upstate.status.v1.StatusChange.previous:type_name -> upstate.status.v1.Status
 	0,  // 5: upstate.status.v1.StatusChange.status:type_name -> upstate.status.v1.Status
 	1,  // 6: upstate.status.v1.StatusChange.source:type_name -> upstate.status.v1.Source
-	18, // 7: upstate.status.v1.StatusChange.changed_at:type_name -> google.protobuf.Timestamp
+	20, // 7: upstate.status.v1.StatusChange.changed_at:type_name -> google.protobuf.Timestamp
 	0,  // 8: upstate.status.v1.CreateServiceRequest.status:type_name -> upstate.status.v1.Status
 	2,  // 9: upstate.status.v1.CreateServiceResponse.service:type_name -> upstate.status.v1.Service
 	2,  // 10: upstate.status.v1.GetServiceResponse.service:type_name -> upstate.status.v1.Service
@@ -1404,26 +1524,29 @@ var file_upstate_status_v1_status_proto_depIdxs = []int32{
 	1,  // 14: upstate.status.v1.SetStatusRequest.source:type_name -> upstate.status.v1.Source
 	2,  // 15: upstate.status.v1.SetStatusResponse.service:type_name -> upstate.status.v1.Service
 	0,  // 16: upstate.status.v1.SetStatusResponse.previous:type_name -> upstate.status.v1.Status
-	3,  // 17: upstate.status.v1.ListStatusHistoryResponse.changes:type_name -> upstate.status.v1.StatusChange
-	4,  // 18: upstate.status.v1.ServiceRegistryService.CreateService:input_type -> upstate.status.v1.CreateServiceRequest
-	6,  // 19: upstate.status.v1.ServiceRegistryService.GetService:input_type -> upstate.status.v1.GetServiceRequest
-	8,  // 20: upstate.status.v1.ServiceRegistryService.ListServices:input_type -> upstate.status.v1.ListServicesRequest
-	10, // 21: upstate.status.v1.ServiceRegistryService.UpdateService:input_type -> upstate.status.v1.UpdateServiceRequest
-	12, // 22: upstate.status.v1.ServiceRegistryService.DeleteService:input_type -> upstate.status.v1.DeleteServiceRequest
-	14, // 23: upstate.status.v1.ServiceRegistryService.SetStatus:input_type -> upstate.status.v1.SetStatusRequest
-	16, // 24: upstate.status.v1.ServiceRegistryService.ListStatusHistory:input_type -> upstate.status.v1.ListStatusHistoryRequest
-	5,  // 25: upstate.status.v1.ServiceRegistryService.CreateService:output_type -> upstate.status.v1.CreateServiceResponse
-	7,  // 26: upstate.status.v1.ServiceRegistryService.GetService:output_type -> upstate.status.v1.GetServiceResponse
-	9,  // 27: upstate.status.v1.ServiceRegistryService.ListServices:output_type -> upstate.status.v1.ListServicesResponse
-	11, // 28: upstate.status.v1.ServiceRegistryService.UpdateService:output_type -> upstate.status.v1.UpdateServiceResponse
-	13, // 29: upstate.status.v1.ServiceRegistryService.DeleteService:output_type -> upstate.status.v1.DeleteServiceResponse
-	15, // 30: upstate.status.v1.ServiceRegistryService.SetStatus:output_type -> upstate.status.v1.SetStatusResponse
-	17, // 31: upstate.status.v1.ServiceRegistryService.ListStatusHistory:output_type -> upstate.status.v1.ListStatusHistoryResponse
-	25, // [25:32] is the sub-list for method output_type
-	18, // [18:25] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	2,  // 17: upstate.status.v1.ListAllServicesResponse.services:type_name -> upstate.status.v1.Service
+	3,  // 18: upstate.status.v1.ListStatusHistoryResponse.changes:type_name -> upstate.status.v1.StatusChange
+	4,  // 19: upstate.status.v1.ServiceRegistryService.CreateService:input_type -> upstate.status.v1.CreateServiceRequest
+	6,  // 20: upstate.status.v1.ServiceRegistryService.GetService:input_type -> upstate.status.v1.GetServiceRequest
+	8,  // 21: upstate.status.v1.ServiceRegistryService.ListServices:input_type -> upstate.status.v1.ListServicesRequest
+	10, // 22: upstate.status.v1.ServiceRegistryService.UpdateService:input_type -> upstate.status.v1.UpdateServiceRequest
+	12, // 23: upstate.status.v1.ServiceRegistryService.DeleteService:input_type -> upstate.status.v1.DeleteServiceRequest
+	14, // 24: upstate.status.v1.ServiceRegistryService.SetStatus:input_type -> upstate.status.v1.SetStatusRequest
+	16, // 25: upstate.status.v1.ServiceRegistryService.ListStatusHistory:input_type -> upstate.status.v1.ListStatusHistoryRequest
+	17, // 26: upstate.status.v1.ServiceRegistryService.ListAllServices:input_type -> upstate.status.v1.ListAllServicesRequest
+	5,  // 27: upstate.status.v1.ServiceRegistryService.CreateService:output_type -> upstate.status.v1.CreateServiceResponse
+	7,  // 28: upstate.status.v1.ServiceRegistryService.GetService:output_type -> upstate.status.v1.GetServiceResponse
+	9,  // 29: upstate.status.v1.ServiceRegistryService.ListServices:output_type -> upstate.status.v1.ListServicesResponse
+	11, // 30: upstate.status.v1.ServiceRegistryService.UpdateService:output_type -> upstate.status.v1.UpdateServiceResponse
+	13, // 31: upstate.status.v1.ServiceRegistryService.DeleteService:output_type -> upstate.status.v1.DeleteServiceResponse
+	15, // 32: upstate.status.v1.ServiceRegistryService.SetStatus:output_type -> upstate.status.v1.SetStatusResponse
+	19, // 33: upstate.status.v1.ServiceRegistryService.ListStatusHistory:output_type -> upstate.status.v1.ListStatusHistoryResponse
+	18, // 34: upstate.status.v1.ServiceRegistryService.ListAllServices:output_type -> upstate.status.v1.ListAllServicesResponse
+	27, // [27:35] is the sub-list for method output_type
+	19, // [19:27] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_upstate_status_v1_status_proto_init() }
@@ -1439,7 +1562,7 @@ func file_upstate_status_v1_status_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_upstate_status_v1_status_proto_rawDesc), len(file_upstate_status_v1_status_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
