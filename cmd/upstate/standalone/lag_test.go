@@ -10,6 +10,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/logging"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -21,6 +22,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	_, gatewayJS := s.service(t, gateway.Name, nil)
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
+	_, slaJS := s.service(t, sla.Name, nil)
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 
@@ -30,6 +32,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	}{
 		{status.Name, bus.StreamIngest, statusDurable, bus.SubjectsIngest, statusJS},
 		{incidents.Name, bus.StreamStatus, incidentsDurable, bus.SubjectsStatus, incidentsJS},
+		{sla.Name, bus.StreamStatus, slaDurable, bus.SubjectsStatus, slaJS},
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			if _, err := tt.js.CreateOrUpdateConsumer(shortCtx(t), tt.stream, jetstream.ConsumerConfig{

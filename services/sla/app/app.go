@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/service"
@@ -142,6 +143,7 @@ func (a *App) Start(ctx context.Context) error {
 		return errors.Join(err, workers.Stop(ctx))
 	}
 	workers.DrainFirst(c.Stop)
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.Durable, a.deps.Logger))
 	if !a.cfg.NoBackfill {
 		workers.Go(backfill.New(a.store, a.registry, a.evaluator.Notify, a.deps.Clock, a.deps.Logger).Run)
 	}

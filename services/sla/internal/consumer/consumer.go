@@ -32,8 +32,11 @@ const Durable = "sla-status"
 
 // Config tunes the consumer.
 type Config struct {
-	// Concurrency is how many events are applied at once (default 4).
+	// Concurrency is how many batches of events are applied at once
+	// (default 4), each in one transaction, of what has arrived up to
+	// MaxBatch (default 256); those of one service in order.
 	Concurrency int
+	MaxBatch    int
 	// MaxDeliver and TransientBackoff are those of bus.ConsumerConfig.
 	MaxDeliver       int
 	TransientBackoff func(attempt int) time.Duration
@@ -55,12 +58,17 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, due fun
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
 	c := &Consumer{store: st, due: due, clock: clock, metrics: m, logger: logger}
-	bc, err := bus.Consume(ctx, js, bus.ConsumerConfig{
+	bc, err := bus.ConsumeBatch(ctx, js, bus.ConsumerConfig{
 		Stream:           bus.StreamStatus,
 		Durable:          Durable,
 		FilterSubjects:   []string{bus.SubjectsStatus},
 		Concurrency:      cfg.Concurrency,
+		MaxBatch:         cfg.MaxBatch,
+		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		Start:            bus.FromOldest,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
@@ -129,29 +137,39 @@ func Decode(msg jetstream.Msg) (ev domain.ServiceEvent, ok bool, err error) {
 	return ev, true, nil
 }
 
-// handle applies one event. The store's Apply takes several in one
-// transaction, for a consumer that fetches them in batches.
-func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
-	ev, ok, err := Decode(msg)
-	if err != nil {
-		return err
+// handle applies a batch of events in one transaction. An event that
+// cannot be decoded fails the batch as Permanent, so that the bus applies
+// the batch's events one by one and dead-letters that one alone.
+func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) error {
+	evs := make([]domain.ServiceEvent, 0, len(msgs))
+	for _, msg := range msgs {
+		ev, ok, err := Decode(msg)
+		if err != nil {
+			return err
+		}
+		if ok {
+			evs = append(evs, ev)
+		}
 	}
-	if !ok {
+	res := store.ApplyResult{}
+	if len(evs) > 0 {
+		var err error
+		if res, err = c.store.Apply(ctx, pgdb.Now(c.clock), evs...); err != nil {
+			return err
+		}
+	}
+	// Counted once committed, so that a batch retried is not counted twice.
+	for range len(msgs) - len(evs) {
 		c.metrics.StatusEvent("ignored")
-		return nil
 	}
-	res, err := c.store.Apply(ctx, pgdb.Now(c.clock), ev)
-	if err != nil {
-		return err
+	for range res.Stale {
+		c.metrics.StatusEvent("stale")
+	}
+	for range res.Applied {
+		c.metrics.StatusEvent("applied")
 	}
 	if res.Due {
 		c.due()
 	}
-	if res.Stale > 0 {
-		c.metrics.StatusEvent("stale")
-		c.logger.DebugContext(ctx, "status event already applied", "service_id", ev.ServiceID, "version", ev.Version)
-		return nil
-	}
-	c.metrics.StatusEvent("applied")
 	return nil
 }

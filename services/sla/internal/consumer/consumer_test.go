@@ -83,7 +83,7 @@ func TestConsumerAppliesOutOfOrderAndDeadLettersGarbage(t *testing.T) {
 		statusEvent(t, 3, &statusv1.ServiceUpdated{Service: renamed}),
 		statusEvent(t, 1, &statusv1.ServiceCreated{Service: svc}),
 	}
-	if err := bus.PublishBatch(ctx, js, events); err != nil {
+	if err := bus.PublishOrdered(ctx, js, events); err != nil {
 		t.Fatal(err)
 	}
 	// The stream drops a copy under the same id; a republished copy under
