@@ -114,7 +114,8 @@ func NewHost(o Options) *Host {
 // fails.
 func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
 	logger := h.logger.With("service", u.Name)
-	in := &Infra{host: h, name: u.Name, logger: logger, closes: lifecycle.NewStack(logger)}
+	// Never nil: a unit that names no streams owns none.
+	in := &Infra{host: h, name: u.Name, streams: append([]string{}, u.Streams...), logger: logger, closes: lifecycle.NewStack(logger)}
 	r := &Running{name: u.Name, in: in}
 	fail := func(err error) (*Running, error) {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

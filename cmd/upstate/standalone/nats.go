@@ -86,12 +86,16 @@ func randomPassword() (string, error) {
 func jsAPI(op string) string { return "$JS.API." + op }
 
 // ensureStreams is what every service with a NATS connection publishes to
-// at start (service.Infra.NATS): creating, updating and looking up
-// upstate's streams and the bucket of consumers' failure counts.
-func ensureStreams() []string {
+// at start (service.Infra.NATS): creating and looking up upstate's streams
+// and the bucket of consumers' failure counts, and updating those it owns
+// (service.Unit.Streams) and no other.
+func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamDLQ, "KV_" + bus.FailuresBucket} {
-		subjects = append(subjects, streamAdmin(s)...)
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamDLQ, bus.FailuresBucketStream} {
+		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
+	}
+	for _, s := range owned {
+		subjects = append(subjects, jsAPI("STREAM.UPDATE."+s))
 	}
 	return append(subjects, jsAPI("INFO")) // the account's limits, looked up before creating a bucket
 }
@@ -131,7 +135,7 @@ func inbox(unit string) []string { return []string{service.InboxPrefix(unit) + "
 // statusUser publishes status events, receiver changes and the outcomes
 // the gateway waits for, and consumes INGEST.
 func statusUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsStatus, bus.SubjectReceiverChanged, service.InboxPrefix(gateway.Name)+".>")
+	pub := append(ensureStreams(status.Streams...), bus.SubjectsStatus, bus.SubjectReceiverChanged, service.InboxPrefix(gateway.Name)+".>")
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamIngest, statusDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
@@ -140,7 +144,7 @@ func statusUser(unit string) natsd.User {
 
 // incidentsUser publishes incident events and consumes STATUS.
 func incidentsUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsIncidents)
+	pub := append(ensureStreams(incidents.Streams...), bus.SubjectsIncidents)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamStatus, incidentsDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
@@ -149,7 +153,7 @@ func incidentsUser(unit string) natsd.User {
 
 // slaUser publishes SLO events and consumes STATUS.
 func slaUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsSLA)
+	pub := append(ensureStreams(sla.Streams...), bus.SubjectsSLA)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamStatus, slaDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
@@ -159,7 +163,7 @@ func slaUser(unit string) natsd.User {
 // gatewayUser publishes deliveries to INGEST, keeps idempotency keys in
 // its bucket and listens for receiver changes.
 func gatewayUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsIngest)
+	pub := append(ensureStreams(gateway.Streams...), bus.SubjectsIngest)
 	pub = append(pub, streamAdmin("KV_"+idempotencyBucket)...)
 	pub = append(pub, bucketData(idempotencyBucket)...)
 	return natsd.User{

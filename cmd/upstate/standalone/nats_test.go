@@ -112,7 +112,9 @@ func (s *authServer) service(t *testing.T, unit string, e *errs) (*nats.Conn, je
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+	owned := map[string][]string{status.Name: status.Streams, incidents.Name: incidents.Streams,
+		sla.Name: sla.Streams, gateway.Name: gateway.Streams}[unit]
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Owned: append([]string{}, owned...)}); err != nil {
 		t.Fatalf("%s ensures the streams: %v", unit, err)
 	}
 	return nc, js
@@ -221,6 +223,36 @@ func TestNATSGatewayCannotTouchStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.SubjectsStatus) })
+}
+
+// A service updates the definitions of the streams it owns and of no
+// other: the gateway cannot shorten STATUS's retention.
+func TestNATSServicesUpdateOnlyTheirStreams(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	_, statusJS := s.service(t, status.Name, nil)
+	var e errs
+	_, gatewayJS := s.service(t, gateway.Name, &e)
+	edit := func(js jetstream.JetStream, stream string) error {
+		st, err := js.Stream(shortCtx(t), stream)
+		if err != nil {
+			return err
+		}
+		cfg := st.CachedInfo().Config
+		cfg.MaxAge = 48 * time.Hour
+		_, err = js.UpdateStream(shortCtx(t), cfg)
+		return err
+	}
+	if err := edit(gatewayJS, bus.StreamStatus); err == nil {
+		t.Error("the gateway updated STATUS")
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation("$JS.API.STREAM.UPDATE." + bus.StreamStatus) })
+	if err := edit(gatewayJS, bus.StreamIngest); err != nil {
+		t.Errorf("the gateway cannot update its INGEST: %v", err)
+	}
+	if err := edit(statusJS, bus.StreamStatus); err != nil {
+		t.Errorf("the status service cannot update its STATUS: %v", err)
+	}
 }
 
 // The SLA service consumes STATUS with its durable consumer and publishes

@@ -37,6 +37,10 @@ import (
 // Name is the gateway's name in logs, metrics and connections.
 const Name = "gateway"
 
+// Streams are the streams whose definitions the gateway service keeps
+// current: INGEST, which it publishes.
+var Streams = []string{bus.StreamIngest}
+
 // Config is the gateway's settings. The tagged ones are read from the
 // environment by bin/gateway and bin/upstate alike; zero values of the
 // others take their defaults.
@@ -85,7 +89,7 @@ func (c Config) Validate() error {
 // Unit runs the gateway, resolving tokens through the status service at
 // statusTarget. It serves HTTP only, on the host's listener.
 func Unit(cfg Config, statusTarget string) service.Unit {
-	return service.Unit{Name: Name, RedactPath: RedactPath, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, RedactPath: RedactPath, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		nc, js, err := in.NATS(ctx)
 		if err != nil {
 			return nil, err

@@ -34,6 +34,10 @@ import (
 // Name is the SLA service's name in logs, metrics and connections.
 const Name = "sla"
 
+// Streams are the streams whose definitions the sla service keeps
+// current: SLA, which it publishes.
+var Streams = []string{bus.StreamSLA}
+
 // Config is the SLA service's settings, read from the environment by
 // bin/sla and bin/upstate alike.
 type Config struct {
@@ -65,7 +69,7 @@ func (c Config) Validate() error {
 // Unit runs the SLA service with its gRPC API on grpcAddr, calling the
 // status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
-	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err
