@@ -43,13 +43,7 @@ func NATSUser(unit string) string { return "upstate-" + unit }
 // service uses, and how each service connects (service.Env.NATSUsers).
 // With a readerName it adds the reader (see Reader).
 func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.Auth, error) {
-	perms := map[string]func(unit string) natsd.User{
-		status.Name:    statusUser,
-		incidents.Name: incidentsUser,
-		sla.Name:       slaUser,
-		edge.Name:      func(string) natsd.User { return natsd.User{} },
-		gateway.Name:   gatewayUser,
-	}
+	perms := servicePermissions()
 	users := make([]natsd.User, 0, len(perms)+1)
 	auths := make(map[string]bus.Auth, len(perms))
 	for unit, perm := range perms {
@@ -71,6 +65,17 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 		users = append(users, Reader(readerName, readerPassword))
 	}
 	return users, auths, nil
+}
+
+// servicePermissions returns, by unit, what each service's user may do.
+func servicePermissions() map[string]func(unit string) natsd.User {
+	return map[string]func(unit string) natsd.User{
+		status.Name:    statusUser,
+		incidents.Name: incidentsUser,
+		sla.Name:       slaUser,
+		edge.Name:      func(string) natsd.User { return natsd.User{} }, // it does not use NATS
+		gateway.Name:   gatewayUser,
+	}
 }
 
 // randomPassword returns 192 random bits, base64url-encoded.
