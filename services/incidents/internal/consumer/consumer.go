@@ -75,7 +75,6 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 		FilterSubjects:   []string{bus.SubjectsStatus},
 		Concurrency:      cfg.Concurrency,
 		MaxBatch:         cfg.MaxBatch,
-		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		Start:            bus.FromOldest,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,

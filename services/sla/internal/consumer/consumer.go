@@ -68,7 +68,6 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, due fun
 		FilterSubjects:   []string{bus.SubjectsStatus},
 		Concurrency:      cfg.Concurrency,
 		MaxBatch:         cfg.MaxBatch,
-		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		Start:            bus.FromOldest,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
