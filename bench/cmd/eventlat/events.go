@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -54,7 +55,9 @@ func subscribe(ctx context.Context, nc *nats.Conn, stream string) (*events, erro
 		e.mu.Lock()
 		e.at[ev.GetDeliveryId()] = md.Timestamp
 		e.mu.Unlock()
-	})
+	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		fmt.Fprintln(os.Stderr, "eventlat: read", stream+":", err)
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
