@@ -136,7 +136,7 @@ cat "$results/outbox.json"
 
 echo "== baseline: bare echo"
 "$bin/bareecho" >"$tmp/bareecho.log" 2>&1 &
-pids=($!)
+pids+=($!)
 for ((i = 0; i < 100; i++)); do
 	base=$(sed -n 's/^listening on //p' "$tmp/bareecho.log")
 	[[ -n $base ]] && break
