@@ -348,7 +348,7 @@ poll=0.02
 start_upstate upstate-start
 cold_ms=$ready_ms
 sleep 5
-rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$upstate_pid/status")
+rss_kb=$(ps -o rss= -p "$upstate_pid" | tr -d ' ')
 stop_all_but_env
 start_upstate upstate-start
 warm_ms=$ready_ms
