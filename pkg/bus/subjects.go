@@ -20,6 +20,13 @@ const (
 	// SubjectsIncidents is the subject filter StreamIncidents captures.
 	SubjectsIncidents = "upstate.incidents.>"
 
+	// StreamAlerts holds alert events (AlertFiring, AlertResolved,
+	// AlertAcknowledged) and the notifications of alert groups
+	// (AlertGroupNotify), one subject per alert or group.
+	StreamAlerts = "ALERTS"
+	// SubjectsAlerts is the subject filter StreamAlerts captures.
+	SubjectsAlerts = "upstate.alerts.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -42,6 +49,12 @@ func StatusSubject(orgID, serviceID string) string {
 // maintenance window: upstate.incidents.<org>.<id>.
 func IncidentsSubject(orgID, id string) string {
 	return "upstate.incidents." + orgID + "." + id
+}
+
+// AlertsSubject returns the subject of the events of an alert or an
+// alert group: upstate.alerts.<org>.<id>.
+func AlertsSubject(orgID, id string) string {
+	return "upstate.alerts." + orgID + "." + id
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

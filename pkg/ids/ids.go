@@ -19,6 +19,10 @@ const (
 	Incident    = "inc"
 	Maintenance = "mnt"
 	Event       = "evt"
+	Rule        = "rul"
+	Alert       = "alt"
+	AlertGroup  = "grp"
+	Silence     = "sil"
 )
 
 // New returns prefix + "_" + a lowercase ULID. Ids made by one process
