@@ -82,10 +82,10 @@ func TestMissingAndGrantable(t *testing.T) {
 		grantable                string
 	}{
 		{[]Scope{"write"}, []Scope{"write", "read"}, nil,
-			"read write services services:read api_keys api_keys:read webhook_receivers webhook_receivers:read incidents incidents:read maintenances maintenances:read"},
+			"read write services services:read api_keys api_keys:read webhook_receivers webhook_receivers:read incidents incidents:read maintenances maintenances:read alerting alerting:read"},
 		{[]Scope{"api_keys"}, []Scope{"write", "api_keys:read", "services"}, []Scope{"write", "services"}, "api_keys api_keys:read"},
 		{[]Scope{"read"}, []Scope{"services:read", "services"}, []Scope{"services"},
-			"read services:read api_keys:read webhook_receivers:read incidents:read maintenances:read"},
+			"read services:read api_keys:read webhook_receivers:read incidents:read maintenances:read alerting:read"},
 		{[]Scope{"api_keys:read"}, []Scope{"api_keys:read"}, nil, "api_keys:read"},
 		{nil, []Scope{"read"}, []Scope{"read"}, ""},
 	}
