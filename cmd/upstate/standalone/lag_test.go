@@ -8,6 +8,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/logging"
+	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	status "github.com/upstatehq/upstate/services/status/app"
@@ -21,8 +22,10 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	_, gatewayJS := s.service(t, gateway.Name, nil)
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
+	_, alertingJS := s.service(t, alerting.Name, nil)
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
+	publish(t, incidentsJS, bus.IncidentsSubject("org", "mnt"))
 
 	for _, tt := range []struct {
 		unit, stream, durable, filter string
@@ -30,6 +33,8 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	}{
 		{status.Name, bus.StreamIngest, statusDurable, bus.SubjectsIngest, statusJS},
 		{incidents.Name, bus.StreamStatus, incidentsDurable, bus.SubjectsStatus, incidentsJS},
+		{alerting.Name, bus.StreamStatus, alertingStatusDurable, bus.SubjectsStatus, alertingJS},
+		{alerting.Name + " on incidents", bus.StreamIncidents, alertingIncidentsDurable, bus.SubjectsIncidents, alertingJS},
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			if _, err := tt.js.CreateOrUpdateConsumer(shortCtx(t), tt.stream, jetstream.ConsumerConfig{

@@ -8,6 +8,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/service"
+	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
@@ -24,14 +25,23 @@ const (
 	idempotencyBucket = "upstate_webhook_idempotency" // the gateway's bucket of idempotency keys
 )
 
+// The alerting service exports its durables' names.
+const (
+	alertingStatusDurable    = alerting.StatusDurable    // on STATUS
+	alertingIncidentsDurable = alerting.IncidentsDurable // on INCIDENTS
+)
+
 // publicStreams are the streams a reader may read: the events upstate
 // publishes for other teams. INGEST (raw webhook deliveries of every
 // organisation) and DLQ are internal.
-var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents}
+var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamAlerts}
 
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
-var serviceDurables = map[string][]string{bus.StreamStatus: {incidentsDurable}}
+var serviceDurables = map[string][]string{
+	bus.StreamStatus:    {incidentsDurable, alertingStatusDurable},
+	bus.StreamIncidents: {alertingIncidentsDurable},
+}
 
 // NATSUser is the name a service connects to the embedded server as.
 func NATSUser(unit string) string { return "upstate-" + unit }
@@ -44,6 +54,7 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 	perms := map[string]func(unit string) natsd.User{
 		status.Name:    statusUser,
 		incidents.Name: incidentsUser,
+		alerting.Name:  alertingUser,
 		edge.Name:      func(string) natsd.User { return natsd.User{} },
 		gateway.Name:   gatewayUser,
 	}
@@ -87,7 +98,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // upstate's streams and the bucket of consumers' failure counts.
 func ensureStreams() []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamDLQ, "KV_" + bus.FailuresBucket} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamAlerts, bus.StreamDLQ, "KV_" + bus.FailuresBucket} {
 		subjects = append(subjects, streamAdmin(s)...)
 	}
 	return append(subjects, jsAPI("INFO")) // the account's limits, looked up before creating a bucket
@@ -144,6 +155,18 @@ func incidentsUser(unit string) natsd.User {
 	}
 }
 
+// alertingUser publishes alert events and consumes STATUS and the
+// maintenance windows of INCIDENTS, each with its own durable.
+func alertingUser(unit string) natsd.User {
+	pub := append(ensureStreams(), bus.SubjectsAlerts)
+	pub = append(pub, durableConsumer(bus.StreamStatus, alertingStatusDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamIncidents, alertingIncidentsDurable)...)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: pub},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
 // gatewayUser publishes deliveries to INGEST, keeps idempotency keys in
 // its bucket and listens for receiver changes.
 func gatewayUser(unit string) natsd.User {
@@ -156,10 +179,10 @@ func gatewayUser(unit string) natsd.User {
 	}
 }
 
-// Reader is a user who may read the public streams (STATUS, INCIDENTS)
-// and nothing else: look them up, create, read, acknowledge and delete
-// consumers on them, ephemeral or durable, push or pull (as `nats sub`,
-// `nats consumer` and ordered consumers do), and subscribe to their
+// Reader is a user who may read the public streams (STATUS, INCIDENTS,
+// ALERTS) and nothing else: look them up, create, read, acknowledge and
+// delete consumers on them, ephemeral or durable, push or pull (as `nats
+// sub`, `nats consumer` and ordered consumers do), and subscribe to their
 // subjects and to its replies under _INBOX. It cannot publish to any
 // upstate subject, read INGEST or DLQ, change a stream, or touch the
 // services' own consumers.
@@ -195,7 +218,7 @@ func Reader(name, password string) natsd.User {
 			)
 		}
 	}
-	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents)
+	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsAlerts)
 	return natsd.User{
 		Name: name, Password: password,
 		Publish:   &natsd.Subjects{Allow: pub, Deny: deny},

@@ -1,7 +1,7 @@
 // Package standalone assembles every upstate service in one process, in
 // dependency order, on a service runtime host: the status service first,
-// then incidents (which calls status), then the edge and the gateway
-// behind the host's one HTTP listener. bin/upstate and the integration
+// then incidents and alerting (which call status), then the edge and the
+// gateway behind the host's one HTTP listener. bin/upstate and the integration
 // tests run this same assembly.
 package standalone
 
@@ -10,6 +10,7 @@ import (
 	"errors"
 
 	"github.com/upstatehq/upstate/pkg/service"
+	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
@@ -23,20 +24,22 @@ type Config struct {
 	// APIs listen; the other services call them there.
 	StatusGRPCAddr    string `env:"UPSTATE_STATUS_GRPC_ADDR" envDefault:"127.0.0.1:0" doc:"the in-process status service's gRPC address (port 0: any free port)"`
 	IncidentsGRPCAddr string `env:"UPSTATE_INCIDENTS_GRPC_ADDR" envDefault:"127.0.0.1:0" doc:"the in-process incidents service's gRPC address"`
+	AlertingGRPCAddr  string `env:"UPSTATE_ALERTING_GRPC_ADDR" envDefault:"127.0.0.1:0" doc:"the in-process alerting service's gRPC address"`
 	Status            status.Config
 	Incidents         incidents.Config
+	Alerting          alerting.Config
 	Edge              edge.Config
 	Gateway           gateway.Config
 }
 
 // Validate checks every service's settings.
 func (c Config) Validate() error {
-	return errors.Join(c.Status.Validate(), c.Incidents.Validate(), c.Edge.Validate(), c.Gateway.Validate())
+	return errors.Join(c.Status.Validate(), c.Incidents.Validate(), c.Alerting.Validate(), c.Edge.Validate(), c.Gateway.Validate())
 }
 
 // Services are the running services.
 type Services struct {
-	Status, Incidents, Edge, Gateway *service.Running
+	Status, Incidents, Alerting, Edge, Gateway *service.Running
 }
 
 // Start starts every service on h. What started before a failure is
@@ -51,7 +54,10 @@ func Start(ctx context.Context, h *service.Host, cfg Config) (*Services, error) 
 	if s.Incidents, err = h.Start(ctx, incidents.Unit(cfg.Incidents, cfg.IncidentsGRPCAddr, statusAddr)); err != nil {
 		return nil, err
 	}
-	if s.Edge, err = h.Start(ctx, edge.Unit(cfg.Edge, statusAddr, s.Incidents.GRPCAddr())); err != nil {
+	if s.Alerting, err = h.Start(ctx, alerting.Unit(cfg.Alerting, cfg.AlertingGRPCAddr, statusAddr)); err != nil {
+		return nil, err
+	}
+	if s.Edge, err = h.Start(ctx, edge.Unit(cfg.Edge, statusAddr, s.Incidents.GRPCAddr(), s.Alerting.GRPCAddr())); err != nil {
 		return nil, err
 	}
 	if s.Gateway, err = h.Start(ctx, gateway.Unit(cfg.Gateway, statusAddr)); err != nil {
