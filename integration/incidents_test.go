@@ -162,6 +162,26 @@ func TestAutoIncidentsOfTwoReceivers(t *testing.T) {
 	}
 }
 
+// Deleting a service resolves its open automatic incident: no receiver
+// will report it operational again.
+func TestAutoIncidentResolvedWhenServiceDeleted(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	svc := s.createService(bootstrapKey, "Search")
+	_, path := s.autoReceiver("monitor", svc, "major")
+	s.report(path, "down")
+	s.awaitIncidents("status=open", 1)
+
+	if r := s.do(http.MethodDelete, "/api/v1/services/"+svc, bootstrapKey, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("delete service: %d %s", r.Status, r.Body)
+	}
+	resolved := s.awaitIncidents("status=resolved", 1)
+	u := updates(resolved[0])
+	if last := u[len(u)-1]; last["status"] != "resolved" || last["message"] != "Search was deleted." {
+		t.Fatalf("timeline = %v", u)
+	}
+}
+
 // Events delivered twice or out of order over the real stream never open a
 // second incident or resolve the wrong one.
 func TestAutoIncidentDuplicateAndReorderedEvents(t *testing.T) {

@@ -88,7 +88,8 @@ func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standal
 	}
 	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL, NATSUsers: auths}, c)
 	s.cfg = standalone.Config{
-		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0",
+		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
+		SLAGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0",
 		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
 		Alerting:  alerting.Config{SchedulerInterval: 100 * time.Millisecond},
 		Edge:      edge.Config{BootstrapAPIKey: bootstrapKey},

@@ -22,6 +22,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "nats-config" {
+		if err := standalone.NATSConfig(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "dead-letters" {
 		ctx, stop := lifecycle.SignalContext(context.Background())
 		err := deadLetters(ctx, os.Args[2:], os.Stdout)

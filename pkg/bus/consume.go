@@ -77,7 +77,8 @@ type ConsumerConfig struct {
 	// including failed ones waiting for their retry (default: the server's,
 	// 1000).
 	MaxAckPending int
-	// BatchSize is how many messages are pulled at once (default 100).
+	// BatchSize is how many messages are pulled at once (default MaxBatch
+	// times Concurrency when MaxBatch is set, else 100).
 	BatchSize int
 	// MaxBatch is the most messages a BatchHandler gets at once (default
 	// BatchSize; always 1 for a Handler). A batch takes what has arrived
@@ -120,14 +121,18 @@ func (cfg *ConsumerConfig) setDefaults() error {
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = DefaultAckWait
 	}
-	if cfg.BatchSize <= 0 {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	switch {
+	case cfg.BatchSize <= 0 && cfg.MaxBatch > 0:
+		// Enough buffered for every handler to find a full batch waiting.
+		cfg.BatchSize = cfg.MaxBatch * cfg.Concurrency
+	case cfg.BatchSize <= 0:
 		cfg.BatchSize = DefaultBatchSize
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = cfg.BatchSize
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 1
 	}
 	if cfg.Backoff == nil {
 		cfg.Backoff = FullJitter(DefaultBackoffBase, DefaultBackoffCap)

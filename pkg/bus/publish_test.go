@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/testenv"
 )
 
 func TestEnsureStreamsCreatesDurableStreamsIdempotently(t *testing.T) {
@@ -23,6 +24,7 @@ func TestEnsureStreamsCreatesDurableStreamsIdempotently(t *testing.T) {
 		maxAge, dupWindow time.Duration
 	}{
 		{bus.StreamStatus, "upstate.status.>", 30 * 24 * time.Hour, 24 * time.Hour},
+		{bus.StreamSLA, "upstate.sla.>", 30 * 24 * time.Hour, 24 * time.Hour},
 		{bus.StreamAlerts, "upstate.alerts.>", 7 * 24 * time.Hour, 24 * time.Hour},
 		{bus.StreamDLQ, "upstate.dlq.>", 14 * 24 * time.Hour, time.Hour},
 	}
@@ -92,5 +94,46 @@ func TestPublishStoresDuplicateMsgIDOnce(t *testing.T) {
 		if got := m.Header.Get(k); got != v {
 			t.Errorf("header %s = %q, want %q", k, got, v)
 		}
+	}
+}
+
+// A service keeps current only the streams it owns: one it does not own
+// is created when missing and otherwise left as its owner defined it.
+func TestEnsureStreamsUpdatesOnlyOwnedStreams(t *testing.T) {
+	t.Parallel()
+	srv := testenv.StartNATS(t)
+	nc, js, err := bus.Connect(context.Background(), srv.ClientURL(), t.Name(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx := context.Background()
+	// STATUS as its owner might have it after an edit of its own.
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: bus.StreamStatus, Subjects: []string{bus.SubjectsStatus},
+		Storage: jetstream.FileStorage, MaxAge: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Owned: []string{bus.StreamIncidents}}); err != nil {
+		t.Fatal(err)
+	}
+	maxAge := func(stream string) time.Duration {
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatalf("stream %s: %v", stream, err)
+		}
+		return s.CachedInfo().Config.MaxAge
+	}
+	if got := maxAge(bus.StreamStatus); got != time.Hour {
+		t.Errorf("another service's STATUS max age became %s, want its owner's 1h", got)
+	}
+	if got := maxAge(bus.StreamIngest); got == 0 {
+		t.Error("missing INGEST not created")
+	}
+	// Its owner brings it to the current definition.
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Owned: []string{bus.StreamStatus}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := maxAge(bus.StreamStatus); got != 30*24*time.Hour {
+		t.Errorf("owner left STATUS max age at %s, want 30 days", got)
 	}
 }

@@ -2,7 +2,9 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -34,6 +36,11 @@ const (
 	incidentsMaxAge     = statusMaxAge
 	incidentsDuplicates = statusDuplicates
 
+	// SLO events are few and read by alerting and status pages; they are
+	// kept as long as status events.
+	slaMaxAge     = statusMaxAge
+	slaDuplicates = statusDuplicates
+
 	// Alert events are what the notification service pages on; it starts
 	// from now (bus.FromNow), so a week covers its outages, and readers
 	// keep what they need themselves.
@@ -63,21 +70,66 @@ type StreamOptions struct {
 	// Replicas is the number of copies of each stream: 1 locally, 3 in a
 	// cluster (default 1).
 	Replicas int
+	// Owned names the streams whose definitions the caller keeps current:
+	// it creates them or updates them to the current definition. The
+	// others it only creates when they are missing, as a service may start
+	// before the owner of a stream it reads; their owner updates them.
+	// FailuresBucketStream names the consumers' FailuresBucket. Nil: all
+	// of them, for an administrator or a test.
+	Owned []string
 }
 
-// EnsureStreams creates the streams and the consumers' FailuresBucket, or
-// updates them to the current definition. It is idempotent, so every
-// service calls it at start.
+// FailuresBucketStream is the stream that holds FailuresBucket, as named
+// in StreamOptions.Owned.
+const FailuresBucketStream = "KV_" + FailuresBucket
+
+// EnsureStreams creates the streams and the consumers' FailuresBucket, and
+// updates those the caller owns to the current definition. It is
+// idempotent, so every service calls it at start. A service may update
+// only the definitions of the streams it owns (the NATS permissions of
+// bin/upstate's services say the same): one cannot, say, shorten the
+// retention of another's events.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptions) error {
 	for _, cfg := range streamConfigs(opts) {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if err := ensure(ctx, js, opts, cfg.Name, func() error {
+			_, err := js.CreateOrUpdateStream(ctx, cfg)
+			return err
+		}, func() error {
+			_, err := js.CreateStream(ctx, cfg)
+			return err
+		}); err != nil {
 			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
 		}
 	}
-	if _, err := js.CreateOrUpdateKeyValue(ctx, failuresConfig(opts.replicas())); err != nil {
+	kv := failuresConfig(opts.replicas())
+	if err := ensure(ctx, js, opts, FailuresBucketStream, func() error {
+		_, err := js.CreateOrUpdateKeyValue(ctx, kv)
+		return err
+	}, func() error {
+		_, err := js.CreateKeyValue(ctx, kv)
+		return err
+	}); err != nil {
 		return fmt.Errorf("ensure key-value bucket %s: %w", FailuresBucket, err)
 	}
 	return nil
+}
+
+// ensure runs update for a stream the caller owns, and otherwise create
+// if the stream is missing.
+func ensure(ctx context.Context, js jetstream.JetStream, opts StreamOptions, stream string, update, create func() error) error {
+	if opts.Owned == nil || slices.Contains(opts.Owned, stream) {
+		return update()
+	}
+	_, err := js.Stream(ctx, stream)
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	err = create()
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || errors.Is(err, jetstream.ErrBucketExists) {
+		// Its owner, or another service, created it meanwhile.
+		return nil
+	}
+	return err
 }
 
 func (opts StreamOptions) replicas() int {
@@ -120,6 +172,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      incidentsMaxAge,
 			Duplicates:  incidentsDuplicates,
+		},
+		{
+			Name:        StreamSLA,
+			Description: "SLO events (SLOBurning, SLOBurnStopped, SLOExhausted, SLORecovered).",
+			Subjects:    []string{SubjectsSLA},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      slaMaxAge,
+			Duplicates:  slaDuplicates,
 		},
 		{
 			Name:        StreamAlerts,

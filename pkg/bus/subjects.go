@@ -20,6 +20,12 @@ const (
 	// SubjectsIncidents is the subject filter StreamIncidents captures.
 	SubjectsIncidents = "upstate.incidents.>"
 
+	// StreamSLA holds SLO events (burning, burn stopped, exhausted,
+	// recovered), one subject per SLO.
+	StreamSLA = "SLA"
+	// SubjectsSLA is the subject filter StreamSLA captures.
+	SubjectsSLA = "upstate.sla.>"
+
 	// StreamAlerts holds alert events (AlertFiring, AlertResolved,
 	// AlertAcknowledged) and the notifications of alert groups
 	// (AlertGroupNotify), one subject per alert or group.
@@ -49,6 +55,12 @@ func StatusSubject(orgID, serviceID string) string {
 // maintenance window: upstate.incidents.<org>.<id>.
 func IncidentsSubject(orgID, id string) string {
 	return "upstate.incidents." + orgID + "." + id
+}
+
+// SLASubject returns the subject of the events of an SLO:
+// upstate.sla.<org>.<slo>.
+func SLASubject(orgID, sloID string) string {
+	return "upstate.sla." + orgID + "." + sloID
 }
 
 // AlertsSubject returns the subject of the events of an alert or an

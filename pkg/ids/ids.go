@@ -18,6 +18,7 @@ const (
 	Delivery    = "dlv"
 	Incident    = "inc"
 	Maintenance = "mnt"
+	SLO         = "slo"
 	Event       = "evt"
 	Rule        = "rul"
 	Alert       = "alt"

@@ -22,7 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,28 +46,35 @@ func New(pool *pgxpool.Pool, table string) *Outbox {
 // announce, in order: their ids, and so the order they are relayed in,
 // follow the order given.
 func (o *Outbox) Write(ctx context.Context, tx pgx.Tx, events ...bus.Event) error {
-	switch len(events) {
-	case 0:
-		return nil
-	case 1:
-		e := events[0]
-		if _, err := tx.Exec(ctx, `INSERT INTO `+o.table+` (subject, msg_id, ce_type, ce_source, ce_time, payload)
-			VALUES ($1, $2, $3, $4, $5, $6)`, e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data); err != nil {
-			return fmt.Errorf("write %s to the outbox: %w", e.Type, err)
-		}
+	if len(events) == 0 {
 		return nil
 	}
-	// COPY takes the rows in order, and the id sequence with them.
-	_, err := tx.CopyFrom(ctx, pgx.Identifier(strings.Split(o.table, ".")),
-		[]string{"subject", "msg_id", "ce_type", "ce_source", "ce_time", "payload"},
-		pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
-			e := events[i]
-			return []any{e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data}, nil
-		}))
-	if err != nil {
+	b := &pgx.Batch{}
+	o.Queue(b, events...)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write %d events to the outbox: %w", len(events), err)
 	}
 	return nil
+}
+
+// Queue adds the statement writing events, as Write does, to b: a
+// transaction that writes several tables sends them all in one round trip.
+func (o *Outbox) Queue(b *pgx.Batch, events ...bus.Event) {
+	if len(events) == 0 {
+		return
+	}
+	n := len(events)
+	subjects, ids, types, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	times, data := make([]time.Time, n), make([][]byte, n)
+	for i, e := range events {
+		subjects[i], ids[i], types[i], sources[i], times[i], data[i] = e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data
+	}
+	// Rows in the order given, and the id sequence with them.
+	b.Queue(`INSERT INTO `+o.table+` (subject, msg_id, ce_type, ce_source, ce_time, payload)
+		SELECT subject, msg_id, ce_type, ce_source, ce_time, payload
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bytea[])
+			WITH ORDINALITY AS e(subject, msg_id, ce_type, ce_source, ce_time, payload, n)
+		ORDER BY n`, subjects, ids, types, sources, times, data)
 }
 
 // RelayBatch hands up to limit pending events, oldest first, to publish and

@@ -21,11 +21,12 @@ import (
 // Infra opens what one unit's Build asks for and remembers how to close
 // it and how to tell whether it still answers.
 type Infra struct {
-	host   *Host
-	name   string
-	logger *slog.Logger
-	closes *lifecycle.Stack
-	checks []check
+	host    *Host
+	name    string
+	streams []string // the streams the unit owns
+	logger  *slog.Logger
+	closes  *lifecycle.Stack
+	checks  []check
 
 	pool *pgxpool.Pool
 	nc   *nats.Conn
@@ -91,7 +92,7 @@ func (in *Infra) NATS(ctx context.Context) (*nats.Conn, jetstream.JetStream, err
 		return nil, nil, err
 	}
 	in.closes.Push("nats connection", func(ctx context.Context) error { return bus.Drain(ctx, nc) })
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: in.StreamReplicas()}); err != nil {
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: in.StreamReplicas(), Owned: in.streams}); err != nil {
 		return nil, nil, err
 	}
 	in.nc, in.js = nc, js

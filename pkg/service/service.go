@@ -52,6 +52,10 @@ type Unit struct {
 	// GRPCAddr is where its gRPC API listens (port 0: any free port);
 	// empty for a service without one.
 	GRPCAddr string
+	// Streams names the streams whose definitions the service keeps
+	// current, those it publishes (bus.StreamOptions.Owned); it only
+	// creates the others when they are missing.
+	Streams []string
 	// Build wires the service from what it asks in for. Everything it
 	// opens through in is closed when the unit stops.
 	Build func(ctx context.Context, in *Infra) (Service, error)

@@ -11,6 +11,7 @@ import (
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -22,6 +23,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	_, gatewayJS := s.service(t, gateway.Name, nil)
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
+	_, slaJS := s.service(t, sla.Name, nil)
 	_, alertingJS := s.service(t, alerting.Name, nil)
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
@@ -33,6 +35,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	}{
 		{status.Name, bus.StreamIngest, statusDurable, bus.SubjectsIngest, statusJS},
 		{incidents.Name, bus.StreamStatus, incidentsDurable, bus.SubjectsStatus, incidentsJS},
+		{sla.Name, bus.StreamStatus, slaDurable, bus.SubjectsStatus, slaJS},
 		{alerting.Name, bus.StreamStatus, alertingStatusDurable, bus.SubjectsStatus, alertingJS},
 		{alerting.Name + " on incidents", bus.StreamIncidents, alertingIncidentsDurable, bus.SubjectsIncidents, alertingJS},
 	} {

@@ -12,6 +12,7 @@ import (
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -22,6 +23,7 @@ import (
 const (
 	statusDurable     = "status-ingest"               // the status service's consumer on INGEST
 	incidentsDurable  = "incidents-status"            // the incidents service's consumer on STATUS
+	slaDurable        = "sla-status"                  // the SLA service's consumer on STATUS
 	idempotencyBucket = "upstate_webhook_idempotency" // the gateway's bucket of idempotency keys
 )
 
@@ -34,12 +36,12 @@ const (
 // publicStreams are the streams a reader may read: the events upstate
 // publishes for other teams. INGEST (raw webhook deliveries of every
 // organisation) and DLQ are internal.
-var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamAlerts}
+var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts}
 
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
 var serviceDurables = map[string][]string{
-	bus.StreamStatus:    {incidentsDurable, alertingStatusDurable},
+	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable},
 	bus.StreamIncidents: {alertingIncidentsDurable},
 }
 
@@ -51,13 +53,7 @@ func NATSUser(unit string) string { return "upstate-" + unit }
 // service uses, and how each service connects (service.Env.NATSUsers).
 // With a readerName it adds the reader (see Reader).
 func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.Auth, error) {
-	perms := map[string]func(unit string) natsd.User{
-		status.Name:    statusUser,
-		incidents.Name: incidentsUser,
-		alerting.Name:  alertingUser,
-		edge.Name:      func(string) natsd.User { return natsd.User{} },
-		gateway.Name:   gatewayUser,
-	}
+	perms := servicePermissions()
 	users := make([]natsd.User, 0, len(perms)+1)
 	auths := make(map[string]bus.Auth, len(perms))
 	for unit, perm := range perms {
@@ -81,6 +77,18 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 	return users, auths, nil
 }
 
+// servicePermissions returns, by unit, what each service's user may do.
+func servicePermissions() map[string]func(unit string) natsd.User {
+	return map[string]func(unit string) natsd.User{
+		status.Name:    statusUser,
+		incidents.Name: incidentsUser,
+		sla.Name:       slaUser,
+		alerting.Name:  alertingUser,
+		edge.Name:      func(string) natsd.User { return natsd.User{} }, // it does not use NATS
+		gateway.Name:   gatewayUser,
+	}
+}
+
 // randomPassword returns 192 random bits, base64url-encoded.
 func randomPassword() (string, error) {
 	b := make([]byte, 24)
@@ -94,12 +102,16 @@ func randomPassword() (string, error) {
 func jsAPI(op string) string { return "$JS.API." + op }
 
 // ensureStreams is what every service with a NATS connection publishes to
-// at start (service.Infra.NATS): creating, updating and looking up
-// upstate's streams and the bucket of consumers' failure counts.
-func ensureStreams() []string {
+// at start (service.Infra.NATS): creating and looking up upstate's streams
+// and the bucket of consumers' failure counts, and updating those it owns
+// (service.Unit.Streams) and no other.
+func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamAlerts, bus.StreamDLQ, "KV_" + bus.FailuresBucket} {
-		subjects = append(subjects, streamAdmin(s)...)
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamDLQ, bus.FailuresBucketStream} {
+		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
+	}
+	for _, s := range owned {
+		subjects = append(subjects, jsAPI("STREAM.UPDATE."+s))
 	}
 	return append(subjects, jsAPI("INFO")) // the account's limits, looked up before creating a bucket
 }
@@ -139,7 +151,7 @@ func inbox(unit string) []string { return []string{service.InboxPrefix(unit) + "
 // statusUser publishes status events, receiver changes and the outcomes
 // the gateway waits for, and consumes INGEST.
 func statusUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsStatus, bus.SubjectReceiverChanged, service.InboxPrefix(gateway.Name)+".>")
+	pub := append(ensureStreams(status.Streams...), bus.SubjectsStatus, bus.SubjectReceiverChanged, service.InboxPrefix(gateway.Name)+".>")
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamIngest, statusDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
@@ -148,9 +160,18 @@ func statusUser(unit string) natsd.User {
 
 // incidentsUser publishes incident events and consumes STATUS.
 func incidentsUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsIncidents)
+	pub := append(ensureStreams(incidents.Streams...), bus.SubjectsIncidents)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamStatus, incidentsDurable)...)},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
+// slaUser publishes SLO events and consumes STATUS.
+func slaUser(unit string) natsd.User {
+	pub := append(ensureStreams(sla.Streams...), bus.SubjectsSLA)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamStatus, slaDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }
@@ -158,7 +179,7 @@ func incidentsUser(unit string) natsd.User {
 // alertingUser publishes alert events and consumes STATUS and the
 // maintenance windows of INCIDENTS, each with its own durable.
 func alertingUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsAlerts)
+	pub := append(ensureStreams(alerting.Streams...), bus.SubjectsAlerts)
 	pub = append(pub, durableConsumer(bus.StreamStatus, alertingStatusDurable)...)
 	pub = append(pub, durableConsumer(bus.StreamIncidents, alertingIncidentsDurable)...)
 	return natsd.User{
@@ -170,7 +191,7 @@ func alertingUser(unit string) natsd.User {
 // gatewayUser publishes deliveries to INGEST, keeps idempotency keys in
 // its bucket and listens for receiver changes.
 func gatewayUser(unit string) natsd.User {
-	pub := append(ensureStreams(), bus.SubjectsIngest)
+	pub := append(ensureStreams(gateway.Streams...), bus.SubjectsIngest)
 	pub = append(pub, streamAdmin("KV_"+idempotencyBucket)...)
 	pub = append(pub, bucketData(idempotencyBucket)...)
 	return natsd.User{
@@ -180,10 +201,10 @@ func gatewayUser(unit string) natsd.User {
 }
 
 // Reader is a user who may read the public streams (STATUS, INCIDENTS,
-// ALERTS) and nothing else: look them up, create, read, acknowledge and
-// delete consumers on them, ephemeral or durable, push or pull (as `nats
-// sub`, `nats consumer` and ordered consumers do), and subscribe to their
-// subjects and to its replies under _INBOX. It cannot publish to any
+// SLA, ALERTS) and nothing else: look them up, create, read, acknowledge
+// and delete consumers on them, ephemeral or durable, push or pull (as
+// `nats sub`, `nats consumer` and ordered consumers do), and subscribe to
+// their subjects and to its replies under _INBOX. It cannot publish to any
 // upstate subject, read INGEST or DLQ, change a stream, or touch the
 // services' own consumers.
 func Reader(name, password string) natsd.User {
@@ -218,7 +239,7 @@ func Reader(name, password string) natsd.User {
 			)
 		}
 	}
-	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsAlerts)
+	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsSLA, bus.SubjectsAlerts)
 	return natsd.User{
 		Name: name, Password: password,
 		Publish:   &natsd.Subjects{Allow: pub, Deny: deny},

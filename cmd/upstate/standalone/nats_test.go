@@ -18,6 +18,7 @@ import (
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 )
 
@@ -112,7 +113,9 @@ func (s *authServer) service(t *testing.T, unit string, e *errs) (*nats.Conn, je
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+	owned := map[string][]string{status.Name: status.Streams, incidents.Name: incidents.Streams,
+		sla.Name: sla.Streams, gateway.Name: gateway.Streams}[unit]
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Owned: append([]string{}, owned...)}); err != nil {
 		t.Fatalf("%s ensures the streams: %v", unit, err)
 	}
 	return nc, js
@@ -223,15 +226,83 @@ func TestNATSGatewayCannotTouchStatus(t *testing.T) {
 	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.SubjectsStatus) })
 }
 
+// A service updates the definitions of the streams it owns and of no
+// other: the gateway cannot shorten STATUS's retention.
+func TestNATSServicesUpdateOnlyTheirStreams(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	_, statusJS := s.service(t, status.Name, nil)
+	var e errs
+	_, gatewayJS := s.service(t, gateway.Name, &e)
+	edit := func(js jetstream.JetStream, stream string) error {
+		st, err := js.Stream(shortCtx(t), stream)
+		if err != nil {
+			return err
+		}
+		cfg := st.CachedInfo().Config
+		cfg.MaxAge = 48 * time.Hour
+		_, err = js.UpdateStream(shortCtx(t), cfg)
+		return err
+	}
+	if err := edit(gatewayJS, bus.StreamStatus); err == nil {
+		t.Error("the gateway updated STATUS")
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation("$JS.API.STREAM.UPDATE." + bus.StreamStatus) })
+	if err := edit(gatewayJS, bus.StreamIngest); err != nil {
+		t.Errorf("the gateway cannot update its INGEST: %v", err)
+	}
+	if err := edit(statusJS, bus.StreamStatus); err != nil {
+		t.Errorf("the status service cannot update its STATUS: %v", err)
+	}
+}
+
+// The SLA service consumes STATUS with its durable consumer and publishes
+// its own events, and cannot forge a status event.
+func TestNATSSLAConsumesStatusAndPublishesSLA(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	_, statusJS := s.service(t, status.Name, nil)
+	publish(t, statusJS, bus.StatusSubject("org", "svc"))
+
+	var e errs
+	nc, js := s.service(t, sla.Name, &e)
+	publish(t, js, bus.SLASubject("org", "slo_1"))
+	cons, err := js.CreateOrUpdateConsumer(shortCtx(t), bus.StreamStatus, jetstream.ConsumerConfig{
+		Durable: slaDurable, AckPolicy: jetstream.AckExplicitPolicy, FilterSubjects: []string{bus.SubjectsStatus},
+	})
+	if err != nil {
+		t.Fatalf("the SLA service cannot create its consumer: %v", err)
+	}
+	msg, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
+	if err != nil {
+		t.Fatalf("the SLA service cannot read STATUS: %v", err)
+	}
+	if err := msg.DoubleAck(shortCtx(t)); err != nil {
+		t.Fatalf("the SLA service cannot acknowledge: %v", err)
+	}
+	if err := nc.Publish(bus.StatusSubject("org", "svc"), []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.StatusSubject("org", "svc")) })
+	if n := s.count(t, bus.StreamStatus); n != 1 {
+		t.Errorf("STATUS holds %d messages, want the status service's 1", n)
+	}
+}
+
 func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 	t.Parallel()
 	s := startAuthServer(t)
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
 	_, gatewayJS := s.service(t, gateway.Name, nil)
+	_, slaJS := s.service(t, sla.Name, nil)
 	_, alertingJS := s.service(t, alerting.Name, nil)
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 	publish(t, incidentsJS, bus.IncidentsSubject("org", "inc_1"))
+	publish(t, slaJS, bus.SLASubject("org", "slo_1"))
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, alertingJS, bus.AlertsSubject("org", "alt_1"))
 
@@ -240,7 +311,7 @@ func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamAlerts} {
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts} {
 		msg, err := readOne(js, stream)
 		if err != nil {
 			t.Fatalf("the reader cannot read %s: %v", stream, err)

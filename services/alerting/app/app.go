@@ -35,6 +35,10 @@ import (
 // Name is the alerting service's name in logs, metrics and connections.
 const Name = "alerting"
 
+// Streams are the streams whose definitions the alerting service keeps
+// current: ALERTS, which it publishes.
+var Streams = []string{bus.StreamAlerts}
+
 // The alerting service's durable consumers, for the lag metrics and the
 // NATS permissions of bin/upstate.
 const (
@@ -70,7 +74,7 @@ func (c Config) Validate() error {
 // Unit runs the alerting service with its gRPC API on grpcAddr, calling
 // the status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
-	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/service"
 	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
+	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
@@ -65,9 +66,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unit runs the edge, calling the status, incidents and alerting services
-// at their gRPC targets. It serves HTTP only, on the host's listener.
-func Unit(cfg Config, statusTarget, incidentsTarget, alertingTarget string) service.Unit {
+// Unit runs the edge, calling the status, incidents, SLA and alerting
+// services at their gRPC targets. It serves HTTP only, on the host's
+// listener.
+func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget string) service.Unit {
 	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
@@ -81,11 +83,15 @@ func Unit(cfg Config, statusTarget, incidentsTarget, alertingTarget string) serv
 		if err != nil {
 			return nil, err
 		}
+		sla, err := in.Dial(slaTarget)
+		if err != nil {
+			return nil, err
+		}
 		alerting, err := in.Dial(alertingTarget)
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, Alerting: alerting, Logger: in.Logger(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -98,6 +104,8 @@ type Deps struct {
 	// Incidents is a connection to the incidents service's gRPC API
 	// (incidents and maintenance windows).
 	Incidents grpc.ClientConnInterface
+	// SLA is a connection to the SLA service's gRPC API (uptime, SLOs).
+	SLA grpc.ClientConnInterface
 	// Alerting is a connection to the alerting service's gRPC API (rules,
 	// alerts, silences, dependencies).
 	Alerting grpc.ClientConnInterface
@@ -130,6 +138,7 @@ func New(cfg Config, deps Deps) *App {
 		Receivers:    statusv1.NewReceiverServiceClient(deps.Status),
 		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
 		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
+		SLA:          slav1.NewSLAServiceClient(deps.SLA),
 		Rules:        alertingv1.NewRuleServiceClient(deps.Alerting),
 		Alerts:       alertingv1.NewAlertServiceClient(deps.Alerting),
 		Silences:     alertingv1.NewSilenceServiceClient(deps.Alerting),

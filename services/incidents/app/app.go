@@ -33,6 +33,10 @@ import (
 // Name is the incidents service's name in logs, metrics and connections.
 const Name = "incidents"
 
+// Streams are the streams whose definitions the incidents service keeps
+// current: INCIDENTS, which it publishes.
+var Streams = []string{bus.StreamIncidents}
+
 // Config is the incidents service's settings, read from the environment
 // by bin/incidents and bin/upstate alike.
 type Config struct {
@@ -61,7 +65,7 @@ func (c Config) Validate() error {
 // Unit runs the incidents service with its gRPC API on grpcAddr, calling
 // the status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
-	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err

@@ -32,6 +32,11 @@ import (
 // Name is the status service's name in logs, metrics and connections.
 const Name = "status"
 
+// Streams are the streams whose definitions the status service keeps
+// current: STATUS and, as the first consumer, the dead letters and the
+// consumers' failure counts.
+var Streams = []string{bus.StreamStatus, bus.StreamDLQ, bus.FailuresBucketStream}
+
 // Config is the status service's settings, read from the environment by
 // bin/status and bin/upstate alike.
 type Config struct {
@@ -61,7 +66,7 @@ func (c Config) Validate() error {
 
 // Unit runs the status service with its gRPC API on grpcAddr.
 func Unit(cfg Config, grpcAddr string) service.Unit {
-	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err

@@ -12,8 +12,8 @@ import (
 // with bin/upstate).
 type Config struct {
 	config.Common
-	GRPCAddr         string `env:"UPSTATE_ALERTING_GRPC_ADDR" envDefault:"127.0.0.1:9121" doc:"gRPC listen address"`
-	HTTPAddr         string `env:"UPSTATE_ALERTING_HTTP_ADDR" envDefault:"127.0.0.1:9122" doc:"{/healthz}, {/readyz}, {/metrics}"`
+	GRPCAddr         string `env:"UPSTATE_ALERTING_GRPC_ADDR" envDefault:"127.0.0.1:9131" doc:"gRPC listen address"`
+	HTTPAddr         string `env:"UPSTATE_ALERTING_HTTP_ADDR" envDefault:"127.0.0.1:9132" doc:"{/healthz}, {/readyz}, {/metrics}"`
 	StatusGRPCTarget string `env:"UPSTATE_STATUS_GRPC_TARGET" envDefault:"127.0.0.1:9101" doc:"where the status service's gRPC API is (service checks)"`
 	app.Config
 }

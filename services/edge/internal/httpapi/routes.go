@@ -20,6 +20,15 @@ func registerRoutes(g *echo.Group, h *Handler) {
 	g.GET("/services/:id/history", h.listHistory, h.require("services", auth.Read))
 	g.GET("/services/:id/dependencies", h.getDependencies, h.require("alerting", auth.Read))
 	g.PUT("/services/:id/dependencies", h.setDependencies, h.require("alerting", auth.Write))
+	g.GET("/services/:id/uptime", h.getUptime, h.require("sla", auth.Read))
+	g.GET("/services/:id/uptime/daily", h.getDailyUptime, h.require("sla", auth.Read))
+	g.GET("/uptime", h.listUptime, h.require("sla", auth.Read))
+
+	g.GET("/slos", h.listSLOs, h.require("sla", auth.Read))
+	g.POST("/slos", h.createSLO, h.require("sla", auth.Write))
+	g.GET("/slos/:id", h.getSLO, h.require("sla", auth.Read))
+	g.PATCH("/slos/:id", h.updateSLO, h.require("sla", auth.Write))
+	g.DELETE("/slos/:id", h.deleteSLO, h.require("sla", auth.Write))
 
 	g.GET("/webhook-receivers", h.listReceivers, h.require("webhook_receivers", auth.Read))
 	g.POST("/webhook-receivers", h.createReceiver, h.require("webhook_receivers", auth.Write))

@@ -1,7 +1,8 @@
 // Package consumer consumes the STATUS stream: each StatusChanged event
 // caused by a webhook receiver may open, note or resolve that receiver's
 // automatic incident for the service, once, however often and in whatever
-// order the events are delivered. The stream's other event types are
+// order the events are delivered, and a ServiceDeleted event resolves the
+// service's open automatic incidents. The stream's other event types are
 // acknowledged without effect.
 package consumer
 
@@ -74,7 +75,6 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 		FilterSubjects:   []string{bus.SubjectsStatus},
 		Concurrency:      cfg.Concurrency,
 		MaxBatch:         cfg.MaxBatch,
-		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		Start:            bus.FromOldest,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
@@ -92,22 +92,40 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 // (or ctx ends).
 func (c *Consumer) Stop(ctx context.Context) error { return c.c.Stop(ctx) }
 
-// typeStatusChanged is the ce-type of the only STATUS events the consumer
-// applies: like every event's, the full name of its protobuf message.
-var typeStatusChanged = string((*statusv1.StatusChanged)(nil).ProtoReflect().Descriptor().FullName())
+// The ce-types of the STATUS events the consumer applies: like every
+// event's, the full name of its protobuf message.
+var (
+	typeStatusChanged  = string((*statusv1.StatusChanged)(nil).ProtoReflect().Descriptor().FullName())
+	typeServiceDeleted = string((*statusv1.ServiceDeleted)(nil).ProtoReflect().Descriptor().FullName())
+)
 
-// handle applies a batch of StatusChanged events in one transaction. The
-// stream's other events (a service created, edited or deleted) are
-// acknowledged and left alone: automatic incidents follow status changes
-// a receiver caused, and those events share the service's versions without
-// being one. An event that cannot be decoded or lacks its identity fails
+// handle applies a batch of StatusChanged events in one transaction, then
+// resolves the automatic incidents of the services the batch deleted. The
+// stream's other events (a service created or edited) are acknowledged
+// and left alone: automatic incidents follow status changes a receiver
+// caused, and those events share the service's versions without being
+// one. An event that cannot be decoded or lacks its identity fails
 // the batch as Permanent, so that the bus applies the batch's events one by
 // one and dead-letters that one alone; any other failure is retried, for
 // as long as it takes if the database is unavailable.
 func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) error {
 	changes := make([]domain.StatusChange, 0, len(msgs))
+	var deletions []domain.ServiceDeletion
 	for _, msg := range msgs {
-		if typ := msg.Headers().Get(bus.HeaderCEType); typ != typeStatusChanged {
+		typ := msg.Headers().Get(bus.HeaderCEType)
+		if typ == typeServiceDeleted {
+			var ev statusv1.ServiceDeleted
+			if err := proto.Unmarshal(msg.Data(), &ev); err != nil {
+				return bus.Permanent(fmt.Errorf("decode ServiceDeleted: %w", err))
+			}
+			d := pbconv.ServiceDeletion(&ev)
+			if d.OrgID == "" || d.ServiceID == "" || ev.GetDeletedAt() == nil {
+				return bus.Permanent(fmt.Errorf("ServiceDeleted on %s lacks org, service or time", msg.Subject()))
+			}
+			deletions = append(deletions, d)
+			continue
+		}
+		if typ != typeStatusChanged {
 			c.logger.DebugContext(ctx, "event not applied to incidents", "type", typ, "subject", msg.Subject())
 			continue
 		}
@@ -125,11 +143,27 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg) error {
 	if err != nil {
 		return err
 	}
+	// After the batch's changes, which cannot follow a deletion of their
+	// service: a deleted service's open automatic incidents are resolved,
+	// as no receiver will report it operational again.
+	changed := false
+	for _, d := range deletions {
+		resolved, err := c.store.ResolveDeletedService(ctx, d, events.IncidentChanged)
+		if err != nil {
+			return err
+		}
+		for _, i := range resolved {
+			changed = true
+			c.logger.InfoContext(ctx, "automatic incident resolved: service deleted", "incident_id", i.ID, "service_id", d.ServiceID)
+		}
+	}
 	// Counted once committed, so that a batch retried is not counted twice.
-	for range len(msgs) - len(changes) {
+	for range len(msgs) - len(changes) - len(deletions) {
 		c.metrics.StatusChange("ignored")
 	}
-	changed := false
+	for range deletions {
+		c.metrics.StatusChange("deleted")
+	}
 	for i, r := range res {
 		ch := changes[i]
 		if r.Stale {

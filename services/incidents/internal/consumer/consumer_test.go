@@ -18,6 +18,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/incidents/internal/consumer"
+	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 	"github.com/upstatehq/upstate/services/incidents/internal/store"
 	"github.com/upstatehq/upstate/services/incidents/migrations"
 )
@@ -83,8 +84,8 @@ func deadLetters(t *testing.T, js jetstream.JetStream) uint64 {
 // The STATUS stream carries a service's creation, edits and deletion
 // besides its status changes, all on the service's subject and sharing its
 // versions. The consumer applies the status changes and acknowledges the
-// others: none is dead-lettered, and a status change at a version after an
-// edit still opens the receiver's incident.
+// others: none is dead-lettered, a status change at a version after an
+// edit still opens the receiver's incident, and the deletion resolves it.
 func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -126,13 +127,16 @@ func TestConsumerAppliesStatusChangesAndAcknowledgesOtherEvents(t *testing.T) {
 	if n := deadLetters(t, js); n != 0 {
 		t.Errorf("%d events dead-lettered", n)
 	}
-	open := true
-	list, err := st.ListIncidents(ctx, "org_a", store.IncidentFilter{Open: &open}, 10)
+	// Opened by the change, resolved by the deletion.
+	list, err := st.ListIncidents(ctx, "org_a", store.IncidentFilter{}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 1 || list[0].ReceiverID != "whr_1" || len(list[0].ServiceIDs) != 1 || list[0].ServiceIDs[0] != "svc_1" {
-		t.Fatalf("open incidents = %+v, want the receiver's for svc_1", list)
+		t.Fatalf("incidents = %+v, want the receiver's for svc_1", list)
+	}
+	if last := list[0].Updates[len(list[0].Updates)-1]; list[0].Status != domain.Resolved || last.Message != "Public API was deleted." {
+		t.Fatalf("incident %s, last entry %+v; want resolved by the deletion", list[0].Status, last)
 	}
 }
 

@@ -108,3 +108,21 @@ func NoteAuto(i Incident, c StatusChange) Incident {
 	after.Version++
 	return after
 }
+
+// ServiceDeletion is what the incidents service needs of a ServiceDeleted
+// event.
+type ServiceDeletion struct {
+	OrgID, ServiceID, ServiceName string
+	DeletedAt                     time.Time
+}
+
+// ResolveDeleted returns the open automatic incident i of a service that
+// has been deleted, resolved: no receiver will report it operational
+// again, so it would otherwise stay open for ever.
+func ResolveDeleted(i Incident, d ServiceDeletion) Incident {
+	after := addUpdate(i, Update{At: d.DeletedAt, Status: Resolved,
+		Message: fmt.Sprintf("%s was deleted.", d.ServiceName), Author: "upstate"})
+	after.UpdatedAt = d.DeletedAt
+	after.Version++
+	return after
+}

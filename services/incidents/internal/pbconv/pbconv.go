@@ -90,6 +90,12 @@ func StatusChange(e *statusv1.StatusChanged) domain.StatusChange {
 	}
 }
 
+// ServiceDeletion extracts what the incidents service needs of an event.
+func ServiceDeletion(e *statusv1.ServiceDeleted) domain.ServiceDeletion {
+	return domain.ServiceDeletion{OrgID: e.GetOrgId(), ServiceID: e.GetServiceId(),
+		ServiceName: e.GetServiceName(), DeletedAt: e.GetDeletedAt().AsTime()}
+}
+
 // ServiceState extracts what maintenance windows need of a service.
 func ServiceState(s *statusv1.Service) domain.ServiceState {
 	st, _ := DomainServiceStatus(s.GetStatus())

@@ -124,3 +124,40 @@ func openAutoIncident(ctx context.Context, tx pgx.Tx, receiverID, serviceID stri
 	i, err := getIncident(ctx, tx, orgID, id, false)
 	return &i, err
 }
+
+// ResolveDeletedService resolves, in one transaction, the open automatic
+// incidents of a service that has been deleted (domain.ResolveDeleted),
+// whichever receiver opened them, and returns them. Applied again it finds
+// none open and does nothing.
+func (st *Store) ResolveDeletedService(ctx context.Context, d domain.ServiceDeletion, event IncidentEvent) ([]domain.Incident, error) {
+	var resolved []domain.Incident
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		resolved = nil
+		rows, err := tx.Query(ctx, `SELECT id FROM incidents.incidents
+			WHERE org_id = $1 AND auto_service_id = $2 AND source = 'receiver' AND status <> 'resolved'
+			ORDER BY id FOR UPDATE`, d.OrgID, d.ServiceID)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			open, err := getIncident(ctx, tx, d.OrgID, id, false)
+			if err != nil {
+				return err
+			}
+			after := domain.ResolveDeleted(open, d)
+			if err := st.saveIncident(ctx, tx, &open, after, d.ServiceID, event); err != nil {
+				return err
+			}
+			resolved = append(resolved, after)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve the incidents of deleted service %s: %w", d.ServiceID, err)
+	}
+	return resolved, nil
+}

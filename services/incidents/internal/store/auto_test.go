@@ -234,3 +234,40 @@ func TestAutoIncidentReorderedAcrossSources(t *testing.T) {
 		t.Fatalf("A's duplicate applied: %+v", res)
 	}
 }
+
+// A deleted service's open automatic incidents, of every receiver, are
+// resolved once: no receiver will report it operational again. Another
+// service's are left open.
+func TestResolveDeletedServiceResolvesItsAutoIncidents(t *testing.T) {
+	t.Parallel()
+	st, count := newStore(t)
+	apply(t, st, change(1, "whr_a", up, down))
+	apply(t, st, change(2, "whr_b", down, slow))
+	other := change(1, "whr_a", up, down)
+	other.ServiceID = "svc_2"
+	apply(t, st, other)
+
+	gone := domain.ServiceDeletion{OrgID: "org_a", ServiceID: "svc_1", ServiceName: "API", DeletedAt: t0.Add(time.Hour)}
+	resolved, err := st.ResolveDeletedService(context.Background(), gone, events.IncidentChanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resolved) != 2 {
+		t.Fatalf("resolved %d incidents, want both receivers' for svc_1", len(resolved))
+	}
+	for _, i := range resolved {
+		last := i.Updates[len(i.Updates)-1]
+		if i.Status != domain.Resolved || !i.ResolvedAt.Equal(gone.DeletedAt) || last.Message != "API was deleted." {
+			t.Errorf("incident %s: %s at %s, last %+v", i.ID, i.Status, i.ResolvedAt, last)
+		}
+	}
+	if open := incidents(t, st, true); len(open) != 1 || open[0].ServiceIDs[0] != "svc_2" {
+		t.Errorf("open incidents %+v, want svc_2's alone", open)
+	}
+	written := count(`SELECT count(*) FROM incidents.outbox`)
+	// Redelivered, it finds nothing open.
+	again, err := st.ResolveDeletedService(context.Background(), gone, events.IncidentChanged)
+	if err != nil || len(again) != 0 || count(`SELECT count(*) FROM incidents.outbox`) != written {
+		t.Errorf("applied again: %d resolved, %v; want nothing", len(again), err)
+	}
+}

@@ -79,7 +79,6 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store
 		Concurrency:    cfg.Concurrency,
 		MaxBatch:       cfg.MaxBatch,
 		// Enough buffered for every handler to find a full batch waiting.
-		BatchSize:        cfg.MaxBatch * cfg.Concurrency,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
 		// A delivery the gateway accepted waits out a database outage

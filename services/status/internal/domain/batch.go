@@ -30,6 +30,27 @@ type IngestState struct {
 
 	// Dirty lists the services changed, in the order first changed.
 	Dirty []string
+	// Pruned lists the log entries written before the batch that its
+	// deliveries pushed out of their receiver's log, to delete; Unlogged
+	// the deliveries of the batch pushed out within it, not to write.
+	Pruned   []string
+	Unlogged map[string]bool
+
+	added map[string]bool // deliveries recorded by the batch
+}
+
+// NewIngestState returns an empty state, for the store to fill.
+func NewIngestState() *IngestState {
+	return &IngestState{
+		Receivers: map[string]Receiver{},
+		Recorded:  map[string]Delivery{},
+		Kept:      map[string][]LogKey{},
+		Services:  map[string]*Service{},
+		ByName:    map[NameKey]string{},
+		Applied:   map[AppliedKey]Applied{},
+		Unlogged:  map[string]bool{},
+		added:     map[string]bool{},
+	}
 }
 
 // LogKey orders a receiver's delivery log: by received_at, then id.
@@ -151,15 +172,23 @@ func (s *IngestState) changed(after Service) {
 }
 
 // record adds d to its receiver's log, which then keeps its newest
-// MaxDeliveries entries.
+// MaxDeliveries entries: the oldest one goes, from the database if it was
+// there before the batch, from the batch's writes if not.
 func (s *IngestState) record(d Delivery) {
 	s.Recorded[d.ID] = d
+	s.added[d.ID] = true
 	key := LogKey{d.ReceivedAt, d.ID}
 	kept := s.Kept[d.ReceiverID]
 	i, _ := slices.BinarySearchFunc(kept, key, compareLogKeys)
 	kept = slices.Insert(kept, i, key)
 	if len(kept) > MaxDeliveries {
-		kept = kept[len(kept)-MaxDeliveries:]
+		oldest := kept[0].ID
+		kept = kept[1:]
+		if s.added[oldest] {
+			s.Unlogged[oldest] = true
+		} else {
+			s.Pruned = append(s.Pruned, oldest)
+		}
 	}
 	s.Kept[d.ReceiverID] = kept
 }

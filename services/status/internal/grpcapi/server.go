@@ -105,6 +105,29 @@ func (s *Server) ListServices(ctx context.Context, req *statusv1.ListServicesReq
 	return resp, nil
 }
 
+// ListAllServices implements the RPC: every organisation's services, for
+// the services that keep their own copy of them.
+func (s *Server) ListAllServices(ctx context.Context, req *statusv1.ListAllServicesRequest) (*statusv1.ListAllServicesResponse, error) {
+	size, err := grpcx.PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := grpcx.DecodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := s.store.ListAllServices(ctx, after, size+1)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &statusv1.ListAllServicesResponse{}
+	svcs, resp.NextPageToken = grpcx.CutPage(svcs, size, func(v domain.Service) string { return grpcx.EncodeToken(v.ID) })
+	for _, svc := range svcs {
+		resp.Services = append(resp.Services, pbconv.Service(svc))
+	}
+	return resp, nil
+}
+
 // UpdateService implements the RPC.
 func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceRequest) (*statusv1.UpdateServiceResponse, error) {
 	if err := requireOrg(req.GetOrgId()); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +27,7 @@ func scanDelivery(row pgx.Row) (domain.Delivery, error) {
 	return d, err
 }
 
-// lockDeliveryLogs serialises, until tx ends, the transactions that write
+// queueLockDeliveryLogs serialises, until tx ends, the transactions that write
 // the receivers' delivery logs, so that pruning keeps exactly the newest
 // domain.MaxDeliveries even with several consumers. Advisory locks rather
 // than the receivers' row locks: deleting a service updates its receivers
@@ -37,64 +35,47 @@ func scanDelivery(row pgx.Row) (domain.Delivery, error) {
 // ingest takes after these, and the two row locks could deadlock. The ids
 // come sorted, and unnest yields them in order, so that two batches take
 // their common locks in the same order.
-func lockDeliveryLogs(ctx context.Context, tx pgx.Tx, sortedReceiverIDs []string) error {
-	_, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(hashtext('upstate.status.deliveries'), hashtext(r)))
+func queueLockDeliveryLogs(b *pgx.Batch, sortedReceiverIDs []string) {
+	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtext('upstate.status.deliveries'), hashtext(r)))
 		FROM unnest($1::text[]) AS r`, sortedReceiverIDs)
-	return err
 }
 
-// insertDeliveries writes log entries.
-func insertDeliveries(ctx context.Context, tx pgx.Tx, ds []domain.Delivery) error {
+// queueDeliveries queues the insert of log entries.
+func queueDeliveries(b *pgx.Batch, ds []domain.Delivery) {
 	if len(ds) == 0 {
-		return nil
+		return
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"status", "deliveries"}, strings.Split(strings.Join(strings.Fields(deliveryColumns), ""), ","),
-		pgx.CopyFromSlice(len(ds), func(i int) ([]any, error) {
-			d := ds[i]
-			payload := d.Payload
-			if payload == nil {
-				payload = []byte{}
-			}
-			return []any{d.ID, d.ReceiverID, d.OrgID, d.ReceivedAt, d.SourceIP, payload, d.PayloadTruncated,
-				string(d.Result), d.Error, d.RawStatus, string(d.MappedStatus), string(d.PreviousStatus),
-				string(d.NewStatus), d.ServiceID}, nil
-		}))
-	if err != nil {
-		return fmt.Errorf("write delivery log: %w", err)
+	n := len(ds)
+	ids, receivers, orgs, ips, results, errs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	raws, mapped, prev, next, svcs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	at, payloads, truncated := make([]time.Time, n), make([][]byte, n), make([]bool, n)
+	for i, d := range ds {
+		ids[i], receivers[i], orgs[i], at[i], ips[i] = d.ID, d.ReceiverID, d.OrgID, d.ReceivedAt, d.SourceIP
+		payloads[i], truncated[i], results[i], errs[i] = d.Payload, d.PayloadTruncated, string(d.Result), d.Error
+		if payloads[i] == nil {
+			payloads[i] = []byte{}
+		}
+		raws[i], mapped[i], prev[i], next[i], svcs[i] = d.RawStatus, string(d.MappedStatus), string(d.PreviousStatus), string(d.NewStatus), d.ServiceID
 	}
-	return nil
+	b.Queue(`INSERT INTO status.deliveries (`+deliveryColumns+`)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::bytea[], $7::bool[],
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])`,
+		ids, receivers, orgs, at, ips, payloads, truncated, results, errs, raws, mapped, prev, next, svcs)
 }
 
-// pruneDeliveryLogs deletes, from the logs of the receivers of ds, the
-// deliveries beyond the newest domain.MaxDeliveries, ordered as they are
-// listed.
-func pruneDeliveryLogs(ctx context.Context, tx pgx.Tx, ds []domain.Delivery) error {
-	if len(ds) == 0 {
-		return nil
+// queueDeleteDeliveries queues the deletion of the log entries of ids,
+// those a batch pushed out of their receivers' logs.
+func queueDeleteDeliveries(b *pgx.Batch, ids []string) {
+	if len(ids) > 0 {
+		b.Queue(`DELETE FROM status.deliveries WHERE id = ANY($1)`, ids)
 	}
-	ids := make([]string, 0, len(ds))
-	for _, d := range ds {
-		ids = append(ids, d.ReceiverID)
-	}
-	slices.Sort(ids)
-	_, err := tx.Exec(ctx, `DELETE FROM status.deliveries AS d USING (
-			SELECT r.id, k.received_at, k.delivery_id FROM unnest($1::text[]) AS r(id)
-			CROSS JOIN LATERAL (SELECT received_at, id AS delivery_id FROM status.deliveries
-				WHERE receiver_id = r.id ORDER BY received_at DESC, id DESC OFFSET $2 LIMIT 1) AS k
-		) AS oldest
-		WHERE d.receiver_id = oldest.id AND (d.received_at, d.id) < (oldest.received_at, oldest.delivery_id)`,
-		slices.Compact(ids), domain.MaxDeliveries-1)
-	if err != nil {
-		return fmt.Errorf("prune delivery logs: %w", err)
-	}
-	return nil
 }
 
-// recordApplied makes each delivery the newest its receiver applied to its
-// service, unless a newer one is recorded already.
-func recordApplied(ctx context.Context, tx pgx.Tx, applied map[domain.AppliedKey]domain.Applied) error {
+// queueApplied queues making each delivery the newest its receiver applied
+// to its service, unless a newer one is recorded already.
+func queueApplied(b *pgx.Batch, applied map[domain.AppliedKey]domain.Applied) {
 	if len(applied) == 0 {
-		return nil
+		return
 	}
 	var receivers, services, deliveries []string
 	var at []time.Time
@@ -102,16 +83,12 @@ func recordApplied(ctx context.Context, tx pgx.Tx, applied map[domain.AppliedKey
 		receivers, services = append(receivers, a.ReceiverID), append(services, a.ServiceID)
 		deliveries, at = append(deliveries, a.DeliveryID), append(at, a.ReceivedAt)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO status.applied_deliveries AS a (receiver_id, service_id, delivery_id, received_at)
+	b.Queue(`INSERT INTO status.applied_deliveries AS a (receiver_id, service_id, delivery_id, received_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
 		ON CONFLICT (receiver_id, service_id) DO UPDATE
 		SET delivery_id = EXCLUDED.delivery_id, received_at = EXCLUDED.received_at
 		WHERE (a.received_at, a.delivery_id) < (EXCLUDED.received_at, EXCLUDED.delivery_id)`,
 		receivers, services, deliveries, at)
-	if err != nil {
-		return fmt.Errorf("record applied deliveries: %w", err)
-	}
-	return nil
 }
 
 // ListDeliveries returns the log of the organisation's receiver, newest

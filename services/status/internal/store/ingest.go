@@ -64,59 +64,53 @@ func (st *Store) ApplyIngestBatch(ctx context.Context, ins []domain.Ingest, at t
 	return out, nil
 }
 
-// loadIngestState locks and reads what the deliveries touch.
+// loadIngestState locks and reads what the deliveries touch, in two round
+// trips: the delivery logs' locks and the reads that need only the
+// deliveries go together, then the services, which need the receivers.
 func loadIngestState(ctx context.Context, tx pgx.Tx, ins []domain.Ingest) (*domain.IngestState, error) {
-	s := &domain.IngestState{
-		Receivers: map[string]domain.Receiver{},
-		Recorded:  map[string]domain.Delivery{},
-		Kept:      map[string][]domain.LogKey{},
-		Services:  map[string]*domain.Service{},
-		ByName:    map[domain.NameKey]string{},
-		Applied:   map[domain.AppliedKey]domain.Applied{},
-	}
+	s := domain.NewIngestState()
 	receiverIDs, deliveryIDs := distinct(ins, func(in domain.Ingest) string { return in.ReceiverID }),
 		distinct(ins, func(in domain.Ingest) string { return in.DeliveryID })
+	b := &pgx.Batch{}
 	// Taken first, so that a concurrent copy of the same delivery waits
 	// here and then finds it recorded.
-	if err := lockDeliveryLogs(ctx, tx, receiverIDs); err != nil {
-		return nil, err
-	}
+	queueLockDeliveryLogs(b, receiverIDs)
 	// By id alone, so that an event naming another organisation's receiver
 	// is told from one whose receiver was deleted.
-	rows, err := tx.Query(ctx, `SELECT `+receiverColumns+` FROM status.receivers WHERE id = ANY($1)`, receiverIDs)
-	if err != nil {
-		return nil, err
-	}
-	if err := forEach(rows, scanReceiver, func(r domain.Receiver) { s.Receivers[r.ID] = r }); err != nil {
-		return nil, fmt.Errorf("read receivers: %w", err)
-	}
-	rows, err = tx.Query(ctx, `SELECT `+deliveryColumns+` FROM status.deliveries WHERE id = ANY($1)`, deliveryIDs)
-	if err != nil {
-		return nil, err
-	}
-	if err := forEach(rows, scanDelivery, func(d domain.Delivery) { s.Recorded[d.ID] = d }); err != nil {
-		return nil, fmt.Errorf("read deliveries: %w", err)
-	}
-	// The entries each log keeps, oldest first.
-	rows, err = tx.Query(ctx, `SELECT k.receiver_id, k.received_at, k.id FROM unnest($1::text[]) AS r(id)
+	b.Queue(`SELECT `+receiverColumns+` FROM status.receivers WHERE id = ANY($1)`, receiverIDs).Query(func(rows pgx.Rows) error {
+		return forEach(rows, scanReceiver, func(r domain.Receiver) { s.Receivers[r.ID] = r })
+	})
+	b.Queue(`SELECT `+deliveryColumns+` FROM status.deliveries WHERE id = ANY($1)`, deliveryIDs).Query(func(rows pgx.Rows) error {
+		return forEach(rows, scanDelivery, func(d domain.Delivery) { s.Recorded[d.ID] = d })
+	})
+	// The entries each log keeps, oldest first: all its entries, as the
+	// log never holds more (what a batch pushes out it deletes).
+	b.Queue(`SELECT k.receiver_id, k.received_at, k.id FROM unnest($1::text[]) AS r(id)
 		CROSS JOIN LATERAL (SELECT receiver_id, received_at, id FROM status.deliveries
 			WHERE receiver_id = r.id ORDER BY received_at DESC, id DESC LIMIT $2) AS k
-		ORDER BY k.receiver_id, k.received_at, k.id`, receiverIDs, domain.MaxDeliveries)
-	if err != nil {
-		return nil, err
+		ORDER BY k.receiver_id, k.received_at, k.id`, receiverIDs, domain.MaxDeliveries).Query(func(rows pgx.Rows) error {
+		var receiverID string
+		var key domain.LogKey
+		_, err := pgx.ForEachRow(rows, []any{&receiverID, &key.ReceivedAt, &key.ID}, func() error {
+			s.Kept[receiverID] = append(s.Kept[receiverID], key)
+			return nil
+		})
+		return err
+	})
+	// The newest delivery each receiver applied to each service.
+	b.Queue(`SELECT receiver_id, service_id, delivery_id, received_at FROM status.applied_deliveries
+		WHERE receiver_id = ANY($1)`, receiverIDs).Query(func(rows pgx.Rows) error {
+		var a domain.Applied
+		_, err := pgx.ForEachRow(rows, []any{&a.ReceiverID, &a.ServiceID, &a.DeliveryID, &a.ReceivedAt}, func() error {
+			s.Applied[domain.AppliedKey{ReceiverID: a.ReceiverID, ServiceID: a.ServiceID}] = a
+			return nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("read receivers and logs: %w", err)
 	}
-	var receiverID string
-	var key domain.LogKey
-	if _, err := pgx.ForEachRow(rows, []any{&receiverID, &key.ReceivedAt, &key.ID}, func() error {
-		s.Kept[receiverID] = append(s.Kept[receiverID], key)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read delivery logs: %w", err)
-	}
-	if err := lockTargets(ctx, tx, s, ins); err != nil {
-		return nil, err
-	}
-	return s, readApplied(ctx, tx, s, ins)
+	return s, lockTargets(ctx, tx, s, ins)
 }
 
 // lockTargets reads and locks the services the deliveries may report on,
@@ -153,33 +147,6 @@ func lockTargets(ctx context.Context, tx pgx.Tx, s *domain.IngestState, ins []do
 	})
 }
 
-// readApplied reads the newest delivery each receiver of the batch applied
-// to the services it may report on.
-func readApplied(ctx context.Context, tx pgx.Tx, s *domain.IngestState, ins []domain.Ingest) error {
-	receiverIDs := distinct(ins, func(in domain.Ingest) string { return in.ReceiverID })
-	serviceIDs := make([]string, 0, len(s.Services))
-	for id := range s.Services {
-		serviceIDs = append(serviceIDs, id)
-	}
-	if len(serviceIDs) == 0 {
-		return nil
-	}
-	rows, err := tx.Query(ctx, `SELECT receiver_id, service_id, delivery_id, received_at FROM status.applied_deliveries
-		WHERE receiver_id = ANY($1) AND service_id = ANY($2)`, receiverIDs, serviceIDs)
-	if err != nil {
-		return err
-	}
-	var a domain.Applied
-	_, err = pgx.ForEachRow(rows, []any{&a.ReceiverID, &a.ServiceID, &a.DeliveryID, &a.ReceivedAt}, func() error {
-		s.Applied[domain.AppliedKey{ReceiverID: a.ReceiverID, ServiceID: a.ServiceID}] = a
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read applied deliveries: %w", err)
-	}
-	return nil
-}
-
 // writeIngested writes what applying the batch changed.
 func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestState, out []domain.Ingested, event EventFunc) error {
 	var logged []domain.Delivery
@@ -187,7 +154,7 @@ func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestS
 	var evs []bus.Event
 	applied := map[domain.AppliedKey]domain.Applied{}
 	for _, res := range out {
-		if res.Recorded {
+		if res.Recorded && !s.Unlogged[res.Delivery.ID] {
 			logged = append(logged, res.Delivery)
 		}
 		if res.Applied {
@@ -202,31 +169,28 @@ func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestS
 			changes, evs = append(changes, *res.Change), append(evs, ev)
 		}
 	}
-	if err := updateServices(ctx, tx, s.Services, s.Dirty); err != nil {
-		return err
+	// One round trip for every write. The log entries after the services,
+	// whose row locks are taken already: their inserts lock the receivers'
+	// keys, and a deletion of a receiver must not hold it while it waits
+	// for a service.
+	b := &pgx.Batch{}
+	queueUpdateServices(b, s.Services, s.Dirty)
+	queueHistory(b, changes)
+	st.Outbox.Queue(b, evs...)
+	queueDeliveries(b, logged)
+	queueDeleteDeliveries(b, s.Pruned)
+	queueApplied(b, applied)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write %d deliveries: %w", len(out), err)
 	}
-	if err := insertHistory(ctx, tx, changes); err != nil {
-		return err
-	}
-	if err := st.Outbox.Write(ctx, tx, evs...); err != nil {
-		return err
-	}
-	// The log entries after the services, whose row locks are taken
-	// already: their inserts lock the receivers' keys, and a deletion of a
-	// receiver must not hold it while it waits for a service.
-	if err := insertDeliveries(ctx, tx, logged); err != nil {
-		return err
-	}
-	if err := pruneDeliveryLogs(ctx, tx, logged); err != nil {
-		return err
-	}
-	return recordApplied(ctx, tx, applied)
+	return nil
 }
 
-// updateServices writes the services of dirty as svcs holds them.
-func updateServices(ctx context.Context, tx pgx.Tx, svcs map[string]*domain.Service, dirty []string) error {
+// queueUpdateServices queues the update of the services of dirty, as svcs
+// holds them.
+func queueUpdateServices(b *pgx.Batch, svcs map[string]*domain.Service, dirty []string) {
 	if len(dirty) == 0 {
-		return nil
+		return
 	}
 	n := len(dirty)
 	ids, statuses, descs := make([]string, n), make([]string, n), make([]string, n)
@@ -236,34 +200,30 @@ func updateServices(ctx context.Context, tx pgx.Tx, svcs map[string]*domain.Serv
 		ids[i], statuses[i], descs[i] = svc.ID, string(svc.Status), svc.StatusDescription
 		changedAt[i], updatedAt[i], versions[i], statusVersions[i] = svc.StatusChangedAt, svc.UpdatedAt, svc.Version, svc.StatusVersion
 	}
-	_, err := tx.Exec(ctx, `UPDATE status.services AS s
+	b.Queue(`UPDATE status.services AS s
 		SET status = u.status, status_description = u.status_description, status_changed_at = u.status_changed_at,
 			updated_at = u.updated_at, version = u.version, status_version = u.status_version
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[])
 			AS u(id, status, status_description, status_changed_at, updated_at, version, status_version)
 		WHERE s.id = u.id`, ids, statuses, descs, changedAt, updatedAt, versions, statusVersions)
-	if err != nil {
-		return fmt.Errorf("update services: %w", err)
-	}
-	return nil
 }
 
-// insertHistory writes status history rows.
-func insertHistory(ctx context.Context, tx pgx.Tx, changes []domain.Change) error {
+// queueHistory queues the insert of status history rows.
+func queueHistory(b *pgx.Batch, changes []domain.Change) {
 	if len(changes) == 0 {
-		return nil
+		return
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"status", "status_history"},
-		[]string{"service_id", "version", "previous_status", "status", "description", "source", "actor", "changed_at"},
-		pgx.CopyFromSlice(len(changes), func(i int) ([]any, error) {
-			c := changes[i]
-			return []any{c.ServiceID, c.Version, string(c.Previous), string(c.Status), c.Description,
-				string(c.Source), c.Actor, c.ChangedAt}, nil
-		}))
-	if err != nil {
-		return fmt.Errorf("write status history: %w", err)
+	n := len(changes)
+	svcs, prev, statuses, descs, sources, actors := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	versions, at := make([]int64, n), make([]time.Time, n)
+	for i, c := range changes {
+		svcs[i], versions[i], prev[i], statuses[i] = c.ServiceID, c.Version, string(c.Previous), string(c.Status)
+		descs[i], sources[i], actors[i], at[i] = c.Description, string(c.Source), c.Actor, c.ChangedAt
 	}
-	return nil
+	b.Queue(`INSERT INTO status.status_history
+		(service_id, version, previous_status, status, description, source, actor, changed_at)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
+		svcs, versions, prev, statuses, descs, sources, actors, at)
 }
 
 // distinct returns the distinct values of key over ins, sorted.

@@ -20,7 +20,7 @@ import (
 
 // newReceiver stores a receiver with the given settings and returns it and
 // its token.
-func newReceiver(t *testing.T, st *store.Store, org string, spec domain.ReceiverSpec) (domain.Receiver, string) {
+func newReceiver(t testing.TB, st *store.Store, org string, spec domain.ReceiverSpec) (domain.Receiver, string) {
 	t.Helper()
 	spec, err := spec.Normalize()
 	if err != nil {

@@ -94,13 +94,11 @@ func (st *Store) SetStatuses(ctx context.Context, reqs []StatusRequest, event Ev
 			out[i].Value = StatusResult{Before: *svc, After: after, Change: change}
 			*svc = after
 		}
-		if err := updateServices(ctx, tx, svcs, dirty); err != nil {
-			return err
-		}
-		if err := insertHistory(ctx, tx, changes); err != nil {
-			return err
-		}
-		return st.Outbox.Write(ctx, tx, evs...)
+		b := &pgx.Batch{}
+		queueUpdateServices(b, svcs, dirty)
+		queueHistory(b, changes)
+		st.Outbox.Queue(b, evs...)
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set %d statuses: %w", len(reqs), err)

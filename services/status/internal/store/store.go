@@ -114,6 +114,21 @@ func (st *Store) ListServices(ctx context.Context, orgID, afterID string, limit 
 	return out, nil
 }
 
+// ListAllServices returns up to limit services of any organisation with
+// ids after afterID, in id order.
+func (st *Store) ListAllServices(ctx context.Context, afterID string, limit int) ([]domain.Service, error) {
+	rows, err := st.pool.Query(ctx, `SELECT `+serviceColumns+` FROM status.services
+		WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list all services: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Service, error) { return scanService(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list all services: %w", err)
+	}
+	return out, nil
+}
+
 // UpdateService applies edit (its name, description and/or tags) in one
 // transaction with the service's row locked (domain.Edit): a change is
 // written with its event, an edit that changes nothing writes nothing.

@@ -20,7 +20,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func newStore(t *testing.T) (*store.Store, func(query string) int) {
+func newStore(t testing.TB) (*store.Store, func(query string) int) {
 	t.Helper()
 	pool := testenv.NewPool(t, testenv.NewDatabase(t))
 	if err := pgdb.Migrate(context.Background(), pool, migrations.Schema, migrations.FS); err != nil {
@@ -40,7 +40,7 @@ func newStore(t *testing.T) (*store.Store, func(query string) int) {
 // newService creates a service (version 1, operational) and takes its
 // creation event out of the outbox, as the relay would, so that tests
 // count the events of what they do next.
-func newService(t *testing.T, st *store.Store, org, name string) domain.Service {
+func newService(t testing.TB, st *store.Store, org, name string) domain.Service {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	s := domain.NewService(ids.New(ids.Service), org, name, "", domain.Operational, now)
@@ -215,5 +215,21 @@ func TestRelayOutboxKeepsEventsWhenPublishFails(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM status.outbox`); n != 1 {
 		t.Fatalf("outbox rows = %d, want 1", n)
+	}
+}
+
+// ListAllServices pages through every organisation's services in id order.
+func TestListAllServicesCrossesOrganisations(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	want := []string{newService(t, st, "org_a", "A").ID, newService(t, st, "org_b", "B").ID, newService(t, st, "org_a", "C").ID}
+	ctx := context.Background()
+	page1, err := st.ListAllServices(ctx, "", 2)
+	if err != nil || len(page1) != 2 || page1[0].ID != want[0] || page1[1].ID != want[1] || page1[1].OrgID != "org_b" {
+		t.Fatalf("page 1 = %+v, %v", page1, err)
+	}
+	page2, err := st.ListAllServices(ctx, page1[1].ID, 2)
+	if err != nil || len(page2) != 1 || page2[0].ID != want[2] {
+		t.Fatalf("page 2 = %+v, %v", page2, err)
 	}
 }

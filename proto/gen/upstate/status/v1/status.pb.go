@@ -1248,6 +1248,116 @@ func (x *ListStatusHistoryRequest) GetPageToken() string {
 	return ""
 }
 
+// ListAllServicesRequest asks for a page of every organisation's services.
+type ListAllServicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is the most services to return (1–200; 0 means 50).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of the previous page, empty for the first.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllServicesRequest) Reset() {
+	*x = ListAllServicesRequest{}
+	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllServicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllServicesRequest) ProtoMessage() {}
+
+func (x *ListAllServicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllServicesRequest.ProtoReflect.Descriptor instead.
+func (*ListAllServicesRequest) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListAllServicesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAllServicesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAllServicesResponse is a page of services, in id order.
+type ListAllServicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// services is the page.
+	Services []*Service `protobuf:"bytes,1,rep,name=services,proto3" json:"services,omitempty"`
+	// next_page_token continues the listing; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllServicesResponse) Reset() {
+	*x = ListAllServicesResponse{}
+	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllServicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllServicesResponse) ProtoMessage() {}
+
+func (x *ListAllServicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllServicesResponse.ProtoReflect.Descriptor instead.
+func (*ListAllServicesResponse) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListAllServicesResponse) GetServices() []*Service {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *ListAllServicesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // ListStatusHistoryResponse is a page of status changes, newest first.
 type ListStatusHistoryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1261,7 +1371,7 @@ type ListStatusHistoryResponse struct {
 
 func (x *ListStatusHistoryResponse) Reset() {
 	*x = ListStatusHistoryResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1383,7 @@ func (x *ListStatusHistoryResponse) String() string {
 func (*ListStatusHistoryResponse) ProtoMessage() {}
 
 func (x *ListStatusHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1396,7 @@ func (x *ListStatusHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatusHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListStatusHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{16}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListStatusHistoryResponse) GetChanges() []*StatusChange {
@@ -1401,7 +1511,14 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"service_id\x18\x02 \x01(\tR\tserviceId\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"~\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"T\n" +
+	"\x16ListAllServicesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"\x17ListAllServicesResponse\x126\n" +
+	"\bservices\x18\x01 \x03(\v2\x1a.upstate.status.v1.ServiceR\bservices\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
 	"\x19ListStatusHistoryResponse\x129\n" +
 	"\achanges\x18\x01 \x03(\v2\x1f.upstate.status.v1.StatusChangeR\achanges\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*v\n" +
@@ -1416,7 +1533,7 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\n" +
 	"SOURCE_API\x10\x01\x12\x12\n" +
 	"\x0eSOURCE_WEBHOOK\x10\x02\x12\x16\n" +
-	"\x12SOURCE_MAINTENANCE\x10\x032\xc8\x05\n" +
+	"\x12SOURCE_MAINTENANCE\x10\x032\xb2\x06\n" +
 	"\x16ServiceRegistryService\x12b\n" +
 	"\rCreateService\x12'.upstate.status.v1.CreateServiceRequest\x1a(.upstate.status.v1.CreateServiceResponse\x12Y\n" +
 	"\n" +
@@ -1425,7 +1542,8 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\rUpdateService\x12'.upstate.status.v1.UpdateServiceRequest\x1a(.upstate.status.v1.UpdateServiceResponse\x12b\n" +
 	"\rDeleteService\x12'.upstate.status.v1.DeleteServiceRequest\x1a(.upstate.status.v1.DeleteServiceResponse\x12V\n" +
 	"\tSetStatus\x12#.upstate.status.v1.SetStatusRequest\x1a$.upstate.status.v1.SetStatusResponse\x12n\n" +
-	"\x11ListStatusHistory\x12+.upstate.status.v1.ListStatusHistoryRequest\x1a,.upstate.status.v1.ListStatusHistoryResponseB\xcd\x01\n" +
+	"\x11ListStatusHistory\x12+.upstate.status.v1.ListStatusHistoryRequest\x1a,.upstate.status.v1.ListStatusHistoryResponse\x12h\n" +
+	"\x0fListAllServices\x12).upstate.status.v1.ListAllServicesRequest\x1a*.upstate.status.v1.ListAllServicesResponseB\xcd\x01\n" +
 	"\x15com.upstate.status.v1B\vStatusProtoP\x01ZAgithub.com/upstatehq/upstate/proto/gen/upstate/status/v1;statusv1\xa2\x02\x03USX\xaa\x02\x11Upstate.Status.V1\xca\x02\x11Upstate\\Status\\V1\xe2\x02\x1dUpstate\\Status\\V1\\GPBMetadata\xea\x02\x13Upstate::Status::V1b\x06proto3"
 
 var (
@@ -1441,7 +1559,7 @@ func file_upstate_status_v1_status_proto_rawDescGZIP() []byte {
 }
 
 var file_upstate_status_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_upstate_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_upstate_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_upstate_status_v1_status_proto_goTypes = []any{
 	(Status)(0),                       // 0: upstate.status.v1.Status
 	(Source)(0),                       // 1: upstate.status.v1.Source
@@ -1461,52 +1579,57 @@ var file_upstate_status_v1_status_proto_goTypes = []any{
 	(*SetStatusRequest)(nil),          // 15: upstate.status.v1.SetStatusRequest
 	(*SetStatusResponse)(nil),         // 16: upstate.status.v1.SetStatusResponse
 	(*ListStatusHistoryRequest)(nil),  // 17: upstate.status.v1.ListStatusHistoryRequest
-	(*ListStatusHistoryResponse)(nil), // 18: upstate.status.v1.ListStatusHistoryResponse
-	nil,                               // 19: upstate.status.v1.Service.TagsEntry
-	nil,                               // 20: upstate.status.v1.ServiceTags.TagsEntry
-	(*timestamppb.Timestamp)(nil),     // 21: google.protobuf.Timestamp
+	(*ListAllServicesRequest)(nil),    // 18: upstate.status.v1.ListAllServicesRequest
+	(*ListAllServicesResponse)(nil),   // 19: upstate.status.v1.ListAllServicesResponse
+	(*ListStatusHistoryResponse)(nil), // 20: upstate.status.v1.ListStatusHistoryResponse
+	nil,                               // 21: upstate.status.v1.Service.TagsEntry
+	nil,                               // 22: upstate.status.v1.ServiceTags.TagsEntry
+	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
 }
 var file_upstate_status_v1_status_proto_depIdxs = []int32{
 	0,  // 0: upstate.status.v1.Service.status:type_name -> upstate.status.v1.Status
-	21, // 1: upstate.status.v1.Service.status_changed_at:type_name -> google.protobuf.Timestamp
-	21, // 2: upstate.status.v1.Service.created_at:type_name -> google.protobuf.Timestamp
-	21, // 3: upstate.status.v1.Service.updated_at:type_name -> google.protobuf.Timestamp
-	19, // 4: upstate.status.v1.Service.tags:type_name -> upstate.status.v1.Service.TagsEntry
+	23, // 1: upstate.status.v1.Service.status_changed_at:type_name -> google.protobuf.Timestamp
+	23, // 2: upstate.status.v1.Service.created_at:type_name -> google.protobuf.Timestamp
+	23, // 3: upstate.status.v1.Service.updated_at:type_name -> google.protobuf.Timestamp
+	21, // 4: upstate.status.v1.Service.tags:type_name -> upstate.status.v1.Service.TagsEntry
 	0,  // 5: upstate.status.v1.StatusChange.previous:type_name -> upstate.status.v1.Status
 	0,  // 6: upstate.status.v1.StatusChange.status:type_name -> upstate.status.v1.Status
 	1,  // 7: upstate.status.v1.StatusChange.source:type_name -> upstate.status.v1.Source
-	21, // 8: upstate.status.v1.StatusChange.changed_at:type_name -> google.protobuf.Timestamp
+	23, // 8: upstate.status.v1.StatusChange.changed_at:type_name -> google.protobuf.Timestamp
 	0,  // 9: upstate.status.v1.CreateServiceRequest.status:type_name -> upstate.status.v1.Status
 	2,  // 10: upstate.status.v1.CreateServiceResponse.service:type_name -> upstate.status.v1.Service
 	2,  // 11: upstate.status.v1.GetServiceResponse.service:type_name -> upstate.status.v1.Service
 	2,  // 12: upstate.status.v1.ListServicesResponse.services:type_name -> upstate.status.v1.Service
 	11, // 13: upstate.status.v1.UpdateServiceRequest.tags:type_name -> upstate.status.v1.ServiceTags
-	20, // 14: upstate.status.v1.ServiceTags.tags:type_name -> upstate.status.v1.ServiceTags.TagsEntry
+	22, // 14: upstate.status.v1.ServiceTags.tags:type_name -> upstate.status.v1.ServiceTags.TagsEntry
 	2,  // 15: upstate.status.v1.UpdateServiceResponse.service:type_name -> upstate.status.v1.Service
 	0,  // 16: upstate.status.v1.SetStatusRequest.status:type_name -> upstate.status.v1.Status
 	1,  // 17: upstate.status.v1.SetStatusRequest.source:type_name -> upstate.status.v1.Source
 	2,  // 18: upstate.status.v1.SetStatusResponse.service:type_name -> upstate.status.v1.Service
 	0,  // 19: upstate.status.v1.SetStatusResponse.previous:type_name -> upstate.status.v1.Status
-	3,  // 20: upstate.status.v1.ListStatusHistoryResponse.changes:type_name -> upstate.status.v1.StatusChange
-	4,  // 21: upstate.status.v1.ServiceRegistryService.CreateService:input_type -> upstate.status.v1.CreateServiceRequest
-	6,  // 22: upstate.status.v1.ServiceRegistryService.GetService:input_type -> upstate.status.v1.GetServiceRequest
-	8,  // 23: upstate.status.v1.ServiceRegistryService.ListServices:input_type -> upstate.status.v1.ListServicesRequest
-	10, // 24: upstate.status.v1.ServiceRegistryService.UpdateService:input_type -> upstate.status.v1.UpdateServiceRequest
-	13, // 25: upstate.status.v1.ServiceRegistryService.DeleteService:input_type -> upstate.status.v1.DeleteServiceRequest
-	15, // 26: upstate.status.v1.ServiceRegistryService.SetStatus:input_type -> upstate.status.v1.SetStatusRequest
-	17, // 27: upstate.status.v1.ServiceRegistryService.ListStatusHistory:input_type -> upstate.status.v1.ListStatusHistoryRequest
-	5,  // 28: upstate.status.v1.ServiceRegistryService.CreateService:output_type -> upstate.status.v1.CreateServiceResponse
-	7,  // 29: upstate.status.v1.ServiceRegistryService.GetService:output_type -> upstate.status.v1.GetServiceResponse
-	9,  // 30: upstate.status.v1.ServiceRegistryService.ListServices:output_type -> upstate.status.v1.ListServicesResponse
-	12, // 31: upstate.status.v1.ServiceRegistryService.UpdateService:output_type -> upstate.status.v1.UpdateServiceResponse
-	14, // 32: upstate.status.v1.ServiceRegistryService.DeleteService:output_type -> upstate.status.v1.DeleteServiceResponse
-	16, // 33: upstate.status.v1.ServiceRegistryService.SetStatus:output_type -> upstate.status.v1.SetStatusResponse
-	18, // 34: upstate.status.v1.ServiceRegistryService.ListStatusHistory:output_type -> upstate.status.v1.ListStatusHistoryResponse
-	28, // [28:35] is the sub-list for method output_type
-	21, // [21:28] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	2,  // 20: upstate.status.v1.ListAllServicesResponse.services:type_name -> upstate.status.v1.Service
+	3,  // 21: upstate.status.v1.ListStatusHistoryResponse.changes:type_name -> upstate.status.v1.StatusChange
+	4,  // 22: upstate.status.v1.ServiceRegistryService.CreateService:input_type -> upstate.status.v1.CreateServiceRequest
+	6,  // 23: upstate.status.v1.ServiceRegistryService.GetService:input_type -> upstate.status.v1.GetServiceRequest
+	8,  // 24: upstate.status.v1.ServiceRegistryService.ListServices:input_type -> upstate.status.v1.ListServicesRequest
+	10, // 25: upstate.status.v1.ServiceRegistryService.UpdateService:input_type -> upstate.status.v1.UpdateServiceRequest
+	13, // 26: upstate.status.v1.ServiceRegistryService.DeleteService:input_type -> upstate.status.v1.DeleteServiceRequest
+	15, // 27: upstate.status.v1.ServiceRegistryService.SetStatus:input_type -> upstate.status.v1.SetStatusRequest
+	17, // 28: upstate.status.v1.ServiceRegistryService.ListStatusHistory:input_type -> upstate.status.v1.ListStatusHistoryRequest
+	18, // 29: upstate.status.v1.ServiceRegistryService.ListAllServices:input_type -> upstate.status.v1.ListAllServicesRequest
+	5,  // 30: upstate.status.v1.ServiceRegistryService.CreateService:output_type -> upstate.status.v1.CreateServiceResponse
+	7,  // 31: upstate.status.v1.ServiceRegistryService.GetService:output_type -> upstate.status.v1.GetServiceResponse
+	9,  // 32: upstate.status.v1.ServiceRegistryService.ListServices:output_type -> upstate.status.v1.ListServicesResponse
+	12, // 33: upstate.status.v1.ServiceRegistryService.UpdateService:output_type -> upstate.status.v1.UpdateServiceResponse
+	14, // 34: upstate.status.v1.ServiceRegistryService.DeleteService:output_type -> upstate.status.v1.DeleteServiceResponse
+	16, // 35: upstate.status.v1.ServiceRegistryService.SetStatus:output_type -> upstate.status.v1.SetStatusResponse
+	20, // 36: upstate.status.v1.ServiceRegistryService.ListStatusHistory:output_type -> upstate.status.v1.ListStatusHistoryResponse
+	19, // 37: upstate.status.v1.ServiceRegistryService.ListAllServices:output_type -> upstate.status.v1.ListAllServicesResponse
+	30, // [30:38] is the sub-list for method output_type
+	22, // [22:30] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_upstate_status_v1_status_proto_init() }
@@ -1522,7 +1645,7 @@ func file_upstate_status_v1_status_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_upstate_status_v1_status_proto_rawDesc), len(file_upstate_status_v1_status_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	ServiceRegistryService_DeleteService_FullMethodName     = "/upstate.status.v1.ServiceRegistryService/DeleteService"
 	ServiceRegistryService_SetStatus_FullMethodName         = "/upstate.status.v1.ServiceRegistryService/SetStatus"
 	ServiceRegistryService_ListStatusHistory_FullMethodName = "/upstate.status.v1.ServiceRegistryService/ListStatusHistory"
+	ServiceRegistryService_ListAllServices_FullMethodName   = "/upstate.status.v1.ServiceRegistryService/ListAllServices"
 )
 
 // ServiceRegistryServiceClient is the client API for ServiceRegistryService service.
@@ -54,6 +55,11 @@ type ServiceRegistryServiceClient interface {
 	SetStatus(ctx context.Context, in *SetStatusRequest, opts ...grpc.CallOption) (*SetStatusResponse, error)
 	// ListStatusHistory returns a service's status changes, newest first.
 	ListStatusHistory(ctx context.Context, in *ListStatusHistoryRequest, opts ...grpc.CallOption) (*ListStatusHistoryResponse, error)
+	// ListAllServices returns the services of every organisation in id
+	// order, a page at a time: for services that keep their own copy of
+	// what the status service holds (the SLA service filling its history
+	// when first deployed), never for the REST API.
+	ListAllServices(ctx context.Context, in *ListAllServicesRequest, opts ...grpc.CallOption) (*ListAllServicesResponse, error)
 }
 
 type serviceRegistryServiceClient struct {
@@ -134,6 +140,16 @@ func (c *serviceRegistryServiceClient) ListStatusHistory(ctx context.Context, in
 	return out, nil
 }
 
+func (c *serviceRegistryServiceClient) ListAllServices(ctx context.Context, in *ListAllServicesRequest, opts ...grpc.CallOption) (*ListAllServicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAllServicesResponse)
+	err := c.cc.Invoke(ctx, ServiceRegistryService_ListAllServices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ServiceRegistryServiceServer is the server API for ServiceRegistryService service.
 // All implementations must embed UnimplementedServiceRegistryServiceServer
 // for forward compatibility.
@@ -160,6 +176,11 @@ type ServiceRegistryServiceServer interface {
 	SetStatus(context.Context, *SetStatusRequest) (*SetStatusResponse, error)
 	// ListStatusHistory returns a service's status changes, newest first.
 	ListStatusHistory(context.Context, *ListStatusHistoryRequest) (*ListStatusHistoryResponse, error)
+	// ListAllServices returns the services of every organisation in id
+	// order, a page at a time: for services that keep their own copy of
+	// what the status service holds (the SLA service filling its history
+	// when first deployed), never for the REST API.
+	ListAllServices(context.Context, *ListAllServicesRequest) (*ListAllServicesResponse, error)
 	mustEmbedUnimplementedServiceRegistryServiceServer()
 }
 
@@ -190,6 +211,9 @@ func (UnimplementedServiceRegistryServiceServer) SetStatus(context.Context, *Set
 }
 func (UnimplementedServiceRegistryServiceServer) ListStatusHistory(context.Context, *ListStatusHistoryRequest) (*ListStatusHistoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListStatusHistory not implemented")
+}
+func (UnimplementedServiceRegistryServiceServer) ListAllServices(context.Context, *ListAllServicesRequest) (*ListAllServicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAllServices not implemented")
 }
 func (UnimplementedServiceRegistryServiceServer) mustEmbedUnimplementedServiceRegistryServiceServer() {
 }
@@ -339,6 +363,24 @@ func _ServiceRegistryService_ListStatusHistory_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ServiceRegistryService_ListAllServices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAllServicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceRegistryServiceServer).ListAllServices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceRegistryService_ListAllServices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceRegistryServiceServer).ListAllServices(ctx, req.(*ListAllServicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ServiceRegistryService_ServiceDesc is the grpc.ServiceDesc for ServiceRegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -373,6 +415,10 @@ var ServiceRegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListStatusHistory",
 			Handler:    _ServiceRegistryService_ListStatusHistory_Handler,
+		},
+		{
+			MethodName: "ListAllServices",
+			Handler:    _ServiceRegistryService_ListAllServices_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/services/sla/app"
+)
+
+// Config of the SLA service process: the settings every one-service binary shares,
+// its addresses and the service's own settings (shared with bin/upstate).
+type Config struct {
+	config.Common
+	GRPCAddr         string `env:"UPSTATE_SLA_GRPC_ADDR" envDefault:"127.0.0.1:9121" doc:"gRPC listen address"`
+	HTTPAddr         string `env:"UPSTATE_SLA_HTTP_ADDR" envDefault:"127.0.0.1:9122" doc:"{/healthz}, {/readyz}, {/metrics}"`
+	StatusGRPCTarget string `env:"UPSTATE_STATUS_GRPC_TARGET" envDefault:"127.0.0.1:9101" doc:"where the status service's gRPC API is (new services, history to backfill)"`
+	app.Config
+}
+
+// HTTPListen is where health and metrics are served.
+func (c Config) HTTPListen() string { return c.HTTPAddr }
+
+// Validate checks every setting and reports all problems at once.
+func (c Config) Validate() error {
+	return errors.Join(c.Common.Validate(true), c.Config.Validate())
+}

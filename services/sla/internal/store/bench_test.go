@@ -1,0 +1,57 @@
+package store_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/upstatehq/upstate/services/sla/internal/domain"
+)
+
+// The query a status page makes: a service's 90-day uptime and its 90
+// daily figures, for a service with 10,000 transitions over the 90 days.
+// It reads hourly buckets and a few intervals at the edges, never the
+// raw history.
+func BenchmarkUptimeAndDaily90d(b *testing.B) {
+	st := newStore(b)
+	ctx := context.Background()
+	now := t0
+	r := rand.New(rand.NewPCG(1, 2))
+	statuses := []domain.Status{domain.Operational, domain.Down, domain.Operational, domain.Degraded}
+	step := 90 * 24 * time.Hour / 10_000
+	var batch []domain.ServiceEvent
+	for i := range 10_000 {
+		at := now.Add(-90*24*time.Hour + time.Duration(i)*step + time.Duration(r.IntN(int(step/2))))
+		batch = append(batch, change("svc_bench", int64(i+1), statuses[i%len(statuses)], at))
+		if len(batch) == 500 {
+			apply(b, st, now, batch...)
+			batch = batch[:0]
+		}
+	}
+	apply(b, st, now, batch...)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	window := []domain.Span{{From: now.Add(-90 * 24 * time.Hour), To: now}}
+	days := domain.Days(berlin, 90, now)
+	spans := make([]domain.Span, len(days))
+	for i, d := range days {
+		spans[i] = d.Span
+	}
+	b.Run("window", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := st.Measure(ctx, "svc_bench", window, now, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("daily", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := st.Measure(ctx, "svc_bench", spans, now, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
