@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
@@ -295,4 +296,48 @@ func TestAlertMaintenanceSilences(t *testing.T) {
 	events.next("AlertFiring")
 	advanceTo(clock, clock.Now().Add(time.Minute))
 	events.w.None(time.Second)
+}
+
+// A rule including SLO events fires while an SLO of its service burns,
+// though the service is in none of its statuses, and resolves when the
+// burn stops: the SLA service's SLOBurning and SLOBurnStopped, read from
+// the SLA stream.
+func TestAlertOnSLOBurn(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	s := startStackWith(t, clock, func(c *standalone.Config) { c.SLA.EvaluateInterval = time.Second })
+	svc := s.createService(bootstrapKey, "Payments")
+	slo := s.createSLO(svc, 0.999, "30d")
+	s.createRule(fmt.Sprintf(`{"name":"Payments burning","selector":{"service_ids":[%q]},"statuses":["degraded"],
+		"include_slo_events":true,"group_wait":"0s"}`, svc))
+	events := s.watchAlerts()
+
+	// await moves the clock 30 s at a time until the SLO's status is
+	// want, then a second at a time, so that the SLA service's evaluator
+	// (which ticks on that clock) fires its event, until the service's
+	// one alert is in state.
+	await := func(want, state string) {
+		t.Helper()
+		for i := 0; s.getJSON("/api/v1/slos/" + slo)["status"] != want; i++ {
+			if i == 40 {
+				t.Fatalf("the SLO never became %s", want)
+			}
+			clock.Advance(30 * time.Second)
+		}
+		testenv.Eventually(t, 10*time.Second, func() error {
+			clock.Advance(time.Second)
+			if got := s.listAlerts("service_id=" + svc); len(got) != 1 || got[0]["state"] != state {
+				return fmt.Errorf("alerts %v, want one %s", got, state)
+			}
+			return nil
+		})
+	}
+	s.setStatus(svc, "down", "")
+	await("burning", "firing")
+	events.next("AlertFiring")
+	events.next("AlertGroupNotify")
+
+	s.setStatus(svc, "operational", "")
+	await("ok", "resolved")
+	events.next("AlertResolved")
 }

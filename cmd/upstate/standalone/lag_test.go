@@ -28,6 +28,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 	publish(t, incidentsJS, bus.IncidentsSubject("org", "mnt"))
+	publish(t, slaJS, bus.SLASubject("org", "slo"))
 
 	for _, tt := range []struct {
 		unit, stream, durable, filter string
@@ -38,6 +39,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 		{sla.Name, bus.StreamStatus, slaDurable, bus.SubjectsStatus, slaJS},
 		{alerting.Name, bus.StreamStatus, alertingStatusDurable, bus.SubjectsStatus, alertingJS},
 		{alerting.Name + " on incidents", bus.StreamIncidents, alertingIncidentsDurable, bus.SubjectsIncidents, alertingJS},
+		{alerting.Name + " on sla", bus.StreamSLA, alertingSLODurable, bus.SubjectsSLA, alertingJS},
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			if _, err := tt.js.CreateOrUpdateConsumer(shortCtx(t), tt.stream, jetstream.ConsumerConfig{

@@ -31,6 +31,7 @@ const (
 const (
 	alertingStatusDurable    = alerting.StatusDurable    // on STATUS
 	alertingIncidentsDurable = alerting.IncidentsDurable // on INCIDENTS
+	alertingSLODurable       = alerting.SLODurable       // on SLA
 )
 
 // publicStreams are the streams a reader may read: the events upstate
@@ -43,6 +44,7 @@ var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSL
 var serviceDurables = map[string][]string{
 	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable},
 	bus.StreamIncidents: {alertingIncidentsDurable},
+	bus.StreamSLA:       {alertingSLODurable},
 }
 
 // NATSUser is the name a service connects to the embedded server as.
@@ -176,12 +178,14 @@ func slaUser(unit string) natsd.User {
 	}
 }
 
-// alertingUser publishes alert events and consumes STATUS and the
-// maintenance windows of INCIDENTS, each with its own durable.
+// alertingUser publishes alert events and consumes STATUS, the
+// maintenance windows of INCIDENTS and the SLO events of SLA, each with
+// its own durable.
 func alertingUser(unit string) natsd.User {
 	pub := append(ensureStreams(alerting.Streams...), bus.SubjectsAlerts)
 	pub = append(pub, durableConsumer(bus.StreamStatus, alertingStatusDurable)...)
 	pub = append(pub, durableConsumer(bus.StreamIncidents, alertingIncidentsDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamSLA, alertingSLODurable)...)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: pub},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},

@@ -44,6 +44,7 @@ var Streams = []string{bus.StreamAlerts}
 const (
 	StatusDurable    = consumer.StatusDurable
 	IncidentsDurable = consumer.IncidentsDurable
+	SLODurable       = consumer.SLODurable
 )
 
 // Config is the alerting service's settings, read from the environment
@@ -102,10 +103,6 @@ type Deps struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	Clock    clockwork.Clock
-	// SLO is where the SLA service's SLO events are read from; nil until
-	// that service exists (rules with include_slo_events then follow
-	// statuses alone).
-	SLO *consumer.SLOSource
 }
 
 // App is a running (or ready to run) alerting service.
@@ -155,8 +152,8 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 	alertingv1.RegisterDependencyServiceServer(s, silences)
 }
 
-// Start starts consuming STATUS and INCIDENTS (and SLO events when
-// Deps.SLO is set), running the scheduler and relaying events.
+// Start starts consuming STATUS, INCIDENTS and SLA, running the scheduler
+// and relaying events.
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
 	d := consumer.Deps{Store: a.store, Changed: a.changed, Metrics: a.metrics, Clock: a.deps.Clock, Logger: a.deps.Logger}
@@ -171,16 +168,14 @@ func (a *App) Start(ctx context.Context) error {
 		return errors.Join(err, workers.Stop(ctx))
 	}
 	workers.DrainFirst(incidents.Stop)
+	slo, err := consumer.StartSLO(workers.Context(), a.deps.JS, d, consumer.Config{Concurrency: 1})
+	if err != nil {
+		return errors.Join(err, workers.Stop(ctx))
+	}
+	workers.DrainFirst(slo.Stop)
 	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.StatusDurable, a.deps.Logger))
 	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
-	if src := a.deps.SLO; src != nil {
-		slo, err := consumer.StartSLO(workers.Context(), a.deps.JS, d, cfg, *src)
-		if err != nil {
-			return errors.Join(err, workers.Stop(ctx))
-		}
-		workers.DrainFirst(slo.Stop)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, src.Stream, consumer.SLODurable, a.deps.Logger))
-	}
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamSLA, consumer.SLODurable, a.deps.Logger))
 	workers.Go(a.relay.Run)
 	workers.Go(a.scheduler.Run)
 	a.workers = workers

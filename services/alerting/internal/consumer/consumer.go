@@ -1,10 +1,11 @@
 // Package consumer applies the events the alerting service follows, each
 // batch in one transaction: the STATUS stream's (services, their tags and
 // statuses, which rules are evaluated on), the INCIDENTS stream's
-// maintenance windows (which silence their services), and SLO events once
-// the SLA service publishes them (SLOSource). Every durable consumer here
-// starts from now (bus.FromNow) when first created, so that a first
-// deployment pages nobody for the stream's month of history.
+// maintenance windows (which silence their services), and the SLA
+// stream's SLO events (which rules with include_slo_events follow). Every
+// durable consumer here starts from now (bus.FromNow) when first created,
+// so that a first deployment pages nobody for the stream's month of
+// history.
 package consumer
 
 import (
@@ -33,7 +34,7 @@ const (
 	StatusDurable = "alerting-status"
 	// IncidentsDurable consumes the maintenance windows of INCIDENTS.
 	IncidentsDurable = "alerting-incidents"
-	// SLODurable consumes the SLO events of SLOSource.Stream.
+	// SLODurable consumes the SLO events of SLA.
 	SLODurable = "alerting-slo"
 )
 
@@ -259,44 +260,6 @@ func StartIncidents(ctx context.Context, js jetstream.JetStream, d Deps, cfg Con
 		if n > 0 {
 			d.Logger.InfoContext(ctx, "maintenance silences changed", "silences", n)
 		}
-		return nil
-	}, d.Logger)
-}
-
-// SLOSource is where the SLA service publishes its SLO events and how to
-// read them: the alerting service evaluates rules with include_slo_events
-// on the services whose SLOs start or stop burning. The SLA service
-// provides it; without one, no SLO events are consumed and such rules
-// follow statuses alone.
-type SLOSource struct {
-	// Stream and Subjects are the SLA stream and its subject filter.
-	Stream   string
-	Subjects []string
-	// Decode reads an event: ok is false for events that are not about a
-	// burn (acknowledged without effect); an error dead-letters it.
-	Decode func(msg jetstream.Msg) (b domain.SLOBurn, ok bool, err error)
-}
-
-// StartSLO consumes src's SLO events.
-func StartSLO(ctx context.Context, js jetstream.JetStream, d Deps, cfg Config, src SLOSource) (*Consumer, error) {
-	return start(ctx, js, src.Stream, SLODurable, src.Subjects, cfg, func(ctx context.Context, msgs []jetstream.Msg) error {
-		burns := make([]domain.SLOBurn, 0, len(msgs))
-		for _, msg := range msgs {
-			b, ok, err := src.Decode(msg)
-			if err != nil {
-				return bus.Permanent(err)
-			}
-			if ok {
-				burns = append(burns, b)
-			}
-		}
-		if len(burns) == 0 {
-			return nil
-		}
-		if err := d.Store.ApplySLOBurns(ctx, burns, pgdb.Now(d.Clock)); err != nil {
-			return err
-		}
-		d.Changed()
 		return nil
 	}, d.Logger)
 }
