@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -54,4 +55,22 @@ func BenchmarkUptimeAndDaily90d(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkApply applies status changes of 50 services in batches of 64,
+// as the STATUS consumer does with a backlog; events/s is the figure.
+func BenchmarkApply(b *testing.B) {
+	st := newStore(b)
+	statuses := []domain.Status{domain.Down, domain.Operational}
+	n := 0
+	for b.Loop() {
+		batch := make([]domain.ServiceEvent, 64)
+		for i := range batch {
+			v := int64(n/50 + 1)
+			batch[i] = change(fmt.Sprintf("svc_%d", n%50), v, statuses[v%2], t0.Add(time.Duration(v)*time.Second))
+			n++
+		}
+		apply(b, st, t0, batch...)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
