@@ -19,6 +19,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
+	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -65,9 +66,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unit runs the edge, calling the status, incidents and SLA services at
-// their gRPC targets. It serves HTTP only, on the host's listener.
-func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget string) service.Unit {
+// Unit runs the edge, calling the status, incidents, SLA and alerting
+// services at their gRPC targets. It serves HTTP only, on the host's
+// listener.
+func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget string) service.Unit {
 	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
@@ -85,7 +87,11 @@ func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget string) service.U
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Logger: in.Logger(), Clock: in.Clock()}), nil
+		alerting, err := in.Dial(alertingTarget)
+		if err != nil {
+			return nil, err
+		}
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -99,8 +105,11 @@ type Deps struct {
 	// (incidents and maintenance windows).
 	Incidents grpc.ClientConnInterface
 	// SLA is a connection to the SLA service's gRPC API (uptime, SLOs).
-	SLA    grpc.ClientConnInterface
-	Logger *slog.Logger
+	SLA grpc.ClientConnInterface
+	// Alerting is a connection to the alerting service's gRPC API (rules,
+	// alerts, silences, dependencies).
+	Alerting grpc.ClientConnInterface
+	Logger   *slog.Logger
 	// Clock gives the time of API keys' timestamps, of their expiry and of
 	// the key cache's (default: the wall clock).
 	Clock clockwork.Clock
@@ -130,6 +139,10 @@ func New(cfg Config, deps Deps) *App {
 		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
 		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
 		SLA:          slav1.NewSLAServiceClient(deps.SLA),
+		Rules:        alertingv1.NewRuleServiceClient(deps.Alerting),
+		Alerts:       alertingv1.NewAlertServiceClient(deps.Alerting),
+		Silences:     alertingv1.NewSilenceServiceClient(deps.Alerting),
+		Dependencies: alertingv1.NewDependencyServiceClient(deps.Alerting),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}

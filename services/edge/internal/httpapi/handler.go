@@ -1,7 +1,7 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
 // validation of the JSON representation, pagination and error mapping. It
-// holds no domain logic: calls go to the status, incidents and SLA services
-// over gRPC.
+// holds no domain logic: calls go to the status, incidents, SLA and
+// alerting services over gRPC.
 package httpapi
 
 import (
@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
+	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -27,6 +28,10 @@ type Handler struct {
 	incidents    incidentsv1.IncidentServiceClient
 	maintenances incidentsv1.MaintenanceServiceClient
 	sla          slav1.SLAServiceClient
+	rules        alertingv1.RuleServiceClient
+	alerts       alertingv1.AlertServiceClient
+	silences     alertingv1.SilenceServiceClient
+	dependencies alertingv1.DependencyServiceClient
 	keys         Keys
 	auth         *Authenticator
 	clock        clockwork.Clock
@@ -38,14 +43,18 @@ type Handler struct {
 	callTimeout time.Duration
 }
 
-// Backends are the APIs of the status, incidents and SLA services the
-// REST API calls.
+// Backends are the APIs of the status, incidents, SLA and alerting
+// services the REST API calls.
 type Backends struct {
 	Services     statusv1.ServiceRegistryServiceClient
 	Receivers    statusv1.ReceiverServiceClient
 	Incidents    incidentsv1.IncidentServiceClient
 	Maintenances incidentsv1.MaintenanceServiceClient
 	SLA          slav1.SLAServiceClient
+	Rules        alertingv1.RuleServiceClient
+	Alerts       alertingv1.AlertServiceClient
+	Silences     alertingv1.SilenceServiceClient
+	Dependencies alertingv1.DependencyServiceClient
 }
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
@@ -55,6 +64,7 @@ type Backends struct {
 func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
+		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies,
 		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}
