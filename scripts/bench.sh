@@ -9,8 +9,9 @@
 # rate; the 202 again with JetStream fsyncing every message; a backlog of
 # webhook deliveries accepted by bin/gateway while bin/status is stopped,
 # then drained by bin/status, timed from outside; bin/upstate's cold
-# start, idle RSS and warm restart; the incidents service's consumer
-# transaction as a Go benchmark. It prints a table per part and writes
+# start, idle RSS and warm restart; the SLA service's uptime queries
+# against a plain GET; the SLA and incidents services' consumer
+# transactions as Go benchmarks. It prints a table per part and writes
 # bench/results/latest.{json,md} (bench/cmd/benchreport). Every load goes
 # to 127.0.0.1 and is bounded in time; figures are reported, never
 # asserted. A run fails only when a load sees more than 1% errors.
@@ -260,6 +261,14 @@ load_counted change "${urls[@]}" -pin -method PUT -header "$auth" \
 	-header 'Content-Type: application/json' -body "$body_down" -body "$body_up"
 result change
 
+# The SLA service's answers for one of those services (its transitions are
+# the change run's, a few hundred), against a plain GET of the service:
+# uptime over 90 days and the 90-day daily history, from hourly buckets.
+sla_svc=${urls[1]}
+load sla-get -url "$sla_svc" -header "$auth"
+load sla-uptime -url "$sla_svc/uptime?window=90d" -header "$auth"
+load sla-daily -url "$sla_svc/uptime/daily?days=90" -header "$auth"
+
 # Webhook deliveries, one receiver (and service) per connection. With
 # ?wait=true the gateway answers 200 only once the status service has
 # committed the delivery (its 202 "pending" after 10 s, which loadgen waits
@@ -375,6 +384,28 @@ row "upstate no-op" noop
 row "webhook 202 (in JetStream)" gateway
 row "webhook applied (end to end)" applied
 row "webhook 202, sync always" gateway-sync
+
+echo
+echo "== SLA queries against a plain GET of the service (same run)"
+printf "%-30s %10s %10s %12s\n" run "req/s" "p99 ms" "req/s ratio"
+for n in sla-get sla-uptime sla-daily; do
+	awk -v label="$n" 'function ms(s) { sub(/ms$/, "", s); return s + 0 }
+		NR == FNR { rps = $2 + 0; next }
+		{ printf "%-30s %10.0f %10.2f %11.2fx\n", label, $2, ms($7), rps > 0 ? $2 / rps : 0 }' \
+		"$tmp/sla-get.out" "$tmp/$n.out"
+done
+
+# The SLA service's STATUS consumer, in-process against the test harness's
+# Postgres: events applied per second in batches of 64, as ratios to a
+# one-row insert transaction.
+echo
+echo "== SLA consumer transaction (Go benchmark; test database, no fsync)"
+go -C "$root/services/sla" test -run '^$' -bench 'BenchmarkApply$' -benchtime 2s ./internal/store |
+	awk '/^Benchmark/ { name = $1; sub(/^BenchmarkApply\//, "", name); sub(/-[0-9]+$/, "", name)
+			for (i = 1; i <= NF; i++) if ($(i + 1) == "events/s") rate = $i
+			n++; names[n] = name; rates[n] = rate; if (name ~ /^baseline/) base = rate }
+		END { printf "%-30s %10s %10s\n", "run", "events/s", "ratio"
+			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], rates[i], base > 0 ? rates[i] / base : 0 }'
 
 # The incidents service's STATUS consumer, in-process against the test
 # harness's Postgres: events applied per second (what bounds catching up
