@@ -19,7 +19,10 @@ type ApplyResult struct {
 	// Applied and Stale count the transitions applied and those already
 	// known (duplicates).
 	Applied, Stale int
-	// Due is true when an SLO was marked for evaluation.
+	// Due is true when a service with a new transition has SLOs: they
+	// are due for evaluation, and the evaluator must be told even if they
+	// were due already (an evaluation may have read the intervals before
+	// the transition).
 	Due bool
 }
 
@@ -29,8 +32,11 @@ type ApplyResult struct {
 // buckets adjusted (domain.Splice, domain.BucketDeltas), so the result is
 // always that of applying every event in version order. A service's
 // deletion also deletes its SLOs. The SLOs of a service with a new
-// transition are marked due for evaluation at now. Services are locked in
-// id order, so that concurrent batches do not deadlock.
+// transition are due for evaluation at now at the latest, those due
+// already too: an evaluation in progress shares the service's row
+// (EvaluateSLO), so the transition commits after it, unseen by it, and
+// only the next evaluation counts it. Services are locked in id order,
+// so that concurrent batches do not deadlock.
 func (st *Store) Apply(ctx context.Context, now time.Time, events ...domain.ServiceEvent) (ApplyResult, error) {
 	sorted := slices.Clone(events)
 	slices.SortStableFunc(sorted, func(a, b domain.ServiceEvent) int {
@@ -88,8 +94,12 @@ func applyEvent(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.Service
 	w := &pgx.Batch{}
 	queueIntervalWrites(w, ev.ServiceID, changes)
 	queueBuckets(w, ev.ServiceID, domain.BucketDeltas(changes))
-	w.Queue(`UPDATE sla.slos SET evaluate_at = $2
-		WHERE service_id = $1 AND (evaluate_at IS NULL OR evaluate_at > $2)`, ev.ServiceID, now).Exec(func(tag pgconn.CommandTag) error {
+	// Every SLO of the service, due or not: one due already may have
+	// been evaluated on the intervals without t, and left to a tick that
+	// comes an interval later, or never if the evaluation found nothing
+	// to watch. (LEAST ignores NULL.)
+	w.Queue(`UPDATE sla.slos SET evaluate_at = LEAST(evaluate_at, $2) WHERE service_id = $1`,
+		ev.ServiceID, now).Exec(func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() > 0 {
 			res.Due = true
 		}
