@@ -391,7 +391,7 @@ printf "%-30s %10s %10s %12s\n" run "req/s" "p99 ms" "req/s ratio"
 for n in sla-get sla-uptime sla-daily; do
 	awk -v label="$n" 'function ms(s) { sub(/ms$/, "", s); return s + 0 }
 		NR == FNR { rps = $2 + 0; next }
-		{ printf "%-30s %10.0f %10.2f %11.2fx\n", label, $2, ms($7), rps > 0 ? $2 / rps : 0 }' \
+		{ printf "%-30s %10.0f %10.2f %11.2fx\n", label, $2, ms($7), (rps > 0 ? $2 / rps : 0) }' \
 		"$tmp/sla-get.out" "$tmp/$n.out"
 done
 
@@ -405,7 +405,7 @@ go -C "$root/services/sla" test -run '^$' -bench 'BenchmarkApply$' -benchtime 2s
 			for (i = 1; i <= NF; i++) if ($(i + 1) == "events/s") rate = $i
 			n++; names[n] = name; rates[n] = rate; if (name ~ /^baseline/) base = rate }
 		END { printf "%-30s %10s %10s\n", "run", "events/s", "ratio"
-			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], rates[i], base > 0 ? rates[i] / base : 0 }'
+			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], rates[i], (base > 0 ? rates[i] / base : 0) }'
 
 # The incidents service's STATUS consumer, in-process against the test
 # harness's Postgres: events applied per second (what bounds catching up
