@@ -77,7 +77,9 @@ func (v View) ComponentChange(c domain.Component, p domain.Post, unsubscribe str
 }
 
 // UpdateID is the id of the component update a post is.
-func UpdateID(p domain.Post) string { return "cu_" + p.ServiceID + "_" + strconv.FormatInt(p.Version, 10) }
+func UpdateID(p domain.Post) string {
+	return "cu_" + p.ServiceID + "_" + strconv.FormatInt(p.Version, 10)
+}
 
 // IncidentChange is the payload of an incident opened, updated or resolved.
 func (v View) IncidentChange(inc domain.Incident, unsubscribe string) IncidentPayload {

@@ -52,7 +52,9 @@ var (
 )
 
 // NormalizeDomain lowercases a custom domain and drops a trailing dot.
-func NormalizeDomain(d string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".") }
+func NormalizeDomain(d string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+}
 
 // Validate checks the page's fields and components; the services' names
 // are filled in already.

@@ -16,9 +16,9 @@ type Post struct {
 	Description string
 }
 
-// Text is the post as a sentence, with the component's name on the page:
+// Post is the post as a sentence, with the component's name on the page:
 // "Pushmail Email Delivery is degraded: Email delivery delays".
-func (p Post) Text(name string) string {
+func (p Post) Post(name string) string {
 	if name == "" {
 		name = p.ServiceName
 	}
