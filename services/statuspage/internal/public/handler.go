@@ -103,14 +103,14 @@ func (h *Handler) RefreshDomains(ctx context.Context) error {
 }
 
 // RunDomains reloads the custom domains every interval until ctx ends.
-func (h *Handler) RunDomains(ctx context.Context, interval time.Duration) error {
+func (h *Handler) RunDomains(ctx context.Context, interval time.Duration) {
 	for {
 		if err := h.RefreshDomains(ctx); err != nil && ctx.Err() == nil {
 			h.logger.Warn("reload custom domains", "err", err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-h.clock.After(interval):
 		}
 	}

@@ -99,9 +99,9 @@ type PageChange struct {
 	Components *[]domain.Component
 }
 
-// UpdatePage applies change to the page after check accepts the page as
-// it would be.
-func (st *Store) UpdatePage(ctx context.Context, orgID, id string, change PageChange, now time.Time, check func(domain.Page) error) (domain.Page, error) {
+// UpdatePage applies change to the page after check has normalised and
+// accepted the page as it would be.
+func (st *Store) UpdatePage(ctx context.Context, orgID, id string, change PageChange, now time.Time, check func(*domain.Page) error) (domain.Page, error) {
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
 		p, err := getPage(ctx, tx, orgID, id, true)
 		if err != nil {
@@ -119,7 +119,7 @@ func (st *Store) UpdatePage(ctx context.Context, orgID, id string, change PageCh
 		if change.Components != nil {
 			p.Components = *change.Components
 		}
-		if err := check(p); err != nil {
+		if err := check(&p); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE statuspage.pages SET name = $2, slug = $3, time_zone = $4, custom_domain = NULLIF($5, ''),
