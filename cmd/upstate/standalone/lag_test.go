@@ -12,6 +12,7 @@ import (
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 // Each service's user may read its consumer's lag, the age of the oldest
@@ -23,8 +24,10 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
 	_, slaJS := s.service(t, sla.Name, nil)
+	_, statuspageJS := s.service(t, statuspage.Name, nil)
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
+	publish(t, incidentsJS, bus.IncidentsSubject("org", "inc"))
 
 	for _, tt := range []struct {
 		unit, stream, durable, filter string
@@ -33,6 +36,8 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 		{status.Name, bus.StreamIngest, statusDurable, bus.SubjectsIngest, statusJS},
 		{incidents.Name, bus.StreamStatus, incidentsDurable, bus.SubjectsStatus, incidentsJS},
 		{sla.Name, bus.StreamStatus, slaDurable, bus.SubjectsStatus, slaJS},
+		{statuspage.Name, bus.StreamStatus, statuspage.StatusDurable, bus.SubjectsStatus, statuspageJS},
+		{statuspage.Name + "-incidents", bus.StreamIncidents, statuspage.IncidentsDurable, bus.SubjectsIncidents, statuspageJS},
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			if _, err := tt.js.CreateOrUpdateConsumer(shortCtx(t), tt.stream, jetstream.ConsumerConfig{

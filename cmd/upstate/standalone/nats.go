@@ -13,6 +13,7 @@ import (
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 // The durable consumers and the key-value bucket the services create,
@@ -33,7 +34,10 @@ var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSL
 
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
-var serviceDurables = map[string][]string{bus.StreamStatus: {incidentsDurable, slaDurable}}
+var serviceDurables = map[string][]string{
+	bus.StreamStatus:    {incidentsDurable, slaDurable, statuspage.StatusDurable},
+	bus.StreamIncidents: {statuspage.IncidentsDurable},
+}
 
 // NATSUser is the name a service connects to the embedded server as.
 func NATSUser(unit string) string { return "upstate-" + unit }
@@ -70,11 +74,12 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 // servicePermissions returns, by unit, what each service's user may do.
 func servicePermissions() map[string]func(unit string) natsd.User {
 	return map[string]func(unit string) natsd.User{
-		status.Name:    statusUser,
-		incidents.Name: incidentsUser,
-		sla.Name:       slaUser,
-		edge.Name:      func(string) natsd.User { return natsd.User{} }, // it does not use NATS
-		gateway.Name:   gatewayUser,
+		status.Name:     statusUser,
+		incidents.Name:  incidentsUser,
+		sla.Name:        slaUser,
+		statuspage.Name: statuspageUser,
+		edge.Name:       func(string) natsd.User { return natsd.User{} }, // it does not use NATS
+		gateway.Name:    gatewayUser,
 	}
 }
 
@@ -161,6 +166,17 @@ func slaUser(unit string) natsd.User {
 	pub := append(ensureStreams(sla.Streams...), bus.SubjectsSLA)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamStatus, slaDurable)...)},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
+// statuspageUser publishes nothing of its own and consumes STATUS and
+// INCIDENTS into its read model.
+func statuspageUser(unit string) natsd.User {
+	pub := ensureStreams(statuspage.Streams...)
+	pub = append(pub, durableConsumer(bus.StreamStatus, statuspage.StatusDurable)...)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }

@@ -22,6 +22,7 @@ import (
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
@@ -65,9 +66,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unit runs the edge, calling the status, incidents and SLA services at
-// their gRPC targets. It serves HTTP only, on the host's listener.
-func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget string) service.Unit {
+// Unit runs the edge, calling the status, incidents, SLA and status page
+// services at their gRPC targets. It serves HTTP only, on the host's
+// listener.
+func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, statusPageTarget string) service.Unit {
 	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
@@ -85,7 +87,11 @@ func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget string) service.U
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Logger: in.Logger(), Clock: in.Clock()}), nil
+		pages, err := in.Dial(statusPageTarget)
+		if err != nil {
+			return nil, err
+		}
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, StatusPages: pages, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -99,8 +105,10 @@ type Deps struct {
 	// (incidents and maintenance windows).
 	Incidents grpc.ClientConnInterface
 	// SLA is a connection to the SLA service's gRPC API (uptime, SLOs).
-	SLA    grpc.ClientConnInterface
-	Logger *slog.Logger
+	SLA grpc.ClientConnInterface
+	// StatusPages is a connection to the status page service's gRPC API.
+	StatusPages grpc.ClientConnInterface
+	Logger      *slog.Logger
 	// Clock gives the time of API keys' timestamps, of their expiry and of
 	// the key cache's (default: the wall clock).
 	Clock clockwork.Clock
@@ -130,6 +138,7 @@ func New(cfg Config, deps Deps) *App {
 		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
 		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
 		SLA:          slav1.NewSLAServiceClient(deps.SLA),
+		StatusPages:  statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}

@@ -1,7 +1,7 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
 // validation of the JSON representation, pagination and error mapping. It
-// holds no domain logic: calls go to the status, incidents and SLA services
-// over gRPC.
+// holds no domain logic: calls go to the status, incidents, SLA and status
+// page services over gRPC.
 package httpapi
 
 import (
@@ -18,6 +18,7 @@ import (
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
 )
 
 // Handler serves the REST API.
@@ -27,6 +28,7 @@ type Handler struct {
 	incidents    incidentsv1.IncidentServiceClient
 	maintenances incidentsv1.MaintenanceServiceClient
 	sla          slav1.SLAServiceClient
+	pages        statuspagev1.StatusPageServiceClient
 	keys         Keys
 	auth         *Authenticator
 	clock        clockwork.Clock
@@ -38,14 +40,15 @@ type Handler struct {
 	callTimeout time.Duration
 }
 
-// Backends are the APIs of the status, incidents and SLA services the
-// REST API calls.
+// Backends are the APIs of the status, incidents, SLA and status page
+// services the REST API calls.
 type Backends struct {
 	Services     statusv1.ServiceRegistryServiceClient
 	Receivers    statusv1.ReceiverServiceClient
 	Incidents    incidentsv1.IncidentServiceClient
 	Maintenances incidentsv1.MaintenanceServiceClient
 	SLA          slav1.SLAServiceClient
+	StatusPages  statuspagev1.StatusPageServiceClient
 }
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
@@ -54,7 +57,7 @@ type Backends struct {
 // creation and revocation.
 func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
-		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
+		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA, pages: b.StatusPages,
 		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}

@@ -183,7 +183,9 @@ func Backoff(n int) time.Duration {
 
 // MessageID is the Standard Webhooks id of a delivery, the same on every
 // attempt: receivers deduplicate by it.
-func MessageID(dl store.Delivery) string { return "msg_" + dl.SubscriberID + "_" + strconv.FormatInt(dl.ID, 10) }
+func MessageID(dl store.Delivery) string {
+	return "msg_" + dl.SubscriberID + "_" + strconv.FormatInt(dl.ID, 10)
+}
 
 func (d *Deliverer) post(ctx context.Context, dl store.Delivery, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
@@ -257,4 +259,3 @@ func PageURL(publicURL string, p domain.Page) string {
 	}
 	return publicURL + "/status/" + p.Slug
 }
-
