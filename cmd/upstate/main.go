@@ -90,6 +90,7 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
 		Env: env,
 	})
+	cfg.StatusPage.MessageURL = "http://" + cfg.HTTPAddr
 	if _, err := standalone.Start(ctx, h, cfg.Config); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,6 +62,9 @@ type Config struct {
 	WebhookAllowPrivate bool `env:"UPSTATE_STATUSPAGE_WEBHOOK_ALLOW_PRIVATE" envDefault:"false" doc:"deliver subscriber webhooks to loopback and private addresses too (a laptop, a chain to another upstate on the same network); refused by default"`
 	// WebhookMaxAttempts is how many times a delivery is tried.
 	WebhookMaxAttempts int `env:"UPSTATE_STATUSPAGE_WEBHOOK_MAX_ATTEMPTS" envDefault:"10" doc:"attempts of a subscriber webhook delivery before it is given up (delays grow from 2s to 1h)"`
+	// MessageURL is the base of the pages' addresses in subscribers'
+	// messages when PublicURL is empty (bin/upstate: its HTTP address).
+	MessageURL string
 	// ChangeDelay is how long after a status change its figures are
 	// fetched: the SLA service applies the same event meanwhile.
 	ChangeDelay time.Duration
@@ -157,10 +161,7 @@ func New(cfg Config, deps Deps) *App {
 	}
 	st := store.New(deps.Pool)
 	m := metrics.New(deps.Registry)
-	publicURL := cfg.PublicURL
-	if publicURL == "" {
-		publicURL = "http://127.0.0.1:8080"
-	}
+	publicURL := cmp.Or(cfg.PublicURL, cfg.MessageURL, "http://127.0.0.1:8080")
 	return &App{
 		cfg: cfg, deps: deps, store: st, metrics: m,
 		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: deps.Mailer}, deps.Clock, m, deps.Logger),
