@@ -33,10 +33,10 @@ var (
 	updateFields      = []string{"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
 		"affected_components", "deliver_notifications", "custom_tweet", "tweet_id"}
 	documentFields = map[string][]string{
-		"summary":    {"page", "components", "incidents", "scheduled_maintenances", "status"},
-		"status":     {"page", "status"},
-		"components": {"page", "components"},
-		"incidents":  {"page", "incidents"},
+		"summary":                {"page", "components", "incidents", "scheduled_maintenances", "status"},
+		"status":                 {"page", "status"},
+		"components":             {"page", "components"},
+		"incidents":              {"page", "incidents"},
 		"scheduled-maintenances": {"page", "scheduled_maintenances"},
 	}
 	// Statuspage's enums.
