@@ -86,7 +86,9 @@ func publish(t *testing.T, js jetstream.JetStream) {
 	down := statusEvent(t, 2, changed(2, statusv1.Status_STATUS_OPERATIONAL, statusv1.Status_STATUS_DOWN, t0.Add(time.Minute), "Database unreachable"))
 	downAgain := down
 	downAgain.ID = "svc_1:2:again"
-	incEvent := func(id string, m proto.Message) bus.Event { return event(t, bus.IncidentsSubject("org_a", "inc_1"), id, m) }
+	incEvent := func(id string, m proto.Message) bus.Event {
+		return event(t, bus.IncidentsSubject("org_a", "inc_1"), id, m)
+	}
 	window := &incidentsv1.Maintenance{Id: "mnt_1", OrgId: "org_a", Title: "Upgrade", ServiceIds: []string{"svc_1"},
 		StartsAt: timestamppb.New(t0.Add(48 * time.Hour)), EndsAt: timestamppb.New(t0.Add(49 * time.Hour)),
 		Status: incidentsv1.MaintenanceStatus_MAINTENANCE_STATUS_SCHEDULED, CreatedAt: timestamppb.New(t0), Version: 1}
