@@ -169,11 +169,11 @@ func (d *Deliverer) send(ctx context.Context, dl store.Delivery) error {
 		return d.store.Retry(ctx, dl.ID, attemptErr.Error(), now, nil)
 	}
 	d.metrics.Delivery("retried")
-	next := now.Add(Backoff(dl.Attempts))
+	next := now.Add(Backoff(dl.Attempts - 1))
 	return d.store.Retry(ctx, dl.ID, attemptErr.Error(), now, &next)
 }
 
-// Backoff is the delay before attempt n+1: full jitter over an
+// Backoff is the delay after the failure of attempt n+1: jitter over an
 // exponential ceiling from 2s, capped at an hour.
 func Backoff(n int) time.Duration {
 	ceiling := 2 * time.Second << min(n, 11)
