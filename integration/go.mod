@@ -12,6 +12,7 @@ require (
 	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/sla v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
+	github.com/upstatehq/upstate/services/statuspage v0.0.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -67,5 +68,6 @@ replace (
 	github.com/upstatehq/upstate/services/incidents => ../services/incidents
 	github.com/upstatehq/upstate/services/sla => ../services/sla
 	github.com/upstatehq/upstate/services/status => ../services/status
+	github.com/upstatehq/upstate/services/statuspage => ../services/statuspage
 	github.com/upstatehq/upstate/webhook => ../webhook
 )
