@@ -299,3 +299,70 @@ func TestStatusPageChain(t *testing.T) {
 		return nil
 	})
 }
+
+// Pages through the edge: validation, conflicts, tenancy and scopes; the
+// daily bars and uptime come from the SLA service into the page.
+func TestStatusPageAPI(t *testing.T) {
+	t.Parallel()
+	s := startStack(t)
+	api := s.createService(bootstrapKey, "API")
+	page := s.createPage(map[string]any{"name": "Main", "slug": "main", "components": []map[string]any{{"service_id": api}}})
+	id := page["id"].(string)
+
+	for _, tt := range []struct {
+		body   map[string]any
+		status int
+	}{
+		{map[string]any{"name": "Again", "slug": "main"}, http.StatusConflict},
+		{map[string]any{"name": "Bad", "slug": "Not A Slug"}, http.StatusUnprocessableEntity},
+		{map[string]any{"name": "Zone", "slug": "zone", "time_zone": "Mars/Base"}, http.StatusUnprocessableEntity},
+		{map[string]any{"name": "Ghost", "slug": "ghost", "components": []map[string]any{{"service_id": "svc_01jdq3m8z6k4t7v9x2b5c8e0fg"}}}, http.StatusUnprocessableEntity},
+	} {
+		if r := s.do(http.MethodPost, "/api/v1/status-pages", bootstrapKey, tt.body); r.Status != tt.status {
+			t.Errorf("create %v: %d %s, want %d", tt.body, r.Status, r.Body, tt.status)
+		}
+	}
+	r := s.do(http.MethodPatch, "/api/v1/status-pages/"+id, bootstrapKey, map[string]any{"name": "Main status", "components": []map[string]any{{"service_id": api, "name": "Public API"}}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	patched := r.json(t)
+	comps := patched["components"].([]any)
+	if patched["name"] != "Main status" || len(comps) != 1 || comps[0].(map[string]any)["id"] != page["components"].([]any)[0].(map[string]any)["id"] {
+		t.Errorf("patched %v; the component keeps its id", patched)
+	}
+	if list := s.getJSON("/api/v1/status-pages")["data"].([]any); len(list) != 1 {
+		t.Errorf("list: %v", list)
+	}
+
+	other := s.newOrg("status_pages")
+	if r := s.do(http.MethodGet, "/api/v1/status-pages/"+id, other, nil); r.Status != http.StatusNotFound {
+		t.Errorf("another organisation's page: %d, want 404", r.Status)
+	}
+	if r := s.do(http.MethodPost, "/api/v1/status-pages", other, map[string]any{"name": "Theirs", "slug": "theirs", "components": []map[string]any{{"service_id": api}}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a page of another organisation's service: %d, want 422", r.Status)
+	}
+	reader := s.keyWith("status_pages:read")
+	if r := s.do(http.MethodGet, "/api/v1/status-pages/"+id, reader, nil); r.Status != http.StatusOK {
+		t.Errorf("status_pages:read GET: %d", r.Status)
+	}
+	if r := s.do(http.MethodDelete, "/api/v1/status-pages/"+id, reader, nil); r.Status != http.StatusForbidden {
+		t.Errorf("status_pages:read DELETE: %d, want 403", r.Status)
+	}
+	if r := s.do(http.MethodGet, "/api/v1/status-pages", s.keyWith("services"), nil); r.Status != http.StatusForbidden {
+		t.Errorf("services GET pages: %d, want 403", r.Status)
+	}
+
+	// The SLA service's figures reach the page: today's bar and the uptime.
+	testenv.Eventually(t, 10*time.Second, func() error {
+		body := string(s.public("/status/main").Body)
+		if !strings.Contains(body, "100.00% uptime") || !strings.Contains(body, `class="operational"`) {
+			return fmt.Errorf("no uptime figures on the page yet")
+		}
+		return nil
+	})
+	badge := s.public("/status/main/components/" + comps[0].(map[string]any)["id"].(string) + "/badge.svg?metric=uptime&window=24h")
+	if badge.Status != http.StatusOK || !strings.Contains(string(badge.Body), "100.00%") {
+		t.Errorf("uptime badge: %d %s", badge.Status, badge.Body)
+	}
+}
