@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/service"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
@@ -29,6 +30,7 @@ import (
 	"github.com/upstatehq/upstate/services/statuspage/internal/deliver"
 	"github.com/upstatehq/upstate/services/statuspage/internal/figures"
 	"github.com/upstatehq/upstate/services/statuspage/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/public"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
@@ -65,6 +67,10 @@ type Config struct {
 	// MessageURL is the base of the pages' addresses in subscribers'
 	// messages when PublicURL is empty (bin/upstate: its HTTP address).
 	MessageURL string
+	// SMTPURL is the mail server email subscribers are written through.
+	SMTPURL config.Secret `env:"UPSTATE_SMTP_URL" doc:"the mail server for email subscribers: {smtp://user:password@host:587} (STARTTLS when offered, required to authenticate) or {smtps://…:465}; empty: email subscriptions are refused"`
+	// SMTPFrom is the sender of those emails.
+	SMTPFrom string `env:"UPSTATE_SMTP_FROM" envDefault:"upstate <status@localhost>" doc:"the From address of subscribers' emails"`
 	// ChangeDelay is how long after a status change its figures are
 	// fetched: the SLA service applies the same event meanwhile.
 	ChangeDelay time.Duration
@@ -86,6 +92,11 @@ func (c Config) Validate() error {
 	}
 	if c.FiguresInterval < time.Second || c.FiguresInterval > 24*time.Hour {
 		errs = append(errs, errors.New("UPSTATE_STATUSPAGE_FIGURES_INTERVAL must be between 1s and 24h"))
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.New(c.SMTPURL.Reveal(), c.SMTPFrom); err != nil {
+			errs = append(errs, fmt.Errorf("UPSTATE_SMTP_URL and UPSTATE_SMTP_FROM: %w", err))
+		}
 	}
 	if c.WebhookMaxAttempts < 1 || c.WebhookMaxAttempts > 100 {
 		errs = append(errs, errors.New("UPSTATE_STATUSPAGE_WEBHOOK_MAX_ATTEMPTS must be between 1 and 100"))
@@ -114,7 +125,13 @@ func Unit(cfg Config, grpcAddr, statusTarget, slaTarget string) service.Unit {
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, JS: js, Status: status, SLA: sla, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+		deps := Deps{Pool: pool, JS: js, Status: status, SLA: sla, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}
+		if cfg.SMTPURL != "" {
+			if deps.Mailer, err = mail.New(cfg.SMTPURL.Reveal(), cfg.SMTPFrom); err != nil {
+				return nil, fmt.Errorf("UPSTATE_SMTP_URL: %w", err)
+			}
+		}
+		return New(cfg, deps), nil
 	}}
 }
 
@@ -131,9 +148,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	Clock    clockwork.Clock
-	// Mailer sends email subscribers their confirmation (nil: email
-	// subscriptions are refused).
-	Mailer public.Mailer
+	// Mailer writes to email subscribers: their confirmation and their
+	// notifications (nil: email subscriptions are refused).
+	Mailer *mail.Mailer
 }
 
 // App is a running (or ready to run) status page service.
@@ -164,12 +181,27 @@ func New(cfg Config, deps Deps) *App {
 	publicURL := cmp.Or(cfg.PublicURL, cfg.MessageURL, "http://127.0.0.1:8080")
 	return &App{
 		cfg: cfg, deps: deps, store: st, metrics: m,
-		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: deps.Mailer}, deps.Clock, m, deps.Logger),
+		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: mailer(deps.Mailer)}, deps.Clock, m, deps.Logger),
 		figures: figures.New(st, slav1.NewSLAServiceClient(deps.SLA), deps.Clock, deps.Logger, cfg.FiguresInterval, cfg.ChangeDelay),
-		deliverer: deliver.New(st, deliver.Config{
+		deliverer: deliver.New(st, sender(deps.Mailer), deliver.Config{
 			PublicURL: publicURL, MaxAttempts: cfg.WebhookMaxAttempts, AllowPrivate: cfg.WebhookAllowPrivate, PollInterval: cfg.DeliveryPoll,
 		}, deps.Clock, m, deps.Logger),
 	}
+}
+
+// mailer and sender keep a nil *mail.Mailer a nil interface.
+func mailer(m *mail.Mailer) public.Mailer {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+func sender(m *mail.Mailer) deliver.Sender {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // RegisterGRPC registers the StatusPageService on s.

@@ -21,12 +21,15 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/upstatehq/upstate/services/statuspage/internal/compat"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
+	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
 	"github.com/upstatehq/upstate/webhook"
@@ -49,9 +52,15 @@ type Config struct {
 	AllowPrivate bool
 }
 
+// Sender sends email (package mail).
+type Sender interface {
+	Send(ctx context.Context, msg mail.Message) error
+}
+
 // Deliverer sends due deliveries.
 type Deliverer struct {
 	store   *store.Store
+	mailer  Sender
 	cfg     Config
 	client  *http.Client
 	clock   clockwork.Clock
@@ -60,8 +69,9 @@ type Deliverer struct {
 	kick    chan struct{}
 }
 
-// New returns a deliverer.
-func New(st *store.Store, cfg Config, clock clockwork.Clock, m *metrics.Metrics, logger *slog.Logger) *Deliverer {
+// New returns a deliverer; mailer sends to email subscribers (nil: there
+// are none, email subscriptions being refused).
+func New(st *store.Store, mailer Sender, cfg Config, clock clockwork.Clock, m *metrics.Metrics, logger *slog.Logger) *Deliverer {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 10
 	}
@@ -77,7 +87,7 @@ func New(st *store.Store, cfg Config, clock clockwork.Clock, m *metrics.Metrics,
 	}
 	transport := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 5 * time.Second}
 	client := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Deliverer{store: st, cfg: cfg, client: client, clock: clock, metrics: m, logger: logger, kick: make(chan struct{}, 1)}
+	return &Deliverer{store: st, mailer: mailer, cfg: cfg, client: client, clock: clock, metrics: m, logger: logger, kick: make(chan struct{}, 1)}
 }
 
 var errPrivate = errors.New("refusing to deliver to a loopback, private or link-local address")
@@ -143,21 +153,42 @@ func (d *Deliverer) Once(ctx context.Context) (int, error) {
 // send makes one attempt and records its outcome; it fails only when the
 // outcome cannot be recorded.
 func (d *Deliverer) send(ctx context.Context, dl store.Delivery) error {
-	body := dl.Body
-	if body == nil {
-		b, err := d.body(ctx, dl)
+	var attemptErr error
+	if dl.SubscriberKind == domain.KindEmail {
+		msg, err := d.email(ctx, dl)
 		if errors.Is(err, domain.ErrNotFound) {
 			return d.store.Retry(ctx, dl.ID, "the page or the event is gone", d.clock.Now(), nil)
 		}
 		if err != nil {
 			return err
 		}
-		if err := d.store.SetBody(ctx, dl.ID, b); err != nil {
-			return err
+		if d.mailer == nil {
+			attemptErr = errors.New("no mail server is configured")
+		} else {
+			attemptErr = d.mailer.Send(ctx, msg)
 		}
-		body = b
+	} else {
+		body := dl.Body
+		if body == nil {
+			b, err := d.body(ctx, dl)
+			if errors.Is(err, domain.ErrNotFound) {
+				return d.store.Retry(ctx, dl.ID, "the page or the event is gone", d.clock.Now(), nil)
+			}
+			if err != nil {
+				return err
+			}
+			if err := d.store.SetBody(ctx, dl.ID, b); err != nil {
+				return err
+			}
+			body = b
+		}
+		attemptErr = d.post(ctx, dl, body)
 	}
-	attemptErr := d.post(ctx, dl, body)
+	return d.record(ctx, dl, attemptErr)
+}
+
+// record keeps an attempt's outcome: delivered, retried later or given up.
+func (d *Deliverer) record(ctx context.Context, dl store.Delivery, attemptErr error) error {
 	now := d.clock.Now()
 	if attemptErr == nil {
 		d.metrics.Delivery("delivered")
@@ -215,40 +246,88 @@ func (d *Deliverer) post(ctx context.Context, dl store.Delivery, body []byte) er
 
 // body makes the Statuspage payload of a delivery from the read model.
 func (d *Deliverer) body(ctx context.Context, dl store.Delivery) ([]byte, error) {
-	v, err := d.store.View(ctx, dl.PageID, d.clock.Now())
+	n, err := d.load(ctx, dl)
 	if err != nil {
 		return nil, err
 	}
+	return json.Marshal(n.payload)
+}
+
+// notice is what a delivery tells, read from the read model.
+type notice struct {
+	view        compat.View
+	unsubscribe string
+	payload     any
+	// subject and text are its email form.
+	subject, text string
+}
+
+func (d *Deliverer) load(ctx context.Context, dl store.Delivery) (notice, error) {
+	v, err := d.store.View(ctx, dl.PageID, d.clock.Now())
+	if err != nil {
+		return notice{}, err
+	}
 	v.URL = PageURL(d.cfg.PublicURL, v.Page)
-	unsubscribe := v.URL + "/unsubscribe/" + dl.UnsubscribeToken
-	var payload any
+	n := notice{view: v, unsubscribe: v.URL + "/unsubscribe/" + dl.UnsubscribeToken}
 	switch dl.Kind {
 	case "component":
 		p, err := d.store.Post(ctx, dl.Ref, dl.RefVersion)
 		if err != nil {
-			return nil, err
+			return n, err
 		}
 		c, ok := v.Page.ComponentOf(dl.Ref)
 		if !ok {
-			return nil, domain.ErrNotFound
+			return n, domain.ErrNotFound
 		}
-		payload = v.ComponentChange(c, p, unsubscribe)
+		n.payload = v.ComponentChange(c, p, n.unsubscribe)
+		n.subject = v.Page.Name + ": " + c.Name + " is " + strings.ToLower(p.Status.Label())
+		n.text = p.Post(c.Name)
 	case "incident":
 		inc, err := d.store.Incident(ctx, dl.Ref)
 		if err != nil {
-			return nil, err
+			return n, err
 		}
-		payload = v.IncidentChange(inc, unsubscribe)
+		n.payload = v.IncidentChange(inc, n.unsubscribe)
+		n.subject = v.Page.Name + ": " + inc.Title + " (" + inc.Status + ")"
+		n.text = updatesText(inc.Title, inc.Updates)
 	case "maintenance":
 		w, err := d.store.Window(ctx, dl.Ref)
 		if err != nil {
-			return nil, err
+			return n, err
 		}
-		payload = v.MaintenanceChange(w, unsubscribe)
+		n.payload = v.MaintenanceChange(w, n.unsubscribe)
+		n.subject = v.Page.Name + ": maintenance " + strings.ReplaceAll(w.Status, "_", " ") + ": " + w.Title
+		n.text = updatesText(w.Title, w.Updates()) + "\nScheduled from " + w.StartsAt.UTC().Format(time.RFC1123) + " to " + w.EndsAt.UTC().Format(time.RFC1123) + "."
 	default:
-		return nil, domain.ErrNotFound
+		return n, domain.ErrNotFound
 	}
-	return json.Marshal(payload)
+	return n, nil
+}
+
+func updatesText(title string, ups []domain.IncidentUpdate) string {
+	var b strings.Builder
+	b.WriteString(title + "\n")
+	for i := len(ups) - 1; i >= 0; i-- {
+		u := ups[i]
+		b.WriteString("\n" + u.At.UTC().Format(time.RFC1123) + " — " + strings.ReplaceAll(u.Status, "_", " "))
+		if u.Message != "" {
+			b.WriteString(": " + u.Message)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// email is a delivery as an email message.
+func (d *Deliverer) email(ctx context.Context, dl store.Delivery) (mail.Message, error) {
+	n, err := d.load(ctx, dl)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Message{
+		To: dl.Email, Subject: n.subject, Unsubscribe: n.unsubscribe,
+		Body: n.text + "\n\n" + n.view.Page.Name + " status: " + n.view.URL + "\nUnsubscribe: " + n.unsubscribe + "\n",
+	}, nil
 }
 
 // PageURL is a page's public address: its custom domain over https, or

@@ -93,7 +93,7 @@ func TestComponentUpdateSignedRetriedOnce(t *testing.T) {
 	}
 
 	clock := clockwork.NewFakeClockAt(t0)
-	d := deliver.New(st, deliver.Config{PublicURL: "https://status.example.com", AllowPrivate: true}, clock, nil, logging.Discard())
+	d := deliver.New(st, nil, deliver.Config{PublicURL: "https://status.example.com", AllowPrivate: true}, clock, nil, logging.Discard())
 	if n, err := d.Once(ctx); err != nil || n != 1 {
 		t.Fatalf("first round: %d sent, %v; want 1", n, err)
 	}
@@ -156,7 +156,7 @@ func TestPrivateAddressesRefused(t *testing.T) {
 		Post: &domain.Post{ServiceID: "svc_1", Version: 2, At: t0, Previous: domain.Operational, Status: domain.Down}}); err != nil {
 		t.Fatal(err)
 	}
-	d := deliver.New(st, deliver.Config{PublicURL: "https://status.example.com"}, clockwork.NewFakeClockAt(t0), nil, logging.Discard())
+	d := deliver.New(st, nil, deliver.Config{PublicURL: "https://status.example.com"}, clockwork.NewFakeClockAt(t0), nil, logging.Discard())
 	if n, err := d.Once(ctx); err != nil || n != 1 {
 		t.Fatalf("%d tried, %v", n, err)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -112,6 +111,8 @@ type Delivery struct {
 	Attempts         int
 	SubscriberID     string
 	PageID           string
+	SubscriberKind   string
+	Email            string
 	URL              string
 	Secret           string
 	UnsubscribeToken string
@@ -125,14 +126,14 @@ func (st *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.
 		WHERE s.id = d.subscriber_id AND d.id IN (
 			SELECT id FROM statuspage.deliveries WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= $1
 			ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING d.id, d.kind, d.ref, d.ref_version, d.body, d.attempts, s.id, s.page_id, s.url, s.secret, s.unsubscribe_token`,
+		RETURNING d.id, d.kind, d.ref, d.ref_version, d.body, d.attempts, s.id, s.page_id, s.kind, s.email, s.url, s.secret, s.unsubscribe_token`,
 		utc(now), utc(now.Add(lease)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
 		var d Delivery
-		err := r.Scan(&d.ID, &d.Kind, &d.Ref, &d.RefVersion, &d.Body, &d.Attempts, &d.SubscriberID, &d.PageID, &d.URL, &d.Secret, &d.UnsubscribeToken)
+		err := r.Scan(&d.ID, &d.Kind, &d.Ref, &d.RefVersion, &d.Body, &d.Attempts, &d.SubscriberID, &d.PageID, &d.SubscriberKind, &d.Email, &d.URL, &d.Secret, &d.UnsubscribeToken)
 		return d, err
 	})
 }
@@ -168,14 +169,4 @@ func (st *Store) Retry(ctx context.Context, id int64, reason string, now time.Ti
 		return fmt.Errorf("record failed delivery %d: %w", id, err)
 	}
 	return nil
-}
-
-// PageOf returns the page of a subscriber for its messages.
-func (st *Store) PageOf(ctx context.Context, pageID string) (PageRef, error) {
-	var r PageRef
-	err := st.pool.QueryRow(ctx, `SELECT id, revision FROM statuspage.pages WHERE id = $1`, pageID).Scan(&r.ID, &r.Revision)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return r, domain.ErrNotFound
-	}
-	return r, err
 }
