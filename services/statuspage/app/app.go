@@ -74,6 +74,9 @@ type Config struct {
 	// ChangeDelay is how long after a status change its figures are
 	// fetched: the SLA service applies the same event meanwhile.
 	ChangeDelay time.Duration
+	// LookupTTL is how long a page's revision is trusted without asking
+	// Postgres (default 500ms): how late another replica's change shows.
+	LookupTTL time.Duration
 	// DeliveryPoll is how often due deliveries are looked for (default 1s).
 	DeliveryPoll time.Duration
 }
@@ -173,20 +176,25 @@ func New(cfg Config, deps Deps) *App {
 	if cfg.ChangeDelay <= 0 {
 		cfg.ChangeDelay = 2 * time.Second
 	}
+	if cfg.LookupTTL <= 0 {
+		cfg.LookupTTL = 500 * time.Millisecond
+	}
 	if deps.Clock == nil {
 		deps.Clock = clockwork.NewRealClock()
 	}
 	st := store.New(deps.Pool)
 	m := metrics.New(deps.Registry)
 	publicURL := cmp.Or(cfg.PublicURL, cfg.MessageURL, "http://127.0.0.1:8080")
-	return &App{
+	a := &App{
 		cfg: cfg, deps: deps, store: st, metrics: m,
-		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: mailer(deps.Mailer)}, deps.Clock, m, deps.Logger),
+		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: mailer(deps.Mailer), LookupTTL: cfg.LookupTTL}, deps.Clock, m, deps.Logger),
 		figures: figures.New(st, slav1.NewSLAServiceClient(deps.SLA), deps.Clock, deps.Logger, cfg.FiguresInterval, cfg.ChangeDelay),
 		deliverer: deliver.New(st, sender(deps.Mailer), deliver.Config{
 			PublicURL: publicURL, MaxAttempts: cfg.WebhookMaxAttempts, AllowPrivate: cfg.WebhookAllowPrivate, PollInterval: cfg.DeliveryPoll,
 		}, deps.Clock, m, deps.Logger),
 	}
+	a.figures.Stored = a.public.Forget
+	return a
 }
 
 // mailer and sender keep a nil *mail.Mailer a nil interface.
@@ -207,6 +215,7 @@ func sender(m *mail.Mailer) deliver.Sender {
 // RegisterGRPC registers the StatusPageService on s.
 func (a *App) RegisterGRPC(s *grpc.Server) {
 	changed := func(ids []string) {
+		a.public.Forget()
 		a.figures.Changed(ids)
 		// A new or changed custom domain is served at once by this replica.
 		if err := a.public.RefreshDomains(context.Background()); err != nil {
@@ -223,7 +232,7 @@ func (a *App) RegisterHTTP(e *echo.Echo) { a.public.Register(e) }
 // custom domains and sending subscriber deliveries.
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, consumer.Hooks{Queued: a.deliverer.Notify, Changed: a.figures.Changed},
+	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, consumer.Hooks{Queued: a.deliverer.Notify, Changed: a.figures.Changed, Applied: a.public.Forget},
 		a.deps.Clock, a.metrics, a.deps.Logger, consumer.Config{Concurrency: a.cfg.Concurrency})
 	if err != nil {
 		return errors.Join(err, workers.Stop(ctx))

@@ -54,6 +54,8 @@ type Hooks struct {
 	// Changed is called with the services whose status changed, whose
 	// daily figures are to be fetched again.
 	Changed func(serviceIDs []string)
+	// Applied is called when a batch changed the read model.
+	Applied func()
 }
 
 // Consumers apply STATUS and INCIDENTS events to the read model.
@@ -79,6 +81,9 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, hooks H
 	}
 	if hooks.Changed == nil {
 		hooks.Changed = func([]string) {}
+	}
+	if hooks.Applied == nil {
+		hooks.Applied = func() {}
 	}
 	c := &Consumers{store: st, hooks: hooks, clock: clock, metrics: m}
 	conf := func(stream, durable, subjects string) bus.ConsumerConfig {
@@ -285,6 +290,9 @@ func (c *Consumers) done(stream string, ignored int, res store.ApplyResult) {
 	c.metrics.Events(stream, "ignored", ignored)
 	c.metrics.Events(stream, "stale", res.Stale)
 	c.metrics.Events(stream, "applied", res.Applied)
+	if res.Applied > 0 {
+		c.hooks.Applied()
+	}
 	if res.Deliveries > 0 {
 		c.hooks.Queued()
 	}

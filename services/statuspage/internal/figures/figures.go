@@ -35,6 +35,9 @@ type Refresher struct {
 	interval time.Duration
 	delay    time.Duration
 
+	// Stored is called after figures were stored.
+	Stored func()
+
 	mu    sync.Mutex
 	dirty map[string]bool
 	kick  chan struct{}
@@ -145,5 +148,11 @@ func (r *Refresher) Refresh(ctx context.Context, orgID, serviceID string) error 
 			f.Uptime[w] = u.GetUptime()
 		}
 	}
-	return r.store.SetFigures(ctx, serviceID, f, r.clock.Now())
+	if err := r.store.SetFigures(ctx, serviceID, f, r.clock.Now()); err != nil {
+		return err
+	}
+	if r.Stored != nil {
+		r.Stored()
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,11 @@ type Options struct {
 	PublicURL string
 	// CacheMaxAge bounds how long a rendering is served (default 1m).
 	CacheMaxAge time.Duration
+	// LookupTTL is how long a page's revision, looked up in Postgres, is
+	// trusted without asking again (0: every request asks). Changes this
+	// process commits are seen at once (Forget); those another replica
+	// commits within LookupTTL.
+	LookupTTL time.Duration
 	// Mailer sends email subscribers their confirmation link; nil: email
 	// subscriptions are refused (webhook ones are always open).
 	Mailer Mailer
@@ -57,6 +63,15 @@ type Handler struct {
 	// domains maps custom domains to slugs, reloaded in the background so
 	// that no request waits on the database to learn its Host is not one.
 	domains atomic.Pointer[map[string]string]
+
+	refsMu sync.Mutex
+	refs   map[string]cachedRef // by slug
+}
+
+type cachedRef struct {
+	ref store.PageRef
+	err error // ErrNotFound, also remembered
+	at  time.Time
 }
 
 // New returns the handler.
@@ -64,7 +79,7 @@ func New(st *store.Store, opts Options, clock clockwork.Clock, m *metrics.Metric
 	if opts.CacheMaxAge <= 0 {
 		opts.CacheMaxAge = time.Minute
 	}
-	h := &Handler{store: st, opts: opts, cache: newCache(opts.CacheMaxAge), clock: clock, metrics: m, logger: logger}
+	h := &Handler{store: st, opts: opts, cache: newCache(opts.CacheMaxAge), clock: clock, metrics: m, logger: logger, refs: map[string]cachedRef{}}
 	h.domains.Store(&map[string]string{})
 	return h
 }
@@ -90,6 +105,39 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/subscriptions/confirm/:token", h.confirm)
 	g.GET("/unsubscribe/:token", h.unsubscribePage)
 	g.POST("/unsubscribe/:token", h.unsubscribeForm)
+}
+
+// Forget drops the revisions looked up, after this process committed a
+// change: the next request of each page asks Postgres again.
+func (h *Handler) Forget() {
+	h.refsMu.Lock()
+	clear(h.refs)
+	h.refsMu.Unlock()
+}
+
+// pageRef looks up the page of a slug and its revision, trusting a recent
+// answer for LookupTTL.
+func (h *Handler) pageRef(ctx context.Context, slug string) (store.PageRef, error) {
+	if h.opts.LookupTTL <= 0 {
+		return h.store.PageBySlug(ctx, slug)
+	}
+	now := time.Now()
+	h.refsMu.Lock()
+	c, ok := h.refs[slug]
+	h.refsMu.Unlock()
+	if ok && now.Sub(c.at) < h.opts.LookupTTL {
+		return c.ref, c.err
+	}
+	ref, err := h.store.PageBySlug(ctx, slug)
+	if err == nil || errors.Is(err, domain.ErrNotFound) {
+		h.refsMu.Lock()
+		if len(h.refs) > 10000 { // slugs people made up
+			clear(h.refs)
+		}
+		h.refs[slug] = cachedRef{ref: ref, err: err, at: now}
+		h.refsMu.Unlock()
+	}
+	return ref, err
 }
 
 // RefreshDomains reloads the custom domains.
@@ -168,7 +216,7 @@ func (h *Handler) base(c echo.Context, slug string) string {
 func (h *Handler) load(c echo.Context) (store.PageRef, compat.View, string, error) {
 	ctx := c.Request().Context()
 	slug := c.Param("slug")
-	ref, err := h.store.PageBySlug(ctx, slug)
+	ref, err := h.pageRef(ctx, slug)
 	if err != nil {
 		return ref, compat.View{}, "", err
 	}

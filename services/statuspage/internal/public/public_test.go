@@ -38,7 +38,10 @@ type fixture struct {
 
 // setup serves a page of two services, one in a group, on a fresh
 // database.
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture { return setupWith(t, public.Options{}) }
+
+// setupWith is setup with the handler's options.
+func setupWith(t testing.TB, opts public.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st := store.New(servicetest.Postgres(t, migrations.Schema, migrations.FS))
@@ -59,7 +62,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	clock := clockwork.NewFakeClockAt(t0)
-	h := public.New(st, public.Options{}, clock, nil, logging.Discard())
+	h := public.New(st, opts, clock, nil, logging.Discard())
 	e := echo.New()
 	e.HTTPErrorHandler = httpx.ErrorHandler(logging.Discard())
 	h.Register(e)
@@ -288,5 +291,33 @@ func TestSubscribe(t *testing.T) {
 	}
 	if rec := f.do(t, http.MethodDelete, "/status/pushmail/api/v2/subscribers/"+token+".json", nil, ""); rec.Code != http.StatusNotFound {
 		t.Errorf("unsubscribe again: %d, want 404", rec.Code)
+	}
+}
+
+// With a lookup TTL, a page's revision is trusted for that long: a change
+// committed elsewhere shows once it passes, one this process committed as
+// soon as it forgets them.
+func TestLookupTTLAndForget(t *testing.T) {
+	t.Parallel()
+	f := setupWith(t, public.Options{LookupTTL: time.Hour})
+	status := func() string {
+		t.Helper()
+		rec := f.do(t, http.MethodGet, "/status/pushmail/api/v2/status.json", nil, "")
+		var doc compat.StatusDoc
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		return doc.Status.Indicator
+	}
+	if got := status(); got != "none" {
+		t.Fatalf("indicator %s", got)
+	}
+	f.change(t, "svc_api", 2, domain.Operational, domain.Down, "")
+	if got := status(); got != "none" {
+		t.Errorf("within the TTL: indicator %s, want the cached none", got)
+	}
+	f.h.Forget()
+	if got := status(); got != "major" {
+		t.Errorf("after Forget: indicator %s, want major", got)
 	}
 }
