@@ -222,7 +222,7 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 			a.deps.Logger.Warn("reload custom domains", "err", err)
 		}
 	}
-	statuspagev1.RegisterStatusPageServiceServer(s, grpcapi.New(a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status), changed, a.deps.Clock))
+	statuspagev1.RegisterStatusPageServiceServer(s, grpcapi.New(a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status), changed, a.deps.Clock, a.cfg.PublicURL))
 }
 
 // RegisterHTTP mounts the public pages (/status/…, and custom domains).

@@ -39,15 +39,18 @@ var componentStatusNames = map[statusv1.Status]string{
 	statusv1.Status_STATUS_MAINTENANCE: "maintenance",
 }
 
-// toStatusPageJSON is a page with its public address: its custom domain
-// over https, or base/status/{slug}.
+// toStatusPageJSON is a page with its public address: the one the status
+// page service knows, or base/status/{slug}.
 func toStatusPageJSON(p *statuspagev1.Page, base string) statusPageJSON {
 	out := statusPageJSON{
-		ID: p.GetId(), Name: p.GetName(), Slug: p.GetSlug(), TimeZone: p.GetTimeZone(), URL: base + "/status/" + p.GetSlug(),
+		ID: p.GetId(), Name: p.GetName(), Slug: p.GetSlug(), TimeZone: p.GetTimeZone(), URL: p.GetUrl(),
 		Components: []componentJSON{}, CreatedAt: p.GetCreatedAt().AsTime(), UpdatedAt: p.GetUpdatedAt().AsTime(),
 	}
+	if out.URL == "" {
+		out.URL = base + "/status/" + p.GetSlug()
+	}
 	if d := p.GetCustomDomain(); d != "" {
-		out.CustomDomain, out.URL = &d, "https://"+d
+		out.CustomDomain = &d
 	}
 	for _, c := range p.GetComponents() {
 		out.Components = append(out.Components, componentJSON{

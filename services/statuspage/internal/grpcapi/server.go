@@ -30,12 +30,15 @@ type Server struct {
 	// services' figures are to be fetched, and custom domains reloaded.
 	changed func(serviceIDs []string)
 	clock   clockwork.Clock
+	// publicURL is the base of the pages' addresses ("": unknown).
+	publicURL string
 }
 
 // New returns the StatusPageService over st; registry answers for
-// services the read model has no event of yet.
-func New(st *store.Store, registry statusv1.ServiceRegistryServiceClient, changed func([]string), clock clockwork.Clock) *Server {
-	return &Server{store: st, registry: registry, changed: changed, clock: clock}
+// services the read model has no event of yet; publicURL is the base of
+// the pages' addresses ("": unknown).
+func New(st *store.Store, registry statusv1.ServiceRegistryServiceClient, changed func([]string), clock clockwork.Clock, publicURL string) *Server {
+	return &Server{store: st, registry: registry, changed: changed, clock: clock, publicURL: publicURL}
 }
 
 const (
@@ -115,7 +118,7 @@ func (s *Server) CreatePage(ctx context.Context, req *statuspagev1.CreatePageReq
 		return nil, toStatus(err, page)
 	}
 	s.changed(services(created.Components))
-	return &statuspagev1.CreatePageResponse{Page: pbconv.Page(created)}, nil
+	return &statuspagev1.CreatePageResponse{Page: pbconv.Page(created, s.publicURL)}, nil
 }
 
 // GetPage implements the RPC.
@@ -127,7 +130,7 @@ func (s *Server) GetPage(ctx context.Context, req *statuspagev1.GetPageRequest) 
 	if err != nil {
 		return nil, toStatus(err, page)
 	}
-	return &statuspagev1.GetPageResponse{Page: pbconv.Page(p)}, nil
+	return &statuspagev1.GetPageResponse{Page: pbconv.Page(p, s.publicURL)}, nil
 }
 
 // ListPages implements the RPC.
@@ -150,7 +153,7 @@ func (s *Server) ListPages(ctx context.Context, req *statuspagev1.ListPagesReque
 	resp := &statuspagev1.ListPagesResponse{}
 	list, resp.NextPageToken = grpcx.CutPage(list, size, func(p domain.Page) string { return grpcx.EncodeToken(p.ID) })
 	for _, p := range list {
-		resp.Pages = append(resp.Pages, pbconv.Page(p))
+		resp.Pages = append(resp.Pages, pbconv.Page(p, s.publicURL))
 	}
 	return resp, nil
 }
@@ -176,7 +179,7 @@ func (s *Server) UpdatePage(ctx context.Context, req *statuspagev1.UpdatePageReq
 		return nil, toStatus(err, page)
 	}
 	s.changed(services(p.Components))
-	return &statuspagev1.UpdatePageResponse{Page: pbconv.Page(p)}, nil
+	return &statuspagev1.UpdatePageResponse{Page: pbconv.Page(p, s.publicURL)}, nil
 }
 
 // DeletePage implements the RPC.

@@ -163,11 +163,18 @@ func Window(pb *incidentsv1.Maintenance) (domain.Window, bool) {
 	return w, true
 }
 
-// Page converts a page for the API.
-func Page(p domain.Page) *statuspagev1.Page {
+// Page converts a page for the API; publicURL is the base of the pages'
+// addresses ("": unknown).
+func Page(p domain.Page, publicURL string) *statuspagev1.Page {
 	out := &statuspagev1.Page{
 		Id: p.ID, OrgId: p.OrgID, Name: p.Name, Slug: p.Slug, TimeZone: p.TimeZone, CustomDomain: p.CustomDomain,
 		CreatedAt: timestamppb.New(p.CreatedAt), UpdatedAt: timestamppb.New(p.UpdatedAt),
+	}
+	switch {
+	case p.CustomDomain != "":
+		out.Url = "https://" + p.CustomDomain
+	case publicURL != "":
+		out.Url = strings.TrimSuffix(publicURL, "/") + "/status/" + p.Slug
 	}
 	for _, c := range p.Components {
 		out.Components = append(out.Components, &statuspagev1.Component{

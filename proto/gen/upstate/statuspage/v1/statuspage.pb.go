@@ -206,7 +206,11 @@ type Page struct {
 	// created_at is when the page was created.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// updated_at is when the page, or anything it shows, last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// url is the page's public address: https:// and its custom domain, or
+	// the service's public URL and /status/{slug}; empty when the service
+	// has no public URL set (the caller knows the address it serves).
+	Url           string `protobuf:"bytes,10,opt,name=url,proto3" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -302,6 +306,13 @@ func (x *Page) GetUpdatedAt() *timestamppb.Timestamp {
 		return x.UpdatedAt
 	}
 	return nil
+}
+
+func (x *Page) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
 }
 
 // Subscriber is someone notified of a page's changes.
@@ -1352,7 +1363,7 @@ const file_upstate_statuspage_v1_statuspage_proto_rawDesc = "" +
 	"\x05group\x18\x05 \x01(\tR\x05group\x12\x1a\n" +
 	"\bposition\x18\x06 \x01(\x05R\bposition\x121\n" +
 	"\x15only_show_if_degraded\x18\a \x01(\bR\x12onlyShowIfDegraded\x121\n" +
-	"\x06status\x18\b \x01(\x0e2\x19.upstate.status.v1.StatusR\x06status\"\xcf\x02\n" +
+	"\x06status\x18\b \x01(\x0e2\x19.upstate.status.v1.StatusR\x06status\"\xe1\x02\n" +
 	"\x04Page\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06org_id\x18\x02 \x01(\tR\x05orgId\x12\x12\n" +
@@ -1366,7 +1377,9 @@ const file_upstate_statuspage_v1_statuspage_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\x96\x02\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x10\n" +
+	"\x03url\x18\n" +
+	" \x01(\tR\x03url\"\x96\x02\n" +
 	"\n" +
 	"Subscriber\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
