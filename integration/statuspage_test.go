@@ -218,6 +218,31 @@ func TestStatusPageFollowsWebhooks(t *testing.T) {
 		t.Errorf("incidents.json %v, want the resolved incident", all)
 	}
 
+	// A maintenance window appears as upcoming, in progress, then leaves
+	// the summary; a person sees it on the page.
+	start := time.Now().Add(time.Second)
+	mnt := s.scheduleMaintenance([]string{api}, start, start.Add(2*time.Second))
+	mntID := mnt["id"].(string)
+	awaitWindows := func(doc, status string) {
+		t.Helper()
+		testenv.Eventually(t, 15*time.Second, func() error {
+			ws := s.public("/status/pushmail/api/v2/" + doc).json(t)["scheduled_maintenances"].([]any)
+			if len(ws) != 1 || ws[0].(map[string]any)["id"] != mntID || ws[0].(map[string]any)["status"] != status {
+				return fmt.Errorf("%s: %v, want %s %s", doc, ws, mntID, status)
+			}
+			return nil
+		})
+	}
+	awaitWindows("scheduled-maintenances/upcoming.json", "scheduled")
+	if !strings.Contains(string(s.public("/status/pushmail").Body), "Database upgrade") {
+		t.Error("the page does not show the scheduled maintenance")
+	}
+	awaitWindows("scheduled-maintenances/active.json", "in_progress")
+	awaitWindows("scheduled-maintenances.json", "completed")
+	if ws := s.public("/status/pushmail/api/v2/summary.json").json(t)["scheduled_maintenances"].([]any); len(ws) != 0 {
+		t.Errorf("summary lists a completed window: %v", ws)
+	}
+
 	// Restarted, the service shows the same and sends nothing again.
 	before := s.public("/status/pushmail/api/v2/components.json")
 	stopUnit(t, s.svc.StatusPage)
@@ -229,14 +254,47 @@ func TestStatusPageFollowsWebhooks(t *testing.T) {
 	if after := s.public("/status/pushmail/api/v2/components.json"); string(after.Body) != string(before.Body) {
 		t.Errorf("components.json after a restart:\n%s\nbefore:\n%s", after.Body, before.Body)
 	}
-	// The sink would have had a second delivery by now if one were sent
-	// again; the incident's own deliveries are two more (opened, resolved).
+	// One delivery per event: the change, the incident opened and
+	// resolved, the window scheduled, started and ended (the services'
+	// own changes of status into and out of maintenance are two more).
 	testenv.Eventually(t, 10*time.Second, func() error {
-		if n := len(sink.deliveries()); n != 3 {
-			return fmt.Errorf("%d deliveries, want 3: the change, the incident opened and resolved", n)
+		kinds := map[string]int{}
+		for _, d := range sink.deliveries() {
+			var p map[string]any
+			if err := json.Unmarshal(d.body, &p); err != nil {
+				return err
+			}
+			switch {
+			case p["component_update"] != nil:
+				kinds["component_update"]++
+			case p["incident"].(map[string]any)["impact"] == "maintenance":
+				kinds["maintenance"]++
+			default:
+				kinds["incident"]++
+			}
+		}
+		if kinds["component_update"] != 3 || kinds["incident"] != 2 || kinds["maintenance"] != 3 {
+			return fmt.Errorf("deliveries %v, want 3 component updates, 2 incident and 3 maintenance payloads", kinds)
 		}
 		return nil
 	})
+	ids := map[string]bool{}
+	for _, d := range sink.deliveries() {
+		if id := d.header.Get("webhook-id"); ids[id] {
+			t.Errorf("message %s delivered twice", id)
+		} else {
+			ids[id] = true
+		}
+	}
+
+	// Operators see the subscriber and remove it.
+	subs := s.getJSON("/api/v1/status-pages/" + page["id"].(string) + "/subscribers")["data"].([]any)
+	if len(subs) != 1 || subs[0].(map[string]any)["id"] != sub["id"] || subs[0].(map[string]any)["endpoint"] != sink.srv.URL {
+		t.Errorf("subscribers %v", subs)
+	}
+	if r := s.do(http.MethodDelete, "/api/v1/status-pages/"+page["id"].(string)+"/subscribers/"+sub["id"].(string), bootstrapKey, nil); r.Status != http.StatusNoContent {
+		t.Errorf("remove subscriber: %d %s", r.Status, r.Body)
+	}
 
 	if r := s.do(http.MethodDelete, "/api/v1/status-pages/"+page["id"].(string), bootstrapKey, nil); r.Status != http.StatusNoContent {
 		t.Fatalf("delete page: %d %s", r.Status, r.Body)
