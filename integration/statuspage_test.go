@@ -243,20 +243,10 @@ func TestStatusPageFollowsWebhooks(t *testing.T) {
 		t.Errorf("summary lists a completed window: %v", ws)
 	}
 
-	// Restarted, the service shows the same and sends nothing again.
-	before := s.public("/status/pushmail/api/v2/components.json")
-	stopUnit(t, s.svc.StatusPage)
-	r, err := s.host.Start(context.Background(), statuspage.Unit(s.cfg.StatusPage, s.svc.StatusPage.GRPCAddr(), s.svc.Status.GRPCAddr(), s.svc.SLA.GRPCAddr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.svc.StatusPage = r
-	if after := s.public("/status/pushmail/api/v2/components.json"); string(after.Body) != string(before.Body) {
-		t.Errorf("components.json after a restart:\n%s\nbefore:\n%s", after.Body, before.Body)
-	}
 	// One delivery per event: the change, the incident opened and
-	// resolved, the window scheduled, started and ended (the services'
+	// resolved, the window scheduled, started and ended (the service's
 	// own changes of status into and out of maintenance are two more).
+	// Once they are all there, the page has settled.
 	testenv.Eventually(t, 10*time.Second, func() error {
 		kinds := map[string]int{}
 		for _, d := range sink.deliveries() {
@@ -278,6 +268,20 @@ func TestStatusPageFollowsWebhooks(t *testing.T) {
 		}
 		return nil
 	})
+	// Restarted, the service shows the same, and sends nothing again.
+	before := s.public("/status/pushmail/api/v2/components.json")
+	stopUnit(t, s.svc.StatusPage)
+	r, err := s.host.Start(context.Background(), statuspage.Unit(s.cfg.StatusPage, s.svc.StatusPage.GRPCAddr(), s.svc.Status.GRPCAddr(), s.svc.SLA.GRPCAddr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.svc.StatusPage = r
+	if after := s.public("/status/pushmail/api/v2/components.json"); string(after.Body) != string(before.Body) {
+		t.Errorf("components.json after a restart:\n%s\nbefore:\n%s", after.Body, before.Body)
+	}
+	if n := len(sink.deliveries()); n != 8 {
+		t.Errorf("%d deliveries after a restart, want the same 8", n)
+	}
 	ids := map[string]bool{}
 	for _, d := range sink.deliveries() {
 		if id := d.header.Get("webhook-id"); ids[id] {
@@ -380,7 +384,7 @@ func TestStatusPageAPI(t *testing.T) {
 			t.Errorf("create %v: %d %s, want %d", tt.body, r.Status, r.Body, tt.status)
 		}
 	}
-	r := s.do(http.MethodPatch, "/api/v1/status-pages/"+id, bootstrapKey, map[string]any{"name": "Main status", "components": []map[string]any{{"service_id": api, "name": "Public API"}}})
+	r := s.do(http.MethodPatch, "/api/v1/status-pages/"+id, bootstrapKey, map[string]any{"name": "Main status", "time_zone": "Asia/Tokyo", "components": []map[string]any{{"service_id": api, "name": "Public API"}}})
 	if r.Status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
@@ -411,7 +415,8 @@ func TestStatusPageAPI(t *testing.T) {
 		t.Errorf("services GET pages: %d, want 403", r.Status)
 	}
 
-	// The SLA service's figures reach the page: today's bar and the uptime.
+	// The SLA service's figures reach the page, its days in its time zone:
+	// today's bar and the uptime.
 	testenv.Eventually(t, 10*time.Second, func() error {
 		body := string(s.public("/status/main").Body)
 		if !strings.Contains(body, "100.00% uptime") || !strings.Contains(body, `class="operational"`) {

@@ -15,9 +15,10 @@ CREATE TABLE statuspage.services (
     -- The version of the newest event applied: older ones only add posts.
     version            bigint NOT NULL DEFAULT -1,
     deleted            boolean NOT NULL DEFAULT false,
-    -- Daily figures (domain.Day, oldest first, UTC days) and uptime by
-    -- window, from the SLA service, and when they were fetched.
-    days               jsonb NOT NULL DEFAULT '[]',
+    -- Daily figures (domain.Day, oldest first) by time zone (those of the
+    -- pages showing the service) and uptime by window, from the SLA
+    -- service, and when they were fetched.
+    days               jsonb NOT NULL DEFAULT '{}',
     uptime             jsonb NOT NULL DEFAULT '{}',
     figures_at         timestamptz
 );

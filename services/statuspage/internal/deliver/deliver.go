@@ -142,8 +142,20 @@ func (d *Deliverer) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, dl := range due {
-		if err := d.send(ctx, dl); err != nil {
+	// A delivery begun is finished (within its timeout) and recorded even
+	// when ctx ends (the service stops); those not begun are given back,
+	// so that another replica, or this one restarted, sends them at once
+	// rather than after the lease.
+	finish := context.WithoutCancel(ctx)
+	for i, dl := range due {
+		if ctx.Err() != nil {
+			ids := make([]int64, 0, len(due)-i)
+			for _, rest := range due[i:] {
+				ids = append(ids, rest.ID)
+			}
+			return i, d.store.Release(finish, ids, d.clock.Now())
+		}
+		if err := d.send(finish, dl); err != nil {
 			return len(due), err
 		}
 	}

@@ -99,11 +99,11 @@ func (r *Refresher) refresh(ctx context.Context, all bool) {
 		r.Changed(keys(dirty)) // again next time
 		return
 	}
-	for id, org := range on {
+	for id, shown := range on {
 		if !all && !dirty[id] {
 			continue
 		}
-		if err := r.Refresh(ctx, org, id); err != nil && ctx.Err() == nil {
+		if err := r.Refresh(ctx, shown.OrgID, id, shown.Zones); err != nil && ctx.Err() == nil {
 			r.logger.Warn("fetch uptime figures", "service_id", id, "err", err)
 		}
 	}
@@ -117,27 +117,32 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// Refresh fetches one service's figures and stores them.
-func (r *Refresher) Refresh(ctx context.Context, orgID, serviceID string) error {
+// Refresh fetches one service's figures, its days in each of zones, and
+// stores them.
+func (r *Refresher) Refresh(ctx context.Context, orgID, serviceID string, zones []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	daily, err := r.sla.GetDailyUptime(ctx, &slav1.GetDailyUptimeRequest{OrgId: orgID, ServiceId: serviceID, Days: Days, TimeZone: "UTC"})
-	if err != nil {
-		return fmt.Errorf("daily uptime of %s: %w", serviceID, err)
-	}
-	f := store.Figures{Uptime: map[string]float64{}}
-	for _, d := range daily.GetDays() {
-		day := domain.Day{
-			Date: d.GetDate(), DownSeconds: d.GetDownSeconds(), DegradedSeconds: d.GetDegradedSeconds(), MaintenanceSeconds: d.GetMaintenanceSeconds(),
+	f := store.Figures{Days: map[string][]domain.Day{}, Uptime: map[string]float64{}}
+	for _, zone := range zones {
+		daily, err := r.sla.GetDailyUptime(ctx, &slav1.GetDailyUptimeRequest{OrgId: orgID, ServiceId: serviceID, Days: Days, TimeZone: zone})
+		if err != nil {
+			return fmt.Errorf("daily uptime of %s in %s: %w", serviceID, zone, err)
 		}
-		if d.Uptime != nil {
-			u := d.GetUptime()
-			day.Uptime = &u
+		days := make([]domain.Day, 0, len(daily.GetDays()))
+		for _, d := range daily.GetDays() {
+			day := domain.Day{
+				Date: d.GetDate(), DownSeconds: d.GetDownSeconds(), DegradedSeconds: d.GetDegradedSeconds(), MaintenanceSeconds: d.GetMaintenanceSeconds(),
+			}
+			if d.Uptime != nil {
+				u := d.GetUptime()
+				day.Uptime = &u
+			}
+			if s, ok := pbconv.Status(d.GetWorstStatus()); ok {
+				day.Worst = s
+			}
+			days = append(days, day)
 		}
-		if s, ok := pbconv.Status(d.GetWorstStatus()); ok {
-			day.Worst = s
-		}
-		f.Days = append(f.Days, day)
+		f.Days[zone] = days
 	}
 	for _, w := range Windows {
 		resp, err := r.sla.GetUptime(ctx, &slav1.GetUptimeRequest{OrgId: orgID, ServiceId: serviceID, Window: w})

@@ -12,34 +12,49 @@ import (
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
 )
 
-// Figures are a service's daily figures and uptime by window, as the SLA
-// service reported them.
+// Figures are a service's daily figures by time zone and uptime by
+// window, as the SLA service reported them.
 type Figures struct {
-	Days   []domain.Day
+	Days   map[string][]domain.Day
 	Uptime map[string]float64
 }
 
-// ServicesOnPages returns the services some page shows, with their
-// organisation.
-func (st *Store) ServicesOnPages(ctx context.Context) (map[string]string, error) {
-	rows, err := st.pool.Query(ctx, `SELECT DISTINCT c.service_id, p.org_id FROM statuspage.components c
-		JOIN statuspage.pages p ON p.id = c.page_id`)
+// Shown is a service some page shows: its organisation and the time zones
+// of those pages.
+type Shown struct {
+	OrgID string
+	Zones []string
+}
+
+// Zone is the name days of a page in time zone tz are kept under.
+func Zone(tz string) string {
+	if tz == "" {
+		return "UTC"
+	}
+	return tz
+}
+
+// ServicesOnPages returns the services some page shows.
+func (st *Store) ServicesOnPages(ctx context.Context) (map[string]Shown, error) {
+	rows, err := st.pool.Query(ctx, `SELECT c.service_id, min(p.org_id), array_agg(DISTINCT CASE WHEN p.time_zone = '' THEN 'UTC' ELSE p.time_zone END)
+		FROM statuspage.components c JOIN statuspage.pages p ON p.id = c.page_id GROUP BY c.service_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list services on pages: %w", err)
 	}
-	out := map[string]string{}
+	out := map[string]Shown{}
 	for rows.Next() {
-		var id, org string
-		if err := rows.Scan(&id, &org); err != nil {
+		var id string
+		var s Shown
+		if err := rows.Scan(&id, &s.OrgID, &s.Zones); err != nil {
 			return nil, err
 		}
-		out[id] = org
+		out[id] = s
 	}
 	return out, rows.Err()
 }
 
-// SetFigures stores a service's figures; the pages showing it change when
-// they differ from those stored.
+// SetFigures stores a service's figures; the pages showing it get a new
+// revision when they differ from those stored.
 func (st *Store) SetFigures(ctx context.Context, serviceID string, f Figures, now time.Time) error {
 	days, err := json.Marshal(f.Days)
 	if err != nil {
@@ -55,8 +70,7 @@ func (st *Store) SetFigures(ctx context.Context, serviceID string, f Figures, no
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		_, err = bumpPages(ctx, tx, utc(now), []string{serviceID})
-		return err
+		return revisePages(ctx, tx, serviceID)
 	})
 }
 
@@ -89,7 +103,7 @@ func loadFigures(ctx context.Context, tx pgx.Tx, v *compat.View) error {
 		if err := json.Unmarshal(uptime, &f.Uptime); err != nil {
 			return fmt.Errorf("decode uptime of %s: %w", id, err)
 		}
-		v.Days[id], v.Uptime[id] = f.Days, f.Uptime
+		v.Days[id], v.Uptime[id] = f.Days[Zone(v.Page.TimeZone)], f.Uptime
 	}
 	return rows.Err()
 }

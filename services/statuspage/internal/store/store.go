@@ -49,9 +49,19 @@ func uniqueViolation(err error) error {
 
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// bumpPages marks the pages showing any of the services as changed.
+// bumpPages marks the pages showing any of the services as changed: a
+// new revision, and updated_at now.
 func bumpPages(ctx context.Context, q querier, now time.Time, serviceIDs []string) (int64, error) {
 	tag, err := q.Exec(ctx, `UPDATE statuspage.pages SET revision = revision + 1, updated_at = greatest(updated_at, $2)
 		WHERE id IN (SELECT page_id FROM statuspage.components WHERE service_id = ANY($1))`, serviceIDs, now)
 	return tag.RowsAffected(), err
+}
+
+// revisePages gives the pages showing the service a new revision without
+// changing updated_at: what changed (daily figures) is not in the
+// documents that carry it.
+func revisePages(ctx context.Context, q querier, serviceID string) error {
+	_, err := q.Exec(ctx, `UPDATE statuspage.pages SET revision = revision + 1
+		WHERE id IN (SELECT page_id FROM statuspage.components WHERE service_id = $1)`, serviceID)
+	return err
 }

@@ -138,6 +138,16 @@ func (st *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.
 	})
 }
 
+// Release gives back claimed deliveries not attempted, due at now.
+func (st *Store) Release(ctx context.Context, ids []int64, now time.Time) error {
+	_, err := st.pool.Exec(ctx, `UPDATE statuspage.deliveries SET next_at = $2, attempts = attempts - 1
+		WHERE id = ANY ($1) AND delivered_at IS NULL AND failed_at IS NULL`, ids, utc(now))
+	if err != nil {
+		return fmt.Errorf("release deliveries: %w", err)
+	}
+	return nil
+}
+
 // SetBody keeps the body made at a delivery's first attempt.
 func (st *Store) SetBody(ctx context.Context, id int64, body []byte) error {
 	_, err := st.pool.Exec(ctx, `UPDATE statuspage.deliveries SET body = $2 WHERE id = $1 AND body IS NULL`, id, body)
