@@ -202,14 +202,32 @@ func DecodeIncidents(msg jetstream.Msg) (*domain.IncidentEvent, *domain.WindowEv
 			return nil, nil, err
 		}
 		inc = m.GetIncident()
-	case typeMaintenanceScheduled, typeMaintenanceStarted, typeMaintenanceEnded:
-		var m incidentsv1.MaintenanceScheduled // the three carry one Maintenance as field 1
+	case typeMaintenanceScheduled:
+		var m incidentsv1.MaintenanceScheduled
 		if err := decode(msg, &m); err != nil {
 			return nil, nil, err
 		}
 		win, notify = m.GetMaintenance(), true
-	case typeMaintenanceUpdated, typeMaintenanceCancelled:
+	case typeMaintenanceStarted:
+		var m incidentsv1.MaintenanceStarted
+		if err := decode(msg, &m); err != nil {
+			return nil, nil, err
+		}
+		win, notify = m.GetMaintenance(), true
+	case typeMaintenanceEnded:
+		var m incidentsv1.MaintenanceEnded
+		if err := decode(msg, &m); err != nil {
+			return nil, nil, err
+		}
+		win, notify = m.GetMaintenance(), true
+	case typeMaintenanceUpdated:
 		var m incidentsv1.MaintenanceUpdated
+		if err := decode(msg, &m); err != nil {
+			return nil, nil, err
+		}
+		win = m.GetMaintenance()
+	case typeMaintenanceCancelled:
+		var m incidentsv1.MaintenanceCancelled
 		if err := decode(msg, &m); err != nil {
 			return nil, nil, err
 		}

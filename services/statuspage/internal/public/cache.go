@@ -68,25 +68,23 @@ func (c *cache) view(pageID string, revision int64, base string, now time.Time) 
 	return e.view, true
 }
 
-// put keeps a view and a document rendered from it; an older revision's
-// entry is replaced.
-func (c *cache) put(pageID string, revision int64, base string, built time.Time, v compat.View, name string, r rendered) {
+// putView keeps the view of a page's revision, replacing an older
+// revision's entry and what it rendered.
+func (c *cache) putView(pageID string, revision int64, base string, built time.Time, v compat.View) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[pageID]
-	if e == nil || e.revision != revision || e.base != base || !e.built.Equal(built) {
-		if e != nil && e.revision > revision {
-			return
-		}
-		e = &entry{revision: revision, base: base, built: built, view: v, docs: map[string]rendered{}}
-		c.entries[pageID] = e
+	if e := c.entries[pageID]; e != nil && e.revision > revision {
+		return
 	}
-	e.docs[name] = r
+	c.entries[pageID] = &entry{revision: revision, base: base, built: built, view: v, docs: map[string]rendered{}}
 }
 
-// drop forgets a page (deleted).
-func (c *cache) drop(pageID string) {
+// put keeps a document rendered from the view of the page's revision,
+// if that view is still the one kept.
+func (c *cache) put(pageID string, revision int64, base string, name string, r rendered) {
 	c.mu.Lock()
-	delete(c.entries, pageID)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if e := c.entries[pageID]; e != nil && e.revision == revision && e.base == base {
+		e.docs[name] = r
+	}
 }

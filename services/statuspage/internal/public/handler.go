@@ -230,7 +230,7 @@ func (h *Handler) load(c echo.Context) (store.PageRef, compat.View, string, erro
 		return ref, v, base, err
 	}
 	v.URL = base
-	h.cache.put(ref.ID, ref.Revision, base, now, v, "", rendered{})
+	h.cache.putView(ref.ID, ref.Revision, base, now, v)
 	return ref, v, base, nil
 }
 
@@ -249,7 +249,7 @@ func (h *Handler) serve(c echo.Context, name string, api bool, render func(compa
 		if r, err = render(v); err != nil {
 			return h.fail(c, err, api)
 		}
-		h.cache.put(ref.ID, ref.Revision, base, now, v, name, r)
+		h.cache.put(ref.ID, ref.Revision, base, name, r)
 	}
 	return send(c, r, api)
 }
