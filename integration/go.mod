@@ -10,6 +10,7 @@ require (
 	github.com/upstatehq/upstate/cmd/upstate v0.0.0
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/proto v0.0.0
+	github.com/upstatehq/upstate/services/alerting v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
 	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/sla v0.0.0
@@ -66,6 +67,7 @@ replace (
 	github.com/upstatehq/upstate/cmd/upstate => ../cmd/upstate
 	github.com/upstatehq/upstate/pkg => ../pkg
 	github.com/upstatehq/upstate/proto => ../proto
+	github.com/upstatehq/upstate/services/alerting => ../services/alerting
 	github.com/upstatehq/upstate/services/edge => ../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../services/incidents

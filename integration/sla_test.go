@@ -68,6 +68,31 @@ func fields(m map[string]any, want map[string]float64) error {
 	return nil
 }
 
+// awaitSLAStatus waits until the SLA service has applied svc's change to
+// status: moving the clock before that would have it apply the change
+// late, and skip what the time between called for.
+func (s *stack) awaitSLAStatus(svc, status string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 10*time.Second, func() error {
+		if s.count(`SELECT count(*) FROM sla.intervals WHERE service_id = $1 AND ends IS NULL AND status = $2`, svc, status) != 1 {
+			return fmt.Errorf("the SLA service has not applied %s becoming %s", svc, status)
+		}
+		return nil
+	})
+}
+
+// awaitEvaluated waits until the SLA service has evaluated every SLO due
+// at at: what it announces then is what that time calls for.
+func (s *stack) awaitEvaluated(at time.Time) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 10*time.Second, func() error {
+		if n := s.count(`SELECT count(*) FROM sla.slos WHERE evaluate_at <= $1`, at); n != 0 {
+			return fmt.Errorf("%d SLOs due at %s not evaluated", n, at)
+		}
+		return nil
+	})
+}
+
 // createSLO creates an SLO and returns its id.
 func (s *stack) createSLO(svc string, target float64, window string) string {
 	s.t.Helper()
@@ -267,13 +292,21 @@ func TestSLABurnEventsOnceAcrossRestart(t *testing.T) {
 	svc := s.createService(bootstrapKey, "Payments")
 	slo := s.createSLO(svc, 0.999, "7d") // a budget of 604.8 s
 	s.setStatus(svc, "down", "")
+	s.awaitSLAStatus(svc, "down")
 
-	// advanceUntil moves the clock 30 s at a time until the SLO's status
-	// is want; the evaluator, which ticks on that clock, finds it too.
+	// step moves the clock 30 s and waits for the evaluator, which ticks
+	// on that clock, to have evaluated the SLO at the new time: the clock
+	// never runs ahead of it, so each step is evaluated.
+	step := func() {
+		t.Helper()
+		clock.Advance(30 * time.Second)
+		s.awaitEvaluated(clock.Now())
+	}
+	// advanceUntil steps until the SLO's status is want.
 	advanceUntil := func(want string) {
 		t.Helper()
 		for range 200 {
-			clock.Advance(30 * time.Second)
+			step()
 			if s.getJSON("/api/v1/slos/" + slo)["status"] == want {
 				return
 			}
@@ -297,7 +330,7 @@ func TestSLABurnEventsOnceAcrossRestart(t *testing.T) {
 	clock.Advance(time.Minute)
 	s.startSLA()
 	for range 5 {
-		clock.Advance(30 * time.Second)
+		step()
 	}
 	events.None(2 * time.Second)
 	if n := s.count(`SELECT count(*) FROM sla.slos WHERE evaluate_at IS NOT NULL AND burning AND exhausted`); n != 1 {
@@ -305,8 +338,9 @@ func TestSLABurnEventsOnceAcrossRestart(t *testing.T) {
 	}
 
 	s.setStatus(svc, "operational", "")
+	s.awaitSLAStatus(svc, "operational")
 	for range 70 { // 35 minutes: the 30-minute rate falls below 6, the 5-minute one is 0
-		clock.Advance(30 * time.Second)
+		step()
 	}
 	if typ := next(); typ != "upstate.sla.v1.SLOBurnStopped" {
 		t.Fatalf("after the outage: %s", typ)

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/upstatehq/upstate/pkg v0.0.0
+	github.com/upstatehq/upstate/services/alerting v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
 	github.com/upstatehq/upstate/services/gateway v0.0.0
 	github.com/upstatehq/upstate/services/incidents v0.0.0
@@ -61,6 +62,7 @@ require (
 replace (
 	github.com/upstatehq/upstate/pkg => ../../pkg
 	github.com/upstatehq/upstate/proto => ../../proto
+	github.com/upstatehq/upstate/services/alerting => ../../services/alerting
 	github.com/upstatehq/upstate/services/edge => ../../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../../services/incidents

@@ -14,13 +14,21 @@ import (
 // message iterator failed; attempts repeat with backoff.
 const resubscribeTimeout = 10 * time.Second
 
+// pullExpiry is how long a pull request waits on the server. The server
+// sends heartbeats every half of it, and the iterator fails after two
+// missing ones: a consumer deleted while no pull request was waiting
+// (which would have been told) is noticed, and recreated, within this
+// time rather than the library's default of 30 s. An idle consumer renews
+// its pull request this often, which costs nothing that matters.
+const pullExpiry = 5 * time.Second
+
 // subscribe creates or updates the consumer and starts pulling from it.
 func (c *Consumer) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
 	cons, err := ensureConsumer(ctx, c.js, &c.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.BatchSize))
+	iter, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.BatchSize), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return nil, fmt.Errorf("pull from consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}

@@ -41,6 +41,12 @@ const (
 	slaMaxAge     = statusMaxAge
 	slaDuplicates = statusDuplicates
 
+	// Alert events are what the notification service pages on; it starts
+	// from now (bus.FromNow), so a week covers its outages, and readers
+	// keep what they need themselves.
+	alertsMaxAge     = 7 * 24 * time.Hour
+	alertsDuplicates = statusDuplicates
+
 	// Dead letters carry an id derived from the consumer and the original
 	// stream sequence, so a message dead-lettered twice (its Term was lost
 	// and it came back) is stored once; redelivery takes at most AckWait.
@@ -176,6 +182,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      slaMaxAge,
 			Duplicates:  slaDuplicates,
+		},
+		{
+			Name:        StreamAlerts,
+			Description: "Alerts and alert group notifications (AlertFiring/Resolved/Acknowledged, AlertGroupNotify).",
+			Subjects:    []string{SubjectsAlerts},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      alertsMaxAge,
+			Duplicates:  alertsDuplicates,
 		},
 		{
 			Name:        StreamDLQ,

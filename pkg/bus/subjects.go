@@ -26,6 +26,13 @@ const (
 	// SubjectsSLA is the subject filter StreamSLA captures.
 	SubjectsSLA = "upstate.sla.>"
 
+	// StreamAlerts holds alert events (AlertFiring, AlertResolved,
+	// AlertAcknowledged) and the notifications of alert groups
+	// (AlertGroupNotify), one subject per alert or group.
+	StreamAlerts = "ALERTS"
+	// SubjectsAlerts is the subject filter StreamAlerts captures.
+	SubjectsAlerts = "upstate.alerts.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -54,6 +61,12 @@ func IncidentsSubject(orgID, id string) string {
 // upstate.sla.<org>.<slo>.
 func SLASubject(orgID, sloID string) string {
 	return "upstate.sla." + orgID + "." + sloID
+}
+
+// AlertsSubject returns the subject of the events of an alert or an
+// alert group: upstate.alerts.<org>.<id>.
+func AlertsSubject(orgID, id string) string {
+	return "upstate.alerts." + orgID + "." + id
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

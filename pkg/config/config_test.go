@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,3 +130,29 @@ func TestGRPCSettings(t *testing.T) {
 		})
 	}
 }
+
+// A new binary's empty table is written between its markers, not at the
+// README's start.
+func TestCheckBinaryWritesAnEmptyTable(t *testing.T) {
+	readme := filepath.Join(t.TempDir(), "README.md")
+	if err := os.WriteFile(readme, []byte("intro\n<!-- config:x -->\n<!-- /config:x -->\nend\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("UPSTATE_UPDATE_README", "1")
+	if err := CheckBinary[plain](readme, "x"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "intro\n<!-- config:x -->\n| variable |") || !strings.HasSuffix(string(b), "<!-- /config:x -->\nend\n") {
+		t.Fatalf("README written as %q", b)
+	}
+}
+
+type plain struct {
+	Name string `env:"T_NAME" doc:"the name"`
+}
+
+func (plain) Validate() error { return nil }

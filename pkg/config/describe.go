@@ -105,7 +105,10 @@ func CheckBinary[C interface{ Validate() error }](readme, name string, environ .
 		return nil
 	}
 	if os.Getenv("UPSTATE_UPDATE_README") == "1" {
-		return os.WriteFile(readme, []byte(strings.Replace(string(b), got, want, 1)), 0o644)
+		// The markers are replaced with the table: an empty table (a new
+		// binary's) would otherwise match the README's very start.
+		begin, end := "<!-- config:"+name+" -->\n", "<!-- /config:"+name+" -->"
+		return os.WriteFile(readme, []byte(strings.Replace(string(b), begin+got+end, begin+want+end, 1)), 0o644)
 	}
 	return fmt.Errorf("%s: the configuration table of %s is stale (UPSTATE_UPDATE_README=1 rewrites it); between its markers it should read:\n%s", readme, name, want)
 }

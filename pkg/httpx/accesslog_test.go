@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -20,14 +21,22 @@ import (
 // budgetEnv is a listener whose refused requests may write perSecond
 // access-log lines a second of its fake clock.
 type budgetEnv struct {
-	t     testing.TB
-	clock *clockwork.FakeClock
-	logs  *testenv.LogBuffer
-	reg   *prometheus.Registry
-	echo  *echo.Echo
+	t      testing.TB
+	clock  *clockwork.FakeClock
+	logs   *testenv.LogBuffer
+	reg    *prometheus.Registry
+	echo   *echo.Echo
+	access *AccessLog // nil: lines written by the requests themselves
 }
 
-func newBudgetEnv(t testing.TB, perSecond int) *budgetEnv {
+// logModes are the two ways a listener writes its access log; the tests
+// of what is logged run in both.
+var logModes = []struct {
+	name  string
+	async bool
+}{{"synchronous", false}, {"asynchronous", true}}
+
+func newBudgetEnv(t testing.TB, perSecond int, async bool) *budgetEnv {
 	t.Helper()
 	b := &budgetEnv{
 		t:     t,
@@ -35,8 +44,13 @@ func newBudgetEnv(t testing.TB, perSecond int) *budgetEnv {
 		logs:  &testenv.LogBuffer{},
 		reg:   prometheus.NewRegistry(),
 	}
-	b.echo = NewEcho(logging.New(b.logs, logging.Options{Format: "json"}), b.reg,
-		Options{Clock: b.clock, RefusedLogLines: perSecond, BodyLimit: 8})
+	logger := logging.New(b.logs, logging.Options{Format: "json"})
+	if async {
+		b.access = NewAccessLog(logger, b.reg, 0)
+		t.Cleanup(func() { _ = b.access.Close(context.Background()) })
+	}
+	b.echo = NewEcho(logger, b.reg,
+		Options{Clock: b.clock, RefusedLogLines: perSecond, BodyLimit: 8, AccessLog: b.access})
 	b.echo.GET("/ok", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	b.echo.POST("/ok", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	b.echo.GET("/boom", func(echo.Context) error { return errors.New("boom") })
@@ -59,8 +73,24 @@ func (b *budgetEnv) serve(method, target string) int {
 	return rec.Code
 }
 
+// flush waits until the lines of the requests served so far are written.
+func (b *budgetEnv) flush() {
+	b.t.Helper()
+	if b.access == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.access.Flush(ctx); err != nil {
+		b.t.Fatalf("flush the access log: %v", err)
+	}
+}
+
 // lines counts the access-log lines written so far.
-func (b *budgetEnv) lines() int { return strings.Count(b.logs.String(), `"msg":"http request"`) }
+func (b *budgetEnv) lines() int {
+	b.flush()
+	return strings.Count(b.logs.String(), `"msg":"http request"`)
+}
 
 // counter sums the counter called name over its labels.
 func (b *budgetEnv) counter(name string) int {
@@ -84,8 +114,17 @@ func (b *budgetEnv) counter(name string) int {
 // write at most the budget's lines a second; every request is counted.
 func TestAccessLogBudgetsRefusedRequests(t *testing.T) {
 	t.Parallel()
+	for _, mode := range logModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testAccessLogBudgetsRefusedRequests(t, mode.async)
+		})
+	}
+}
+
+func testAccessLogBudgetsRefusedRequests(t *testing.T, async bool) {
 	const perSecond = 10
-	b := newBudgetEnv(t, perSecond)
+	b := newBudgetEnv(t, perSecond, async)
 	refused := []struct {
 		method, target string
 		code           int
@@ -120,8 +159,9 @@ func TestAccessLogBudgetsRefusedRequests(t *testing.T) {
 	for _, target := range []string{"/ok", "/boom", "/unavailable"} {
 		b.serve(http.MethodGet, target)
 	}
+	got := b.lines()
 	logs := b.logs.String()
-	if got := b.lines(); got != perSecond+3 {
+	if got != perSecond+3 {
 		t.Fatalf("%d access-log lines, want the budget's %d and three more:\n%s", got, perSecond, logs)
 	}
 	for _, status := range []string{`"status":204`, `"status":500`, `"status":503`} {
@@ -146,8 +186,17 @@ func TestAccessLogBudgetsRefusedRequests(t *testing.T) {
 // Concurrent refused requests share one budget exactly.
 func TestAccessLogBudgetIsSharedByConcurrentRequests(t *testing.T) {
 	t.Parallel()
+	for _, mode := range logModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testAccessLogBudgetIsShared(t, mode.async)
+		})
+	}
+}
+
+func testAccessLogBudgetIsShared(t *testing.T, async bool) {
 	const perSecond, workers, each = 25, 8, 125
-	b := newBudgetEnv(t, perSecond)
+	b := newBudgetEnv(t, perSecond, async)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {

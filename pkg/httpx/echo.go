@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +37,11 @@ type Options struct {
 	// logs. The rest are counted in http_access_log_suppressed_total;
 	// http_requests_total counts every request.
 	RefusedLogLines int
+	// AccessLog, when set, writes the access log off the request path,
+	// from a bounded buffer (see AccessLog); the caller closes it after
+	// the listener stops. Without one, each request writes its own line
+	// before its handler returns.
+	AccessLog *AccessLog
 }
 
 // NewEcho returns an echo instance with the shared middleware: panic
@@ -59,7 +66,11 @@ func NewEcho(logger *slog.Logger, reg prometheus.Registerer, opts Options) *echo
 	e.HTTPErrorHandler = ErrorHandler(logger)
 	m := newHTTPMetrics(reg)
 	budget := newLogBudget(opts.RefusedLogLines, opts.Clock)
-	e.Use(requestID, accessLog(logger, m, budget, opts.RedactPath), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
+	write := func(line accessLine) { writeAccessLine(logger, line) }
+	if opts.AccessLog != nil {
+		write = opts.AccessLog.add
+	}
+	e.Use(requestID, accessLog(logger, m, budget, opts.RedactPath, write), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
 	return e
 }
 
@@ -73,6 +84,9 @@ func textInput(next echo.HandlerFunc) echo.HandlerFunc {
 			if !IsText(v) {
 				return Errorf(http.StatusBadRequest, CodeBadRequest, "path parameter %s is not valid UTF-8 text", c.ParamNames()[i])
 			}
+		}
+		if c.Request().URL.RawQuery == "" {
+			return next(c) // parsing an empty query would still allocate
 		}
 		for name, values := range c.QueryParams() {
 			for _, v := range values {
@@ -114,7 +128,10 @@ func printable(s string) bool {
 	return true
 }
 
-func accessLog(logger *slog.Logger, m *httpMetrics, budget *logBudget, redact func(string) string) echo.MiddlewareFunc {
+// accessLog counts and times every request and hands its line to write:
+// the listener's AccessLog, or a synchronous writer. The path is redacted
+// by whoever writes the line.
+func accessLog(logger *slog.Logger, m *httpMetrics, budget *logBudget, redact func(string) string, write func(accessLine)) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -124,7 +141,8 @@ func accessLog(logger *slog.Logger, m *httpMetrics, budget *logBudget, redact fu
 				c.Error(err)
 			}
 			req, res := c.Request(), c.Response()
-			elapsed := time.Since(start)
+			end := time.Now()
+			elapsed := end.Sub(start)
 			route := c.Path()
 			if route == "" {
 				route = "unmatched"
@@ -142,10 +160,11 @@ func accessLog(logger *slog.Logger, m *httpMetrics, budget *logBudget, redact fu
 					return nil
 				}
 			}
-			logger.InfoContext(req.Context(), "http request",
-				"method", req.Method, "path", redactHexRuns(redact(req.URL.Path)), "route", route,
-				"status", res.Status, "bytes", res.Size, "duration_ms", float64(elapsed.Microseconds())/1000,
-				"remote_ip", c.RealIP())
+			write(accessLine{
+				at: end, requestID: logging.RequestID(req.Context()),
+				method: req.Method, path: req.URL.Path, redact: redact, route: route,
+				status: res.Status, bytes: res.Size, elapsed: elapsed, remoteIP: c.RealIP(),
+			})
 			return nil
 		}
 	}
@@ -186,7 +205,30 @@ type httpMetrics struct {
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	suppressed prometheus.Counter
+
+	// series caches the children of requests and duration by method,
+	// route and status: looking them up in the vectors hashes the labels
+	// and allocates on every request. It is copied on write, so that
+	// requests read it without a lock.
+	series  atomic.Pointer[map[seriesKey]series]
+	seriesM sync.Mutex
 }
+
+// seriesKey is the labels of one request's series.
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+// series is one combination's counter and histogram.
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// maxCachedSeries bounds the cache: methods come from clients, so past
+// this many combinations the rest are looked up in the vectors each time.
+const maxCachedSeries = 512
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	m := &httpMetrics{
@@ -204,6 +246,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "Access-log lines of refused requests (4xx) not written because the listener's budget of lines a second was spent; http_requests_total counts every request.",
 		}),
 	}
+	m.series.Store(&map[seriesKey]series{})
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.suppressed)
 	}
@@ -211,6 +254,33 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 }
 
 func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+	k := seriesKey{method, route, status}
+	s, ok := (*m.series.Load())[k]
+	if !ok {
+		s = m.addSeries(k)
+	}
+	s.requests.Inc()
+	s.duration.Observe(d.Seconds())
+}
+
+// addSeries looks k's series up in the vectors and caches them while the
+// cache has room.
+func (m *httpMetrics) addSeries(k seriesKey) series {
+	s := series{
+		requests: m.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.status)),
+		duration: m.duration.WithLabelValues(k.method, k.route),
+	}
+	m.seriesM.Lock()
+	defer m.seriesM.Unlock()
+	old := *m.series.Load()
+	if _, ok := old[k]; ok || len(old) >= maxCachedSeries {
+		return s
+	}
+	next := make(map[seriesKey]series, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[k] = s
+	m.series.Store(&next)
+	return s
 }

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/testenv"
 )
 
 func TestRedactHexRuns(t *testing.T) {
@@ -60,13 +62,32 @@ func FuzzRedactHexRuns(f *testing.F) {
 // tokens sent to it by mistake too.
 func TestAccessLogHidesHexRunsOnEveryListener(t *testing.T) {
 	t.Parallel()
-	var logs strings.Builder
-	e := NewEcho(logging.New(&logs, logging.Options{Format: "json"}), nil, Options{})
+	for _, mode := range logModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testAccessLogHidesHexRuns(t, mode.async)
+		})
+	}
+}
+
+func testAccessLogHidesHexRuns(t *testing.T, async bool) {
+	logs := &testenv.LogBuffer{}
+	logger := logging.New(logs, logging.Options{Format: "json"})
+	var access *AccessLog
+	if async {
+		access = NewAccessLog(logger, nil, 0)
+	}
+	e := NewEcho(logger, nil, Options{AccessLog: access})
 	e.GET("/api/v1/things/:id", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	token := strings.Repeat("9f", 32)
 
 	for _, target := range []string{"/api/v1/things/" + token, "/API/webhooks/incoming/" + token, "/x?token=" + token} {
 		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))
+	}
+	if access != nil {
+		if err := access.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	out := logs.String()

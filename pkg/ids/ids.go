@@ -20,6 +20,10 @@ const (
 	Maintenance = "mnt"
 	SLO         = "slo"
 	Event       = "evt"
+	Rule        = "rul"
+	Alert       = "alt"
+	AlertGroup  = "grp"
+	Silence     = "sil"
 )
 
 // New returns prefix + "_" + a lowercase ULID. Ids made by one process

@@ -98,11 +98,18 @@ func NewHost(o Options) *Host {
 	if o.Health == nil {
 		o.Health = httpx.NewHealth(o.Registry)
 	}
+	// The access log is written off the request path. Its stop, pushed
+	// before anything the host starts, runs after the HTTP listener has
+	// drained, and writes what is still buffered.
+	access := httpx.NewAccessLog(o.Logger, o.Registry, 0)
+	o.Stack.Push("access log", access.Close)
 	h := &Host{
 		logger: o.Logger, registry: o.Registry, stack: o.Stack, env: o.Env, clock: o.Clock,
 		healthInterval: o.HealthInterval,
-		echo:           httpx.NewEcho(o.Logger, o.Registry, httpx.Options{RedactPath: o.RedactPath, Clock: o.Clock}),
-		health:         o.Health,
+		echo: httpx.NewEcho(o.Logger, o.Registry, httpx.Options{
+			RedactPath: o.RedactPath, Clock: o.Clock, AccessLog: access,
+		}),
+		health: o.Health,
 	}
 	h.health.Register(h.echo)
 	return h

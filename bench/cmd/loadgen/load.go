@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/upstatehq/upstate/bench/internal/latency"
 )
 
 // result is what one worker, or all of them merged, measured. Only requests
@@ -18,7 +20,7 @@ import (
 type result struct {
 	sent      uint64 // every answered or failed request, warm-up included
 	sentOK    uint64 // every successful answer, warm-up included
-	hist      histogram
+	hist      latency.Histogram
 	ok        uint64
 	non2xx    uint64 // answered, but not a success: non-2xx, or not -expect-status
 	transport uint64
@@ -27,7 +29,7 @@ type result struct {
 }
 
 func (r *result) merge(o *result) {
-	r.hist.merge(&o.hist)
+	r.hist.Merge(&o.hist)
 	r.sent += o.sent
 	r.sentOK += o.sentOK
 	r.ok += o.ok
@@ -63,12 +65,13 @@ func runLoad(ctx context.Context, cfg config) (*result, error) {
 
 	var (
 		next    atomic.Uint64 // position in the round-robin of URLs and payloads, shared by all workers
+		issued  atomic.Uint64 // requests started by all workers, for -n
 		wg      sync.WaitGroup
 		results = make([]*result, cfg.conns)
 	)
 	for i := range results {
 		results[i] = &result{}
-		wg.Go(func() { work(ctx, client, cfg, i, w, &next, results[i]) })
+		wg.Go(func() { work(ctx, client, cfg, i, w, &next, &issued, results[i]) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -76,6 +79,10 @@ func runLoad(ctx context.Context, cfg config) (*result, error) {
 	}
 
 	total := &result{window: cfg.duration}
+	if cfg.total > 0 {
+		// The run may have ended early: rates are over the time it took.
+		total.window = max(min(cfg.duration, time.Since(w.from)), time.Millisecond)
+	}
 	for _, r := range results {
 		total.merge(r)
 	}
@@ -97,8 +104,9 @@ func (cfg config) pinnedTarget(w int, k uint64) (string, int) {
 	return cfg.urls[w%len(cfg.urls)], int(k % uint64(len(cfg.payloads)))
 }
 
-// work sends worker w's requests one after another until the window closes.
-func work(ctx context.Context, client *http.Client, cfg config, w int, win window, next *atomic.Uint64, res *result) {
+// work sends worker w's requests one after another until the window
+// closes, or the workers together have started cfg.total requests.
+func work(ctx context.Context, client *http.Client, cfg config, w int, win window, next, issued *atomic.Uint64, res *result) {
 	// Read-only on the hot path, owned by this worker.
 	payloads := make([]payload, len(cfg.payloads))
 	for i, p := range cfg.payloads {
@@ -106,7 +114,7 @@ func work(ctx context.Context, client *http.Client, cfg config, w int, win windo
 	}
 	for k := uint64(0); ctx.Err() == nil; k++ {
 		begin := time.Now()
-		if begin.After(win.until) {
+		if begin.After(win.until) || cfg.total > 0 && issued.Add(1) > cfg.total {
 			return
 		}
 		var (
@@ -139,7 +147,7 @@ func work(ctx context.Context, client *http.Client, cfg config, w int, win windo
 		} else {
 			res.ok++
 		}
-		res.hist.record(end.Sub(begin))
+		res.hist.Record(end.Sub(begin))
 	}
 }
 

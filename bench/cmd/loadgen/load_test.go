@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -49,8 +50,8 @@ func TestRunLoad(t *testing.T) {
 	if res.sentOK < res.ok || res.sentOK >= res.sent {
 		t.Errorf("sent_ok = %d, want between the %d measured 2xx and the %d sent", res.sentOK, res.ok, res.sent)
 	}
-	if res.hist.total != res.ok+res.non2xx {
-		t.Errorf("histogram holds %d latencies, want %d", res.hist.total, res.ok+res.non2xx)
+	if res.hist.Count() != res.ok+res.non2xx {
+		t.Errorf("histogram holds %d latencies, want %d", res.hist.Count(), res.ok+res.non2xx)
 	}
 	if res.errs.counts["HTTP 409"] != res.non2xx || res.errs.sample["HTTP 409"] != "rejected\n" {
 		t.Errorf("error log = %+v", res.errs)
@@ -158,5 +159,33 @@ func TestRunLoadExpectStatus(t *testing.T) {
 	// window closed: at most one per connection.
 	if res.sentOK < res.ok || res.sentOK > res.ok+uint64(cfg.conns) {
 		t.Errorf("sent_ok = %d, want the %d measured 200s plus at most %d", res.sentOK, res.ok, cfg.conns)
+	}
+}
+
+// With -n, exactly n requests are sent, however many connections share
+// them, and the run ends well before -d.
+func TestRunLoadStopsAfterN(t *testing.T) {
+	t.Parallel()
+	var got sync.Map
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		got.Store(r.URL.Path, true)
+	}))
+	t.Cleanup(srv.Close)
+	cfg, err := parseFlags([]string{"-url", srv.URL + "/a", "-url", srv.URL + "/b", "-pin", "-c", "8", "-n", "1001", "-d", "1m", "-warmup", "0s"})
+	if err != nil {
+		t.Fatalf("parseFlags: %v", err)
+	}
+	start := time.Now()
+	res, err := runLoad(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("runLoad: %v", err)
+	}
+	if res.sent != 1001 || res.sentOK != 1001 || n.Load() != 1001 {
+		t.Fatalf("sent %d (ok %d), server saw %d, want 1001", res.sent, res.sentOK, n.Load())
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("took %v: the run waited for -d", took)
 	}
 }

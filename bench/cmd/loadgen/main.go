@@ -13,7 +13,8 @@
 // webhook sender would: the lowercase hex HMAC-SHA256 of the body in
 // -hmac-header. A non-2xx answer (with -expect-status, any other status)
 // counts as an error; loadgen exits non-zero when more than 1 % of the
-// measured requests failed. With -free-port it only prints a free loopback
+// measured requests failed. With -n the run stops once that many requests
+// were sent (to fill a backlog of exactly n). With -free-port it only prints a free loopback
 // TCP port, for scripts that must choose a listen address.
 package main
 
@@ -45,6 +46,7 @@ type config struct {
 	pin      bool
 	expect   int // the one successful status; 0: any 2xx
 	conns    int
+	total    uint64 // stop after this many requests in all, warm-up included; 0: no limit
 	duration time.Duration
 	warmup   time.Duration
 	timeout  time.Duration
@@ -116,6 +118,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&sigHdr, "hmac-header", defaultHMACHeader, "header carrying the -hmac-secret signature")
 	fs.IntVar(&cfg.expect, "expect-status", 0, "the only status counted as success (default: any 2xx)")
 	fs.IntVar(&cfg.conns, "c", 64, "concurrent connections")
+	fs.Uint64Var(&cfg.total, "n", 0, "send this many requests in all, warm-up included, then stop (-d still bounds the run); 0: no limit")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured duration")
 	fs.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "warm-up before measuring")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "per-request timeout")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/logging"
+	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
@@ -24,10 +25,12 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	_, statusJS := s.service(t, status.Name, nil)
 	_, incidentsJS := s.service(t, incidents.Name, nil)
 	_, slaJS := s.service(t, sla.Name, nil)
+	_, alertingJS := s.service(t, alerting.Name, nil)
 	_, statuspageJS := s.service(t, statuspage.Name, nil)
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
-	publish(t, incidentsJS, bus.IncidentsSubject("org", "inc"))
+	publish(t, incidentsJS, bus.IncidentsSubject("org", "mnt"))
+	publish(t, slaJS, bus.SLASubject("org", "slo"))
 
 	for _, tt := range []struct {
 		unit, stream, durable, filter string
@@ -36,8 +39,11 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 		{status.Name, bus.StreamIngest, statusDurable, bus.SubjectsIngest, statusJS},
 		{incidents.Name, bus.StreamStatus, incidentsDurable, bus.SubjectsStatus, incidentsJS},
 		{sla.Name, bus.StreamStatus, slaDurable, bus.SubjectsStatus, slaJS},
+		{alerting.Name, bus.StreamStatus, alertingStatusDurable, bus.SubjectsStatus, alertingJS},
+		{alerting.Name + " on incidents", bus.StreamIncidents, alertingIncidentsDurable, bus.SubjectsIncidents, alertingJS},
+		{alerting.Name + " on sla", bus.StreamSLA, alertingSLODurable, bus.SubjectsSLA, alertingJS},
 		{statuspage.Name, bus.StreamStatus, statuspage.StatusDurable, bus.SubjectsStatus, statuspageJS},
-		{statuspage.Name + "-incidents", bus.StreamIncidents, statuspage.IncidentsDurable, bus.SubjectsIncidents, statuspageJS},
+		{statuspage.Name + " on incidents", bus.StreamIncidents, statuspage.IncidentsDurable, bus.SubjectsIncidents, statuspageJS},
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			if _, err := tt.js.CreateOrUpdateConsumer(shortCtx(t), tt.stream, jetstream.ConsumerConfig{

@@ -8,6 +8,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/service"
+	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
@@ -27,16 +28,24 @@ const (
 	idempotencyBucket = "upstate_webhook_idempotency" // the gateway's bucket of idempotency keys
 )
 
+// The alerting service exports its durables' names.
+const (
+	alertingStatusDurable    = alerting.StatusDurable    // on STATUS
+	alertingIncidentsDurable = alerting.IncidentsDurable // on INCIDENTS
+	alertingSLODurable       = alerting.SLODurable       // on SLA
+)
+
 // publicStreams are the streams a reader may read: the events upstate
 // publishes for other teams. INGEST (raw webhook deliveries of every
 // organisation) and DLQ are internal.
-var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA}
+var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts}
 
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
 var serviceDurables = map[string][]string{
-	bus.StreamStatus:    {incidentsDurable, slaDurable, statuspage.StatusDurable},
-	bus.StreamIncidents: {statuspage.IncidentsDurable},
+	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable, statuspage.StatusDurable},
+	bus.StreamIncidents: {alertingIncidentsDurable, statuspage.IncidentsDurable},
+	bus.StreamSLA:       {alertingSLODurable},
 }
 
 // NATSUser is the name a service connects to the embedded server as.
@@ -77,6 +86,7 @@ func servicePermissions() map[string]func(unit string) natsd.User {
 		status.Name:     statusUser,
 		incidents.Name:  incidentsUser,
 		sla.Name:        slaUser,
+		alerting.Name:   alertingUser,
 		statuspage.Name: statuspageUser,
 		edge.Name:       func(string) natsd.User { return natsd.User{} }, // it does not use NATS
 		gateway.Name:    gatewayUser,
@@ -101,7 +111,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // (service.Unit.Streams) and no other.
 func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamDLQ, bus.FailuresBucketStream} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamDLQ, bus.FailuresBucketStream} {
 		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
 	}
 	for _, s := range owned {
@@ -170,13 +180,28 @@ func slaUser(unit string) natsd.User {
 	}
 }
 
+// alertingUser publishes alert events and consumes STATUS, the
+// maintenance windows of INCIDENTS and the SLO events of SLA, each with
+// its own durable.
+func alertingUser(unit string) natsd.User {
+	pub := append(ensureStreams(alerting.Streams...), bus.SubjectsAlerts)
+	pub = append(pub, durableConsumer(bus.StreamStatus, alertingStatusDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamIncidents, alertingIncidentsDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamSLA, alertingSLODurable)...)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: pub},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
 // statuspageUser publishes nothing of its own and consumes STATUS and
 // INCIDENTS into its read model.
 func statuspageUser(unit string) natsd.User {
 	pub := ensureStreams(statuspage.Streams...)
 	pub = append(pub, durableConsumer(bus.StreamStatus, statuspage.StatusDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)
 	return natsd.User{
-		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)},
+		Publish:   &natsd.Subjects{Allow: pub},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }
@@ -193,11 +218,11 @@ func gatewayUser(unit string) natsd.User {
 	}
 }
 
-// Reader is a user who may read the public streams (STATUS, INCIDENTS, SLA)
-// and nothing else: look them up, create, read, acknowledge and delete
-// consumers on them, ephemeral or durable, push or pull (as `nats sub`,
-// `nats consumer` and ordered consumers do), and subscribe to their
-// subjects and to its replies under _INBOX. It cannot publish to any
+// Reader is a user who may read the public streams (STATUS, INCIDENTS,
+// SLA, ALERTS) and nothing else: look them up, create, read, acknowledge
+// and delete consumers on them, ephemeral or durable, push or pull (as
+// `nats sub`, `nats consumer` and ordered consumers do), and subscribe to
+// their subjects and to its replies under _INBOX. It cannot publish to any
 // upstate subject, read INGEST or DLQ, change a stream, or touch the
 // services' own consumers.
 func Reader(name, password string) natsd.User {
@@ -232,7 +257,7 @@ func Reader(name, password string) natsd.User {
 			)
 		}
 	}
-	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsSLA)
+	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsSLA, bus.SubjectsAlerts)
 	return natsd.User{
 		Name: name, Password: password,
 		Publish:   &natsd.Subjects{Allow: pub, Deny: deny},

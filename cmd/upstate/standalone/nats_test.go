@@ -15,10 +15,12 @@ import (
 	"github.com/upstatehq/upstate/pkg/natsd"
 	"github.com/upstatehq/upstate/pkg/service"
 	"github.com/upstatehq/upstate/pkg/testenv"
+	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 const readerName, readerPassword = "team-reader", "reader-secret"
@@ -298,17 +300,19 @@ func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 	_, incidentsJS := s.service(t, incidents.Name, nil)
 	_, gatewayJS := s.service(t, gateway.Name, nil)
 	_, slaJS := s.service(t, sla.Name, nil)
+	_, alertingJS := s.service(t, alerting.Name, nil)
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 	publish(t, incidentsJS, bus.IncidentsSubject("org", "inc_1"))
 	publish(t, slaJS, bus.SLASubject("org", "slo_1"))
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
+	publish(t, alertingJS, bus.AlertsSubject("org", "alt_1"))
 
 	var e errs
 	nc, js, err := s.connectErrs(t, readerName, bus.Auth{User: readerName, Password: readerPassword}, &e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA} {
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts} {
 		msg, err := readOne(js, stream)
 		if err != nil {
 			t.Fatalf("the reader cannot read %s: %v", stream, err)
@@ -391,4 +395,47 @@ func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(service.InboxPrefix(gateway.Name)) })
+}
+
+// The alerting service publishes alert events and nothing else upstate
+// keeps: a forged status change is refused.
+func TestNATSAlertingPublishesAlertsOnly(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	var e errs
+	nc, js := s.service(t, alerting.Name, &e)
+	publish(t, js, bus.AlertsSubject("org", "alt_1"))
+	if err := nc.Publish(bus.StatusSubject("org", "svc"), []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.StatusSubject("org", "svc")) })
+	if n := s.count(t, bus.StreamStatus); n != 0 {
+		t.Errorf("STATUS holds %d messages, want none", n)
+	}
+}
+
+// The status page service publishes nothing upstate keeps: a forged
+// status change or incident event is refused.
+func TestNATSStatusPagePublishesNothing(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	var e errs
+	nc, _ := s.service(t, statuspage.Name, &e)
+	for _, subject := range []string{bus.StatusSubject("org", "svc"), bus.IncidentsSubject("org", "inc_1")} {
+		if err := nc.Publish(subject, []byte("forged")); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 5*time.Second, func() error { return e.violation(subject) })
+	}
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents} {
+		if n := s.count(t, stream); n != 0 {
+			t.Errorf("%s holds %d messages, want none", stream, n)
+		}
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
+	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -66,10 +67,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unit runs the edge, calling the status, incidents, SLA and status page
-// services at their gRPC targets. It serves HTTP only, on the host's
-// listener.
-func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, statusPageTarget string) service.Unit {
+// Unit runs the edge, calling the status, incidents, SLA, alerting and
+// status page services at their gRPC targets. It serves HTTP only, on the
+// host's listener.
+func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget, statusPageTarget string) service.Unit {
 	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
@@ -87,11 +88,15 @@ func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, statusPageTarget
 		if err != nil {
 			return nil, err
 		}
+		alerting, err := in.Dial(alertingTarget)
+		if err != nil {
+			return nil, err
+		}
 		pages, err := in.Dial(statusPageTarget)
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, StatusPages: pages, Logger: in.Logger(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, StatusPages: pages, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -106,6 +111,9 @@ type Deps struct {
 	Incidents grpc.ClientConnInterface
 	// SLA is a connection to the SLA service's gRPC API (uptime, SLOs).
 	SLA grpc.ClientConnInterface
+	// Alerting is a connection to the alerting service's gRPC API (rules,
+	// alerts, silences, dependencies).
+	Alerting grpc.ClientConnInterface
 	// StatusPages is a connection to the status page service's gRPC API.
 	StatusPages grpc.ClientConnInterface
 	Logger      *slog.Logger
@@ -138,6 +146,10 @@ func New(cfg Config, deps Deps) *App {
 		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
 		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
 		SLA:          slav1.NewSLAServiceClient(deps.SLA),
+		Rules:        alertingv1.NewRuleServiceClient(deps.Alerting),
+		Alerts:       alertingv1.NewAlertServiceClient(deps.Alerting),
+		Silences:     alertingv1.NewSilenceServiceClient(deps.Alerting),
+		Dependencies: alertingv1.NewDependencyServiceClient(deps.Alerting),
 		StatusPages:  statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)

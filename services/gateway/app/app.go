@@ -72,7 +72,20 @@ type Config struct {
 	// StreamReplicas is the replica count of the idempotency bucket
 	// (default 1; the runtime's when run as a Unit).
 	StreamReplicas int
+	// PublishWindow is how many deliveries may await JetStream's
+	// acknowledgement at once (default 256). A delivery finding the
+	// window full waits up to 200 ms for room, then is answered 503.
+	PublishWindow int
+	// PublishTimeout is how long a delivery waits for JetStream's
+	// acknowledgement before it is answered 503 (default 5s).
+	PublishTimeout time.Duration
 }
+
+// Defaults of the publish settings.
+const (
+	defaultPublishWindow  = 256
+	defaultPublishTimeout = 5 * time.Second
+)
 
 // Validate checks the settings.
 func (c Config) Validate() error {
@@ -148,11 +161,35 @@ func New(cfg Config, deps Deps) *App {
 	}, deps.Clock, deps.Logger, m)
 	idem := idempotency.New(deps.JS, cfg.IdempotencyTTL, cfg.StreamReplicas)
 	limiter := ratelimit.New(cfg.RateLimit, cfg.RateBurst, maxLimitedTokens)
-	h := httpapi.New(resolver, limiter, idem, deps.NC, deps.JS, httpapi.Options{
+	h := httpapi.New(resolver, limiter, idem, deps.NC, publisher(cfg, deps), httpapi.Options{
 		TrustedProxies: cfg.TrustedProxies,
 		WaitTimeout:    cfg.WaitTimeout,
 	}, deps.Clock, deps.Logger, m)
 	return &App{cfg: cfg, deps: deps, resolver: resolver, idempotency: idem, handler: h}
+}
+
+// publisher returns the JetStream handle deliveries are published on: its
+// own, on the gateway's connection, so that its window of publishes
+// awaiting acknowledgement is the gateway's alone, and with an
+// acknowledgement timeout, so that a publish JetStream never answers
+// leaves the window instead of holding a place in it for good.
+func publisher(cfg Config, deps Deps) jetstream.JetStream {
+	if cfg.PublishWindow <= 0 {
+		cfg.PublishWindow = defaultPublishWindow
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = defaultPublishTimeout
+	}
+	js, err := jetstream.New(deps.NC,
+		jetstream.WithPublishAsyncMaxPending(cfg.PublishWindow),
+		jetstream.WithPublishAsyncTimeout(cfg.PublishTimeout))
+	if err != nil {
+		// Unreachable: only invalid options fail, and these are made
+		// valid above. The shared handle has no acknowledgement timeout.
+		deps.Logger.Error("create the gateway's JetStream publisher; publishing on the shared handle", "err", err)
+		return deps.JS
+	}
+	return js
 }
 
 // maxLimitedTokens bounds the rate limiter's memory (about 100 bytes a token).

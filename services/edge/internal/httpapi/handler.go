@@ -1,7 +1,7 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
 // validation of the JSON representation, pagination and error mapping. It
-// holds no domain logic: calls go to the status, incidents, SLA and status
-// page services over gRPC.
+// holds no domain logic: calls go to the status, incidents, SLA, alerting
+// and status page services over gRPC.
 package httpapi
 
 import (
@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
+	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -28,6 +29,10 @@ type Handler struct {
 	incidents    incidentsv1.IncidentServiceClient
 	maintenances incidentsv1.MaintenanceServiceClient
 	sla          slav1.SLAServiceClient
+	rules        alertingv1.RuleServiceClient
+	alerts       alertingv1.AlertServiceClient
+	silences     alertingv1.SilenceServiceClient
+	dependencies alertingv1.DependencyServiceClient
 	pages        statuspagev1.StatusPageServiceClient
 	keys         Keys
 	auth         *Authenticator
@@ -40,14 +45,18 @@ type Handler struct {
 	callTimeout time.Duration
 }
 
-// Backends are the APIs of the status, incidents, SLA and status page
-// services the REST API calls.
+// Backends are the APIs of the status, incidents, SLA, alerting and status
+// page services the REST API calls.
 type Backends struct {
 	Services     statusv1.ServiceRegistryServiceClient
 	Receivers    statusv1.ReceiverServiceClient
 	Incidents    incidentsv1.IncidentServiceClient
 	Maintenances incidentsv1.MaintenanceServiceClient
 	SLA          slav1.SLAServiceClient
+	Rules        alertingv1.RuleServiceClient
+	Alerts       alertingv1.AlertServiceClient
+	Silences     alertingv1.SilenceServiceClient
+	Dependencies alertingv1.DependencyServiceClient
 	StatusPages  statuspagev1.StatusPageServiceClient
 }
 
@@ -57,7 +66,8 @@ type Backends struct {
 // creation and revocation.
 func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
-		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA, pages: b.StatusPages,
+		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
+		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies, pages: b.StatusPages,
 		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}

@@ -14,16 +14,17 @@ import (
 
 // serviceJSON is the REST representation of a service.
 type serviceJSON struct {
-	ID                string    `json:"id"`
-	OrgID             string    `json:"org_id"`
-	Name              string    `json:"name"`
-	Description       string    `json:"description"`
-	Status            string    `json:"status"`
-	StatusDescription string    `json:"status_description"`
-	StatusChangedAt   time.Time `json:"status_changed_at"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
-	Version           int64     `json:"version"`
+	ID                string            `json:"id"`
+	OrgID             string            `json:"org_id"`
+	Name              string            `json:"name"`
+	Description       string            `json:"description"`
+	Status            string            `json:"status"`
+	StatusDescription string            `json:"status_description"`
+	StatusChangedAt   time.Time         `json:"status_changed_at"`
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"updated_at"`
+	Version           int64             `json:"version"`
+	Tags              map[string]string `json:"tags"`
 }
 
 func toServiceJSON(s *statusv1.Service) serviceJSON {
@@ -31,7 +32,7 @@ func toServiceJSON(s *statusv1.Service) serviceJSON {
 		ID: s.GetId(), OrgID: s.GetOrgId(), Name: s.GetName(), Description: s.GetDescription(),
 		Status: statusName(s.GetStatus()), StatusDescription: s.GetStatusDescription(),
 		StatusChangedAt: s.GetStatusChangedAt().AsTime(), CreatedAt: s.GetCreatedAt().AsTime(),
-		UpdatedAt: s.GetUpdatedAt().AsTime(), Version: s.GetVersion(),
+		UpdatedAt: s.GetUpdatedAt().AsTime(), Version: s.GetVersion(), Tags: nonNilMap(s.GetTags()),
 	}
 }
 
@@ -175,8 +176,9 @@ func (h *Handler) setStatus(c echo.Context) error {
 }
 
 type updateServiceBody struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
+	Name        *string            `json:"name"`
+	Description *string            `json:"description"`
+	Tags        *map[string]string `json:"tags"`
 }
 
 func (h *Handler) updateService(c echo.Context) error {
@@ -184,15 +186,19 @@ func (h *Handler) updateService(c echo.Context) error {
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	if body.Name == nil && body.Description == nil {
+	if body.Name == nil && body.Description == nil && body.Tags == nil {
 		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
-			"give name or description to change; to report a status use PUT")
+			"give name, description or tags to change; to report a status use PUT")
+	}
+	req := &statusv1.UpdateServiceRequest{
+		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), Name: body.Name, Description: body.Description,
+	}
+	if body.Tags != nil {
+		req.Tags = &statusv1.ServiceTags{Tags: *body.Tags}
 	}
 	ctx, cancel := h.call(c)
 	defer cancel()
-	resp, err := h.status.UpdateService(ctx, &statusv1.UpdateServiceRequest{
-		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), Name: body.Name, Description: body.Description,
-	})
+	resp, err := h.status.UpdateService(ctx, req)
 	if err != nil {
 		return fromGRPC(err)
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -103,7 +102,7 @@ func (h *Handler) admit(c echo.Context, now time.Time) (*domain.Receiver, error)
 // the error status. The sender's idempotency key is not recorded: it may
 // fix the signature or body and send again under the same id.
 func (h *Handler) reject(c echo.Context, d domain.Delivery, status int, code string) error {
-	if err := h.publish(c.Request().Context(), d); err != nil {
+	if err := h.publish(d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(string(d.Verdict.Result))
@@ -161,7 +160,7 @@ func (h *Handler) accept(c echo.Context, d domain.Delivery) error {
 		defer func() { _ = sub.Unsubscribe() }()
 		d.ReplySubject = inbox
 	}
-	if err := h.publish(ctx, d); err != nil {
+	if err := h.publish(d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(string(d.Verdict.Result))
@@ -171,7 +170,7 @@ func (h *Handler) accept(c echo.Context, d domain.Delivery) error {
 	case sub != nil:
 		return h.awaitOutcome(c, sub, d.ID)
 	default:
-		return c.JSON(http.StatusAccepted, accepted{DeliveryID: d.ID})
+		return c.JSONBlob(http.StatusAccepted, acceptedBody(d.ID))
 	}
 }
 
@@ -182,7 +181,7 @@ func (h *Handler) replay(c echo.Context, d domain.Delivery, original idempotency
 	if !original.ReceivedAt.IsZero() {
 		d.ReceivedAt = original.ReceivedAt
 	}
-	if err := h.publish(c.Request().Context(), d); err != nil {
+	if err := h.publish(d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(metrics.ResultDuplicate)
@@ -191,16 +190,39 @@ func (h *Handler) replay(c echo.Context, d domain.Delivery, original idempotency
 }
 
 // publish sends the delivery's event and waits until JetStream stored it.
+// It publishes asynchronously on the handler's JetStream handle, whose
+// window bounds the publishes awaiting their acknowledgement: a request
+// finding it full waits briefly for room, then fails. Either way the
+// delivery is answered only after the acknowledgement, or as a failure.
 // A sender hanging up does not abandon a publish in flight, which would
 // leave it unknown whether the delivery was stored.
-func (h *Handler) publish(ctx context.Context, d domain.Delivery) error {
+func (h *Handler) publish(d domain.Delivery) error {
 	ev, err := events.Ingest(d)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.PublishTimeout)
-	defer cancel()
-	return bus.Publish(ctx, h.js, ev)
+	f, err := h.js.PublishMsgAsync(bus.NewMsg(ev))
+	if err != nil {
+		return fmt.Errorf("publish %s to %s: %w", ev.ID, ev.Subject, err)
+	}
+	// The handle's acknowledgement timeout ends the wait (see New).
+	select {
+	case <-f.Ok():
+		return nil
+	case err := <-f.Err():
+		return fmt.Errorf("publish %s to %s: %w", ev.ID, ev.Subject, err)
+	}
+}
+
+// acceptedBody is the body of a plain 202, {"delivery_id":"…"}, as c.JSON
+// would write it but without encoding a value: id is one of ours, made of
+// letters, digits and an underscore, with nothing to escape.
+func acceptedBody(id string) []byte {
+	const head, tail = `{"delivery_id":"`, "\"}\n"
+	b := make([]byte, 0, len(head)+len(id)+len(tail))
+	b = append(b, head...)
+	b = append(b, id...)
+	return append(b, tail...)
 }
 
 // countReadError counts a body that could not be read.

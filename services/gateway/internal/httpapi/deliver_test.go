@@ -60,8 +60,12 @@ func newDeliverEnv(t *testing.T) *deliverEnv {
 	}
 	rcv := domain.Compile(domain.ReceiverConfig{ID: "whr_1", OrgID: "org_1", Enabled: true, ServiceID: "svc_1", StatusField: "status"})
 	clock := clockwork.NewFakeClock()
-	h := New(oneReceiver{rcv}, ratelimit.New(1000, 1000, 100), idem, nc, js,
-		Options{PublishTimeout: time.Second}, clock, logger, metrics.New(nil))
+	pub, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(oneReceiver{rcv}, ratelimit.New(1000, 1000, 100), idem, nc, pub,
+		Options{}, clock, logger, metrics.New(nil))
 	e := httpx.NewEcho(logger, nil, httpx.Options{})
 	h.Register(e)
 	return &deliverEnv{t: t, clock: clock, js: js, idem: idem, rcv: rcv, serv: e}

@@ -47,8 +47,6 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// WaitTimeout bounds ?wait=true (default 10s).
 	WaitTimeout time.Duration
-	// PublishTimeout bounds the wait for JetStream's acknowledgement (default 5s).
-	PublishTimeout time.Duration
 }
 
 // Handler serves the webhook endpoint.
@@ -65,15 +63,17 @@ type Handler struct {
 	metrics     *metrics.Metrics
 }
 
-// New returns the handler over its dependencies. clock gives deliveries'
-// received time, which the rate limit and signature checks go by.
+// New returns the handler over its dependencies. Deliveries are published
+// asynchronously on js, which must have an acknowledgement timeout
+// (jetstream.WithPublishAsyncTimeout): the handler waits for each
+// acknowledgement until the handle reports it stored, failed or timed
+// out. Its window of pending publishes (jetstream.WithPublishAsyncMaxPending)
+// bounds the deliveries in flight. clock gives deliveries' received time,
+// which the rate limit and signature checks go by.
 func New(resolver Resolver, limiter *ratelimit.Limiter, idem Idempotency, nc *nats.Conn, js jetstream.JetStream,
 	opts Options, clock clockwork.Clock, logger *slog.Logger, m *metrics.Metrics) *Handler {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = 10 * time.Second
-	}
-	if opts.PublishTimeout <= 0 {
-		opts.PublishTimeout = 5 * time.Second
 	}
 	return &Handler{
 		resolver: resolver, limiter: limiter, idempotency: idem, nc: nc, js: js,
@@ -131,4 +131,12 @@ func validToken(s string) bool {
 }
 
 // tokenKey is the SHA-256 of a token, under which it is cached and limited.
-func tokenKey(token string) receivers.Key { return sha256.Sum256([]byte(token)) }
+// The token is copied to the stack first: converting it to a slice that
+// escapes into the hash would allocate on every delivery.
+func tokenKey(token string) receivers.Key {
+	var buf [64]byte
+	if len(token) > len(buf) {
+		return sha256.Sum256([]byte(token))
+	}
+	return sha256.Sum256(buf[:copy(buf[:], token)])
+}

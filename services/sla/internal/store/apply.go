@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/upstatehq/upstate/services/sla/internal/domain"
 )
@@ -18,7 +19,10 @@ type ApplyResult struct {
 	// Applied and Stale count the transitions applied and those already
 	// known (duplicates).
 	Applied, Stale int
-	// Due is true when an SLO was marked for evaluation.
+	// Due is true when a service with a new transition has SLOs: they
+	// are due for evaluation, and the evaluator must be told even if they
+	// were due already (an evaluation may have read the intervals before
+	// the transition).
 	Due bool
 }
 
@@ -28,8 +32,11 @@ type ApplyResult struct {
 // buckets adjusted (domain.Splice, domain.BucketDeltas), so the result is
 // always that of applying every event in version order. A service's
 // deletion also deletes its SLOs. The SLOs of a service with a new
-// transition are marked due for evaluation at now. Services are locked in
-// id order, so that concurrent batches do not deadlock.
+// transition are due for evaluation at now at the latest, those due
+// already too: an evaluation in progress shares the service's row
+// (EvaluateSLO), so the transition commits after it, unseen by it, and
+// only the next evaluation counts it. Services are locked in id order,
+// so that concurrent batches do not deadlock.
 func (st *Store) Apply(ctx context.Context, now time.Time, events ...domain.ServiceEvent) (ApplyResult, error) {
 	sorted := slices.Clone(events)
 	slices.SortStableFunc(sorted, func(a, b domain.ServiceEvent) int {
@@ -51,51 +58,112 @@ func (st *Store) Apply(ctx context.Context, now time.Time, events ...domain.Serv
 	return res, nil
 }
 
+// applyEvent applies one event in two round trips: the service's row and
+// what the transition is spliced into are read in one pipelined batch,
+// and everything it changes is written in another.
 func applyEvent(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.ServiceEvent, res *ApplyResult) error {
+	b := &pgx.Batch{}
 	// Inserting or touching the row locks the service until commit.
-	if _, err := tx.Exec(ctx, `INSERT INTO sla.services AS s (service_id, org_id) VALUES ($1, $2)
-		ON CONFLICT (service_id) DO UPDATE SET org_id = s.org_id`, ev.ServiceID, ev.OrgID); err != nil {
-		return err
-	}
+	b.Queue(`INSERT INTO sla.services AS s (service_id, org_id) VALUES ($1, $2)
+		ON CONFLICT (service_id) DO UPDATE SET org_id = s.org_id`, ev.ServiceID, ev.OrgID)
 	if ev.Name != "" {
-		if _, err := tx.Exec(ctx, `UPDATE sla.services SET name = $2, name_version = $3
-			WHERE service_id = $1 AND name_version < $3`, ev.ServiceID, ev.Name, ev.Version); err != nil {
-			return err
-		}
+		b.Queue(`UPDATE sla.services SET name = $2, name_version = $3
+			WHERE service_id = $1 AND name_version < $3`, ev.ServiceID, ev.Name, ev.Version)
 	}
 	if ev.Deleted {
-		if _, err := tx.Exec(ctx, `UPDATE sla.services SET deleted = true WHERE service_id = $1`, ev.ServiceID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM sla.slos WHERE service_id = $1`, ev.ServiceID); err != nil {
-			return err
-		}
+		b.Queue(`UPDATE sla.services SET deleted = true WHERE service_id = $1`, ev.ServiceID)
+		b.Queue(`DELETE FROM sla.slos WHERE service_id = $1`, ev.ServiceID)
 	}
 	if ev.Transition == nil {
-		return nil
+		return tx.SendBatch(ctx, b).Close()
 	}
 	// Postgres keeps microseconds: the buckets' sums must be of the times
 	// it gives back.
 	t := *ev.Transition
 	t.At = t.At.UTC().Truncate(time.Microsecond)
-	applied, err := splice(ctx, tx, ev.ServiceID, t)
-	if err != nil {
+	sp := queueSpliceReads(b, ev.ServiceID, t)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
-	if !applied {
+	if sp.known {
 		res.Stale++
 		return nil
 	}
 	res.Applied++
-	tag, err := tx.Exec(ctx, `UPDATE sla.slos SET evaluate_at = $2
-		WHERE service_id = $1 AND (evaluate_at IS NULL OR evaluate_at > $2)`, ev.ServiceID, now)
-	if err != nil {
+	changes := domain.Splice(sp.prev, t, sp.after)
+	w := &pgx.Batch{}
+	queueIntervalWrites(w, ev.ServiceID, changes)
+	queueBuckets(w, ev.ServiceID, domain.BucketDeltas(changes))
+	// Every SLO of the service, due or not: one due already may have
+	// been evaluated on the intervals without t, and left to a tick that
+	// comes an interval later, or never if the evaluation found nothing
+	// to watch. (LEAST ignores NULL.)
+	w.Queue(`UPDATE sla.slos SET evaluate_at = LEAST(evaluate_at, $2) WHERE service_id = $1`,
+		ev.ServiceID, now).Exec(func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() > 0 {
+			res.Due = true
+		}
+		return nil
+	})
+	return tx.SendBatch(ctx, w).Close()
+}
+
+// spliceReads is what a transition is spliced into: whether its version
+// is known already, the interval before it, and the later intervals it
+// changes.
+type spliceReads struct {
+	known bool
+	prev  *domain.Interval
+	after []domain.Interval
+}
+
+// queueSpliceReads queues the reads of what t is spliced into. The later
+// intervals it changes are those starting before it (a clock that went
+// backwards; usually none), counting from the later of its time and its
+// predecessor's start, and the first one, which t ends.
+func queueSpliceReads(b *pgx.Batch, serviceID string, t domain.Transition) *spliceReads {
+	sp := &spliceReads{}
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM sla.intervals WHERE service_id = $1 AND version = $2)`,
+		serviceID, t.Version).QueryRow(func(row pgx.Row) error { return row.Scan(&sp.known) })
+	b.Queue(`SELECT `+intervalColumns+` FROM sla.intervals
+		WHERE service_id = $1 AND version < $2 ORDER BY version DESC LIMIT 1`, serviceID, t.Version).QueryRow(func(row pgx.Row) error {
+		p, err := scanInterval(row)
+		switch {
+		case err == nil:
+			sp.prev = &p
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		return nil
+	})
+	b.Queue(`WITH prev AS (SELECT start FROM sla.intervals WHERE service_id = $1 AND version < $2 ORDER BY version DESC LIMIT 1)
+		SELECT `+intervalColumns+` FROM sla.intervals
+		WHERE service_id = $1 AND version > $2
+		  AND (start < GREATEST($3, COALESCE((SELECT start FROM prev), $3))
+		       OR version = (SELECT min(version) FROM sla.intervals WHERE service_id = $1 AND version > $2))
+		ORDER BY version`, serviceID, t.Version, t.At).Query(func(rows pgx.Rows) error {
+		var err error
+		sp.after, err = collectIntervals(rows)
 		return err
+	})
+	return sp
+}
+
+// queueIntervalWrites queues the inserts and updates of spliced intervals.
+func queueIntervalWrites(b *pgx.Batch, serviceID string, changes []domain.Change) {
+	for _, c := range changes {
+		var ends *time.Time
+		if !c.New.Open {
+			ends = &c.New.End
+		}
+		if c.Old == nil {
+			b.Queue(`INSERT INTO sla.intervals (service_id, version, status, at, start, ends)
+				VALUES ($1, $2, $3, $4, $5, $6)`, serviceID, c.New.Version, string(c.New.Status), c.New.At, c.New.Start, ends)
+		} else {
+			b.Queue(`UPDATE sla.intervals SET start = $3, ends = $4 WHERE service_id = $1 AND version = $2`,
+				serviceID, c.New.Version, c.New.Start, ends)
+		}
 	}
-	if tag.RowsAffected() > 0 {
-		res.Due = true
-	}
-	return nil
 }
 
 const intervalColumns = `version, status, at, start, ends`
@@ -118,64 +186,11 @@ func collectIntervals(rows pgx.Rows) ([]domain.Interval, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Interval, error) { return scanInterval(r) })
 }
 
-// splice inserts t into the service's intervals, unless its version is
-// known, and adjusts the buckets; it reports whether it did.
-func splice(ctx context.Context, tx pgx.Tx, serviceID string, t domain.Transition) (bool, error) {
-	var known bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sla.intervals WHERE service_id = $1 AND version = $2)`,
-		serviceID, t.Version).Scan(&known); err != nil || known {
-		return false, err
-	}
-	var prev *domain.Interval
-	p, err := scanInterval(tx.QueryRow(ctx, `SELECT `+intervalColumns+` FROM sla.intervals
-		WHERE service_id = $1 AND version < $2 ORDER BY version DESC LIMIT 1`, serviceID, t.Version))
-	switch {
-	case err == nil:
-		prev = &p
-	case !errors.Is(err, pgx.ErrNoRows):
-		return false, err
-	}
-	start := t.At
-	if prev != nil && prev.Start.After(start) {
-		start = prev.Start
-	}
-	// The later intervals t changes: those starting before it (a clock
-	// that went backwards; usually none) and the first one, which t ends.
-	rows, err := tx.Query(ctx, `SELECT `+intervalColumns+` FROM sla.intervals
-		WHERE service_id = $1 AND version > $2
-		  AND (start < $3 OR version = (SELECT min(version) FROM sla.intervals WHERE service_id = $1 AND version > $2))
-		ORDER BY version`, serviceID, t.Version, start)
-	if err != nil {
-		return false, err
-	}
-	after, err := collectIntervals(rows)
-	if err != nil {
-		return false, err
-	}
-	changes := domain.Splice(prev, t, after)
-	for _, c := range changes {
-		var ends *time.Time
-		if !c.New.Open {
-			ends = &c.New.End
-		}
-		if c.Old == nil {
-			_, err = tx.Exec(ctx, `INSERT INTO sla.intervals (service_id, version, status, at, start, ends)
-				VALUES ($1, $2, $3, $4, $5, $6)`, serviceID, c.New.Version, string(c.New.Status), c.New.At, c.New.Start, ends)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE sla.intervals SET start = $3, ends = $4 WHERE service_id = $1 AND version = $2`,
-				serviceID, c.New.Version, c.New.Start, ends)
-		}
-		if err != nil {
-			return false, err
-		}
-	}
-	return true, addBuckets(ctx, tx, serviceID, domain.BucketDeltas(changes))
-}
-
-// addBuckets adds deltas to the service's hourly buckets in one statement.
-func addBuckets(ctx context.Context, tx pgx.Tx, serviceID string, deltas map[time.Time]domain.Figures) error {
+// queueBuckets queues adding deltas to the service's hourly buckets, in
+// one statement.
+func queueBuckets(b *pgx.Batch, serviceID string, deltas map[time.Time]domain.Figures) {
 	if len(deltas) == 0 {
-		return nil
+		return
 	}
 	n := len(deltas)
 	hours := make([]time.Time, 0, n)
@@ -186,7 +201,7 @@ func addBuckets(ctx context.Context, tx pgx.Tx, serviceID string, deltas map[tim
 		dn, mt = append(dn, f.Down.Microseconds()), append(mt, f.Maintenance.Microseconds())
 		out = append(out, f.Outages)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO sla.buckets AS b (service_id, hour, operational_us, degraded_us, down_us, maintenance_us, outages)
+	b.Queue(`INSERT INTO sla.buckets AS b (service_id, hour, operational_us, degraded_us, down_us, maintenance_us, outages)
 		SELECT $1, * FROM unnest($2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
 		ON CONFLICT (service_id, hour) DO UPDATE SET
 			operational_us = b.operational_us + EXCLUDED.operational_us,
@@ -194,5 +209,4 @@ func addBuckets(ctx context.Context, tx pgx.Tx, serviceID string, deltas map[tim
 			down_us = b.down_us + EXCLUDED.down_us,
 			maintenance_us = b.maintenance_us + EXCLUDED.maintenance_us,
 			outages = b.outages + EXCLUDED.outages`, serviceID, hours, op, dg, dn, mt, out)
-	return err
 }

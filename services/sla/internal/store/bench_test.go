@@ -2,11 +2,15 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/services/sla/internal/domain"
+	"github.com/upstatehq/upstate/services/sla/migrations"
 )
 
 // The query a status page makes: a service's 90-day uptime and its 90
@@ -53,5 +57,42 @@ func BenchmarkUptimeAndDaily90d(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkApply applies status changes of 50 services in batches of 64,
+// as the STATUS consumer does with a backlog, against the baseline of a
+// one-row insert transaction per event; events/s is the figure.
+func BenchmarkApply(b *testing.B) {
+	b.Run("baseline=insert-tx", func(b *testing.B) {
+		pool := servicetest.Postgres(b, migrations.Schema, migrations.FS)
+		ctx := context.Background()
+		if _, err := pool.Exec(ctx, `CREATE TABLE bench_rows (n bigint)`); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; b.Loop(); i++ {
+			if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO bench_rows VALUES ($1)`, i)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("batch=64", func(b *testing.B) {
+		st := newStore(b)
+		statuses := []domain.Status{domain.Down, domain.Operational}
+		n := 0
+		for b.Loop() {
+			batch := make([]domain.ServiceEvent, 64)
+			for i := range batch {
+				v := int64(n/50 + 1)
+				batch[i] = change(fmt.Sprintf("svc_%d", n%50), v, statuses[v%2], t0.Add(time.Duration(v)*time.Second))
+				n++
+			}
+			apply(b, st, t0, batch...)
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	})
 }

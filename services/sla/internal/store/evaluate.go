@@ -26,13 +26,16 @@ func (st *Store) State(ctx context.Context, s domain.SLO, now time.Time) (domain
 }
 
 // sloState measures the SLO's downtime over its periods; serviceDown
-// tells whether its service is down now.
+// tells whether its service's newest interval is down, even one starting
+// after now (a now taken before the transition was applied, or a status
+// service whose clock is ahead): such a service is down, and its SLO
+// must be watched.
 func sloState(ctx context.Context, q querier, s domain.SLO, now time.Time) (state domain.SLOState, serviceDown bool, err error) {
 	figs, open, err := measure(ctx, q, s.ServiceID, domain.Periods(s.Window, now), now, false)
 	if err != nil {
 		return domain.SLOState{}, false, err
 	}
-	return s.State(domain.DowntimeOf(figs)), open != nil && open.Status == domain.Down && !open.Start.After(now), nil
+	return s.State(domain.DowntimeOf(figs)), open != nil && open.Status == domain.Down, nil
 }
 
 // DueSLOs returns the ids of up to limit SLOs due for evaluation at now,
@@ -59,7 +62,11 @@ type Evaluation struct {
 }
 
 // EvaluateSLO evaluates the SLO at now if it is due, in one transaction
-// with its row locked (another replica's evaluation skips it): the events
+// with its row locked (another replica's evaluation skips it) and its
+// service's row shared, as Apply locks it first: no transition of the
+// service commits while the SLO is measured, so the measure is of one
+// state of the intervals, and a transition applied meanwhile commits
+// after the evaluation and makes the SLO due again. The events
 // of the episodes that started or ended are written to the outbox with
 // the SLO's new flags, so each fires once however often evaluations run
 // or the process restarts. The next evaluation is set every seconds from
@@ -69,6 +76,12 @@ func (st *Store) EvaluateSLO(ctx context.Context, id string, now time.Time, ever
 	var ev Evaluation
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
 		ev = Evaluation{}
+		// The service first, then the SLO, in Apply's order: the two
+		// never wait for each other in a cycle.
+		if _, err := tx.Exec(ctx, `SELECT FROM sla.services
+			WHERE service_id = (SELECT service_id FROM sla.slos WHERE id = $1) FOR SHARE`, id); err != nil {
+			return err
+		}
 		before, err := scanSLO(tx.QueryRow(ctx, `SELECT `+sloColumns+` FROM sla.slos
 			WHERE id = $1 AND evaluate_at <= $2 FOR UPDATE SKIP LOCKED`, id, now))
 		if errors.Is(err, domain.ErrNotFound) {

@@ -2,13 +2,18 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
+	"github.com/upstatehq/upstate/pkg/testenv"
 	"github.com/upstatehq/upstate/services/sla/internal/domain"
 	"github.com/upstatehq/upstate/services/sla/internal/store"
+	"github.com/upstatehq/upstate/services/sla/migrations"
 )
 
 // recordEvent builds a bus event naming its kind, so the outbox says what
@@ -106,5 +111,177 @@ func TestEvaluateFiresOncePerEpisode(t *testing.T) {
 	s, err := st.GetSLO(ctx, "org_a", "slo_1")
 	if err != nil || s.Version != 5 || s.Burning || s.Exhausted {
 		t.Fatalf("slo = %+v, %v", s, err)
+	}
+}
+
+// A transition of a service whose SLO is being evaluated waits for the
+// evaluation to commit, then makes the SLO due again and says so: the
+// evaluation measured the intervals without it, so the evaluator must
+// look again. Were the transition to commit in the middle, the
+// evaluation would measure some of the intervals before it and some
+// after, and its timer would overwrite the one the transition set.
+func TestApplyWaitsForEvaluation(t *testing.T) {
+	t.Parallel()
+	pool := servicetest.Postgres(t, migrations.Schema, migrations.FS)
+	st := store.New(pool)
+	ctx := context.Background()
+	apply(t, st, t0, change("svc_1", 1, domain.Down, t0))
+	slo := domain.NewSLO{ServiceID: "svc_1", Name: "API", Target: 0.999, Window: "7d"}.Create("slo_1", "org_a", t0)
+	if err := st.CreateSLO(ctx, slo); err != nil {
+		t.Fatal(err)
+	}
+	const every = 30 * time.Second
+	// Ten minutes down, 600 s of a 604.8 s budget: the evaluation finds
+	// a fast burn, and announces it from inside its transaction, where
+	// it waits.
+	at := t0.Add(10 * time.Minute)
+	announcing, resume := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(resume) })
+	t.Cleanup(release)
+	paused := func(kind domain.SLOEvent, s domain.SLO, state domain.SLOState, now time.Time) (bus.Event, error) {
+		close(announcing)
+		<-resume
+		return recordEvent(kind, s, state, now)
+	}
+	evaluated := make(chan error, 1)
+	go func() {
+		_, err := st.EvaluateSLO(ctx, "slo_1", at, every, paused)
+		evaluated <- err
+	}()
+	select {
+	case <-announcing:
+	case err := <-evaluated:
+		t.Fatalf("the evaluation announced nothing (%v)", err)
+	}
+
+	type result struct {
+		res store.ApplyResult
+		err error
+	}
+	// Applied a little later, when the evaluation's timer is due too.
+	later := at.Add(every)
+	applied := make(chan result, 1)
+	go func() {
+		res, err := st.Apply(ctx, later, change("svc_1", 2, domain.Operational, later))
+		applied <- result{res, err}
+	}()
+	// The transition is either applied already (the evaluation did not
+	// hold it off) or waiting for a lock.
+	var early *result
+	testenv.Eventually(t, 10*time.Second, func() error {
+		select {
+		case r := <-applied:
+			early = &r
+			return nil
+		default:
+		}
+		var waiting int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting == 0 {
+			return errors.New("the transition is neither applied nor waiting for a lock")
+		}
+		return nil
+	})
+	release()
+	if err := <-evaluated; err != nil {
+		t.Fatal(err)
+	}
+	r := early
+	if r == nil {
+		got := <-applied
+		r = &got
+	} else {
+		t.Error("the transition was applied in the middle of an evaluation of its service's SLO")
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !r.res.Due {
+		t.Errorf("the transition did not make the SLO due: %+v", r.res)
+	}
+	if ids, err := st.DueSLOs(ctx, later, 10); err != nil || !slices.Equal(ids, []string{"slo_1"}) {
+		t.Fatalf("due after the transition: %v, %v", ids, err)
+	}
+	if got := drain(t, st); !slices.Equal(got, []string{"burning"}) {
+		t.Fatalf("the evaluation announced %v", got)
+	}
+}
+
+// An evaluation whose now is older than a transition it reads (now was
+// taken before the transition was applied, or the status service's clock
+// is ahead) still counts the service as down, and keeps the SLO watched:
+// nothing else would evaluate it until the next status event.
+func TestEvaluateWatchesAServiceDownAfterNow(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	apply(t, st, t0, change("svc_1", 1, domain.Operational, t0.Add(-time.Hour)))
+	slo := domain.NewSLO{ServiceID: "svc_1", Name: "API", Target: 0.999, Window: "7d"}.Create("slo_1", "org_a", t0)
+	if err := st.CreateSLO(ctx, slo); err != nil {
+		t.Fatal(err)
+	}
+	down := t0.Add(time.Second)
+	apply(t, st, down, change("svc_1", 2, domain.Down, down))
+	const every = 30 * time.Second
+	if ev, err := st.EvaluateSLO(ctx, "slo_1", t0, every, recordEvent); err != nil || ev.Skipped || len(ev.Events) != 0 {
+		t.Fatalf("evaluation before the outage: %+v, %v", ev, err)
+	}
+	if ids, err := st.DueSLOs(ctx, t0.Add(every), 10); err != nil || !slices.Equal(ids, []string{"slo_1"}) {
+		t.Fatalf("due %s later: %v, %v; the outage is not watched", every, ids, err)
+	}
+}
+
+// An evaluation waits for a transition of its service being applied,
+// which holds the service's row from its first statement to its commit,
+// even when the SLO is newer than the transition's marking of the
+// service's SLOs: it measures the intervals before the transition or
+// after it, never halfway.
+func TestEvaluateWaitsForApply(t *testing.T) {
+	t.Parallel()
+	pool := servicetest.Postgres(t, migrations.Schema, migrations.FS)
+	st := store.New(pool)
+	ctx := context.Background()
+	apply(t, st, t0, change("svc_1", 1, domain.Down, t0))
+	applying, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer applying.Rollback(ctx)
+	if _, err := applying.Exec(ctx, `UPDATE sla.services SET org_id = org_id WHERE service_id = 'svc_1'`); err != nil {
+		t.Fatal(err)
+	}
+	slo := domain.NewSLO{ServiceID: "svc_1", Name: "API", Target: 0.999, Window: "7d"}.Create("slo_1", "org_a", t0)
+	if err := st.CreateSLO(ctx, slo); err != nil {
+		t.Fatal(err)
+	}
+	evaluated := make(chan error, 1)
+	go func() {
+		_, err := st.EvaluateSLO(ctx, "slo_1", t0.Add(time.Minute), 30*time.Second, recordEvent)
+		evaluated <- err
+	}()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		select {
+		case err := <-evaluated:
+			t.Fatalf("evaluated while a transition of the service was being applied (%v)", err)
+		default:
+		}
+		var waiting int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting == 0 {
+			return errors.New("the evaluation is neither done nor waiting for a lock")
+		}
+		return nil
+	})
+	if err := applying.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-evaluated; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,8 +96,12 @@ func TestConsumerRandomisedDeliveriesEndInOrder(t *testing.T) {
 		}
 	}
 
-	// Published asynchronously, each copy as its own message.
+	// Published asynchronously, each copy as its own message, a window at
+	// a time: more in flight than the client allows would stall.
 	for i, x := range evs {
+		if i%500 == 0 {
+			awaitPublished(t, js)
+		}
 		data, err := proto.Marshal(x.ev)
 		if err != nil {
 			t.Fatal(err)
@@ -109,11 +113,7 @@ func TestConsumerRandomisedDeliveriesEndInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(waitFor):
-		t.Fatal("publishing did not complete")
-	}
+	awaitPublished(t, js)
 
 	startConsumer := func() *consumer.Consumer {
 		c, err := consumer.Start(ctx, js, nc, st, func() {}, clockwork.NewRealClock(), logging.Discard(), consumer.Config{MaxBatch: 64})
@@ -204,4 +204,15 @@ func domainStatus(s statusv1.Status) string {
 		return string(domain.Down)
 	}
 	return string(domain.Operational)
+}
+
+// awaitPublished waits until JetStream has acknowledged every asynchronous
+// publish of js.
+func awaitPublished(t testing.TB, js jetstream.JetStream) {
+	t.Helper()
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(waitFor):
+		t.Fatal("publishing did not complete")
+	}
 }

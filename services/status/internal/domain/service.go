@@ -34,28 +34,37 @@ type Service struct {
 	// reports (Report.ExpectedVersion) compare against it, so that an edit
 	// of the name does not count as a change of status.
 	StatusVersion int64
+	// Tags are free key/value pairs that alert rules and silences select
+	// services by; never nil once read or created.
+	Tags map[string]string
 }
 
 // NewService returns the service created with id at t, at version 1.
 func NewService(id, orgID, name, description string, status Status, t time.Time) Service {
 	return Service{
 		ID: id, OrgID: orgID, Name: name, Description: description, Status: status,
-		StatusChangedAt: t, CreatedAt: t, UpdatedAt: t, Version: 1, StatusVersion: 1,
+		StatusChangedAt: t, CreatedAt: t, UpdatedAt: t, Version: 1, StatusVersion: 1, Tags: map[string]string{},
 	}
 }
 
-// Edit returns s with the name and/or description that are non-nil, at
+// Edit returns s with the name, description and/or tags that e sets, at
 // the next version, and whether anything changed; an edit that changes
 // nothing leaves s as it is. The caller validates the values.
-func Edit(s Service, name, description *string, t time.Time) (Service, bool) {
+func Edit(s Service, e ServiceEdit, t time.Time) (Service, bool) {
 	after := s
-	if name != nil {
-		after.Name = *name
+	if e.Name != nil {
+		after.Name = *e.Name
 	}
-	if description != nil {
-		after.Description = *description
+	if e.Description != nil {
+		after.Description = *e.Description
 	}
-	if after.Name == s.Name && after.Description == s.Description {
+	if e.Tags != nil {
+		after.Tags = map[string]string{}
+		for k, v := range *e.Tags {
+			after.Tags[k] = v
+		}
+	}
+	if after.Name == s.Name && after.Description == s.Description && equalTags(after.Tags, s.Tags) {
 		return s, false
 	}
 	after.UpdatedAt = t

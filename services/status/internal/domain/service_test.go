@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestServiceEventsTakeTheNextVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, changed := Edit(s, tt.newName, tt.newDesc, t1)
+			got, changed := Edit(s, ServiceEdit{Name: tt.newName, Description: tt.newDesc}, t1)
 			if changed != tt.wantChanged || got.Name != tt.wantName || got.Description != tt.wantDsc {
 				t.Fatalf("Edit = %+v, %v", got, changed)
 			}
@@ -106,7 +107,7 @@ func TestServiceEventsTakeTheNextVersion(t *testing.T) {
 		})
 	}
 
-	edited, _ := Edit(s, ptr("Public API"), nil, t1)
+	edited, _ := Edit(s, ServiceEdit{Name: ptr("Public API")}, t1)
 	if d := Delete(edited, t1); d.Version != 3 || !d.UpdatedAt.Equal(t1) {
 		t.Fatalf("deleted = %+v, want version 3", d)
 	}
@@ -142,5 +143,61 @@ func TestValidateName(t *testing.T) {
 	}
 	if _, err := ValidateName(strings.Repeat("a", MaxNameLen+1)); err == nil {
 		t.Fatal("101 characters accepted")
+	}
+}
+
+func TestValidateTags(t *testing.T) {
+	long := strings.Repeat("x", MaxTagValueLen+1)
+	many := map[string]string{}
+	for i := range MaxTags + 1 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	tests := []struct {
+		name string
+		tags map[string]string
+		ok   bool
+	}{
+		{"none", nil, true},
+		{"plain", map[string]string{"team": "payments", "k8s.io/zone": "eu-1", "tier_1": ""}, true},
+		{"empty key", map[string]string{"": "x"}, false},
+		{"key with a space", map[string]string{"my team": "x"}, false},
+		{"key starting with a dot", map[string]string{".team": "x"}, false},
+		{"key too long", map[string]string{strings.Repeat("k", MaxTagKeyLen+1): "x"}, false},
+		{"value too long", map[string]string{"team": long}, false},
+		{"too many", many, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateTags(tt.tags)
+			var verr *ValidationError
+			if tt.ok != (err == nil) || (err != nil && (!errors.As(err, &verr) || verr.Field != "tags")) {
+				t.Fatalf("ValidateTags = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestEditTags(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	s := NewService("svc_1", "org_1", "API", "", Operational, t0)
+	tags := map[string]string{"team": "payments"}
+	tagged, changed := Edit(s, ServiceEdit{Tags: &tags}, t0.Add(time.Minute))
+	if !changed || tagged.Version != 2 || tagged.Tags["team"] != "payments" {
+		t.Fatalf("tag = %+v, %v", tagged, changed)
+	}
+	tags["team"] = "search" // the service keeps its own copy
+	if tagged.Tags["team"] != "payments" {
+		t.Fatalf("the edit kept the caller's map: %v", tagged.Tags)
+	}
+	again := map[string]string{"team": "payments"}
+	if _, changed := Edit(tagged, ServiceEdit{Tags: &again}, t0.Add(2*time.Minute)); changed {
+		t.Fatal("the same tags changed the service")
+	}
+	if _, changed := Edit(tagged, ServiceEdit{Name: ptr("API")}, t0.Add(2*time.Minute)); changed {
+		t.Fatal("an edit without tags changed the service")
+	}
+	none := map[string]string{}
+	if untagged, changed := Edit(tagged, ServiceEdit{Tags: &none}, t0.Add(2*time.Minute)); !changed || len(untagged.Tags) != 0 {
+		t.Fatalf("untag = %+v, %v", untagged, changed)
 	}
 }

@@ -133,21 +133,28 @@ func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceR
 	if err := requireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
-	if req.Name == nil && req.Description == nil {
-		return nil, toStatus(&domain.ValidationError{Field: "name", Message: "name or description is required"})
+	if req.Name == nil && req.Description == nil && req.Tags == nil {
+		return nil, toStatus(&domain.ValidationError{Field: "name", Message: "name, description or tags is required"})
 	}
-	var name *string
+	edit := domain.ServiceEdit{Description: req.Description}
 	if req.Name != nil {
 		n, err := domain.ValidateName(req.GetName())
 		if err != nil {
 			return nil, toStatus(err)
 		}
-		name = &n
+		edit.Name = &n
 	}
 	if err := domain.ValidateDescription("description", req.GetDescription()); err != nil {
 		return nil, toStatus(err)
 	}
-	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), name, req.Description, pgdb.Now(s.clock), events.ServiceUpdated)
+	if req.Tags != nil {
+		tags := req.GetTags().GetTags()
+		if err := domain.ValidateTags(tags); err != nil {
+			return nil, toStatus(err)
+		}
+		edit.Tags = &tags
+	}
+	svc, err := s.store.UpdateService(ctx, req.GetOrgId(), req.GetServiceId(), edit, pgdb.Now(s.clock), events.ServiceUpdated)
 	if err != nil {
 		return nil, toStatus(err)
 	}

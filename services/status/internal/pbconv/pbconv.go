@@ -57,6 +57,7 @@ func Service(s domain.Service) *statusv1.Service {
 		UpdatedAt:         timestamppb.New(s.UpdatedAt),
 		Version:           s.Version,
 		StatusVersion:     s.StatusVersion,
+		Tags:              s.Tags,
 	}
 }
 
@@ -97,6 +98,7 @@ func StatusChanged(s domain.Service, c domain.Change) *statusv1.StatusChanged {
 		Actor:       c.Actor,
 		Version:     c.Version,
 		ChangedAt:   timestamppb.New(c.ChangedAt),
+		Tags:        s.Tags,
 	}
 	if w := c.Webhook; w != nil {
 		ev.ReceiverId, ev.DeliveryId, ev.AutoIncident = w.ReceiverID, w.DeliveryID, AutoIncident(w.AutoIncident)

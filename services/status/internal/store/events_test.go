@@ -92,7 +92,7 @@ func TestUpdateServiceWritesServiceUpdated(t *testing.T) {
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	name, desc := "Public API", "what customers call"
 
-	after, err := st.UpdateService(ctx, "org_a", s.ID, &name, nil, at, events.ServiceUpdated)
+	after, err := st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Name: &name}, at, events.ServiceUpdated)
 	if err != nil || after.Name != name || after.Version != 2 || after.StatusVersion != 1 || !after.UpdatedAt.Equal(at) {
 		t.Fatalf("rename = %+v, %v", after, err)
 	}
@@ -103,7 +103,7 @@ func TestUpdateServiceWritesServiceUpdated(t *testing.T) {
 	}
 
 	// The same name again changes nothing: no version, no event.
-	if after, err = st.UpdateService(ctx, "org_a", s.ID, &name, nil, at.Add(time.Second), events.ServiceUpdated); err != nil || after.Version != 2 || !after.UpdatedAt.Equal(at) {
+	if after, err = st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Name: &name}, at.Add(time.Second), events.ServiceUpdated); err != nil || after.Version != 2 || !after.UpdatedAt.Equal(at) {
 		t.Fatalf("same name = %+v, %v", after, err)
 	}
 	if evs := relayed(t, st); len(evs) != 0 {
@@ -111,17 +111,17 @@ func TestUpdateServiceWritesServiceUpdated(t *testing.T) {
 	}
 	// Another service's name is taken: no event either.
 	taken := "billing"
-	if _, err := st.UpdateService(ctx, "org_a", s.ID, &taken, nil, at, events.ServiceUpdated); !errors.Is(err, domain.ErrNameTaken) {
+	if _, err := st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Name: &taken}, at, events.ServiceUpdated); !errors.Is(err, domain.ErrNameTaken) {
 		t.Fatalf("taken name: %v, want ErrNameTaken", err)
 	}
-	if _, err := st.UpdateService(ctx, "org_b", s.ID, nil, &desc, at, events.ServiceUpdated); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := st.UpdateService(ctx, "org_b", s.ID, domain.ServiceEdit{Description: &desc}, at, events.ServiceUpdated); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("another organisation's service: %v, want ErrNotFound", err)
 	}
 	if evs := relayed(t, st); len(evs) != 0 {
 		t.Fatalf("failed edits wrote %v", evs)
 	}
 
-	if after, err = st.UpdateService(ctx, "org_a", s.ID, nil, &desc, at, events.ServiceUpdated); err != nil || after.Version != 3 {
+	if after, err = st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Description: &desc}, at, events.ServiceUpdated); err != nil || after.Version != 3 {
 		t.Fatalf("new description = %+v, %v", after, err)
 	}
 	only(t, relayed(t, st), s, events.TypeServiceUpdated, 3, &ev)
@@ -140,7 +140,7 @@ func TestUpdateServiceWritesServiceUpdated(t *testing.T) {
 		t.Fatalf("StatusChanged = %v", &sc)
 	}
 	name = "API"
-	if after, err = st.UpdateService(ctx, "org_a", s.ID, &name, nil, at, events.ServiceUpdated); err != nil || after.Version != 5 || after.StatusVersion != 4 {
+	if after, err = st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Name: &name}, at, events.ServiceUpdated); err != nil || after.Version != 5 || after.StatusVersion != 4 {
 		t.Fatalf("rename after the change = %+v, %v", after, err)
 	}
 	only(t, relayed(t, st), s, events.TypeServiceUpdated, 5, &ev)
@@ -226,5 +226,58 @@ func TestDeleteServiceRacingStatusChanges(t *testing.T) {
 				t.Fatalf("round %d: event %d is %s %s, want version %d", round, i, ev.Type, ev.ID, i+2)
 			}
 		}
+	}
+}
+
+// Tags are kept with the service, replaced as a whole by an edit, and
+// carried by ServiceUpdated and by the StatusChanged events that follow.
+func TestUpdateServiceTags(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	s := newService(t, st, "org_a", "Checkout")
+	relayed(t, st)
+	at := time.Now().UTC().Truncate(time.Microsecond)
+
+	tags := map[string]string{"team": "payments", "tier": "1"}
+	after, err := st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Tags: &tags}, at, events.ServiceUpdated)
+	if err != nil || after.Version != 2 || after.Tags["team"] != "payments" {
+		t.Fatalf("tag = %+v, %v", after, err)
+	}
+	var ev statusv1.ServiceUpdated
+	only(t, relayed(t, st), s, events.TypeServiceUpdated, 2, &ev)
+	if got := ev.GetService().GetTags(); len(got) != 2 || got["tier"] != "1" {
+		t.Fatalf("ServiceUpdated tags = %v", got)
+	}
+	if got, err := st.GetService(ctx, "org_a", s.ID); err != nil || len(got.Tags) != 2 {
+		t.Fatalf("read back = %v, %v", got.Tags, err)
+	}
+
+	// The same tags in another order change nothing.
+	same := map[string]string{"tier": "1", "team": "payments"}
+	if after, err = st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Tags: &same}, at, events.ServiceUpdated); err != nil || after.Version != 2 {
+		t.Fatalf("same tags = %+v, %v", after, err)
+	}
+	if evs := relayed(t, st); len(evs) != 0 {
+		t.Fatalf("an edit changing nothing wrote %v", evs)
+	}
+
+	_, down, _, err := st.SetStatus(ctx, "org_a", s.ID, report(domain.Down, ""), events.StatusChanged)
+	if err != nil || down.Version != 3 {
+		t.Fatalf("status change = %+v, %v", down, err)
+	}
+	var sc statusv1.StatusChanged
+	only(t, relayed(t, st), s, events.TypeStatusChanged, 3, &sc)
+	if sc.GetTags()["team"] != "payments" {
+		t.Fatalf("StatusChanged tags = %v", sc.GetTags())
+	}
+
+	// An empty map removes them all.
+	none := map[string]string{}
+	if after, err = st.UpdateService(ctx, "org_a", s.ID, domain.ServiceEdit{Tags: &none}, at, events.ServiceUpdated); err != nil || after.Version != 4 || len(after.Tags) != 0 {
+		t.Fatalf("untag = %+v, %v", after, err)
+	}
+	if got, err := st.GetService(ctx, "org_a", s.ID); err != nil || got.Tags == nil || len(got.Tags) != 0 {
+		t.Fatalf("read back = %#v, %v", got.Tags, err)
 	}
 }

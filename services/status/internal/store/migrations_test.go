@@ -23,7 +23,8 @@ func TestAppliedDeliveriesStartFromTheLog(t *testing.T) {
 	ctx := context.Background()
 	pool := testenv.NewPool(t, testenv.NewDatabase(t))
 	before := fstest.MapFS{}
-	for _, name := range []string{"0001_services.sql", "0002_receivers.sql", "0003_event_versions.sql"} {
+	// Today's store writes the tags column (0005) to make the services.
+	for _, name := range []string{"0001_services.sql", "0002_receivers.sql", "0003_event_versions.sql", "0005_service_tags.sql"} {
 		data, err := fs.ReadFile(migrations.FS, name)
 		if err != nil {
 			t.Fatal(err)

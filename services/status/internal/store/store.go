@@ -32,13 +32,13 @@ func New(pool *pgxpool.Pool) *Store {
 }
 
 const serviceColumns = `id, org_id, name, description, status, status_description,
-	status_changed_at, created_at, updated_at, version, status_version`
+	status_changed_at, created_at, updated_at, version, status_version, tags`
 
 func scanService(row pgx.Row) (domain.Service, error) {
 	var s domain.Service
 	var status string
 	err := row.Scan(&s.ID, &s.OrgID, &s.Name, &s.Description, &status, &s.StatusDescription,
-		&s.StatusChangedAt, &s.CreatedAt, &s.UpdatedAt, &s.Version, &s.StatusVersion)
+		&s.StatusChangedAt, &s.CreatedAt, &s.UpdatedAt, &s.Version, &s.StatusVersion, &s.Tags)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, domain.ErrNotFound
 	}
@@ -56,9 +56,9 @@ type ServiceEventFunc func(domain.Service) (bus.Event, error)
 func (st *Store) CreateService(ctx context.Context, s domain.Service, event ServiceEventFunc) error {
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO status.services (`+serviceColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			s.ID, s.OrgID, s.Name, s.Description, string(s.Status), s.StatusDescription,
-			s.StatusChangedAt, s.CreatedAt, s.UpdatedAt, s.Version, s.StatusVersion); err != nil {
+			s.StatusChangedAt, s.CreatedAt, s.UpdatedAt, s.Version, s.StatusVersion, tagsJSON(s.Tags)); err != nil {
 			return err
 		}
 		return st.writeEvent(ctx, tx, s, event)
@@ -70,6 +70,14 @@ func (st *Store) CreateService(ctx context.Context, s domain.Service, event Serv
 		return fmt.Errorf("insert service: %w", err)
 	}
 	return nil
+}
+
+// tagsJSON is tags as the jsonb column keeps them: an object, never null.
+func tagsJSON(tags map[string]string) map[string]string {
+	if tags == nil {
+		return map[string]string{}
+	}
+	return tags
 }
 
 // writeEvent writes the event of s's change to the outbox in tx.
@@ -121,10 +129,10 @@ func (st *Store) ListAllServices(ctx context.Context, afterID string, limit int)
 	return out, nil
 }
 
-// UpdateService sets the name and/or description, whichever is non-nil, in
-// one transaction with the service's row locked (domain.Edit): a change
-// is written with its event, an edit that changes nothing writes nothing.
-func (st *Store) UpdateService(ctx context.Context, orgID, id string, name, description *string, at time.Time, event ServiceEventFunc) (domain.Service, error) {
+// UpdateService applies edit (its name, description and/or tags) in one
+// transaction with the service's row locked (domain.Edit): a change is
+// written with its event, an edit that changes nothing writes nothing.
+func (st *Store) UpdateService(ctx context.Context, orgID, id string, edit domain.ServiceEdit, at time.Time, event ServiceEventFunc) (domain.Service, error) {
 	var after domain.Service
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
 		before, err := lockService(ctx, tx, `org_id = $1 AND id = $2`, orgID, id)
@@ -132,12 +140,12 @@ func (st *Store) UpdateService(ctx context.Context, orgID, id string, name, desc
 			return err
 		}
 		var changed bool
-		after, changed = domain.Edit(before, name, description, at)
+		after, changed = domain.Edit(before, edit, at)
 		if !changed {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE status.services SET name = $2, description = $3, updated_at = $4, version = $5
-			WHERE id = $1`, after.ID, after.Name, after.Description, after.UpdatedAt, after.Version); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE status.services SET name = $2, description = $3, updated_at = $4, version = $5, tags = $6
+			WHERE id = $1`, after.ID, after.Name, after.Description, after.UpdatedAt, after.Version, tagsJSON(after.Tags)); err != nil {
 			return err
 		}
 		return st.writeEvent(ctx, tx, after, event)

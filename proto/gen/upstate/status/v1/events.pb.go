@@ -70,8 +70,8 @@ func (x *ServiceCreated) GetService() *Service {
 	return nil
 }
 
-// ServiceUpdated announces a change of a service's name or description
-// (not of its status: that is StatusChanged).
+// ServiceUpdated announces a change of a service's name, description or
+// tags (not of its status: that is StatusChanged).
 type ServiceUpdated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// service is the service after the change.
@@ -229,7 +229,10 @@ type StatusChanged struct {
 	// auto_incident is that receiver's automatic-incident setting.
 	AutoIncident *AutoIncident `protobuf:"bytes,12,opt,name=auto_incident,json=autoIncident,proto3" json:"auto_incident,omitempty"`
 	// delivery_id is the webhook delivery that caused the change, if any.
-	DeliveryId    string `protobuf:"bytes,13,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	DeliveryId string `protobuf:"bytes,13,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	// tags are the service's tags at the time of the change, so that a
+	// consumer that started after the service was tagged selects it by them.
+	Tags          map[string]string `protobuf:"bytes,14,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -355,6 +358,13 @@ func (x *StatusChanged) GetDeliveryId() string {
 	return ""
 }
 
+func (x *StatusChanged) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
 var File_upstate_status_v1_events_proto protoreflect.FileDescriptor
 
 const file_upstate_status_v1_events_proto_rawDesc = "" +
@@ -371,7 +381,7 @@ const file_upstate_status_v1_events_proto_rawDesc = "" +
 	"\fservice_name\x18\x03 \x01(\tR\vserviceName\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\x03R\aversion\x129\n" +
 	"\n" +
-	"deleted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\"\x9a\x04\n" +
+	"deleted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\"\x93\x05\n" +
 	"\rStatusChanged\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
 	"\n" +
@@ -390,7 +400,11 @@ const file_upstate_status_v1_events_proto_rawDesc = "" +
 	"receiverId\x12D\n" +
 	"\rauto_incident\x18\f \x01(\v2\x1f.upstate.status.v1.AutoIncidentR\fautoIncident\x12\x1f\n" +
 	"\vdelivery_id\x18\r \x01(\tR\n" +
-	"deliveryIdB\xcd\x01\n" +
+	"deliveryId\x12>\n" +
+	"\x04tags\x18\x0e \x03(\v2*.upstate.status.v1.StatusChanged.TagsEntryR\x04tags\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\xcd\x01\n" +
 	"\x15com.upstate.status.v1B\vEventsProtoP\x01ZAgithub.com/upstatehq/upstate/proto/gen/upstate/status/v1;statusv1\xa2\x02\x03USX\xaa\x02\x11Upstate.Status.V1\xca\x02\x11Upstate\\Status\\V1\xe2\x02\x1dUpstate\\Status\\V1\\GPBMetadata\xea\x02\x13Upstate::Status::V1b\x06proto3"
 
 var (
@@ -405,32 +419,34 @@ func file_upstate_status_v1_events_proto_rawDescGZIP() []byte {
 	return file_upstate_status_v1_events_proto_rawDescData
 }
 
-var file_upstate_status_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_upstate_status_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_upstate_status_v1_events_proto_goTypes = []any{
 	(*ServiceCreated)(nil),        // 0: upstate.status.v1.ServiceCreated
 	(*ServiceUpdated)(nil),        // 1: upstate.status.v1.ServiceUpdated
 	(*ServiceDeleted)(nil),        // 2: upstate.status.v1.ServiceDeleted
 	(*StatusChanged)(nil),         // 3: upstate.status.v1.StatusChanged
-	(*Service)(nil),               // 4: upstate.status.v1.Service
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(Status)(0),                   // 6: upstate.status.v1.Status
-	(Source)(0),                   // 7: upstate.status.v1.Source
-	(*AutoIncident)(nil),          // 8: upstate.status.v1.AutoIncident
+	nil,                           // 4: upstate.status.v1.StatusChanged.TagsEntry
+	(*Service)(nil),               // 5: upstate.status.v1.Service
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(Status)(0),                   // 7: upstate.status.v1.Status
+	(Source)(0),                   // 8: upstate.status.v1.Source
+	(*AutoIncident)(nil),          // 9: upstate.status.v1.AutoIncident
 }
 var file_upstate_status_v1_events_proto_depIdxs = []int32{
-	4, // 0: upstate.status.v1.ServiceCreated.service:type_name -> upstate.status.v1.Service
-	4, // 1: upstate.status.v1.ServiceUpdated.service:type_name -> upstate.status.v1.Service
-	5, // 2: upstate.status.v1.ServiceDeleted.deleted_at:type_name -> google.protobuf.Timestamp
-	6, // 3: upstate.status.v1.StatusChanged.previous:type_name -> upstate.status.v1.Status
-	6, // 4: upstate.status.v1.StatusChanged.status:type_name -> upstate.status.v1.Status
-	7, // 5: upstate.status.v1.StatusChanged.source:type_name -> upstate.status.v1.Source
-	5, // 6: upstate.status.v1.StatusChanged.changed_at:type_name -> google.protobuf.Timestamp
-	8, // 7: upstate.status.v1.StatusChanged.auto_incident:type_name -> upstate.status.v1.AutoIncident
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	5, // 0: upstate.status.v1.ServiceCreated.service:type_name -> upstate.status.v1.Service
+	5, // 1: upstate.status.v1.ServiceUpdated.service:type_name -> upstate.status.v1.Service
+	6, // 2: upstate.status.v1.ServiceDeleted.deleted_at:type_name -> google.protobuf.Timestamp
+	7, // 3: upstate.status.v1.StatusChanged.previous:type_name -> upstate.status.v1.Status
+	7, // 4: upstate.status.v1.StatusChanged.status:type_name -> upstate.status.v1.Status
+	8, // 5: upstate.status.v1.StatusChanged.source:type_name -> upstate.status.v1.Source
+	6, // 6: upstate.status.v1.StatusChanged.changed_at:type_name -> google.protobuf.Timestamp
+	9, // 7: upstate.status.v1.StatusChanged.auto_incident:type_name -> upstate.status.v1.AutoIncident
+	4, // 8: upstate.status.v1.StatusChanged.tags:type_name -> upstate.status.v1.StatusChanged.TagsEntry
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_upstate_status_v1_events_proto_init() }
@@ -446,7 +462,7 @@ func file_upstate_status_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_upstate_status_v1_events_proto_rawDesc), len(file_upstate_status_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

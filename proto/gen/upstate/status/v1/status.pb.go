@@ -169,6 +169,9 @@ type Service struct {
 	// its latest status change, or its creation. expected_version compares
 	// against it.
 	StatusVersion int64 `protobuf:"varint,11,opt,name=status_version,json=statusVersion,proto3" json:"status_version,omitempty"`
+	// tags are free key/value pairs (team: payments) that alert rules and
+	// silences select services by.
+	Tags          map[string]string `protobuf:"bytes,12,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -278,6 +281,13 @@ func (x *Service) GetStatusVersion() int64 {
 		return x.StatusVersion
 	}
 	return 0
+}
+
+func (x *Service) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
 }
 
 // StatusChange is one row of a service's status history.
@@ -740,7 +750,9 @@ type UpdateServiceRequest struct {
 	// name, when set, renames the service.
 	Name *string `protobuf:"bytes,3,opt,name=name,proto3,oneof" json:"name,omitempty"`
 	// description, when set, replaces the description.
-	Description   *string `protobuf:"bytes,4,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	Description *string `protobuf:"bytes,4,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// tags, when set, replaces the tags (an empty map removes them all).
+	Tags          *ServiceTags `protobuf:"bytes,5,opt,name=tags,proto3" json:"tags,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -803,6 +815,61 @@ func (x *UpdateServiceRequest) GetDescription() string {
 	return ""
 }
 
+func (x *UpdateServiceRequest) GetTags() *ServiceTags {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+// ServiceTags is a service's tags, wrapped so that an update can tell
+// "unchanged" from "none".
+type ServiceTags struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tags are key/value pairs: keys 1–63 characters of letters, digits,
+	// "_", "-", "." and "/", values up to 255 characters; at most 32.
+	Tags          map[string]string `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceTags) Reset() {
+	*x = ServiceTags{}
+	mi := &file_upstate_status_v1_status_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceTags) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceTags) ProtoMessage() {}
+
+func (x *ServiceTags) ProtoReflect() protoreflect.Message {
+	mi := &file_upstate_status_v1_status_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceTags.ProtoReflect.Descriptor instead.
+func (*ServiceTags) Descriptor() ([]byte, []int) {
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ServiceTags) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
 // UpdateServiceResponse carries the updated service.
 type UpdateServiceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -814,7 +881,7 @@ type UpdateServiceResponse struct {
 
 func (x *UpdateServiceResponse) Reset() {
 	*x = UpdateServiceResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[9]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +893,7 @@ func (x *UpdateServiceResponse) String() string {
 func (*UpdateServiceResponse) ProtoMessage() {}
 
 func (x *UpdateServiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[9]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +906,7 @@ func (x *UpdateServiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateServiceResponse.ProtoReflect.Descriptor instead.
 func (*UpdateServiceResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{9}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateServiceResponse) GetService() *Service {
@@ -862,7 +929,7 @@ type DeleteServiceRequest struct {
 
 func (x *DeleteServiceRequest) Reset() {
 	*x = DeleteServiceRequest{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[10]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +941,7 @@ func (x *DeleteServiceRequest) String() string {
 func (*DeleteServiceRequest) ProtoMessage() {}
 
 func (x *DeleteServiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[10]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +954,7 @@ func (x *DeleteServiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteServiceRequest.ProtoReflect.Descriptor instead.
 func (*DeleteServiceRequest) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{10}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteServiceRequest) GetOrgId() string {
@@ -913,7 +980,7 @@ type DeleteServiceResponse struct {
 
 func (x *DeleteServiceResponse) Reset() {
 	*x = DeleteServiceResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[11]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +992,7 @@ func (x *DeleteServiceResponse) String() string {
 func (*DeleteServiceResponse) ProtoMessage() {}
 
 func (x *DeleteServiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[11]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +1005,7 @@ func (x *DeleteServiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteServiceResponse.ProtoReflect.Descriptor instead.
 func (*DeleteServiceResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{11}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{12}
 }
 
 // SetStatusRequest reports a service's status.
@@ -967,7 +1034,7 @@ type SetStatusRequest struct {
 
 func (x *SetStatusRequest) Reset() {
 	*x = SetStatusRequest{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[12]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1046,7 @@ func (x *SetStatusRequest) String() string {
 func (*SetStatusRequest) ProtoMessage() {}
 
 func (x *SetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[12]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1059,7 @@ func (x *SetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{12}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SetStatusRequest) GetOrgId() string {
@@ -1059,7 +1126,7 @@ type SetStatusResponse struct {
 
 func (x *SetStatusResponse) Reset() {
 	*x = SetStatusResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[13]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1138,7 @@ func (x *SetStatusResponse) String() string {
 func (*SetStatusResponse) ProtoMessage() {}
 
 func (x *SetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[13]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1151,7 @@ func (x *SetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{13}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetStatusResponse) GetService() *Service {
@@ -1125,7 +1192,7 @@ type ListStatusHistoryRequest struct {
 
 func (x *ListStatusHistoryRequest) Reset() {
 	*x = ListStatusHistoryRequest{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[14]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1204,7 @@ func (x *ListStatusHistoryRequest) String() string {
 func (*ListStatusHistoryRequest) ProtoMessage() {}
 
 func (x *ListStatusHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[14]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1217,7 @@ func (x *ListStatusHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatusHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListStatusHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{14}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListStatusHistoryRequest) GetOrgId() string {
@@ -1194,7 +1261,7 @@ type ListAllServicesRequest struct {
 
 func (x *ListAllServicesRequest) Reset() {
 	*x = ListAllServicesRequest{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1273,7 @@ func (x *ListAllServicesRequest) String() string {
 func (*ListAllServicesRequest) ProtoMessage() {}
 
 func (x *ListAllServicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[15]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1286,7 @@ func (x *ListAllServicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAllServicesRequest.ProtoReflect.Descriptor instead.
 func (*ListAllServicesRequest) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{15}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListAllServicesRequest) GetPageSize() int32 {
@@ -1249,7 +1316,7 @@ type ListAllServicesResponse struct {
 
 func (x *ListAllServicesResponse) Reset() {
 	*x = ListAllServicesResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1328,7 @@ func (x *ListAllServicesResponse) String() string {
 func (*ListAllServicesResponse) ProtoMessage() {}
 
 func (x *ListAllServicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[16]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1341,7 @@ func (x *ListAllServicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAllServicesResponse.ProtoReflect.Descriptor instead.
 func (*ListAllServicesResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{16}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListAllServicesResponse) GetServices() []*Service {
@@ -1304,7 +1371,7 @@ type ListStatusHistoryResponse struct {
 
 func (x *ListStatusHistoryResponse) Reset() {
 	*x = ListStatusHistoryResponse{}
-	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1383,7 @@ func (x *ListStatusHistoryResponse) String() string {
 func (*ListStatusHistoryResponse) ProtoMessage() {}
 
 func (x *ListStatusHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_upstate_status_v1_status_proto_msgTypes[17]
+	mi := &file_upstate_status_v1_status_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1396,7 @@ func (x *ListStatusHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStatusHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListStatusHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{17}
+	return file_upstate_status_v1_status_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListStatusHistoryResponse) GetChanges() []*StatusChange {
@@ -1350,7 +1417,7 @@ var File_upstate_status_v1_status_proto protoreflect.FileDescriptor
 
 const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"\n" +
-	"\x1eupstate/status/v1/status.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n" +
+	"\x1eupstate/status/v1/status.proto\x12\x11upstate.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\x04\n" +
 	"\aService\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06org_id\x18\x02 \x01(\tR\x05orgId\x12\x12\n" +
@@ -1365,7 +1432,11 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
 	"\aversion\x18\n" +
 	" \x01(\x03R\aversion\x12%\n" +
-	"\x0estatus_version\x18\v \x01(\x03R\rstatusVersion\"\xd7\x02\n" +
+	"\x0estatus_version\x18\v \x01(\x03R\rstatusVersion\x128\n" +
+	"\x04tags\x18\f \x03(\v2$.upstate.status.v1.Service.TagsEntryR\x04tags\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd7\x02\n" +
 	"\fStatusChange\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x01 \x01(\tR\tserviceId\x12\x18\n" +
@@ -1397,15 +1468,21 @@ const file_upstate_status_v1_status_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"v\n" +
 	"\x14ListServicesResponse\x126\n" +
 	"\bservices\x18\x01 \x03(\v2\x1a.upstate.status.v1.ServiceR\bservices\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa5\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x01\n" +
 	"\x14UpdateServiceRequest\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x12\x1d\n" +
 	"\n" +
 	"service_id\x18\x02 \x01(\tR\tserviceId\x12\x17\n" +
 	"\x04name\x18\x03 \x01(\tH\x00R\x04name\x88\x01\x01\x12%\n" +
-	"\vdescription\x18\x04 \x01(\tH\x01R\vdescription\x88\x01\x01B\a\n" +
+	"\vdescription\x18\x04 \x01(\tH\x01R\vdescription\x88\x01\x01\x122\n" +
+	"\x04tags\x18\x05 \x01(\v2\x1e.upstate.status.v1.ServiceTagsR\x04tagsB\a\n" +
 	"\x05_nameB\x0e\n" +
-	"\f_description\"M\n" +
+	"\f_description\"\x84\x01\n" +
+	"\vServiceTags\x12<\n" +
+	"\x04tags\x18\x01 \x03(\v2(.upstate.status.v1.ServiceTags.TagsEntryR\x04tags\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"M\n" +
 	"\x15UpdateServiceResponse\x124\n" +
 	"\aservice\x18\x01 \x01(\v2\x1a.upstate.status.v1.ServiceR\aservice\"L\n" +
 	"\x14DeleteServiceRequest\x12\x15\n" +
@@ -1482,7 +1559,7 @@ func file_upstate_status_v1_status_proto_rawDescGZIP() []byte {
 }
 
 var file_upstate_status_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_upstate_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_upstate_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_upstate_status_v1_status_proto_goTypes = []any{
 	(Status)(0),                       // 0: upstate.status.v1.Status
 	(Source)(0),                       // 1: upstate.status.v1.Source
@@ -1495,58 +1572,64 @@ var file_upstate_status_v1_status_proto_goTypes = []any{
 	(*ListServicesRequest)(nil),       // 8: upstate.status.v1.ListServicesRequest
 	(*ListServicesResponse)(nil),      // 9: upstate.status.v1.ListServicesResponse
 	(*UpdateServiceRequest)(nil),      // 10: upstate.status.v1.UpdateServiceRequest
-	(*UpdateServiceResponse)(nil),     // 11: upstate.status.v1.UpdateServiceResponse
-	(*DeleteServiceRequest)(nil),      // 12: upstate.status.v1.DeleteServiceRequest
-	(*DeleteServiceResponse)(nil),     // 13: upstate.status.v1.DeleteServiceResponse
-	(*SetStatusRequest)(nil),          // 14: upstate.status.v1.SetStatusRequest
-	(*SetStatusResponse)(nil),         // 15: upstate.status.v1.SetStatusResponse
-	(*ListStatusHistoryRequest)(nil),  // 16: upstate.status.v1.ListStatusHistoryRequest
-	(*ListAllServicesRequest)(nil),    // 17: upstate.status.v1.ListAllServicesRequest
-	(*ListAllServicesResponse)(nil),   // 18: upstate.status.v1.ListAllServicesResponse
-	(*ListStatusHistoryResponse)(nil), // 19: upstate.status.v1.ListStatusHistoryResponse
-	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
+	(*ServiceTags)(nil),               // 11: upstate.status.v1.ServiceTags
+	(*UpdateServiceResponse)(nil),     // 12: upstate.status.v1.UpdateServiceResponse
+	(*DeleteServiceRequest)(nil),      // 13: upstate.status.v1.DeleteServiceRequest
+	(*DeleteServiceResponse)(nil),     // 14: upstate.status.v1.DeleteServiceResponse
+	(*SetStatusRequest)(nil),          // 15: upstate.status.v1.SetStatusRequest
+	(*SetStatusResponse)(nil),         // 16: upstate.status.v1.SetStatusResponse
+	(*ListStatusHistoryRequest)(nil),  // 17: upstate.status.v1.ListStatusHistoryRequest
+	(*ListAllServicesRequest)(nil),    // 18: upstate.status.v1.ListAllServicesRequest
+	(*ListAllServicesResponse)(nil),   // 19: upstate.status.v1.ListAllServicesResponse
+	(*ListStatusHistoryResponse)(nil), // 20: upstate.status.v1.ListStatusHistoryResponse
+	nil,                               // 21: upstate.status.v1.Service.TagsEntry
+	nil,                               // 22: upstate.status.v1.ServiceTags.TagsEntry
+	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
 }
 var file_upstate_status_v1_status_proto_depIdxs = []int32{
 	0,  // 0: upstate.status.v1.Service.status:type_name -> upstate.status.v1.Status
-	20, // 1: upstate.status.v1.Service.status_changed_at:type_name -> google.protobuf.Timestamp
-	20, // 2: upstate.status.v1.Service.created_at:type_name -> google.protobuf.Timestamp
-	20, // 3: upstate.status.v1.Service.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 4: upstate.status.v1.StatusChange.previous:type_name -> upstate.status.v1.Status
-	0,  // 5: upstate.status.v1.StatusChange.status:type_name -> upstate.status.v1.Status
-	1,  // 6: upstate.status.v1.StatusChange.source:type_name -> upstate.status.v1.Source
-	20, // 7: upstate.status.v1.StatusChange.changed_at:type_name -> google.protobuf.Timestamp
-	0,  // 8: upstate.status.v1.CreateServiceRequest.status:type_name -> upstate.status.v1.Status
-	2,  // 9: upstate.status.v1.CreateServiceResponse.service:type_name -> upstate.status.v1.Service
-	2,  // 10: upstate.status.v1.GetServiceResponse.service:type_name -> upstate.status.v1.Service
-	2,  // 11: upstate.status.v1.ListServicesResponse.services:type_name -> upstate.status.v1.Service
-	2,  // 12: upstate.status.v1.UpdateServiceResponse.service:type_name -> upstate.status.v1.Service
-	0,  // 13: upstate.status.v1.SetStatusRequest.status:type_name -> upstate.status.v1.Status
-	1,  // 14: upstate.status.v1.SetStatusRequest.source:type_name -> upstate.status.v1.Source
-	2,  // 15: upstate.status.v1.SetStatusResponse.service:type_name -> upstate.status.v1.Service
-	0,  // 16: upstate.status.v1.SetStatusResponse.previous:type_name -> upstate.status.v1.Status
-	2,  // 17: upstate.status.v1.ListAllServicesResponse.services:type_name -> upstate.status.v1.Service
-	3,  // 18: upstate.status.v1.ListStatusHistoryResponse.changes:type_name -> upstate.status.v1.StatusChange
-	4,  // 19: upstate.status.v1.ServiceRegistryService.CreateService:input_type -> upstate.status.v1.CreateServiceRequest
-	6,  // 20: upstate.status.v1.ServiceRegistryService.GetService:input_type -> upstate.status.v1.GetServiceRequest
-	8,  // 21: upstate.status.v1.ServiceRegistryService.ListServices:input_type -> upstate.status.v1.ListServicesRequest
-	10, // 22: upstate.status.v1.ServiceRegistryService.UpdateService:input_type -> upstate.status.v1.UpdateServiceRequest
-	12, // 23: upstate.status.v1.ServiceRegistryService.DeleteService:input_type -> upstate.status.v1.DeleteServiceRequest
-	14, // 24: upstate.status.v1.ServiceRegistryService.SetStatus:input_type -> upstate.status.v1.SetStatusRequest
-	16, // 25: upstate.status.v1.ServiceRegistryService.ListStatusHistory:input_type -> upstate.status.v1.ListStatusHistoryRequest
-	17, // 26: upstate.status.v1.ServiceRegistryService.ListAllServices:input_type -> upstate.status.v1.ListAllServicesRequest
-	5,  // 27: upstate.status.v1.ServiceRegistryService.CreateService:output_type -> upstate.status.v1.CreateServiceResponse
-	7,  // 28: upstate.status.v1.ServiceRegistryService.GetService:output_type -> upstate.status.v1.GetServiceResponse
-	9,  // 29: upstate.status.v1.ServiceRegistryService.ListServices:output_type -> upstate.status.v1.ListServicesResponse
-	11, // 30: upstate.status.v1.ServiceRegistryService.UpdateService:output_type -> upstate.status.v1.UpdateServiceResponse
-	13, // 31: upstate.status.v1.ServiceRegistryService.DeleteService:output_type -> upstate.status.v1.DeleteServiceResponse
-	15, // 32: upstate.status.v1.ServiceRegistryService.SetStatus:output_type -> upstate.status.v1.SetStatusResponse
-	19, // 33: upstate.status.v1.ServiceRegistryService.ListStatusHistory:output_type -> upstate.status.v1.ListStatusHistoryResponse
-	18, // 34: upstate.status.v1.ServiceRegistryService.ListAllServices:output_type -> upstate.status.v1.ListAllServicesResponse
-	27, // [27:35] is the sub-list for method output_type
-	19, // [19:27] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	23, // 1: upstate.status.v1.Service.status_changed_at:type_name -> google.protobuf.Timestamp
+	23, // 2: upstate.status.v1.Service.created_at:type_name -> google.protobuf.Timestamp
+	23, // 3: upstate.status.v1.Service.updated_at:type_name -> google.protobuf.Timestamp
+	21, // 4: upstate.status.v1.Service.tags:type_name -> upstate.status.v1.Service.TagsEntry
+	0,  // 5: upstate.status.v1.StatusChange.previous:type_name -> upstate.status.v1.Status
+	0,  // 6: upstate.status.v1.StatusChange.status:type_name -> upstate.status.v1.Status
+	1,  // 7: upstate.status.v1.StatusChange.source:type_name -> upstate.status.v1.Source
+	23, // 8: upstate.status.v1.StatusChange.changed_at:type_name -> google.protobuf.Timestamp
+	0,  // 9: upstate.status.v1.CreateServiceRequest.status:type_name -> upstate.status.v1.Status
+	2,  // 10: upstate.status.v1.CreateServiceResponse.service:type_name -> upstate.status.v1.Service
+	2,  // 11: upstate.status.v1.GetServiceResponse.service:type_name -> upstate.status.v1.Service
+	2,  // 12: upstate.status.v1.ListServicesResponse.services:type_name -> upstate.status.v1.Service
+	11, // 13: upstate.status.v1.UpdateServiceRequest.tags:type_name -> upstate.status.v1.ServiceTags
+	22, // 14: upstate.status.v1.ServiceTags.tags:type_name -> upstate.status.v1.ServiceTags.TagsEntry
+	2,  // 15: upstate.status.v1.UpdateServiceResponse.service:type_name -> upstate.status.v1.Service
+	0,  // 16: upstate.status.v1.SetStatusRequest.status:type_name -> upstate.status.v1.Status
+	1,  // 17: upstate.status.v1.SetStatusRequest.source:type_name -> upstate.status.v1.Source
+	2,  // 18: upstate.status.v1.SetStatusResponse.service:type_name -> upstate.status.v1.Service
+	0,  // 19: upstate.status.v1.SetStatusResponse.previous:type_name -> upstate.status.v1.Status
+	2,  // 20: upstate.status.v1.ListAllServicesResponse.services:type_name -> upstate.status.v1.Service
+	3,  // 21: upstate.status.v1.ListStatusHistoryResponse.changes:type_name -> upstate.status.v1.StatusChange
+	4,  // 22: upstate.status.v1.ServiceRegistryService.CreateService:input_type -> upstate.status.v1.CreateServiceRequest
+	6,  // 23: upstate.status.v1.ServiceRegistryService.GetService:input_type -> upstate.status.v1.GetServiceRequest
+	8,  // 24: upstate.status.v1.ServiceRegistryService.ListServices:input_type -> upstate.status.v1.ListServicesRequest
+	10, // 25: upstate.status.v1.ServiceRegistryService.UpdateService:input_type -> upstate.status.v1.UpdateServiceRequest
+	13, // 26: upstate.status.v1.ServiceRegistryService.DeleteService:input_type -> upstate.status.v1.DeleteServiceRequest
+	15, // 27: upstate.status.v1.ServiceRegistryService.SetStatus:input_type -> upstate.status.v1.SetStatusRequest
+	17, // 28: upstate.status.v1.ServiceRegistryService.ListStatusHistory:input_type -> upstate.status.v1.ListStatusHistoryRequest
+	18, // 29: upstate.status.v1.ServiceRegistryService.ListAllServices:input_type -> upstate.status.v1.ListAllServicesRequest
+	5,  // 30: upstate.status.v1.ServiceRegistryService.CreateService:output_type -> upstate.status.v1.CreateServiceResponse
+	7,  // 31: upstate.status.v1.ServiceRegistryService.GetService:output_type -> upstate.status.v1.GetServiceResponse
+	9,  // 32: upstate.status.v1.ServiceRegistryService.ListServices:output_type -> upstate.status.v1.ListServicesResponse
+	12, // 33: upstate.status.v1.ServiceRegistryService.UpdateService:output_type -> upstate.status.v1.UpdateServiceResponse
+	14, // 34: upstate.status.v1.ServiceRegistryService.DeleteService:output_type -> upstate.status.v1.DeleteServiceResponse
+	16, // 35: upstate.status.v1.ServiceRegistryService.SetStatus:output_type -> upstate.status.v1.SetStatusResponse
+	20, // 36: upstate.status.v1.ServiceRegistryService.ListStatusHistory:output_type -> upstate.status.v1.ListStatusHistoryResponse
+	19, // 37: upstate.status.v1.ServiceRegistryService.ListAllServices:output_type -> upstate.status.v1.ListAllServicesResponse
+	30, // [30:38] is the sub-list for method output_type
+	22, // [22:30] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_upstate_status_v1_status_proto_init() }
@@ -1555,14 +1638,14 @@ func file_upstate_status_v1_status_proto_init() {
 		return
 	}
 	file_upstate_status_v1_status_proto_msgTypes[8].OneofWrappers = []any{}
-	file_upstate_status_v1_status_proto_msgTypes[12].OneofWrappers = []any{}
+	file_upstate_status_v1_status_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_upstate_status_v1_status_proto_rawDesc), len(file_upstate_status_v1_status_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -43,8 +43,8 @@ type ServiceRegistryServiceClient interface {
 	GetService(ctx context.Context, in *GetServiceRequest, opts ...grpc.CallOption) (*GetServiceResponse, error)
 	// ListServices returns services in creation order, a page at a time.
 	ListServices(ctx context.Context, in *ListServicesRequest, opts ...grpc.CallOption) (*ListServicesResponse, error)
-	// UpdateService changes a service's name or description, and publishes a
-	// ServiceUpdated event unless nothing changed.
+	// UpdateService changes a service's name, description or tags, and
+	// publishes a ServiceUpdated event unless nothing changed.
 	UpdateService(ctx context.Context, in *UpdateServiceRequest, opts ...grpc.CallOption) (*UpdateServiceResponse, error)
 	// DeleteService removes a service and its history, and publishes a
 	// ServiceDeleted event.
@@ -164,8 +164,8 @@ type ServiceRegistryServiceServer interface {
 	GetService(context.Context, *GetServiceRequest) (*GetServiceResponse, error)
 	// ListServices returns services in creation order, a page at a time.
 	ListServices(context.Context, *ListServicesRequest) (*ListServicesResponse, error)
-	// UpdateService changes a service's name or description, and publishes a
-	// ServiceUpdated event unless nothing changed.
+	// UpdateService changes a service's name, description or tags, and
+	// publishes a ServiceUpdated event unless nothing changed.
 	UpdateService(context.Context, *UpdateServiceRequest) (*UpdateServiceResponse, error)
 	// DeleteService removes a service and its history, and publishes a
 	// ServiceDeleted event.

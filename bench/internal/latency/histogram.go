@@ -1,4 +1,6 @@
-package main
+// Package latency records latencies for upstate's benchmark tools in a
+// log-linear histogram and reads quantiles from it.
+package latency
 
 import (
 	"math/bits"
@@ -14,26 +16,26 @@ const subBits = 7
 // v>>shift, with shift = max(0, bits.Len64(v)-subBits-1).
 const bucketCount = (64 - subBits + 1) << subBits
 
-// histogram is a log-linear latency histogram in the spirit of HDR
+// Histogram is a log-linear latency histogram in the spirit of HDR
 // Histogram. Recording is a few arithmetic operations and one increment,
 // with no allocation; it is not safe for concurrent use, so each worker owns
 // one and they are merged at the end.
-type histogram struct {
+type Histogram struct {
 	counts [bucketCount]uint64
 	total  uint64
 	max    uint64
 }
 
-// record adds one latency.
-func (h *histogram) record(d time.Duration) {
+// Record adds one latency.
+func (h *Histogram) Record(d time.Duration) {
 	v := uint64(max(d, 0))
 	h.counts[bucketIndex(v)]++
 	h.total++
 	h.max = max(h.max, v)
 }
 
-// merge adds o's counts into h.
-func (h *histogram) merge(o *histogram) {
+// Merge adds o's counts into h.
+func (h *Histogram) Merge(o *Histogram) {
 	for i, c := range o.counts {
 		h.counts[i] += c
 	}
@@ -41,9 +43,9 @@ func (h *histogram) merge(o *histogram) {
 	h.max = max(h.max, o.max)
 }
 
-// quantile returns the value at quantile q in [0, 1]: the highest value of
+// Quantile returns the value at quantile q in [0, 1]: the highest value of
 // the bucket holding it, capped at the exact maximum.
-func (h *histogram) quantile(q float64) time.Duration {
+func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.total == 0 {
 		return 0
 	}
@@ -59,8 +61,11 @@ func (h *histogram) quantile(q float64) time.Duration {
 	return time.Duration(h.max)
 }
 
-// maxValue returns the largest recorded latency, exactly.
-func (h *histogram) maxValue() time.Duration { return time.Duration(h.max) }
+// Count returns how many latencies were recorded.
+func (h *Histogram) Count() uint64 { return h.total }
+
+// Max returns the largest recorded latency, exactly.
+func (h *Histogram) Max() time.Duration { return time.Duration(h.max) }
 
 func bucketIndex(v uint64) int {
 	shift := max(bits.Len64(v)-subBits-1, 0)

@@ -1,4 +1,4 @@
-package main
+package latency
 
 import (
 	"math"
@@ -29,15 +29,15 @@ func TestBucketIndexRoundTrip(t *testing.T) {
 
 func TestQuantile(t *testing.T) {
 	t.Parallel()
-	var a, b histogram
+	var a, b Histogram
 	for i := 1; i <= 1000; i++ {
 		h := &a
 		if i%2 == 0 {
 			h = &b
 		}
-		h.record(time.Duration(i) * time.Microsecond)
+		h.Record(time.Duration(i) * time.Microsecond)
 	}
-	a.merge(&b)
+	a.Merge(&b)
 	tests := []struct {
 		q    float64
 		want time.Duration
@@ -47,16 +47,16 @@ func TestQuantile(t *testing.T) {
 		{1, 1000 * time.Microsecond},
 	}
 	for _, tt := range tests {
-		got := a.quantile(tt.q)
+		got := a.Quantile(tt.q)
 		if got < tt.want || float64(got-tt.want) > float64(tt.want)/(1<<subBits) {
 			t.Errorf("quantile(%v) = %v, want %v within 1/%d", tt.q, got, tt.want, 1<<subBits)
 		}
 	}
-	if a.maxValue() != time.Millisecond {
-		t.Errorf("max = %v, want 1ms", a.maxValue())
+	if a.Max() != time.Millisecond {
+		t.Errorf("max = %v, want 1ms", a.Max())
 	}
-	var empty histogram
-	if empty.quantile(0.5) != 0 {
-		t.Errorf("empty quantile = %v, want 0", empty.quantile(0.5))
+	var empty Histogram
+	if empty.Quantile(0.5) != 0 {
+		t.Errorf("empty quantile = %v, want 0", empty.Quantile(0.5))
 	}
 }
