@@ -3,8 +3,10 @@ module github.com/upstatehq/upstate/integration
 go 1.26.0
 
 require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/jonboulle/clockwork v0.5.0
-	github.com/nats-io/nats.go v1.55.0
+	github.com/nats-io/nats.go v1.56.0
 	github.com/upstatehq/upstate/cmd/upstate v0.0.0
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/proto v0.0.0
@@ -13,6 +15,8 @@ require (
 	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/sla v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
+	github.com/upstatehq/upstate/services/statuspage v0.0.0
+	github.com/upstatehq/upstate/webhook v0.0.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -22,10 +26,11 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/caarlos0/env/v11 v11.4.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.12.0 // indirect
+	github.com/jackc/pgx/v5 v5.13.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/labstack/echo/v4 v4.16.0 // indirect
@@ -45,7 +50,6 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/upstatehq/upstate/services/gateway v0.0.0 // indirect
-	github.com/upstatehq/upstate/webhook v0.0.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -69,5 +73,6 @@ replace (
 	github.com/upstatehq/upstate/services/incidents => ../services/incidents
 	github.com/upstatehq/upstate/services/sla => ../services/sla
 	github.com/upstatehq/upstate/services/status => ../services/status
+	github.com/upstatehq/upstate/services/statuspage => ../services/statuspage
 	github.com/upstatehq/upstate/webhook => ../webhook
 )

@@ -30,6 +30,7 @@ import (
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -89,10 +90,12 @@ func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standal
 	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL, NATSUsers: auths}, c)
 	s.cfg = standalone.Config{
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
-		SLAGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0",
+		SLAGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0", StatusPageGRPCAddr: "127.0.0.1:0",
 		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
 		Alerting:  alerting.Config{SchedulerInterval: 100 * time.Millisecond},
-		Edge:      edge.Config{BootstrapAPIKey: bootstrapKey},
+		// Subscribers are the test's servers on the loopback.
+		StatusPage: statuspage.Config{WebhookAllowPrivate: true, DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
+		Edge:       edge.Config{BootstrapAPIKey: bootstrapKey},
 	}
 	if edit != nil {
 		edit(&s.cfg)

@@ -12,6 +12,9 @@ if [[ -z "${UPSTATE_TEST_DATABASE_URL:-}" ]]; then
 	bash scripts/ensure-postgres.sh
 fi
 
+# The status page's browser test drives a headless Chromium.
+bash scripts/ensure-chromium.sh
+
 bash scripts/proto.sh --check
 bash scripts/lint.sh
 

@@ -14,7 +14,7 @@ import (
 // per-service binaries, an empty DATABASE_URL or UPSTATE_NATS_URL means
 // "run it myself".
 type Config struct {
-	HTTPAddr       string        `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080" doc:"the one HTTP listener: {/api/v1/…}, {/api/webhooks/…}, {/healthz}, {/readyz}, {/metrics}"`
+	HTTPAddr       string        `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080" doc:"the one HTTP listener: {/api/v1/…}, {/api/webhooks/…}, {/status/…} (and status pages' custom domains), {/healthz}, {/readyz}, {/metrics}; on a loopback address, status page subscribers may be on the loopback too"`
 	DataDir        string        `env:"UPSTATE_DATA_DIR" envDefault:"./.data" doc:"where the embedded Postgres ({postgres/}) and JetStream ({nats/}) keep data"`
 	DatabaseURL    config.Secret `env:"DATABASE_URL" doc:"an existing Postgres; empty runs one from the system's binaries in the data dir"`
 	NATSURL        string        `env:"UPSTATE_NATS_URL" doc:"an existing NATS server; empty embeds one with JetStream"`
@@ -77,4 +77,18 @@ func natsHostPort(addr string) (string, int, error) {
 		port = -1
 	}
 	return host, port, nil
+}
+
+// loopbackOnly reports whether the HTTP listener is on a loopback address,
+// so nobody outside the machine can reach it.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -15,13 +15,14 @@ func TestConfigReadsEveryServicesSettings(t *testing.T) {
 	cfg, err := config.LoadFrom[Config]([]string{
 		"UPSTATE_STATUS_INGEST_CONCURRENCY=7", "UPSTATE_INCIDENTS_CONCURRENCY=6", "UPSTATE_MAINTENANCE_INTERVAL=2s",
 		"UPSTATE_AUTH_CACHE_TTL=3s", "UPSTATE_WEBHOOK_RATE_LIMIT=5", "UPSTATE_TRUSTED_PROXIES=10.0.0.0/8",
-		"UPSTATE_STREAM_REPLICAS=3", "UPSTATE_NATS_URL=nats://n1:4222",
+		"UPSTATE_STREAM_REPLICAS=3", "UPSTATE_NATS_URL=nats://n1:4222", "UPSTATE_STATUSPAGE_CONCURRENCY=3",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Status.IngestConcurrency != 7 || cfg.Incidents.Concurrency != 6 || cfg.Incidents.SchedulerInterval != 2*time.Second ||
-		cfg.Edge.AuthCacheTTL != 3*time.Second || cfg.Gateway.RateLimit != 5 || len(cfg.Gateway.TrustedProxies) != 1 || cfg.StreamReplicas != 3 {
+		cfg.Edge.AuthCacheTTL != 3*time.Second || cfg.Gateway.RateLimit != 5 || len(cfg.Gateway.TrustedProxies) != 1 || cfg.StreamReplicas != 3 ||
+		cfg.StatusPage.Concurrency != 3 {
 		t.Fatalf("loaded %+v", cfg)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -112,5 +113,17 @@ func TestGRPCAuthDefaultsToAGeneratedToken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true,
+		"0.0.0.0:8080": false, ":8080": false, "10.0.0.5:8080": false, "status.example.com:80": false, "nonsense": false,
+	} {
+		if got := loopbackOnly(addr); got != want {
+			t.Errorf("loopbackOnly(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }

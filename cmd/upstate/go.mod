@@ -11,6 +11,7 @@ require (
 	github.com/upstatehq/upstate/services/incidents v0.0.0
 	github.com/upstatehq/upstate/services/sla v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
+	github.com/upstatehq/upstate/services/statuspage v0.0.0
 )
 
 require (
@@ -67,5 +68,6 @@ replace (
 	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
 	github.com/upstatehq/upstate/services/sla => ../../services/sla
 	github.com/upstatehq/upstate/services/status => ../../services/status
+	github.com/upstatehq/upstate/services/statuspage => ../../services/statuspage
 	github.com/upstatehq/upstate/webhook => ../../webhook
 )

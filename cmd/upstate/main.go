@@ -90,6 +90,12 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
 		Env: env,
 	})
+	cfg.StatusPage.MessageURL = "http://" + cfg.HTTPAddr
+	// Only this machine can subscribe to pages served on the loopback: let
+	// its webhook subscribers be there too (make run, a laptop).
+	if loopbackOnly(cfg.HTTPAddr) {
+		cfg.StatusPage.WebhookAllowPrivate = true
+	}
 	if _, err := standalone.Start(ctx, h, cfg.Config); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 // Each service's user may read its consumer's lag, the age of the oldest
@@ -25,6 +26,7 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 	_, incidentsJS := s.service(t, incidents.Name, nil)
 	_, slaJS := s.service(t, sla.Name, nil)
 	_, alertingJS := s.service(t, alerting.Name, nil)
+	_, statuspageJS := s.service(t, statuspage.Name, nil)
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 	publish(t, incidentsJS, bus.IncidentsSubject("org", "mnt"))
@@ -40,6 +42,8 @@ func TestNATSServicesReadTheirConsumersLag(t *testing.T) {
 		{alerting.Name, bus.StreamStatus, alertingStatusDurable, bus.SubjectsStatus, alertingJS},
 		{alerting.Name + " on incidents", bus.StreamIncidents, alertingIncidentsDurable, bus.SubjectsIncidents, alertingJS},
 		{alerting.Name + " on sla", bus.StreamSLA, alertingSLODurable, bus.SubjectsSLA, alertingJS},
+		{statuspage.Name, bus.StreamStatus, statuspage.StatusDurable, bus.SubjectsStatus, statuspageJS},
+		{statuspage.Name + " on incidents", bus.StreamIncidents, statuspage.IncidentsDurable, bus.SubjectsIncidents, statuspageJS},
 	} {
 		t.Run(tt.unit, func(t *testing.T) {
 			if _, err := tt.js.CreateOrUpdateConsumer(shortCtx(t), tt.stream, jetstream.ConsumerConfig{

@@ -14,6 +14,7 @@ import (
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 // The durable consumers and the key-value bucket the services create,
@@ -42,8 +43,8 @@ var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSL
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
 var serviceDurables = map[string][]string{
-	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable},
-	bus.StreamIncidents: {alertingIncidentsDurable},
+	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable, statuspage.StatusDurable},
+	bus.StreamIncidents: {alertingIncidentsDurable, statuspage.IncidentsDurable},
 	bus.StreamSLA:       {alertingSLODurable},
 }
 
@@ -82,12 +83,13 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 // servicePermissions returns, by unit, what each service's user may do.
 func servicePermissions() map[string]func(unit string) natsd.User {
 	return map[string]func(unit string) natsd.User{
-		status.Name:    statusUser,
-		incidents.Name: incidentsUser,
-		sla.Name:       slaUser,
-		alerting.Name:  alertingUser,
-		edge.Name:      func(string) natsd.User { return natsd.User{} }, // it does not use NATS
-		gateway.Name:   gatewayUser,
+		status.Name:     statusUser,
+		incidents.Name:  incidentsUser,
+		sla.Name:        slaUser,
+		alerting.Name:   alertingUser,
+		statuspage.Name: statuspageUser,
+		edge.Name:       func(string) natsd.User { return natsd.User{} }, // it does not use NATS
+		gateway.Name:    gatewayUser,
 	}
 }
 
@@ -186,6 +188,18 @@ func alertingUser(unit string) natsd.User {
 	pub = append(pub, durableConsumer(bus.StreamStatus, alertingStatusDurable)...)
 	pub = append(pub, durableConsumer(bus.StreamIncidents, alertingIncidentsDurable)...)
 	pub = append(pub, durableConsumer(bus.StreamSLA, alertingSLODurable)...)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: pub},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
+// statuspageUser publishes nothing of its own and consumes STATUS and
+// INCIDENTS into its read model.
+func statuspageUser(unit string) natsd.User {
+	pub := ensureStreams(statuspage.Streams...)
+	pub = append(pub, durableConsumer(bus.StreamStatus, statuspage.StatusDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: pub},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},

@@ -20,6 +20,7 @@ import (
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
+	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
 const readerName, readerPassword = "team-reader", "reader-secret"
@@ -413,5 +414,28 @@ func TestNATSAlertingPublishesAlertsOnly(t *testing.T) {
 	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.StatusSubject("org", "svc")) })
 	if n := s.count(t, bus.StreamStatus); n != 0 {
 		t.Errorf("STATUS holds %d messages, want none", n)
+	}
+}
+
+// The status page service publishes nothing upstate keeps: a forged
+// status change or incident event is refused.
+func TestNATSStatusPagePublishesNothing(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	var e errs
+	nc, _ := s.service(t, statuspage.Name, &e)
+	for _, subject := range []string{bus.StatusSubject("org", "svc"), bus.IncidentsSubject("org", "inc_1")} {
+		if err := nc.Publish(subject, []byte("forged")); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 5*time.Second, func() error { return e.violation(subject) })
+	}
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents} {
+		if n := s.count(t, stream); n != 0 {
+			t.Errorf("%s holds %d messages, want none", stream, n)
+		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
@@ -66,10 +67,10 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unit runs the edge, calling the status, incidents, SLA and alerting
-// services at their gRPC targets. It serves HTTP only, on the host's
-// listener.
-func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget string) service.Unit {
+// Unit runs the edge, calling the status, incidents, SLA, alerting and
+// status page services at their gRPC targets. It serves HTTP only, on the
+// host's listener.
+func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget, statusPageTarget string) service.Unit {
 	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
@@ -91,7 +92,11 @@ func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget s
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, Logger: in.Logger(), Clock: in.Clock()}), nil
+		pages, err := in.Dial(statusPageTarget)
+		if err != nil {
+			return nil, err
+		}
+		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, StatusPages: pages, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
@@ -109,7 +114,9 @@ type Deps struct {
 	// Alerting is a connection to the alerting service's gRPC API (rules,
 	// alerts, silences, dependencies).
 	Alerting grpc.ClientConnInterface
-	Logger   *slog.Logger
+	// StatusPages is a connection to the status page service's gRPC API.
+	StatusPages grpc.ClientConnInterface
+	Logger      *slog.Logger
 	// Clock gives the time of API keys' timestamps, of their expiry and of
 	// the key cache's (default: the wall clock).
 	Clock clockwork.Clock
@@ -143,6 +150,7 @@ func New(cfg Config, deps Deps) *App {
 		Alerts:       alertingv1.NewAlertServiceClient(deps.Alerting),
 		Silences:     alertingv1.NewSilenceServiceClient(deps.Alerting),
 		Dependencies: alertingv1.NewDependencyServiceClient(deps.Alerting),
+		StatusPages:  statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}

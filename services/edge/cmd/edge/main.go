@@ -9,6 +9,6 @@ import (
 
 func main() {
 	service.Main("edge", func(c Config) service.Unit {
-		return app.Unit(c.Config, c.StatusGRPCTarget, c.IncidentsGRPCTarget, c.SLAGRPCTarget, c.AlertingGRPCTarget)
+		return app.Unit(c.Config, c.StatusGRPCTarget, c.IncidentsGRPCTarget, c.SLAGRPCTarget, c.AlertingGRPCTarget, c.StatusPageGRPCTarget)
 	})
 }

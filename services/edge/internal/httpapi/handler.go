@@ -1,7 +1,7 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
 // validation of the JSON representation, pagination and error mapping. It
-// holds no domain logic: calls go to the status, incidents, SLA and
-// alerting services over gRPC.
+// holds no domain logic: calls go to the status, incidents, SLA, alerting
+// and status page services over gRPC.
 package httpapi
 
 import (
@@ -19,6 +19,7 @@ import (
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
 )
 
 // Handler serves the REST API.
@@ -32,6 +33,7 @@ type Handler struct {
 	alerts       alertingv1.AlertServiceClient
 	silences     alertingv1.SilenceServiceClient
 	dependencies alertingv1.DependencyServiceClient
+	pages        statuspagev1.StatusPageServiceClient
 	keys         Keys
 	auth         *Authenticator
 	clock        clockwork.Clock
@@ -43,8 +45,8 @@ type Handler struct {
 	callTimeout time.Duration
 }
 
-// Backends are the APIs of the status, incidents, SLA and alerting
-// services the REST API calls.
+// Backends are the APIs of the status, incidents, SLA, alerting and status
+// page services the REST API calls.
 type Backends struct {
 	Services     statusv1.ServiceRegistryServiceClient
 	Receivers    statusv1.ReceiverServiceClient
@@ -55,6 +57,7 @@ type Backends struct {
 	Alerts       alertingv1.AlertServiceClient
 	Silences     alertingv1.SilenceServiceClient
 	Dependencies alertingv1.DependencyServiceClient
+	StatusPages  statuspagev1.StatusPageServiceClient
 }
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
@@ -64,7 +67,7 @@ type Backends struct {
 func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
-		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies,
+		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies, pages: b.StatusPages,
 		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}

@@ -137,6 +137,8 @@ type createReceiverBody struct {
 	StatusMapping    map[string]string `json:"status_mapping"`
 	Signature        *signatureBody    `json:"signature"`
 	AutoIncident     *autoIncidentBody `json:"auto_incident"`
+	// Preset fills the fields left out from named settings (statuspage).
+	Preset string `json:"preset"`
 }
 
 func (b createReceiverBody) spec() (*statusv1.ReceiverSpec, error) {

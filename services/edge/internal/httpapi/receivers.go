@@ -62,7 +62,7 @@ func (h *Handler) createReceiver(c echo.Context) error {
 	}
 	ctx, cancel := h.call(c)
 	defer cancel()
-	resp, err := h.receivers.CreateReceiver(ctx, &statusv1.CreateReceiverRequest{OrgId: principal(c).OrgID, Spec: spec})
+	resp, err := h.receivers.CreateReceiver(ctx, &statusv1.CreateReceiverRequest{OrgId: principal(c).OrgID, Spec: spec, Preset: body.Preset})
 	if err != nil {
 		return fromGRPC(err)
 	}

@@ -30,6 +30,14 @@ func registerRoutes(g *echo.Group, h *Handler) {
 	g.PATCH("/slos/:id", h.updateSLO, h.require("sla", auth.Write))
 	g.DELETE("/slos/:id", h.deleteSLO, h.require("sla", auth.Write))
 
+	g.GET("/status-pages", h.listStatusPages, h.require("status_pages", auth.Read))
+	g.POST("/status-pages", h.createStatusPage, h.require("status_pages", auth.Write))
+	g.GET("/status-pages/:id", h.getStatusPage, h.require("status_pages", auth.Read))
+	g.PATCH("/status-pages/:id", h.updateStatusPage, h.require("status_pages", auth.Write))
+	g.DELETE("/status-pages/:id", h.deleteStatusPage, h.require("status_pages", auth.Write))
+	g.GET("/status-pages/:id/subscribers", h.listSubscribers, h.require("status_pages", auth.Read))
+	g.DELETE("/status-pages/:id/subscribers/:subscriber_id", h.deleteSubscriber, h.require("status_pages", auth.Write))
+
 	g.GET("/webhook-receivers", h.listReceivers, h.require("webhook_receivers", auth.Read))
 	g.POST("/webhook-receivers", h.createReceiver, h.require("webhook_receivers", auth.Write))
 	g.GET("/webhook-receivers/:id", h.getReceiver, h.require("webhook_receivers", auth.Read))

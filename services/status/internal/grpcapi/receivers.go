@@ -58,8 +58,11 @@ func (s *Receivers) CreateReceiver(ctx context.Context, req *statusv1.CreateRece
 	if err := requireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
-	spec, err := pbconv.ReceiverSpec(req.GetSpec()).Normalize()
+	spec, err := pbconv.ReceiverSpec(req.GetSpec()).WithPreset(req.GetPreset())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if spec, err = spec.Normalize(); err != nil {
 		return nil, toStatus(err)
 	}
 	token, now := newToken(), pgdb.Now(s.clock)

@@ -700,7 +700,14 @@ type CreateReceiverRequest struct {
 	// org_id is the owning organisation.
 	OrgId string `protobuf:"bytes,1,opt,name=org_id,json=orgId,proto3" json:"org_id,omitempty"`
 	// spec is the receiver's settings.
-	Spec          *ReceiverSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	Spec *ReceiverSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	// preset, when set, fills the fields of spec left empty from a named
+	// set of settings. "statuspage" reads Statuspage's component webhooks
+	// (another upstate page's subscriber deliveries included):
+	// service_name_field component.name, status_field
+	// component_update.new_status, and a signature given without a scheme
+	// is standard-webhooks.
+	Preset        string `protobuf:"bytes,3,opt,name=preset,proto3" json:"preset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -747,6 +754,13 @@ func (x *CreateReceiverRequest) GetSpec() *ReceiverSpec {
 		return x.Spec
 	}
 	return nil
+}
+
+func (x *CreateReceiverRequest) GetPreset() string {
+	if x != nil {
+		return x.Preset
+	}
+	return ""
 }
 
 // CreateReceiverResponse carries the receiver and its token.
@@ -1715,10 +1729,11 @@ const file_upstate_status_v1_receivers_proto_rawDesc = "" +
 	"\rauto_incident\x18\t \x01(\v2\x1f.upstate.status.v1.AutoIncidentR\fautoIncident\x1a@\n" +
 	"\x12StatusMappingEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"{\n" +
 	"\x15CreateReceiverRequest\x12\x15\n" +
 	"\x06org_id\x18\x01 \x01(\tR\x05orgId\x123\n" +
-	"\x04spec\x18\x02 \x01(\v2\x1f.upstate.status.v1.ReceiverSpecR\x04spec\"g\n" +
+	"\x04spec\x18\x02 \x01(\v2\x1f.upstate.status.v1.ReceiverSpecR\x04spec\x12\x16\n" +
+	"\x06preset\x18\x03 \x01(\tR\x06preset\"g\n" +
 	"\x16CreateReceiverResponse\x127\n" +
 	"\breceiver\x18\x01 \x01(\v2\x1b.upstate.status.v1.ReceiverR\breceiver\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"L\n" +
