@@ -10,7 +10,7 @@
 # webhook deliveries accepted by bin/gateway while bin/status is stopped,
 # then drained by bin/status, timed from outside; bin/upstate's cold
 # start, idle RSS and warm restart; the SLA service's uptime queries
-# against a plain GET; the SLA and incidents services' consumer
+# against a plain GET; the SLA, alerting and incidents services' consumer
 # transactions as Go benchmarks. It prints a table per part and writes
 # bench/results/latest.{json,md} (bench/cmd/benchreport). Every load goes
 # to 127.0.0.1 and is bounded in time; figures are reported, never
@@ -406,6 +406,17 @@ go -C "$root/services/sla" test -run '^$' -bench 'BenchmarkApply$' -benchtime 2s
 			n++; names[n] = name; rates[n] = rate; if (name ~ /^baseline/) base = rate }
 		END { printf "%-30s %10s %10s\n", "run", "events/s", "ratio"
 			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], rates[i], (base > 0 ? rates[i] / base : 0) }'
+
+# The alerting service's STATUS consumer with 1,000 services and 10 or
+# 1,000 rules: an event costs what the rules selecting its service cost,
+# not what the organisation's rules do.
+echo
+echo "== alerting consumer, one status event (Go benchmark; test database, no fsync)"
+go -C "$root/services/alerting" test -run '^$' -bench ApplyStatusEvent -benchtime 2s ./internal/store |
+	awk '/^Benchmark/ { name = $1; sub(/^BenchmarkApplyStatusEvent\//, "", name); sub(/-[0-9]+$/, "", name)
+			n++; names[n] = name; ns[n] = $3; if (name ~ /^baseline/) base = $3 }
+		END { printf "%-30s %10s %10s\n", "run", "events/s", "ratio"
+			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], 1e9 / ns[i], base / ns[i] }'
 
 # The incidents service's STATUS consumer, in-process against the test
 # harness's Postgres: events applied per second (what bounds catching up

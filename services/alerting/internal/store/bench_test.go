@@ -6,8 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/services/alerting/internal/domain"
 	"github.com/upstatehq/upstate/services/alerting/internal/store"
+	"github.com/upstatehq/upstate/services/alerting/migrations"
 )
 
 // BenchmarkApplyStatusEvent applies one status change of one of 1,000
@@ -17,6 +21,22 @@ import (
 // the rules selecting its service cost, not what the organisation's
 // rules do, so the two cost about the same.
 func BenchmarkApplyStatusEvent(b *testing.B) {
+	// The baseline: a one-row insert transaction on the same database.
+	b.Run("baseline=insert-tx", func(b *testing.B) {
+		pool := servicetest.Postgres(b, migrations.Schema, migrations.FS)
+		ctx := context.Background()
+		if _, err := pool.Exec(ctx, `CREATE TABLE bench_rows (n bigint)`); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; b.Loop(); i++ {
+			if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO bench_rows VALUES ($1)`, i)
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, rules := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("rules=%d", rules), func(b *testing.B) {
 			ctx := context.Background()
