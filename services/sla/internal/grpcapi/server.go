@@ -17,6 +17,7 @@ import (
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/sla/internal/domain"
+	"github.com/upstatehq/upstate/services/sla/internal/events"
 	"github.com/upstatehq/upstate/services/sla/internal/pbconv"
 	"github.com/upstatehq/upstate/services/sla/internal/store"
 )
@@ -264,7 +265,7 @@ func (s *Server) DeleteSLO(ctx context.Context, req *slav1.DeleteSLORequest) (*s
 	if err := requireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteSLO(ctx, req.GetOrgId(), req.GetSloId()); err != nil {
+	if err := s.store.DeleteSLO(ctx, req.GetOrgId(), req.GetSloId(), pgdb.Now(s.clock), events.SLOEvent); err != nil {
 		return nil, toStatus(err, slo)
 	}
 	return &slav1.DeleteSLOResponse{}, nil

@@ -285,3 +285,48 @@ func TestEvaluateWaitsForApply(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Deleting a burning SLO ends its burn for whoever follows it: the
+// deletion announces burn_stopped once. Deleting one that does not burn
+// announces nothing.
+func TestDeleteBurningSLOStopsTheBurn(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	apply(t, st, t0, change("svc_1", 1, domain.Down, t0))
+	slo := domain.NewSLO{ServiceID: "svc_1", Name: "API", Target: 0.999, Window: "7d"}.Create("slo_burning", "org_a", t0)
+	if err := st.CreateSLO(ctx, slo); err != nil {
+		t.Fatal(err)
+	}
+	// Down for ten minutes: it burns; the evaluation's events are taken.
+	now := t0.Add(10 * time.Minute)
+	if _, err := st.EvaluateSLO(ctx, "slo_burning", now, time.Minute, recordEvent); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, st); !slices.Contains(got, "burning") {
+		t.Fatalf("the outage did not burn the SLO: %v", got)
+	}
+	if err := st.DeleteSLO(ctx, "org_a", "slo_burning", now, recordEvent); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, st); !slices.Equal(got, []string{"burn_stopped"}) {
+		t.Fatalf("deleting a burning SLO announced %v, want burn_stopped", got)
+	}
+	if _, err := st.GetSLO(ctx, "org_a", "slo_burning"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("deleted SLO: %v", err)
+	}
+	if err := st.DeleteSLO(ctx, "org_a", "slo_burning", now, recordEvent); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("deleted twice: %v", err)
+	}
+	// One never evaluated, so not burning.
+	calm := domain.NewSLO{ServiceID: "svc_1", Name: "calm", Target: 0.5, Window: "7d"}.Create("slo_wide", "org_a", t0)
+	if err := st.CreateSLO(ctx, calm); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteSLO(ctx, "org_a", "slo_wide", now, recordEvent); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, st); len(got) != 0 {
+		t.Fatalf("deleting a calm SLO announced %v", got)
+	}
+}

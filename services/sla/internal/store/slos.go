@@ -85,14 +85,27 @@ func (st *Store) UpdateSLO(ctx context.Context, orgID, id string, p domain.SLOPa
 	return after, err
 }
 
-// DeleteSLO deletes the organisation's SLO.
-func (st *Store) DeleteSLO(ctx context.Context, orgID, id string) error {
-	tag, err := st.pool.Exec(ctx, `DELETE FROM sla.slos WHERE org_id = $1 AND id = $2`, orgID, id)
-	if err != nil {
+// DeleteSLO deletes the organisation's SLO. A burning one announces
+// SLOBurnStopped at now, in the same transaction: its burn ends with it.
+func (st *Store) DeleteSLO(ctx context.Context, orgID, id string, now time.Time, event SLOEvent) error {
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		deleted, err := scanSLO(tx.QueryRow(ctx, `DELETE FROM sla.slos WHERE org_id = $1 AND id = $2
+			RETURNING `+sloColumns, orgID, id))
+		if err != nil || !deleted.Burning {
+			return err
+		}
+		// Whoever follows its burn (alerting) would otherwise wait for an
+		// end that never comes: the burn ends with the SLO.
+		deleted.Burning = false
+		deleted.Version++
+		e, err := event(domain.EventBurnStopped, deleted, domain.SLOState{}, now)
+		if err != nil {
+			return err
+		}
+		return st.Outbox.Write(ctx, tx, e)
+	})
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return fmt.Errorf("delete slo %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return domain.ErrNotFound
-	}
-	return nil
+	return err
 }
