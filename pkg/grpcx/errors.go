@@ -107,3 +107,12 @@ func FieldViolations(err error) []FieldViolation {
 	}
 	return out
 }
+
+// RequireOrg refuses a request without the organisation every service's
+// data is scoped to: INVALID_ARGUMENT naming org_id.
+func RequireOrg(orgID string) error {
+	if orgID == "" {
+		return InvalidField("org_id", "is required")
+	}
+	return nil
+}

@@ -31,7 +31,7 @@ const alert = "alert"
 
 // GetAlert implements the RPC.
 func (s *Alerts) GetAlert(ctx context.Context, req *alertingv1.GetAlertRequest) (*alertingv1.GetAlertResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	a, err := s.store.GetAlert(ctx, req.GetOrgId(), req.GetAlertId(), pgdb.Now(s.clock))
@@ -43,7 +43,7 @@ func (s *Alerts) GetAlert(ctx context.Context, req *alertingv1.GetAlertRequest) 
 
 // ListAlerts implements the RPC.
 func (s *Alerts) ListAlerts(ctx context.Context, req *alertingv1.ListAlertsRequest) (*alertingv1.ListAlertsResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -72,7 +72,7 @@ func (s *Alerts) ListAlerts(ctx context.Context, req *alertingv1.ListAlertsReque
 
 // AcknowledgeAlert implements the RPC.
 func (s *Alerts) AcknowledgeAlert(ctx context.Context, req *alertingv1.AcknowledgeAlertRequest) (*alertingv1.AcknowledgeAlertResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if utf8.RuneCountInString(req.GetNote()) > 1000 {
@@ -88,7 +88,7 @@ func (s *Alerts) AcknowledgeAlert(ctx context.Context, req *alertingv1.Acknowled
 
 // UnacknowledgeAlert implements the RPC.
 func (s *Alerts) UnacknowledgeAlert(ctx context.Context, req *alertingv1.UnacknowledgeAlertRequest) (*alertingv1.UnacknowledgeAlertResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	a, err := s.store.Unacknowledge(ctx, req.GetOrgId(), req.GetAlertId(), actor(req.GetActor()), pgdb.Now(s.clock))

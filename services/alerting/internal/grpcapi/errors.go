@@ -45,13 +45,6 @@ func toStatus(err error, what string) error {
 	return grpcx.Internal(err)
 }
 
-func requireOrg(orgID string) error {
-	if orgID == "" {
-		return grpcx.InvalidField("org_id", "is required")
-	}
-	return nil
-}
-
 // checkServices makes sure every id is a service of the organisation,
 // asking the status service, which owns them; field names the request
 // field for an unknown one.

@@ -121,7 +121,7 @@ func durationOr(d *durationpb.Duration, fallback time.Duration) time.Duration {
 
 // CreateRule implements the RPC.
 func (s *Rules) CreateRule(ctx context.Context, req *alertingv1.CreateRuleRequest) (*alertingv1.CreateRuleResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	spec, err := applySpec(domain.DefaultSpec(), req.GetSpec(), specFields)
@@ -150,7 +150,7 @@ func (s *Rules) check(ctx context.Context, orgID string, spec domain.RuleSpec) e
 
 // GetRule implements the RPC.
 func (s *Rules) GetRule(ctx context.Context, req *alertingv1.GetRuleRequest) (*alertingv1.GetRuleResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	r, err := s.store.GetRule(ctx, req.GetOrgId(), req.GetRuleId())
@@ -162,7 +162,7 @@ func (s *Rules) GetRule(ctx context.Context, req *alertingv1.GetRuleRequest) (*a
 
 // ListRules implements the RPC.
 func (s *Rules) ListRules(ctx context.Context, req *alertingv1.ListRulesRequest) (*alertingv1.ListRulesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -187,7 +187,7 @@ func (s *Rules) ListRules(ctx context.Context, req *alertingv1.ListRulesRequest)
 
 // UpdateRule implements the RPC.
 func (s *Rules) UpdateRule(ctx context.Context, req *alertingv1.UpdateRuleRequest) (*alertingv1.UpdateRuleResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	fields := req.GetUpdateMask().GetPaths()
@@ -224,7 +224,7 @@ func (s *Rules) UpdateRule(ctx context.Context, req *alertingv1.UpdateRuleReques
 
 // DeleteRule implements the RPC.
 func (s *Rules) DeleteRule(ctx context.Context, req *alertingv1.DeleteRuleRequest) (*alertingv1.DeleteRuleResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteRule(ctx, req.GetOrgId(), req.GetRuleId(), pgdb.Now(s.clock)); err != nil {

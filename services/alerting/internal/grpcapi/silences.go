@@ -45,7 +45,7 @@ func optionalTime(ts *timestamppb.Timestamp) time.Time {
 
 // CreateSilence implements the RPC.
 func (s *Silences) CreateSilence(ctx context.Context, req *alertingv1.CreateSilenceRequest) (*alertingv1.CreateSilenceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	m := req.GetMatchers()
@@ -66,7 +66,7 @@ func (s *Silences) CreateSilence(ctx context.Context, req *alertingv1.CreateSile
 
 // GetSilence implements the RPC.
 func (s *Silences) GetSilence(ctx context.Context, req *alertingv1.GetSilenceRequest) (*alertingv1.GetSilenceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	sil, err := s.store.GetSilence(ctx, req.GetOrgId(), req.GetSilenceId())
@@ -78,7 +78,7 @@ func (s *Silences) GetSilence(ctx context.Context, req *alertingv1.GetSilenceReq
 
 // ListSilences implements the RPC.
 func (s *Silences) ListSilences(ctx context.Context, req *alertingv1.ListSilencesRequest) (*alertingv1.ListSilencesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -107,7 +107,7 @@ func (s *Silences) ListSilences(ctx context.Context, req *alertingv1.ListSilence
 
 // DeleteSilence implements the RPC.
 func (s *Silences) DeleteSilence(ctx context.Context, req *alertingv1.DeleteSilenceRequest) (*alertingv1.DeleteSilenceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	sil, err := s.store.ExpireSilence(ctx, req.GetOrgId(), req.GetSilenceId(), pgdb.Now(s.clock))
@@ -120,7 +120,7 @@ func (s *Silences) DeleteSilence(ctx context.Context, req *alertingv1.DeleteSile
 
 // SetDependencies implements the RPC.
 func (s *Silences) SetDependencies(ctx context.Context, req *alertingv1.SetDependenciesRequest) (*alertingv1.SetDependenciesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if len(req.GetDependsOn()) > domain.MaxDependencies {
@@ -145,7 +145,7 @@ func (s *Silences) SetDependencies(ctx context.Context, req *alertingv1.SetDepen
 
 // GetDependencies implements the RPC.
 func (s *Silences) GetDependencies(ctx context.Context, req *alertingv1.GetDependenciesRequest) (*alertingv1.GetDependenciesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := checkServices(ctx, s.registry, req.GetOrgId(), "service_id", []string{req.GetServiceId()}); err != nil {

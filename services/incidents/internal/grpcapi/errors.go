@@ -74,13 +74,6 @@ func fromStatusService(code codes.Code, err error) error {
 	}
 }
 
-func requireOrg(orgID string) error {
-	if orgID == "" {
-		return grpcx.InvalidField("org_id", "is required")
-	}
-	return nil
-}
-
 // checkServices makes sure every id is a service of the organisation,
 // asking the status service, which owns them.
 func checkServices(ctx context.Context, registry statusv1.ServiceRegistryServiceClient, orgID string, ids []string) error {

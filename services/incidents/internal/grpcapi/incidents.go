@@ -35,7 +35,7 @@ const incident = "incident"
 
 // CreateIncident implements the RPC.
 func (s *Incidents) CreateIncident(ctx context.Context, req *incidentsv1.CreateIncidentRequest) (*incidentsv1.CreateIncidentResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	n := domain.NewIncident{Title: req.GetTitle(), ServiceIDs: req.GetServiceIds(), Message: req.GetMessage(), Author: req.GetAuthor()}
@@ -62,7 +62,7 @@ func (s *Incidents) CreateIncident(ctx context.Context, req *incidentsv1.CreateI
 
 // GetIncident implements the RPC.
 func (s *Incidents) GetIncident(ctx context.Context, req *incidentsv1.GetIncidentRequest) (*incidentsv1.GetIncidentResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	i, err := s.store.GetIncident(ctx, req.GetOrgId(), req.GetIncidentId())
@@ -74,7 +74,7 @@ func (s *Incidents) GetIncident(ctx context.Context, req *incidentsv1.GetInciden
 
 // ListIncidents implements the RPC.
 func (s *Incidents) ListIncidents(ctx context.Context, req *incidentsv1.ListIncidentsRequest) (*incidentsv1.ListIncidentsResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -107,7 +107,7 @@ func (s *Incidents) ListIncidents(ctx context.Context, req *incidentsv1.ListInci
 
 // UpdateIncident implements the RPC.
 func (s *Incidents) UpdateIncident(ctx context.Context, req *incidentsv1.UpdateIncidentRequest) (*incidentsv1.UpdateIncidentResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	p := domain.Patch{Title: req.Title, Message: req.GetMessage(), Author: req.GetAuthor()}
@@ -143,7 +143,7 @@ func (s *Incidents) UpdateIncident(ctx context.Context, req *incidentsv1.UpdateI
 
 // AddIncidentUpdate implements the RPC.
 func (s *Incidents) AddIncidentUpdate(ctx context.Context, req *incidentsv1.AddIncidentUpdateRequest) (*incidentsv1.AddIncidentUpdateResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	st, err := incidentStatus(req.GetStatus())

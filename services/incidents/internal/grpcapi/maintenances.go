@@ -44,7 +44,7 @@ const maintenance = "maintenance"
 // CreateMaintenance implements the RPC. A window whose start is past
 // starts before the call returns.
 func (s *Maintenances) CreateMaintenance(ctx context.Context, req *incidentsv1.CreateMaintenanceRequest) (*incidentsv1.CreateMaintenanceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	n := domain.NewMaintenance{
@@ -93,7 +93,7 @@ func (s *Maintenances) advance(ctx context.Context, m domain.Maintenance) (domai
 
 // GetMaintenance implements the RPC.
 func (s *Maintenances) GetMaintenance(ctx context.Context, req *incidentsv1.GetMaintenanceRequest) (*incidentsv1.GetMaintenanceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	m, err := s.store.GetMaintenance(ctx, req.GetOrgId(), req.GetMaintenanceId())
@@ -105,7 +105,7 @@ func (s *Maintenances) GetMaintenance(ctx context.Context, req *incidentsv1.GetM
 
 // ListMaintenances implements the RPC.
 func (s *Maintenances) ListMaintenances(ctx context.Context, req *incidentsv1.ListMaintenancesRequest) (*incidentsv1.ListMaintenancesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -134,7 +134,7 @@ func (s *Maintenances) ListMaintenances(ctx context.Context, req *incidentsv1.Li
 
 // UpdateMaintenance implements the RPC.
 func (s *Maintenances) UpdateMaintenance(ctx context.Context, req *incidentsv1.UpdateMaintenanceRequest) (*incidentsv1.UpdateMaintenanceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	p := domain.MaintenancePatch{Title: req.Title, Message: req.Message}
@@ -207,7 +207,7 @@ func (s *Maintenances) update(ctx context.Context, orgID, id string, p domain.Ma
 
 // CancelMaintenance implements the RPC.
 func (s *Maintenances) CancelMaintenance(ctx context.Context, req *incidentsv1.CancelMaintenanceRequest) (*incidentsv1.CancelMaintenanceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	m, err := s.scheduler.Cancel(ctx, req.GetOrgId(), req.GetMaintenanceId())

@@ -77,7 +77,7 @@ func optionalTime(ts *timestamppb.Timestamp) *time.Time {
 
 // GetUptime implements the RPC.
 func (s *Server) GetUptime(ctx context.Context, req *slav1.GetUptimeRequest) (*slav1.GetUptimeResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	now := pgdb.Now(s.clock)
@@ -98,7 +98,7 @@ func (s *Server) GetUptime(ctx context.Context, req *slav1.GetUptimeRequest) (*s
 
 // GetDailyUptime implements the RPC.
 func (s *Server) GetDailyUptime(ctx context.Context, req *slav1.GetDailyUptimeRequest) (*slav1.GetDailyUptimeResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	n, loc, err := domain.DailyRequest(int(req.GetDays()), req.GetTimeZone())
@@ -128,7 +128,7 @@ func (s *Server) GetDailyUptime(ctx context.Context, req *slav1.GetDailyUptimeRe
 
 // ListUptime implements the RPC.
 func (s *Server) ListUptime(ctx context.Context, req *slav1.ListUptimeRequest) (*slav1.ListUptimeResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -172,7 +172,7 @@ func (s *Server) withState(ctx context.Context, o domain.SLO) (*slav1.SLO, error
 
 // CreateSLO implements the RPC.
 func (s *Server) CreateSLO(ctx context.Context, req *slav1.CreateSLORequest) (*slav1.CreateSLOResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	n := domain.NewSLO{ServiceID: req.GetServiceId(), Name: req.GetName(), Target: req.GetTarget(), Window: req.GetWindow()}
@@ -199,7 +199,7 @@ func (s *Server) CreateSLO(ctx context.Context, req *slav1.CreateSLORequest) (*s
 
 // GetSLO implements the RPC.
 func (s *Server) GetSLO(ctx context.Context, req *slav1.GetSLORequest) (*slav1.GetSLOResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	o, err := s.store.GetSLO(ctx, req.GetOrgId(), req.GetSloId())
@@ -215,7 +215,7 @@ func (s *Server) GetSLO(ctx context.Context, req *slav1.GetSLORequest) (*slav1.G
 
 // ListSLOs implements the RPC.
 func (s *Server) ListSLOs(ctx context.Context, req *slav1.ListSLOsRequest) (*slav1.ListSLOsResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -244,7 +244,7 @@ func (s *Server) ListSLOs(ctx context.Context, req *slav1.ListSLOsRequest) (*sla
 
 // UpdateSLO implements the RPC.
 func (s *Server) UpdateSLO(ctx context.Context, req *slav1.UpdateSLORequest) (*slav1.UpdateSLOResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	p := domain.SLOPatch{Name: req.Name, Target: req.Target, Window: req.Window}
@@ -262,7 +262,7 @@ func (s *Server) UpdateSLO(ctx context.Context, req *slav1.UpdateSLORequest) (*s
 
 // DeleteSLO implements the RPC.
 func (s *Server) DeleteSLO(ctx context.Context, req *slav1.DeleteSLORequest) (*slav1.DeleteSLOResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteSLO(ctx, req.GetOrgId(), req.GetSloId(), pgdb.Now(s.clock), events.SLOEvent); err != nil {

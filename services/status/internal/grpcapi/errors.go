@@ -47,17 +47,10 @@ func invalidStatus() error {
 	return grpcx.InvalidField("status", "valid values are "+domain.ValidStatuses())
 }
 
-func requireOrg(orgID string) error {
-	if orgID == "" {
-		return grpcx.InvalidField("org_id", "is required")
-	}
-	return nil
-}
-
 // idPage validates a request for a page of records listed in id order: the
 // organisation, the page size and the id the page starts after.
 func idPage(orgID string, size int32, token string) (int, string, error) {
-	if err := requireOrg(orgID); err != nil {
+	if err := grpcx.RequireOrg(orgID); err != nil {
 		return 0, "", err
 	}
 	n, err := grpcx.PageSize(size)

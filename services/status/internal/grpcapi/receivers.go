@@ -55,7 +55,7 @@ func notFound(err error, what string) error {
 
 // CreateReceiver implements the RPC.
 func (s *Receivers) CreateReceiver(ctx context.Context, req *statusv1.CreateReceiverRequest) (*statusv1.CreateReceiverResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	spec, err := pbconv.ReceiverSpec(req.GetSpec()).WithPreset(req.GetPreset())
@@ -82,7 +82,7 @@ func (s *Receivers) CreateReceiver(ctx context.Context, req *statusv1.CreateRece
 
 // GetReceiver implements the RPC.
 func (s *Receivers) GetReceiver(ctx context.Context, req *statusv1.GetReceiverRequest) (*statusv1.GetReceiverResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	r, err := s.store.GetReceiver(ctx, req.GetOrgId(), req.GetReceiverId())
@@ -113,7 +113,7 @@ func (s *Receivers) ListReceivers(ctx context.Context, req *statusv1.ListReceive
 
 // UpdateReceiver implements the RPC.
 func (s *Receivers) UpdateReceiver(ctx context.Context, req *statusv1.UpdateReceiverRequest) (*statusv1.UpdateReceiverResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	upd := pbconv.ReceiverSpec(req.GetSpec())
@@ -137,7 +137,7 @@ func (s *Receivers) UpdateReceiver(ctx context.Context, req *statusv1.UpdateRece
 
 // DeleteReceiver implements the RPC.
 func (s *Receivers) DeleteReceiver(ctx context.Context, req *statusv1.DeleteReceiverRequest) (*statusv1.DeleteReceiverResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteReceiver(ctx, req.GetOrgId(), req.GetReceiverId()); err != nil {
@@ -149,7 +149,7 @@ func (s *Receivers) DeleteReceiver(ctx context.Context, req *statusv1.DeleteRece
 
 // RotateReceiverToken implements the RPC.
 func (s *Receivers) RotateReceiverToken(ctx context.Context, req *statusv1.RotateReceiverTokenRequest) (*statusv1.RotateReceiverTokenResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	token := newToken()
@@ -177,7 +177,7 @@ func (s *Receivers) ResolveReceiver(ctx context.Context, req *statusv1.ResolveRe
 
 // ListDeliveries implements the RPC.
 func (s *Receivers) ListDeliveries(ctx context.Context, req *statusv1.ListDeliveriesRequest) (*statusv1.ListDeliveriesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	ds, err := s.store.ListDeliveries(ctx, req.GetOrgId(), req.GetReceiverId())
@@ -193,7 +193,7 @@ func (s *Receivers) ListDeliveries(ctx context.Context, req *statusv1.ListDelive
 
 // GetDelivery implements the RPC.
 func (s *Receivers) GetDelivery(ctx context.Context, req *statusv1.GetDeliveryRequest) (*statusv1.GetDeliveryResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	d, err := s.store.GetDelivery(ctx, req.GetOrgId(), req.GetReceiverId(), req.GetDeliveryId())

@@ -49,7 +49,7 @@ func New(st *store.Store, changed func(), clock clockwork.Clock) *Server {
 
 // CreateService implements the RPC.
 func (s *Server) CreateService(ctx context.Context, req *statusv1.CreateServiceRequest) (*statusv1.CreateServiceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	name, err := domain.ValidateName(req.GetName())
@@ -76,7 +76,7 @@ func (s *Server) CreateService(ctx context.Context, req *statusv1.CreateServiceR
 
 // GetService implements the RPC.
 func (s *Server) GetService(ctx context.Context, req *statusv1.GetServiceRequest) (*statusv1.GetServiceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	svc, err := s.store.GetService(ctx, req.GetOrgId(), req.GetServiceId())
@@ -130,7 +130,7 @@ func (s *Server) ListAllServices(ctx context.Context, req *statusv1.ListAllServi
 
 // UpdateService implements the RPC.
 func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceRequest) (*statusv1.UpdateServiceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if req.Name == nil && req.Description == nil && req.Tags == nil {
@@ -164,7 +164,7 @@ func (s *Server) UpdateService(ctx context.Context, req *statusv1.UpdateServiceR
 
 // DeleteService implements the RPC.
 func (s *Server) DeleteService(ctx context.Context, req *statusv1.DeleteServiceRequest) (*statusv1.DeleteServiceResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteService(ctx, req.GetOrgId(), req.GetServiceId(), pgdb.Now(s.clock), events.ServiceDeleted); err != nil {
@@ -176,7 +176,7 @@ func (s *Server) DeleteService(ctx context.Context, req *statusv1.DeleteServiceR
 
 // SetStatus implements the RPC.
 func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) (*statusv1.SetStatusResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	st, ok := pbconv.DomainStatus(req.GetStatus())
@@ -219,7 +219,7 @@ func (s *Server) SetStatus(ctx context.Context, req *statusv1.SetStatusRequest) 
 
 // ListStatusHistory implements the RPC.
 func (s *Server) ListStatusHistory(ctx context.Context, req *statusv1.ListStatusHistoryRequest) (*statusv1.ListStatusHistoryResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())

@@ -45,10 +45,3 @@ func toStatus(err error, what string) error {
 	}
 	return grpcx.Internal(err)
 }
-
-func requireOrg(orgID string) error {
-	if orgID == "" {
-		return grpcx.InvalidField("org_id", "is required")
-	}
-	return nil
-}

@@ -99,7 +99,7 @@ func normalize(p *domain.Page) {
 
 // CreatePage implements the RPC.
 func (s *Server) CreatePage(ctx context.Context, req *statuspagev1.CreatePageRequest) (*statuspagev1.CreatePageResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	p := domain.Page{
@@ -123,7 +123,7 @@ func (s *Server) CreatePage(ctx context.Context, req *statuspagev1.CreatePageReq
 
 // GetPage implements the RPC.
 func (s *Server) GetPage(ctx context.Context, req *statuspagev1.GetPageRequest) (*statuspagev1.GetPageResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	p, err := s.store.GetPage(ctx, req.GetOrgId(), req.GetPageId())
@@ -135,7 +135,7 @@ func (s *Server) GetPage(ctx context.Context, req *statuspagev1.GetPageRequest) 
 
 // ListPages implements the RPC.
 func (s *Server) ListPages(ctx context.Context, req *statuspagev1.ListPagesRequest) (*statuspagev1.ListPagesResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -160,7 +160,7 @@ func (s *Server) ListPages(ctx context.Context, req *statuspagev1.ListPagesReque
 
 // UpdatePage implements the RPC.
 func (s *Server) UpdatePage(ctx context.Context, req *statuspagev1.UpdatePageRequest) (*statuspagev1.UpdatePageResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	change := store.PageChange{Name: req.Name, Slug: req.Slug, TimeZone: req.TimeZone, CustomDomain: req.CustomDomain}
@@ -184,7 +184,7 @@ func (s *Server) UpdatePage(ctx context.Context, req *statuspagev1.UpdatePageReq
 
 // DeletePage implements the RPC.
 func (s *Server) DeletePage(ctx context.Context, req *statuspagev1.DeletePageRequest) (*statuspagev1.DeletePageResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeletePage(ctx, req.GetOrgId(), req.GetPageId()); err != nil {
@@ -196,7 +196,7 @@ func (s *Server) DeletePage(ctx context.Context, req *statuspagev1.DeletePageReq
 
 // ListSubscribers implements the RPC.
 func (s *Server) ListSubscribers(ctx context.Context, req *statuspagev1.ListSubscribersRequest) (*statuspagev1.ListSubscribersResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	size, err := grpcx.PageSize(req.GetPageSize())
@@ -221,7 +221,7 @@ func (s *Server) ListSubscribers(ctx context.Context, req *statuspagev1.ListSubs
 
 // DeleteSubscriber implements the RPC.
 func (s *Server) DeleteSubscriber(ctx context.Context, req *statuspagev1.DeleteSubscriberRequest) (*statuspagev1.DeleteSubscriberResponse, error) {
-	if err := requireOrg(req.GetOrgId()); err != nil {
+	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.DeleteSubscriber(ctx, req.GetOrgId(), req.GetPageId(), req.GetSubscriberId()); err != nil {
