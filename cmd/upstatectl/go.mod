@@ -1,0 +1,51 @@
+module github.com/upstatehq/upstate/cmd/upstatectl
+
+go 1.26.0
+
+// The repository's own modules come from the working tree, so each module
+// also builds on its own (GOWORK=off).
+replace (
+	github.com/upstatehq/upstate/cmd/upstate => ../upstate
+	github.com/upstatehq/upstate/pkg => ../../pkg
+	github.com/upstatehq/upstate/proto => ../../proto
+	github.com/upstatehq/upstate/services/alerting => ../../services/alerting
+	github.com/upstatehq/upstate/services/edge => ../../services/edge
+	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
+	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
+	github.com/upstatehq/upstate/services/sla => ../../services/sla
+	github.com/upstatehq/upstate/services/status => ../../services/status
+	github.com/upstatehq/upstate/services/statuspage => ../../services/statuspage
+	github.com/upstatehq/upstate/webhook => ../../webhook
+)
+
+require (
+	github.com/jonboulle/clockwork v0.5.0
+	github.com/mattn/go-isatty v0.0.24
+	github.com/nats-io/nats.go v1.56.0
+	github.com/spf13/cobra v1.10.2
+	github.com/upstatehq/upstate/pkg v0.0.0
+	github.com/upstatehq/upstate/proto v0.0.0
+	go.yaml.in/yaml/v3 v3.0.5
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	github.com/prometheus/common v0.72.0 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+)
