@@ -266,3 +266,37 @@ func post(t *testing.T, url, body string) int {
 	defer res.Body.Close()
 	return res.StatusCode
 }
+
+// startIncidents starts the incidents service again, after it was
+// stopped, on the address it had, so that the edge finds it again.
+func (s *stack) startIncidents() {
+	s.t.Helper()
+	u := incidents.Unit(s.cfg.Incidents, s.svc.Incidents.GRPCAddr(), s.svc.Status.GRPCAddr())
+	r, err := s.host.Start(context.Background(), u)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.svc.Incidents = r
+}
+
+// awaitReady waits until GET path answers 200: the edge reaches the
+// service behind it again.
+func (s *stack) awaitReady(path string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 20*time.Second, func() error {
+		req, err := http.NewRequest(http.MethodGet, s.baseURL+"/api/v1"+path, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+bootstrapKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %d", path, res.StatusCode)
+		}
+		return nil
+	})
+}
