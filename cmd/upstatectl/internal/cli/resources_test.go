@@ -173,11 +173,15 @@ func TestSLAAlertsAndStatusPages(t *testing.T) {
 	if up["service_id"] != id {
 		t.Fatalf("sla uptime = %v", up)
 	}
-	var all []map[string]any
-	s.mustRun("sla", "uptime", "-o", "json").json(t, &all)
-	if len(all) != 1 || all[0]["service_name"] != "API" {
-		t.Fatalf("sla uptime (all) = %v", all)
-	}
+	// The SLA service lists the services it learnt of from STATUS.
+	testenv.Eventually(t, 10*time.Second, func() error {
+		var all []map[string]any
+		s.mustRun("sla", "uptime", "-o", "json").json(t, &all)
+		if len(all) != 1 || all[0]["service_name"] != "API" {
+			return fmt.Errorf("sla uptime (all) = %v", all)
+		}
+		return nil
+	})
 	var days []map[string]any
 	s.mustRun("sla", "daily", "API", "--days", "3", "-o", "json").json(t, &days)
 	if len(days) != 3 {
