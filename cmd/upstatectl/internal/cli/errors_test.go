@@ -89,7 +89,8 @@ func TestRetryAfterUnavailable(t *testing.T) {
 // rest503Wait is at least the Retry-After the edge sends with a 503.
 const rest503Wait = time.Minute
 
-// Once the retries are spent, the 503 is the error.
+// Once the retries are spent, the 503 is the error; a POST is not
+// retried at all.
 func TestRetriesAreBounded(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
@@ -112,6 +113,12 @@ func TestRetriesAreBounded(t *testing.T) {
 	r := wait()
 	if r.code != ExitError || strings.Count(r.stderr, "retrying in") != 3 || !strings.Contains(r.stderr, "Error: ") {
 		t.Fatalf("exit %d, stderr %q; want exit 1 after 3 retries", r.code, r.stderr)
+	}
+
+	// A POST is not sent again after a 503: it may have been carried out.
+	r = s.runWith(ctx, env, "incidents", "open", "Outage", "--severity", "minor")
+	if r.code != ExitError || strings.Contains(r.stderr, "retrying") || !strings.Contains(r.stderr, "HTTP 503") {
+		t.Fatalf("incidents open during the outage: exit %d, stderr %q; want exit 1 at once", r.code, r.stderr)
 	}
 }
 

@@ -159,7 +159,7 @@ func (a *app) historyCmd() *cobra.Command {
 			return a.list(cmd.Context(), c, historyCols, "/services/"+id+"/history", nil, limit)
 		},
 	}
-	c.Flags().IntVar(&limit, "limit", 0, "at most this many (default: all)")
+	c.Flags().IntVar(&limit, "limit", 50, "at most this many, the newest (0: all)")
 	return c
 }
 

@@ -86,7 +86,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	for attempt := 0; ; attempt++ {
 		out, err := c.send(ctx, method, target, raw)
 		var apiErr *Error
-		if err == nil || !errors.As(err, &apiErr) || !retryable(apiErr.Status) || attempt >= c.Retries {
+		if err == nil || !errors.As(err, &apiErr) || !retryable(method, apiErr.Status) || attempt >= c.Retries {
 			return out, err
 		}
 		wait := apiErr.RetryAfter
@@ -105,9 +105,19 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	}
 }
 
-// retryable says which answers mean "not done, ask again later".
-func retryable(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+// retryable says which answers are worth sending again later. A 429 was
+// refused before anything was done. A 503 may also come from a backing
+// service that timed out after acting, so only requests whose repetition
+// changes nothing more (GET, PUT, PATCH, DELETE) are sent again; a POST
+// could open a second incident or make a second key.
+func retryable(method string, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusServiceUnavailable:
+		return method != http.MethodPost
+	}
+	return false
 }
 
 // List fetches the items of a list operation, following next_cursor until
@@ -171,8 +181,13 @@ func (c *Client) send(ctx context.Context, method, target string, body []byte) (
 	}
 	res, err := c.HTTP.Do(req)
 	if err != nil {
-		// The URL holds no secret; the key travels in a header.
-		return nil, fmt.Errorf("%s %s: %w", method, redact(target), errors.Unwrap(err))
+		// The client's error repeats the URL, query included; say it once,
+		// without the query.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, redact(target), err)
 	}
 	defer res.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
