@@ -275,6 +275,17 @@ func group(use, short, long string, subs ...*cobra.Command) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	c.AddCommand(subs...)
+	// Its examples: the first command line of each subcommand's.
+	var ex []string
+	for _, sub := range subs {
+		for line := range strings.Lines(sub.Example) {
+			if strings.HasPrefix(strings.TrimSpace(line), "upstatectl ") {
+				ex = append(ex, strings.TrimRight(line, "\n"))
+				break
+			}
+		}
+	}
+	c.Example = strings.Join(ex, "\n")
 	return c
 }
 
