@@ -14,10 +14,21 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 )
 
-// overlays says, per overlay, whether it autoscales: production runs the
-// HPAs and ScaledObjects of the base, dev removes them (one replica, no
-// KEDA or metrics-server needed). A new overlay must say which it is.
-var overlays = map[string]bool{"dev": false, "production": true}
+// overlay is what the test expects of an overlay.
+type overlay struct {
+	// autoscaled: production runs the HPAs and ScaledObjects of the base,
+	// dev removes them (one replica, no KEDA or metrics-server needed).
+	autoscaled bool
+	// tag every service's image must carry ("": any; production leaves
+	// it to the site's overlay).
+	tag string
+}
+
+// overlays lists every overlay; a new one must say what it is.
+var overlays = map[string]overlay{
+	"dev":        {autoscaled: false, tag: "dev"},
+	"production": {autoscaled: true},
+}
 
 const namespace = "upstate"
 
@@ -33,7 +44,7 @@ func TestOverlays(t *testing.T) {
 	byConsumer := consumers(t)
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
-		autoscaled, known := overlays[name]
+		want, known := overlays[name]
 		if !known {
 			t.Errorf("overlay %s: add it to the test's overlays", name)
 			continue
@@ -43,14 +54,15 @@ func TestOverlays(t *testing.T) {
 			o := build(t, dir)
 			for _, svc := range svcs {
 				t.Run(svc, func(t *testing.T) {
-					checkService(t, o, svc, autoscaled, byConsumer[svc])
+					checkService(t, o, svc, want, byConsumer[svc])
 				})
 			}
 			checkPods(t, o, svcs)
 			checkNamespace(t, o)
 			checkGRPCPolicies(t, o, svcs)
 			checkBackends(t, o)
-			if !autoscaled && (len(o.hpas) > 0 || len(o.scaled) > 0) {
+			checkServicePorts(t, o)
+			if !want.autoscaled && (len(o.hpas) > 0 || len(o.scaled) > 0) {
 				t.Errorf("%d HPAs and %d ScaledObjects in an overlay without autoscaling", len(o.hpas), len(o.scaled))
 			}
 		})
@@ -59,7 +71,8 @@ func TestOverlays(t *testing.T) {
 
 // checkService: the service's base is whole, and what it is given is
 // what it reads.
-func checkService(t *testing.T, o *objects, svc string, autoscaled bool, durables []consumer) {
+func checkService(t *testing.T, o *objects, svc string, want overlay, durables []consumer) {
+	autoscaled := want.autoscaled
 	d := o.deployment(svc)
 	if d == nil {
 		t.Fatalf("no Deployment %s: copy a service's directory in deploy/k8s/base (docs/deploy.md, \"Adding a service\")", svc)
@@ -81,6 +94,9 @@ func checkService(t *testing.T, o *objects, svc string, autoscaled bool, durable
 		t.Fatalf("%d containers, want 1", len(d.Spec.Template.Spec.Containers))
 	}
 	c := d.Spec.Template.Spec.Containers[0]
+	if image := "upstate/" + svc; c.Image != image+":"+want.tag && (want.tag != "" || !strings.Contains(c.Image, image)) {
+		t.Errorf("image %s, want %s with tag %q (the overlay's images:)", c.Image, image, want.tag)
+	}
 	if !slices.ContainsFunc(c.EnvFrom, func(e corev1.EnvFromSource) bool {
 		return e.ConfigMapRef != nil && strings.HasPrefix(e.ConfigMapRef.Name, svc+"-config")
 	}) {
@@ -123,6 +139,33 @@ func hasService(o *objects, svc string) bool {
 	return slices.ContainsFunc(o.services, func(s corev1.Service) bool {
 		return s.Name == svc && s.Spec.Selector["app.kubernetes.io/name"] == svc
 	})
+}
+
+// checkServicePorts: a Service's named target ports exist on the pods it
+// selects.
+func checkServicePorts(t *testing.T, o *objects) {
+	for _, s := range o.services {
+		var ports []corev1.ContainerPort
+		for _, d := range o.deployments {
+			if mapsEqual(d.Spec.Selector.MatchLabels, s.Spec.Selector) {
+				ports = d.Spec.Template.Spec.Containers[0].Ports
+			}
+		}
+		for _, ss := range o.statefulSets {
+			if mapsEqual(ss.Spec.Selector.MatchLabels, s.Spec.Selector) {
+				ports = ss.Spec.Template.Spec.Containers[0].Ports
+			}
+		}
+		if ports == nil {
+			t.Errorf("Service %s selects no pods of the build", s.Name)
+			continue
+		}
+		for _, p := range s.Spec.Ports {
+			if p.TargetPort.StrVal != "" && !slices.ContainsFunc(ports, func(c corev1.ContainerPort) bool { return c.Name == p.TargetPort.StrVal }) {
+				t.Errorf("Service %s: target port %s is no port of its pods", s.Name, p.TargetPort.StrVal)
+			}
+		}
+	}
 }
 
 // checkScaledObject: one nats-jetstream trigger per durable consumer of

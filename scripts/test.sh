@@ -41,6 +41,9 @@ done
 # the services build with; it has no concurrency of its own, hence no
 # -race (which would only slow the build of those dependencies).
 echo "== go test deploy (GOWORK=off)"
+if ! docker compose version >/dev/null 2>&1; then
+	echo "docker compose is not installed: docker-compose.yml is checked by the Go tests only, not by \`docker compose config\`"
+fi
 if (cd deploy && GOWORK=off go test -count=1 -timeout 10m ./...); then
 	passed=$((passed + 1))
 else
