@@ -21,6 +21,7 @@ type composeFile struct {
 			Target     string `json:"target"`
 		} `json:"build"`
 		Environment map[string]any `json:"environment"`
+		Command     []string       `json:"command"`
 	} `json:"services"`
 }
 
@@ -97,6 +98,9 @@ func TestNATSGetsTheVariablesOfAuthConf(t *testing.T) {
 		for _, n := range dev.envNames(t, dev.statefulSets[i].Spec.Template.Spec.Containers[0]) {
 			secret[n] = true
 		}
+	}
+	if cmd := strings.Join(f.Services["nats"].Command, " "); !strings.Contains(cmd, "-js -sd /data") || !strings.Contains(cmd, "-c /etc/nats/nats.conf") {
+		t.Errorf("docker-compose.yml: NATS runs %q, want JetStream on file storage (-js -sd /data) with deploy/nats/nats.conf", cmd)
 	}
 	for _, v := range vars {
 		if _, ok := f.Services["nats"].Environment[v]; !ok {

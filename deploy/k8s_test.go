@@ -410,20 +410,34 @@ func mapsEqual(a, b map[string]string) bool {
 	return true
 }
 
-// TestDockerfileHasATargetPerService: each service is built by the
-// Dockerfile's build stage and has an image target of its own.
-func TestDockerfileHasATargetPerService(t *testing.T) {
+// TestEveryServiceIsBuilt: each service is built by the Dockerfile's
+// build stage, has an image target of its own, and is a binary of the
+// Makefile's build.
+func TestEveryServiceIsBuilt(t *testing.T) {
 	b, err := os.ReadFile("docker/Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
 	df := string(b)
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made []string
+	for line := range strings.SplitSeq(string(mk), "\n") {
+		if list, ok := strings.CutPrefix(line, "SERVICES := "); ok {
+			made = strings.Fields(list)
+		}
+	}
 	for _, svc := range services(t) {
 		if !strings.Contains(df, fmt.Sprintf("./services/%s/cmd/%s", svc, svc)) {
 			t.Errorf("the Dockerfile's build stage does not build ./services/%s/cmd/%s", svc, svc)
 		}
-		if !strings.Contains(df, fmt.Sprintf(" AS %s\n", svc)) {
+		if !strings.Contains(df, fmt.Sprintf("FROM service AS %s\n", svc)) {
 			t.Errorf("the Dockerfile has no target %s", svc)
+		}
+		if !slices.Contains(made, svc) {
+			t.Errorf("the Makefile's SERVICES %v lack %s", made, svc)
 		}
 	}
 }
