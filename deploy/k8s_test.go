@@ -62,6 +62,7 @@ func TestOverlays(t *testing.T) {
 			checkGRPCPolicies(t, o, svcs)
 			checkBackends(t, o)
 			checkServicePorts(t, o)
+			checkSecretsDocumented(t, o)
 			if !want.autoscaled && (len(o.hpas) > 0 || len(o.scaled) > 0) {
 				t.Errorf("%d HPAs and %d ScaledObjects in an overlay without autoscaling", len(o.hpas), len(o.scaled))
 			}
@@ -168,6 +169,13 @@ func checkServicePorts(t *testing.T, o *objects) {
 	}
 }
 
+// jetStreamParameters are the metadata KEDA's nats-jetstream scaler reads
+// (its metadata is a free map, which strict decoding cannot check).
+var jetStreamParameters = map[string]bool{
+	"natsServerMonitoringEndpoint": true, "account": true, "stream": true, "consumer": true,
+	"lagThreshold": true, "activationLagThreshold": true, "useHttps": true,
+}
+
 // checkScaledObject: one nats-jetstream trigger per durable consumer of
 // the service, no more, each reading the monitoring endpoint through a
 // TriggerAuthentication in the build.
@@ -179,6 +187,11 @@ func checkScaledObject(t *testing.T, o *objects, s keda.ScaledObject, durables [
 			continue
 		}
 		got = append(got, consumer{tr.Metadata["stream"], tr.Metadata["consumer"]})
+		for k := range tr.Metadata {
+			if !jetStreamParameters[k] {
+				t.Errorf("ScaledObject %s: %q is no parameter of the nats-jetstream scaler", s.Name, k)
+			}
+		}
 		if tr.Metadata["lagThreshold"] == "" || tr.Metadata["account"] == "" {
 			t.Errorf("ScaledObject %s: trigger %v needs lagThreshold and account", s.Name, tr.Metadata)
 		}
@@ -438,6 +451,40 @@ func TestEveryServiceIsBuilt(t *testing.T) {
 		}
 		if !slices.Contains(made, svc) {
 			t.Errorf("the Makefile's SERVICES %v lack %s", made, svc)
+		}
+	}
+}
+
+// checkSecretsDocumented: every Secret key a pod or KEDA reads and the
+// overlay does not make is one docs/deploy.md tells the operator to
+// create (its table "Secrets").
+func checkSecretsDocumented(t *testing.T, o *objects) {
+	b, err := os.ReadFile("../docs/deploy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	check := func(secret, key string) {
+		if o.secret(secret) != nil {
+			return
+		}
+		if strings.HasPrefix(key, "UPSTATE_NATS_") && strings.HasSuffix(key, "_PASSWORD") {
+			key = "UPSTATE_NATS_<SERVICE>_PASSWORD"
+		}
+		if !strings.Contains(doc, "`"+secret+"`") || !strings.Contains(doc, "`"+key+"`") {
+			t.Errorf("docs/deploy.md does not tell to create Secret %s with key %s", secret, key)
+		}
+	}
+	for _, d := range o.deployments {
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				check(e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)
+			}
+		}
+	}
+	for _, a := range o.triggerAuths {
+		for _, r := range a.Spec.SecretTargetRef {
+			check(r.Name, r.Key)
 		}
 	}
 }
