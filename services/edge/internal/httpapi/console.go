@@ -67,8 +67,8 @@ func (cn *Console) SetCodec(c *session.Codec) { cn.codec.Store(c) }
 
 // parsePages parses each page template with the layout.
 func parsePages() (map[string]*template.Template, error) {
-	// The layout and the partials (_*.html) go with every page.
-	layout, err := template.New("layout.html").Funcs(viewFuncs).ParseFS(consoleFS, "console/templates/layout.html", "console/templates/_*.html")
+	// The layout and the partials (part*.html) go with every page.
+	layout, err := template.New("layout.html").Funcs(viewFuncs).ParseFS(consoleFS, "console/templates/layout.html", "console/templates/part*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(name[strings.LastIndexByte(name, '/')+1:], ".html")
-		if base == "layout" || strings.HasPrefix(base, "_") {
+		if base == "layout" || strings.HasPrefix(base, "part") {
 			continue
 		}
 		clone, err := layout.Clone()
