@@ -17,11 +17,13 @@ const (
 	// eventsKeepAlive is how often an idle stream gets a comment, so that
 	// proxies do not close it.
 	eventsKeepAlive = 15 * time.Second
-	// eventsLifetime ends each stream; the browser reconnects at once
-	// (retry) and the page fetches itself again, so nothing is missed.
-	// Shorter than the edge's shutdown timeout (25 s by default): a stream
-	// never holds up a drain.
-	eventsLifetime = 20 * time.Second
+	// eventsLifetime ends each stream, so that a session that ended (its
+	// key revoked, say) stops hearing events within it; the browser
+	// reconnects at once (retry), through the session check, and the page
+	// fetches itself again, so nothing is missed. A stream also ends when
+	// the edge starts shutting down (httpx.Closing), so it never holds up
+	// a drain.
+	eventsLifetime = time.Minute
 	eventsRetry    = 1000 // milliseconds
 )
 
@@ -58,10 +60,13 @@ func (cn *Console) events(c echo.Context) error {
 	defer keepAlive.Stop()
 	end := cn.h.clock.After(eventsLifetime)
 	ctx := c.Request().Context()
+	closing := httpx.Closing(ctx)
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-closing:
 			return nil
 		case <-end:
 			return nil

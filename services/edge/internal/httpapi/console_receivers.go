@@ -14,6 +14,8 @@ type receiversPage struct {
 	Next      string
 	Services  []serviceJSON
 	Schemes   []string
+	// Receiver is nil: the form creates one (the edit form shares it).
+	Receiver *receiverJSON
 }
 
 // signatureSchemes are the schemes the status service verifies.
