@@ -104,6 +104,7 @@ func RegisterConsole(e *echo.Echo, cn *Console) {
 	g.POST("/login", cn.wrap(cn.login))
 	g.POST("/logout", cn.wrap(cn.logout), cn.signedIn("", auth.Read))
 	g.GET("", cn.wrap(cn.home), cn.signedIn("", auth.Read))
+	g.GET("/", cn.wrap(cn.home), cn.signedIn("", auth.Read))
 	g.GET("/events", cn.wrap(cn.events), cn.signedIn("", auth.Read))
 	registerConsoleRoutes(g, cn)
 }

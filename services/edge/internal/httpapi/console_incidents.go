@@ -184,11 +184,13 @@ func (cn *Console) maintenance(c echo.Context) error {
 	return cn.render(c, http.StatusOK, "maintenance", view{Title: out.Maintenance.Title, Section: "/console/maintenances", Data: out})
 }
 
-// updateMaintenance changes what the form holds; a window in progress
-// may change only some fields, which the incidents service says.
+// updateMaintenance changes what the form holds: a window in progress
+// may not change its start or services (the incidents service's rule), so
+// its form has neither, and they are left out.
 func (cn *Console) updateMaintenance(c echo.Context) error {
-	body := updateMaintenanceBody{
-		Title: set(form(c, "title")), Message: set(form(c, "message")), ServiceIDs: set(formList(c, "service_ids")),
+	body := updateMaintenanceBody{Title: set(form(c, "title")), Message: set(form(c, "message"))}
+	if form(c, "services_given") != "" {
+		body.ServiceIDs = set(formList(c, "service_ids"))
 	}
 	for _, f := range []struct {
 		field string

@@ -27,6 +27,8 @@ func TestConsolePagesRender(t *testing.T) {
 	inc := incidentJSON{ID: "inc_1", Title: "Slow", Status: "investigating", Severity: "major", ServiceIDs: []string{"svc_1"},
 		Updates: []incidentUpdateJSON{{CreatedAt: now, Status: "investigating", Message: "m"}}}
 	mnt := maintenanceJSON{ID: "mnt_1", Title: "Upgrade", Status: "scheduled", StartsAt: now, EndsAt: now.Add(time.Hour), ServiceIDs: []string{"svc_1"}}
+	running := mnt
+	running.Status = "in_progress"
 	up := 0.999
 	key := apiKeyJSON{ID: "key_1", Name: "ci", Prefix: "ak_live_abcd", Scopes: []auth.Scope{"read"}, CreatedAt: now, Key: "ak_live_secret"}
 	ack := "key_1"
@@ -41,7 +43,7 @@ func TestConsolePagesRender(t *testing.T) {
 		"incidents":    {incidentsPage{}, incidentsPage{Incidents: []incidentJSON{inc}, Services: []serviceJSON{svc}, Severities: severityChoices, Statuses: openIncidentChoices}},
 		"incident":     {incidentPage{Incident: inc, Statuses: incidentChoices}},
 		"maintenances": {maintenancesPage{}, maintenancesPage{Maintenances: []maintenanceJSON{mnt}, Services: []serviceJSON{svc}}},
-		"maintenance":  {maintenancePage{Maintenance: mnt}, maintenancePage{Maintenance: mnt, Services: []serviceJSON{svc}}},
+		"maintenance":  {maintenancePage{Maintenance: mnt}, maintenancePage{Maintenance: mnt, Services: []serviceJSON{svc}}, maintenancePage{Maintenance: running}},
 		"apikeys":      {keysPage{}, keysPage{Keys: []apiKeyJSON{key}, Grantable: []auth.Scope{"read"}, Created: &key}},
 		"statuspages":  {list[statusPageJSON]{}, list[statusPageJSON]{Data: []statusPageJSON{{ID: "pag_1", Name: "P", URL: "u", Components: []componentJSON{{Name: "API", Status: "down"}}}}}},
 		"slos":         {slosPage{Window: "30d"}, slosPage{Window: "30d", Uptime: []uptimeJSON{{ServiceID: "svc_1", Uptime: &up}, {ServiceID: "svc_2"}}, SLOs: []sloJSON{{Name: "s"}}}},
