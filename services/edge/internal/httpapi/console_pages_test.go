@@ -37,7 +37,7 @@ func TestConsolePagesRender(t *testing.T) {
 		"error":        {"it failed"},
 		"services":     {servicesPage{}, servicesPage{Services: []serviceJSON{svc}, Next: "n"}},
 		"service":      {servicePage{Service: svc, Statuses: statusChoices}, servicePage{Service: svc, History: []changeJSON{{Status: "down", PreviousStatus: "operational", ChangedAt: now}}}},
-		"receivers":    {receiversPage{Schemes: signatureSchemes}, receiversPage{Receivers: []receiverJSON{rcv, byName}, Services: []serviceJSON{svc}, Schemes: signatureSchemes}},
+		"receivers":    {receiversPage{Schemes: signatureSchemes}, receiversPage{Receivers: []receiverJSON{rcv, byName}, Services: []serviceJSON{svc}, Schemes: signatureSchemes, Names: map[string]string{"svc_1": "API"}}},
 		"receiver":     {receiverPage{Receiver: rcv}, receiverPage{Receiver: byName, Deliveries: []deliveryJSON{dlv}, Services: []serviceJSON{svc}, Results: deliveryResults, Result: "processed"}},
 		"token":        {tokenPage{Receiver: rcv, Created: true}, tokenPage{Receiver: rcv}},
 		"incidents":    {incidentsPage{}, incidentsPage{Incidents: []incidentJSON{inc}, Services: []serviceJSON{svc}, Severities: severityChoices, Statuses: openIncidentChoices}},

@@ -16,6 +16,8 @@ type receiversPage struct {
 	Schemes   []string
 	// Receiver is nil: the form creates one (the edit form shares it).
 	Receiver *receiverJSON
+	// Names are the services' names by id, for the list.
+	Names map[string]string
 }
 
 // signatureSchemes are the schemes the status service verifies.
@@ -36,6 +38,10 @@ func (cn *Console) receivers(c echo.Context) error {
 	}
 	if out.Services, err = cn.choosableServices(c); err != nil {
 		return err
+	}
+	out.Names = map[string]string{}
+	for _, s := range out.Services {
+		out.Names[s.ID] = s.Name
 	}
 	return cn.render(c, http.StatusOK, "receivers", view{Title: "Webhook receivers", Section: "/console/receivers", Data: out})
 }
