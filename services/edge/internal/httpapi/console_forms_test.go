@@ -21,6 +21,7 @@ import (
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
+	"github.com/upstatehq/upstate/services/edge/internal/live"
 	"github.com/upstatehq/upstate/services/edge/internal/session"
 )
 
@@ -44,6 +45,13 @@ type consoleForms struct {
 
 func newConsoleForms(t *testing.T) *consoleForms {
 	t.Helper()
+	return newConsoleWith(t, nil, auth.ScopeWrite)
+}
+
+// newConsoleWith is the console with live updates from hub (nil: none),
+// signed in with a key holding scopes.
+func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleForms {
+	t.Helper()
 	at := timestamppb.New(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	rcv := &fakeReceivers{
 		receiver: &statusv1.Receiver{Id: "whr_1", Name: "ci", Enabled: true, ServiceId: "svc_1", TokenPrefix: "3f9a1c2b", CreatedAt: at, UpdatedAt: at},
@@ -53,11 +61,11 @@ func newConsoleForms(t *testing.T) *consoleForms {
 		incident:    &incidentsv1.Incident{Id: "inc_1", Title: "Slow", CreatedAt: at, UpdatedAt: at},
 		maintenance: &incidentsv1.Maintenance{Id: "mnt_1", Title: "Upgrade", StartsAt: at, EndsAt: at, CreatedAt: at, UpdatedAt: at},
 	}
-	keys := consoleKeys{fakeKeys{scopes: []auth.Scope{auth.ScopeWrite}}}
+	keys := consoleKeys{fakeKeys{scopes: scopes}}
 	logger := logging.Discard()
 	clock := clockwork.NewRealClock()
 	h := NewHandler(Backends{Receivers: rcv, Incidents: inc, Maintenances: inc}, keys, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
-	cn, err := NewConsole(h, nil, time.Hour)
+	cn, err := NewConsole(h, hub, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
