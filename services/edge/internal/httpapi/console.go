@@ -230,7 +230,7 @@ func (cn *Console) signedIn(resource string, action auth.Action) echo.Middleware
 			if !ok || !s.SignedIn() {
 				return c.Redirect(http.StatusSeeOther, "/console/login")
 			}
-			p, err := cn.principal(c.Request().Context(), s)
+			p, err := cn.sessionPrincipal(c.Request().Context(), s)
 			if errors.Is(err, errSessionEnded) {
 				cn.clearSession(c)
 				return c.Redirect(http.StatusSeeOther, "/console/login")
@@ -260,9 +260,9 @@ func scopeName(resource string, action auth.Action) string {
 
 var errSessionEnded = errors.New("the session's key was revoked or expired")
 
-// principal looks the session's key up on every request, so that a
+// sessionPrincipal looks the session's key up on every request, so that a
 // revoked or expired key ends its sessions on every replica at once.
-func (cn *Console) principal(ctx context.Context, s session.Session) (auth.Principal, error) {
+func (cn *Console) sessionPrincipal(ctx context.Context, s session.Session) (auth.Principal, error) {
 	k, err := cn.h.keys.GetKey(ctx, s.OrgID, s.KeyID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return auth.Principal{}, errSessionEnded

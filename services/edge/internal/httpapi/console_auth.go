@@ -20,7 +20,7 @@ func (cn *Console) loginForm(c echo.Context) error {
 	}
 	s, ok := cn.session(c)
 	if ok && s.SignedIn() {
-		if _, err := cn.principal(c.Request().Context(), s); err == nil {
+		if _, err := cn.sessionPrincipal(c.Request().Context(), s); err == nil {
 			return c.Redirect(http.StatusSeeOther, "/console")
 		}
 	}
