@@ -107,6 +107,22 @@ func (o *operator) shot(name string) {
 	}
 }
 
+// page keeps a screenshot of the page and checks what every page must do
+// for a person on a phone or with a screen reader: no field without a
+// label, nothing wider than the screen.
+func (o *operator) page(name string) {
+	o.t.Helper()
+	o.shot(name)
+	unlabelled := o.eval(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+		.filter(e => e.labels.length === 0 && !e.getAttribute("aria-label")).map(e => e.id || e.name).join(",")`)
+	if unlabelled != "" {
+		o.t.Errorf("%s: fields without a label: %s", name, unlabelled)
+	}
+	if wide := o.eval(`String(document.documentElement.scrollWidth > window.innerWidth)`); wide != "false" {
+		o.t.Errorf("%s: the page is wider than the phone's screen", name)
+	}
+}
+
 // markPage tags the loaded document, so that a later check tells a live
 // update (the tag survives) from a reload (it is gone).
 func (o *operator) markPage() { o.eval(`window.notReloaded = "yes"; "ok"`) }
@@ -138,7 +154,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if strings.Contains(o.eval(`document.documentElement.outerHTML`), bootstrapKey) {
 		t.Error("the page holds the API key")
 	}
-	o.shot("console-01-services-empty")
+	o.page("console-01-services-empty")
 
 	o.do("create a service",
 		chromedp.SendKeys("#svc-name", "API"),
@@ -160,7 +176,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Submit("#name"),
 		chromedp.WaitVisible("#webhook-url"),
 	)
-	o.shot("console-02-receiver-created")
+	o.page("console-02-receiver-created")
 	hook, err := chromedp.Run(o.ctx, chromedp.Value("#webhook-url"))
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +196,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !o.notReloaded() {
 		t.Error("the services page was reloaded, not updated in place")
 	}
-	o.shot("console-03-services-live-down")
+	o.page("console-03-services-live-down")
 
 	// The receiver's delivery log is open when the next webhook arrives.
 	o.do("open the service", chromedp.Navigate(console+"/services/"+svcID), chromedp.WaitVisible("#current-status"))
@@ -212,7 +228,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !strings.Contains(payload, `"status": "ok"`) {
 		t.Errorf("the newest delivery's payload reads %q", payload)
 	}
-	o.shot("console-04-delivery-log")
+	o.page("console-04-delivery-log")
 
 	o.do("open an incident",
 		chromedp.Navigate(console+"/incidents"),
@@ -229,11 +245,19 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Submit("#upd-message"),
 	)
 	o.await("#incident-status", "identified")
-	o.shot("console-05-incident")
+	o.page("console-05-incident")
 	o.do("resolve it", chromedp.Click("#resolve"))
 	o.await("#incident-status", "resolved")
 	if n := o.eval(`String(document.querySelectorAll(".timeline li").length)`); n != "3" {
 		t.Errorf("the timeline has %s entries, want 3", n)
+	}
+
+	for _, p := range []struct{ path, wait, name string }{
+		{"/maintenances", "#m-title", "console-06-maintenance"},
+		{"/api-keys", "#key-name", "console-06-api-keys"},
+	} {
+		o.do("open "+p.path, chromedp.Navigate(console+p.path), chromedp.WaitVisible(p.wait))
+		o.page(p.name)
 	}
 
 	dark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -246,8 +270,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if bg := o.eval(`getComputedStyle(document.body).backgroundColor`); bg != "rgb(13, 17, 23)" {
 		t.Errorf("dark theme background %s", bg)
 	}
-	o.shot("console-06-incidents-dark")
+	o.page("console-07-incidents-dark")
 	o.do("services, dark", chromedp.Navigate(console+"/services"), chromedp.WaitVisible("#services-live"))
-	o.shot("console-07-services-dark")
+	o.page("console-08-services-dark")
 	t.Logf("screenshots in %s", o.dir)
 }
