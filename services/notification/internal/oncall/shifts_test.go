@@ -18,7 +18,9 @@ func utc(tb testing.TB, s string) time.Time {
 }
 
 // wallAt is a layer start: a wall time, whatever the zone (UTC here).
-func wallAt(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.UTC) }
+func wallAt(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
 
 // render writes a shift as "user Ln|O start→end", times in UTC.
 func render(sh Shift) string {
@@ -87,7 +89,7 @@ func TestRotations(t *testing.T) {
 				Members: []string{"a", "b", "c"}, Start: wallAt(2026, 1, 5, 0, 0), Handoff: Handoff{8, Hour},
 			}}},
 			from: "2026-01-05T00:00", to: "2026-01-06T04:00",
-			want: []string{"a L0 01-05T00:00→01-05T08:00", "b L0 01-05T08:00→01-05T16:00", "c L0 01-05T16:00→01-06T00:00", "a L0 01-06T00:00→01-06T04:00"},
+			want:   []string{"a L0 01-05T00:00→01-05T08:00", "b L0 01-05T08:00→01-05T16:00", "c L0 01-05T16:00→01-06T00:00", "a L0 01-06T00:00→01-06T04:00"},
 			onCall: map[string]string{"2026-01-05T07:59": "a", "2026-01-05T08:00": "b", "2026-01-04T23:59": ""},
 		},
 		{
