@@ -1,32 +1,28 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/services/notification/internal/oncall"
 )
 
 // LocalLayout is how a layer's start is written: a date-time without an
 // offset, read in the schedule's zone.
 const LocalLayout = "2006-01-02T15:04:05"
 
-// Handoff units.
-const (
-	UnitHour = "hour"
-	UnitDay  = "day"
-	UnitWeek = "week"
-)
-
 // Weekdays are the names restrictions use, Sunday first as time.Weekday.
 var Weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // Handoff is how often a layer's rotation passes to the next member.
 type Handoff struct {
-	Every int    `json:"every"`
-	Unit  string `json:"unit"`
+	Every int `json:"every"`
+	// Unit is "hour", "day" or "week" (oncall.Unit).
+	Unit string `json:"unit"`
 }
 
 // Restriction limits a layer to part of the day on some weekdays.
@@ -69,15 +65,8 @@ type Override struct {
 	CreatedAt              time.Time
 }
 
-// Limits of schedules.
-const (
-	maxLayers       = 10
-	maxLayerMembers = 100
-	maxRestrictions = 14
-	maxEvery        = 1000
-	// MaxRange is the longest override, and range of shifts asked at once.
-	MaxRange = 90 * 24 * time.Hour
-)
+// MaxRange is the longest override, and range of shifts asked at once.
+const MaxRange = 90 * 24 * time.Hour
 
 // Normalize trims the text and fills in defaults: the UTC zone, empty
 // lists rather than nil.
@@ -94,97 +83,89 @@ func (s ScheduleSpec) Normalize() ScheduleSpec {
 		if l.Members == nil {
 			l.Members = []string{}
 		}
-		if l.Restrictions == nil {
-			l.Restrictions = []Restriction{}
-		}
+		rs := make([]Restriction, len(l.Restrictions))
 		for j, r := range l.Restrictions {
 			if r.Days == nil {
 				r.Days = []string{}
 			}
-			l.Restrictions[j] = r
+			rs[j] = r
 		}
+		l.Restrictions = rs
 		layers[i] = l
 	}
 	s.Layers = layers
 	return s
 }
 
-// Validate checks every field; whether the members exist is the store's.
+// Validate checks the name, the form of the members' ids and the layers
+// as the on-call arithmetic reads them; whether the members exist is the
+// store's.
 func (s ScheduleSpec) Validate() error {
 	if err := checkName("name", s.Name); err != nil {
 		return err
 	}
-	if err := CheckTimeZone("time_zone", s.TimeZone); err != nil {
-		return err
-	}
-	if len(s.Layers) == 0 || len(s.Layers) > maxLayers {
-		return invalid("layers", fmt.Sprintf("give 1–%d layers", maxLayers))
+	if len(s.Layers) == 0 {
+		return invalid("layers", "give at least one layer")
 	}
 	for i, l := range s.Layers {
-		if err := l.validate(fmt.Sprintf("layers[%d]", i)); err != nil {
+		if err := checkIDs(fmt.Sprintf("layers[%d].members", i), ids.User, l.Members, oncall.MaxMembers); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-func (l Layer) validate(field string) error {
-	if len([]rune(l.Name)) > maxName {
-		return invalid(field+".name", fmt.Sprintf("at most %d characters", maxName))
-	}
-	if len(l.Members) == 0 {
-		return invalid(field+".members", "give at least one user id")
-	}
-	if err := checkIDs(field+".members", ids.User, l.Members, maxLayerMembers); err != nil {
+	sched, err := s.Rotation(nil)
+	if err != nil {
 		return err
 	}
-	if _, err := time.Parse(LocalLayout, l.Start); err != nil {
-		return invalid(field+".start", "must be a local date-time such as 2026-12-07T09:00:00 (no offset: the schedule's zone)")
-	}
-	if l.Handoff.Every < 1 || l.Handoff.Every > maxEvery {
-		return invalid(field+".handoff.every", fmt.Sprintf("must be between 1 and %d", maxEvery))
-	}
-	if !slices.Contains([]string{UnitHour, UnitDay, UnitWeek}, l.Handoff.Unit) {
-		return invalid(field+".handoff.unit", "valid values are hour, day, week")
-	}
-	if len(l.Restrictions) > maxRestrictions {
-		return invalid(field+".restrictions", fmt.Sprintf("at most %d", maxRestrictions))
-	}
-	for j, r := range l.Restrictions {
-		if err := r.validate(fmt.Sprintf("%s.restrictions[%d]", field, j)); err != nil {
-			return err
+	if err := sched.Validate(); err != nil {
+		var verr *oncall.ValidationError
+		if errors.As(err, &verr) {
+			return invalid(verr.Field, verr.Message)
 		}
+		return err
 	}
 	return nil
 }
 
-func (r Restriction) validate(field string) error {
-	for _, d := range r.Days {
-		if !slices.Contains(Weekdays, d) {
-			return invalid(field+".days", fmt.Sprintf("%q is not a day; valid values are %s", d, strings.Join(Weekdays, ", ")))
+// Rotation is the schedule with overrides as the on-call arithmetic
+// reads it. A restriction without days holds every day.
+func (s ScheduleSpec) Rotation(overrides []Override) (oncall.Schedule, error) {
+	out := oncall.Schedule{TimeZone: s.TimeZone, Layers: make([]oncall.Layer, len(s.Layers))}
+	for i, l := range s.Layers {
+		field := fmt.Sprintf("layers[%d]", i)
+		start, err := time.Parse(LocalLayout, l.Start)
+		if err != nil {
+			return out, invalid(field+".start", "must be a local date-time such as 2026-12-07T09:00:00 (no offset: the schedule's zone)")
 		}
+		ol := oncall.Layer{Name: l.Name, Members: l.Members, Start: start, Handoff: oncall.Handoff{Every: l.Handoff.Every, Unit: oncall.Unit(l.Handoff.Unit)}}
+		for j, r := range l.Restrictions {
+			rf := fmt.Sprintf("%s.restrictions[%d]", field, j)
+			or := oncall.Restriction{}
+			for _, d := range r.Days {
+				wd := slices.Index(Weekdays, strings.ToLower(d))
+				if wd < 0 {
+					return out, invalid(rf+".days", fmt.Sprintf("%q is not a day; valid values are %s", d, strings.Join(Weekdays, ", ")))
+				}
+				or.Weekdays = append(or.Weekdays, time.Weekday(wd))
+			}
+			if len(r.Days) == 0 {
+				for d := time.Sunday; d <= time.Saturday; d++ {
+					or.Weekdays = append(or.Weekdays, d)
+				}
+			}
+			if or.Start, err = oncall.ParseTimeOfDay(r.Start); err != nil {
+				return out, invalid(rf+".start", "must be a local time HH:MM")
+			}
+			if or.End, err = oncall.ParseTimeOfDay(r.End); err != nil {
+				return out, invalid(rf+".end", "must be a local time HH:MM")
+			}
+			ol.Restrictions = append(ol.Restrictions, or)
+		}
+		out.Layers[i] = ol
 	}
-	start, err := ClockTime(r.Start)
-	if err != nil {
-		return invalid(field+".start", "must be a local time HH:MM")
+	for _, o := range overrides {
+		out.Overrides = append(out.Overrides, oncall.Override{UserID: o.UserID, From: o.From, To: o.To})
 	}
-	end, err := ClockTime(r.End)
-	if err != nil {
-		return invalid(field+".end", "must be a local time HH:MM")
-	}
-	if start == end {
-		return invalid(field+".end", "must differ from start")
-	}
-	return nil
-}
-
-// ClockTime reads "HH:MM" as the time since midnight.
-func ClockTime(s string) (time.Duration, error) {
-	t, err := time.Parse("15:04", s)
-	if err != nil {
-		return 0, err
-	}
-	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+	return out, nil
 }
 
 // Users returns the users the layers name, each once, in order.

@@ -9,21 +9,32 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/upstatehq/upstate/services/notification/internal/domain"
+	"github.com/upstatehq/upstate/services/notification/internal/escalation"
 )
 
 const policyColumns = `id, org_id, name, steps, repeat, version, created_at, updated_at`
 
-// stepDoc is a step as stored: targets keep domain.Target's JSON names,
-// which the reference checks match by containment.
+// stepDoc is a step as stored; the reference checks find the users and
+// schedules it names by containment (userReferenced, DeleteSchedule).
 type stepDoc struct {
-	AfterMS int64           `json:"after_ms"`
-	Targets []domain.Target `json:"targets"`
+	AfterMS int64       `json:"after_ms"`
+	Targets []targetDoc `json:"targets"`
 }
 
-func stepsDoc(steps []domain.Step) ([]byte, error) {
+// targetDoc is a target as stored: only its one id.
+type targetDoc struct {
+	ScheduleID string `json:"schedule_id,omitempty"`
+	UserID     string `json:"user_id,omitempty"`
+	ChannelID  string `json:"channel_id,omitempty"`
+}
+
+func stepsDoc(steps []escalation.Step) ([]byte, error) {
 	docs := make([]stepDoc, len(steps))
 	for i, s := range steps {
-		docs[i] = stepDoc{AfterMS: s.After.Milliseconds(), Targets: s.Targets}
+		docs[i] = stepDoc{AfterMS: s.After.Milliseconds(), Targets: make([]targetDoc, len(s.Targets))}
+		for j, t := range s.Targets {
+			docs[i].Targets[j] = targetDoc(t)
+		}
 	}
 	return json.Marshal(docs)
 }
@@ -40,7 +51,11 @@ func scanPolicy(row pgx.CollectableRow) (domain.Policy, error) {
 		return p, fmt.Errorf("decode steps of policy %s: %w", p.ID, err)
 	}
 	for _, d := range docs {
-		p.Spec.Steps = append(p.Spec.Steps, domain.Step{After: time.Duration(d.AfterMS) * time.Millisecond, Targets: d.Targets})
+		step := escalation.Step{After: time.Duration(d.AfterMS) * time.Millisecond}
+		for _, t := range d.Targets {
+			step.Targets = append(step.Targets, escalation.Target(t))
+		}
+		p.Spec.Steps = append(p.Spec.Steps, step)
 	}
 	return p, nil
 }

@@ -112,7 +112,7 @@ func (st *Store) DeleteSchedule(ctx context.Context, orgID, id string) error {
 		if err != nil {
 			return err
 		}
-		inStep, err := json.Marshal([]map[string][]domain.Target{{"targets": {{ScheduleID: id}}}})
+		inStep, err := json.Marshal([]map[string][]targetDoc{{"targets": {{ScheduleID: id}}}})
 		if err != nil {
 			return err
 		}

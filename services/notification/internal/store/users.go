@@ -112,7 +112,7 @@ func userReferenced(ctx context.Context, tx pgx.Tx, orgID, id string) error {
 	if err != nil {
 		return err
 	}
-	inStep, err := json.Marshal([]map[string][]domain.Target{{"targets": {{UserID: id}}}})
+	inStep, err := json.Marshal([]map[string][]targetDoc{{"targets": {{UserID: id}}}})
 	if err != nil {
 		return err
 	}
