@@ -14,6 +14,10 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/service"
+	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/notification/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/notification/internal/store"
 	"github.com/upstatehq/upstate/services/notification/migrations"
 )
 
@@ -67,8 +71,9 @@ type Deps struct {
 
 // App is a running (or ready to run) notification service.
 type App struct {
-	cfg  Config
-	deps Deps
+	cfg   Config
+	deps  Deps
+	store *store.Store
 }
 
 // New wires the service; it does no I/O.
@@ -76,11 +81,19 @@ func New(cfg Config, deps Deps) *App {
 	if deps.Clock == nil {
 		deps.Clock = clockwork.NewRealClock()
 	}
-	return &App{cfg: cfg, deps: deps}
+	return &App{cfg: cfg, deps: deps, store: store.New(deps.Pool)}
 }
 
-// RegisterGRPC registers the service's gRPC APIs on s.
-func (a *App) RegisterGRPC(s *grpc.Server) {}
+// RegisterGRPC registers the user, team, schedule, escalation policy and
+// route APIs on s.
+func (a *App) RegisterGRPC(s *grpc.Server) {
+	people := grpcapi.NewPeople(a.store, a.deps.Clock)
+	notificationv1.RegisterUserServiceServer(s, people)
+	notificationv1.RegisterTeamServiceServer(s, people)
+	notificationv1.RegisterScheduleServiceServer(s, grpcapi.NewSchedules(a.store, a.deps.Clock))
+	notificationv1.RegisterEscalationPolicyServiceServer(s, grpcapi.NewPolicies(a.store, a.deps.Clock))
+	notificationv1.RegisterRouteServiceServer(s, grpcapi.NewRoutes(a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status), a.deps.Clock))
+}
 
 // Start starts the service's background work.
 func (a *App) Start(ctx context.Context) error { return nil }
