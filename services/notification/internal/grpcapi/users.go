@@ -23,7 +23,9 @@ type People struct {
 }
 
 // NewPeople returns the user and team APIs over st.
-func NewPeople(st *store.Store, clock clockwork.Clock) *People { return &People{store: st, clock: clock} }
+func NewPeople(st *store.Store, clock clockwork.Clock) *People {
+	return &People{store: st, clock: clock}
+}
 
 const user, team = "user", "team"
 

@@ -106,4 +106,3 @@ func (st *Store) DeleteTeam(ctx context.Context, orgID, id string) error {
 		return err
 	})
 }
-
