@@ -23,7 +23,7 @@
 // its first occurrence (02:30 on the last Sunday of October is 02:30
 // CEST). Overrides are instants.
 //
-// The methods other than Validate expect a valid schedule. Zones come
-// from the database embedded in the binary, so they do not depend on the
-// host.
+// The methods other than Validate expect a valid schedule. The zone
+// database is embedded in the binary (time/tzdata), so a zone loads even
+// on a host without one.
 package oncall

@@ -90,7 +90,8 @@ func shiftUID(scheduleID string, sh Shift) string {
 func icalTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
 // escapeText escapes a TEXT value (RFC 5545 §3.3.11); control characters
-// other than a line break, which TEXT cannot hold, are dropped.
+// other than a line break, which TEXT cannot hold, are dropped, and bytes
+// that are not UTF-8 become U+FFFD.
 func escapeText(s string) string {
 	var b strings.Builder
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -110,14 +111,18 @@ func escapeText(s string) string {
 }
 
 // writeFolded writes a content line folded into lines of at most 75
-// octets (RFC 5545 §3.1), never inside a UTF-8 sequence, each ending in
-// CRLF; a continuation starts with a space.
+// octets (RFC 5545 §3.1), never inside a UTF-8 sequence (escapeText
+// makes values valid UTF-8), each ending in CRLF; a continuation starts
+// with a space.
 func writeFolded(b *bytes.Buffer, l string) {
 	limit := 75
 	for len(l) > limit {
 		cut := limit
-		for cut > 0 && !utf8.RuneStart(l[cut]) {
+		for cut > limit-utf8.UTFMax && !utf8.RuneStart(l[cut]) {
 			cut--
+		}
+		if !utf8.RuneStart(l[cut]) { // not UTF-8 at all: any cut will do
+			cut = limit
 		}
 		b.WriteString(l[:cut])
 		b.WriteString("\r\n ")

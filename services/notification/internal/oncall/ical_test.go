@@ -113,6 +113,8 @@ func TestFold(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"SHORT:x", "SHORT:x\r\n"},
+		// Not UTF-8: cut at the limit rather than loop.
+		{strings.Repeat("\x80", 80), strings.Repeat("\x80", 75) + "\r\n " + strings.Repeat("\x80", 5) + "\r\n"},
 		{strings.Repeat("a", 75), strings.Repeat("a", 75) + "\r\n"},
 		{strings.Repeat("a", 76), strings.Repeat("a", 75) + "\r\n a\r\n"},
 		{strings.Repeat("a", 75+74+1), strings.Repeat("a", 75) + "\r\n " + strings.Repeat("a", 74) + "\r\n a\r\n"},
@@ -141,4 +143,38 @@ func TestEscapeText(t *testing.T) {
 			t.Errorf("escapeText(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzICalText checks the escaping and folding of any name against a
+// real parser: the summary it reads back is the name, less the control
+// characters TEXT cannot hold.
+func FuzzICalText(f *testing.F) {
+	for _, seed := range []string{"Ada", `a,b;c\d`, "two\nlines\r\nthree", strings.Repeat("ü", 60), "\\n not a newline", "tab\there", ":colon: \"quoted\""} {
+		f.Add(seed)
+	}
+	s := Schedule{TimeZone: "UTC", Layers: []Layer{daily(wallAt(2026, 1, 5, 0, 0), "usr_a")}}
+	f.Fuzz(func(t *testing.T, name string) {
+		out := s.ICal(utc(t, "2026-01-05T00:00"), utc(t, "2026-01-06T00:00"), Calendar{ID: "sch_1", Users: map[string]string{"usr_a": name}})
+		cal, err := ics.ParseCalendar(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("parse: %v\n%q", err, out)
+		}
+		events := cal.Events()
+		if len(events) != 1 {
+			t.Fatalf("%d events, want 1:\n%q", len(events), out)
+		}
+		want := "On call: " + name
+		if name == "" {
+			want = "On call: usr_a"
+		}
+		want = strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\n' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, strings.ReplaceAll(string([]rune(want)), "\r\n", "\n"))
+		if got := events[0].GetProperty(ics.ComponentPropertySummary).Value; got != want {
+			t.Fatalf("summary %q, want %q\n%q", got, want, out)
+		}
+	})
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	// Zones from the binary, not the host: a schedule's hand-offs must not
-	// depend on which tzdata a machine has.
+	// A schedule must load on a host without a zone database (a scratch
+	// container).
 	_ "time/tzdata"
 )
 
