@@ -10,31 +10,6 @@ import (
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 )
 
-// givenFields collects the fields a POST or PATCH body gives, refusing
-// null ones, and the first error converting them.
-type givenFields struct {
-	names []string
-	err   error
-}
-
-// set runs apply for a given field, once no error came before.
-func (g *givenFields) set(f patchField, apply func() error) {
-	if g.err != nil || !f.set {
-		return
-	}
-	if f.null {
-		g.err = httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s cannot be null", f.name)
-		return
-	}
-	g.names = append(g.names, f.name)
-	g.err = apply()
-}
-
-// value sets a field that is passed on as it is.
-func value[T any](g *givenFields, o optional[T], name string, to *T) {
-	g.set(o.field(name), func() error { *to = o.value; return nil })
-}
-
 // userJSON is the REST representation of a user.
 type userJSON struct {
 	ID            string    `json:"id"`
