@@ -81,6 +81,12 @@ func TestOnCallOverREST(t *testing.T) {
 		t.Errorf("PATCH user = %d %s", r.Status, r.Body)
 	}
 	team := s.created("/api/v1/teams", key, map[string]any{"name": "SRE", "member_ids": []string{ada, grace}})
+	if r := s.do(http.MethodPatch, "/api/v1/teams/"+team, key, `{"name":"Platform"}`); r.Status != http.StatusOK ||
+		r.json(t)["name"] != "Platform" || !slices.Equal(strs(r.json(t)["member_ids"]), []string{ada, grace}) {
+		t.Errorf("PATCH team = %d %s", r.Status, r.Body)
+	}
+	s.created("/api/v1/teams", key, map[string]any{"name": "SRE"})
+	wantError(t, s.do(http.MethodPatch, "/api/v1/teams/"+team, key, `{"name":"sre"}`), http.StatusConflict, "already exists")
 	wantError(t, s.do(http.MethodPost, "/api/v1/teams", key, `{"name":"Ghosts","member_ids":["usr_01jz0000000000000000000000"]}`),
 		http.StatusUnprocessableEntity, "not found")
 
@@ -89,6 +95,13 @@ func TestOnCallOverREST(t *testing.T) {
 	sched := s.created("/api/v1/schedules", key, map[string]any{"name": "Primary", "time_zone": "Europe/Berlin", "layers": []map[string]any{{
 		"name": "daily", "members": []string{ada, grace}, "start": "2026-10-24T09:00:00", "handoff": map[string]any{"every": 1, "unit": "day"},
 	}}})
+	if r := s.do(http.MethodPatch, "/api/v1/schedules/"+sched, key, `{"name":"Primary EU"}`); r.Status != http.StatusOK ||
+		len(r.json(t)["layers"].([]any)) != 1 || r.json(t)["time_zone"] != "Europe/Berlin" {
+		t.Errorf("PATCH schedule = %d %s", r.Status, r.Body)
+	}
+	wantError(t, s.do(http.MethodPatch, "/api/v1/schedules/"+sched, key, map[string]any{"layers": []map[string]any{{
+		"members": []string{ada, "usr_01jz0000000000000000000000"}, "start": "2026-10-24T09:00:00", "handoff": map[string]any{"every": 1, "unit": "day"},
+	}}}), http.StatusUnprocessableEntity, "layers.members")
 	wantError(t, s.do(http.MethodPost, "/api/v1/schedules", key, map[string]any{"name": "Bad", "layers": []map[string]any{{
 		"members": []string{ada}, "start": "2026-10-24T09:00:00", "handoff": map[string]any{"every": 1, "unit": "fortnight"},
 	}}}), http.StatusUnprocessableEntity, "handoff.unit")
@@ -163,9 +176,20 @@ func TestOnCallOverREST(t *testing.T) {
 		{"after": "5m", "targets": []map[string]string{{"channel_id": chnOps}, {"user_id": grace}}},
 	}})
 	p := s.do(http.MethodGet, "/api/v1/escalation-policies/"+pol, key, nil).json(t)
-	if steps := p["steps"].([]any); len(steps) != 2 || steps[1].(map[string]any)["after"] != "5m" || p["repeat"] != float64(1) {
+	if steps := p["steps"].([]any); len(steps) != 2 || steps[1].(map[string]any)["after"] != "5m" || p["repeat"] != float64(1) || p["version"] != float64(1) {
 		t.Errorf("policy = %v", p)
 	}
+	for _, tc := range []struct {
+		body    string
+		version float64
+	}{{`{"repeat":1}`, 1}, {`{"repeat":2}`, 2}} {
+		r := s.do(http.MethodPatch, "/api/v1/escalation-policies/"+pol, key, tc.body)
+		if m := r.json(t); r.Status != http.StatusOK || m["version"] != tc.version {
+			t.Errorf("PATCH %s = %d %s; want version %v", tc.body, r.Status, r.Body, tc.version)
+		}
+	}
+	wantError(t, s.do(http.MethodPatch, "/api/v1/escalation-policies/"+pol, key, `{}`), http.StatusUnprocessableEntity, "give at least one field")
+	wantError(t, s.do(http.MethodPatch, "/api/v1/escalation-policies/"+pol, key, `{"name":null}`), http.StatusUnprocessableEntity, "name cannot be null")
 
 	conn, err := s.host.Dial(s.svc.Notification.GRPCAddr())
 	if err != nil {
