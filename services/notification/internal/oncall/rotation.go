@@ -34,25 +34,19 @@ func newRotation(l Layer, loc *time.Location) rotation {
 // later otherwise.
 func (r rotation) handoff(k int) time.Time {
 	n := k * r.layer.Handoff.Every
-	switch r.layer.Handoff.Unit {
-	case Hour:
-		return r.first.Add(time.Duration(n) * time.Hour)
-	case Week:
-		n *= 7
+	if r.layer.Handoff.Unit == Hour {
+		// Seconds, not a Duration, which overflows after 292 years.
+		return time.Unix(r.first.Unix()+int64(n)*3600, 0).In(r.loc)
 	}
-	return wall(r.startDate.add(n), r.startTime, r.loc)
+	return wall(r.startDate.add(n*r.days()), r.startTime, r.loc)
 }
 
-// approxPeriod is a period's length away from a change of offset.
-func (r rotation) approxPeriod() time.Duration {
-	d := time.Duration(r.layer.Handoff.Every) * time.Hour
-	switch r.layer.Handoff.Unit {
-	case Day:
-		d *= 24
-	case Week:
-		d *= 7 * 24
+// days is how many days a period of a Day or Week unit has per Every.
+func (r rotation) days() int {
+	if r.layer.Handoff.Unit == Week {
+		return 7
 	}
-	return d
+	return 1
 }
 
 // turn is the k with handoff(k) <= t < handoff(k+1), or -1 when t is
@@ -62,7 +56,12 @@ func (r rotation) turn(t time.Time) int {
 		return -1
 	}
 	// The estimate is off by at most one period: offsets change by hours.
-	k := int(t.Sub(r.first) / r.approxPeriod())
+	var k int
+	if every := r.layer.Handoff.Every; r.layer.Handoff.Unit == Hour {
+		k = int((t.Unix() - r.first.Unix()) / int64(every*3600))
+	} else {
+		k = daysBetween(r.startDate, dateOf(t.In(r.loc))) / (every * r.days())
+	}
 	for k > 0 && r.handoff(k).After(t) {
 		k--
 	}

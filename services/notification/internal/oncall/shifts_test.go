@@ -281,3 +281,19 @@ func checkTimeline(tb testing.TB, s Schedule, from, to time.Time, shifts []Shift
 }
 
 func mid(a, b time.Time) time.Time { return a.Add(b.Sub(a) / 2) }
+
+// TestFarFuture: who is on call centuries ahead comes from date
+// arithmetic, not from durations, which saturate after 292 years.
+func TestFarFuture(t *testing.T) {
+	t.Parallel()
+	start := wallAt(2026, 1, 5, 9, 0)
+	for _, unit := range []Unit{Hour, Day, Week} {
+		s := Schedule{TimeZone: "UTC", Layers: []Layer{{Members: []string{"a", "b", "c"}, Start: start, Handoff: Handoff{1, unit}}}}
+		at := time.Date(2400, 7, 1, 12, 30, 0, 0, time.UTC)
+		perTurn := map[Unit]int64{Hour: 3600, Day: 86400, Week: 7 * 86400}[unit]
+		want := s.Layers[0].Members[(at.Unix()-start.Unix())/perTurn%3]
+		if got := s.OnCall(at); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s: OnCall(%s) = %q, want %q", unit, at, got, want)
+		}
+	}
+}

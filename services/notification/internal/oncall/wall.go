@@ -27,7 +27,8 @@ func (d date) weekday() time.Weekday {
 func daysBetween(a, b date) int {
 	ta := time.Date(a.y, a.m, a.d, 0, 0, 0, 0, time.UTC)
 	tb := time.Date(b.y, b.m, b.d, 0, 0, 0, 0, time.UTC)
-	return int(tb.Sub(ta).Hours() / 24)
+	// Unix seconds rather than Sub, which saturates past 292 years.
+	return int((tb.Unix() - ta.Unix()) / 86400)
 }
 
 // clock is a wall-clock time of day, to the second.
