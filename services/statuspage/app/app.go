@@ -30,7 +30,7 @@ import (
 	"github.com/upstatehq/upstate/services/statuspage/internal/deliver"
 	"github.com/upstatehq/upstate/services/statuspage/internal/figures"
 	"github.com/upstatehq/upstate/services/statuspage/internal/grpcapi"
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
+	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/public"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
