@@ -26,10 +26,10 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/pkg/netguard"
 	"github.com/upstatehq/upstate/services/statuspage/internal/compat"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
-	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
 	"github.com/upstatehq/upstate/webhook"
