@@ -111,7 +111,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // (service.Unit.Streams) and no other.
 func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamDLQ, bus.FailuresBucketStream} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamNotify, bus.StreamDLQ, bus.FailuresBucketStream} {
 		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
 	}
 	for _, s := range owned {
