@@ -12,6 +12,7 @@ import (
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	notification "github.com/upstatehq/upstate/services/notification/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
@@ -83,13 +84,14 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 // servicePermissions returns, by unit, what each service's user may do.
 func servicePermissions() map[string]func(unit string) natsd.User {
 	return map[string]func(unit string) natsd.User{
-		status.Name:     statusUser,
-		incidents.Name:  incidentsUser,
-		sla.Name:        slaUser,
-		alerting.Name:   alertingUser,
-		statuspage.Name: statuspageUser,
-		edge.Name:       func(string) natsd.User { return natsd.User{} }, // it does not use NATS
-		gateway.Name:    gatewayUser,
+		status.Name:       statusUser,
+		incidents.Name:    incidentsUser,
+		sla.Name:          slaUser,
+		alerting.Name:     alertingUser,
+		statuspage.Name:   statuspageUser,
+		notification.Name: notificationUser,
+		edge.Name:         func(string) natsd.User { return natsd.User{} }, // it does not use NATS
+		gateway.Name:      gatewayUser,
 	}
 }
 
@@ -202,6 +204,16 @@ func statuspageUser(unit string) natsd.User {
 	pub = append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: pub},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
+// notificationUser creates or looks up upstate's streams and updates
+// those it owns; its consumers and the subjects it publishes to come with
+// the delivery queue and the escalation engine.
+func notificationUser(unit string) natsd.User {
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: ensureStreams(notification.Streams...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }
