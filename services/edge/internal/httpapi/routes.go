@@ -73,6 +73,16 @@ func registerRoutes(g *echo.Group, h *Handler) {
 	g.GET("/silences/:id", h.getSilence, h.require("alerting", auth.Read))
 	g.DELETE("/silences/:id", h.deleteSilence, h.require("alerting", auth.Write))
 
+	g.GET("/channels", h.listChannels, h.require("oncall", auth.Read))
+	g.POST("/channels", h.createChannel, h.require("oncall", auth.Write))
+	g.GET("/channels/:id", h.getChannel, h.require("oncall", auth.Read))
+	g.PATCH("/channels/:id", h.updateChannel, h.require("oncall", auth.Write))
+	g.DELETE("/channels/:id", h.deleteChannel, h.require("oncall", auth.Write))
+	g.POST("/channels/:id/test", h.testChannel, h.require("oncall", auth.Write))
+	g.GET("/notifications", h.listNotifications, h.require("oncall", auth.Read))
+	g.GET("/notifications/:id", h.getNotification, h.require("oncall", auth.Read))
+	g.POST("/notifications/:id/retry", h.retryNotification, h.require("oncall", auth.Write))
+
 	g.GET("/api-keys", h.listKeys, h.require("api_keys", auth.Read))
 	g.POST("/api-keys", h.createKey, h.require("api_keys", auth.Write))
 	g.DELETE("/api-keys/:id", h.revokeKey, h.require("api_keys", auth.Write))
