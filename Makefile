@@ -1,5 +1,5 @@
 # upstate — a few stable targets; longer logic lives in scripts/.
-SERVICES := status incidents sla alerting statuspage edge gateway
+SERVICES := status incidents sla alerting statuspage notification edge gateway
 
 .PHONY: build run test bench proto lint clean
 

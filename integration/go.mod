@@ -3,6 +3,7 @@ module github.com/upstatehq/upstate/integration
 go 1.26.0
 
 require (
+	github.com/arran4/golang-ical v0.3.4
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/jonboulle/clockwork v0.5.0
@@ -50,6 +51,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/upstatehq/upstate/services/gateway v0.0.0 // indirect
+	github.com/upstatehq/upstate/services/notification v0.0.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
@@ -71,6 +73,7 @@ replace (
 	github.com/upstatehq/upstate/services/edge => ../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../services/incidents
+	github.com/upstatehq/upstate/services/notification => ../services/notification
 	github.com/upstatehq/upstate/services/sla => ../services/sla
 	github.com/upstatehq/upstate/services/status => ../services/status
 	github.com/upstatehq/upstate/services/statuspage => ../services/statuspage

@@ -91,8 +91,9 @@ func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standal
 	s.cfg = standalone.Config{
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
 		SLAGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0", StatusPageGRPCAddr: "127.0.0.1:0",
-		Incidents: incidents.Config{SchedulerInterval: 100 * time.Millisecond},
-		Alerting:  alerting.Config{SchedulerInterval: 100 * time.Millisecond},
+		NotificationGRPCAddr: "127.0.0.1:0",
+		Incidents:            incidents.Config{SchedulerInterval: 100 * time.Millisecond},
+		Alerting:             alerting.Config{SchedulerInterval: 100 * time.Millisecond},
 		// Subscribers are the test's servers on the loopback.
 		StatusPage: statuspage.Config{WebhookAllowPrivate: true, DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
 		Edge:       edge.Config{BootstrapAPIKey: bootstrapKey},

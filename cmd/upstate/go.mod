@@ -9,6 +9,7 @@ require (
 	github.com/upstatehq/upstate/services/edge v0.0.0
 	github.com/upstatehq/upstate/services/gateway v0.0.0
 	github.com/upstatehq/upstate/services/incidents v0.0.0
+	github.com/upstatehq/upstate/services/notification v0.0.0
 	github.com/upstatehq/upstate/services/sla v0.0.0
 	github.com/upstatehq/upstate/services/status v0.0.0
 	github.com/upstatehq/upstate/services/statuspage v0.0.0
@@ -66,6 +67,7 @@ replace (
 	github.com/upstatehq/upstate/services/edge => ../../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
+	github.com/upstatehq/upstate/services/notification => ../../services/notification
 	github.com/upstatehq/upstate/services/sla => ../../services/sla
 	github.com/upstatehq/upstate/services/status => ../../services/status
 	github.com/upstatehq/upstate/services/statuspage => ../../services/statuspage

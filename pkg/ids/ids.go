@@ -24,6 +24,15 @@ const (
 	Alert       = "alt"
 	AlertGroup  = "grp"
 	Silence     = "sil"
+	// The notification service's: people, on-call and delivery.
+	User         = "usr"
+	Team         = "team"
+	Schedule     = "sch"
+	Override     = "ovr"
+	Policy       = "pol"
+	Route        = "rte"
+	Channel      = "chn"
+	Notification = "ntf"
 )
 
 // New returns prefix + "_" + a lowercase ULID. Ids made by one process

@@ -12,6 +12,7 @@ import (
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	notification "github.com/upstatehq/upstate/services/notification/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
@@ -83,13 +84,14 @@ func NATSUsers(readerName, readerPassword string) ([]natsd.User, map[string]bus.
 // servicePermissions returns, by unit, what each service's user may do.
 func servicePermissions() map[string]func(unit string) natsd.User {
 	return map[string]func(unit string) natsd.User{
-		status.Name:     statusUser,
-		incidents.Name:  incidentsUser,
-		sla.Name:        slaUser,
-		alerting.Name:   alertingUser,
-		statuspage.Name: statuspageUser,
-		edge.Name:       edgeUser,
-		gateway.Name:    gatewayUser,
+		status.Name:       statusUser,
+		incidents.Name:    incidentsUser,
+		sla.Name:          slaUser,
+		alerting.Name:     alertingUser,
+		statuspage.Name:   statuspageUser,
+		notification.Name: notificationUser,
+		edge.Name:         edgeUser,
+		gateway.Name:      gatewayUser,
 	}
 }
 
@@ -111,7 +113,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // (service.Unit.Streams) and no other.
 func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamDLQ, bus.FailuresBucketStream} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamNotify, bus.StreamDLQ, bus.FailuresBucketStream} {
 		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
 	}
 	for _, s := range owned {
@@ -213,6 +215,17 @@ func edgeUser(unit string) natsd.User {
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: ensureStreams()},
 		Subscribe: &natsd.Subjects{Allow: append(inbox(unit), bus.SubjectsStatus, bus.SubjectsIncidents)},
+	}
+}
+
+// notificationUser enqueues notifications (channel tests, retries by
+// hand) and consumes NOTIFY with the delivery workers; the escalation
+// engine's consumers come with it.
+func notificationUser(unit string) natsd.User {
+	pub := append(ensureStreams(notification.Streams...), bus.SubjectsNotify)
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamNotify, notification.DeliveryDurable)...)},
+		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }
 

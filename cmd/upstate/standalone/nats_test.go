@@ -19,6 +19,7 @@ import (
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	notification "github.com/upstatehq/upstate/services/notification/app"
 	sla "github.com/upstatehq/upstate/services/sla/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
@@ -469,4 +470,27 @@ func TestNATSEdgeHearsStatusAndIncidentsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.StatusSubject("org", "svc")) })
+}
+
+// The notification service cannot forge the events it reads: a status
+// change or an alert event of its own is refused.
+func TestNATSNotificationForgesNoStatusOrAlert(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	var e errs
+	nc, _ := s.service(t, notification.Name, &e)
+	for _, subject := range []string{bus.StatusSubject("org", "svc"), bus.AlertsSubject("org", "alt_1")} {
+		if err := nc.Publish(subject, []byte("forged")); err != nil {
+			t.Fatal(err)
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 5*time.Second, func() error { return e.violation(subject) })
+	}
+	for _, stream := range []string{bus.StreamStatus, bus.StreamAlerts} {
+		if n := s.count(t, stream); n != 0 {
+			t.Errorf("%s holds %d messages, want none", stream, n)
+		}
+	}
 }

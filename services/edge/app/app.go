@@ -23,6 +23,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/service"
 	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
+	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
@@ -76,44 +77,37 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Unit runs the edge, calling the status, incidents, SLA, alerting and
-// status page services at their gRPC targets. It serves HTTP only, on the
-// host's listener.
-func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget, statusPageTarget string) service.Unit {
+// Targets are where the gRPC APIs of the services the edge calls are.
+type Targets struct {
+	Status, Incidents, SLA, Alerting, StatusPage, Notification string
+}
+
+// Unit runs the edge, calling the status, incidents, SLA, alerting,
+// status page and notification services at their gRPC targets. It serves
+// HTTP only, on the host's listener.
+func Unit(cfg Config, t Targets) service.Unit {
 	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err
 		}
-		status, err := in.Dial(statusTarget)
-		if err != nil {
-			return nil, err
-		}
-		incidents, err := in.Dial(incidentsTarget)
-		if err != nil {
-			return nil, err
-		}
-		sla, err := in.Dial(slaTarget)
-		if err != nil {
-			return nil, err
-		}
-		alerting, err := in.Dial(alertingTarget)
-		if err != nil {
-			return nil, err
-		}
-		pages, err := in.Dial(statusPageTarget)
-		if err != nil {
-			return nil, err
+		deps := Deps{Pool: pool, Logger: in.Logger(), Clock: in.Clock()}
+		for _, c := range []struct {
+			conn   *grpc.ClientConnInterface
+			target string
+		}{
+			{&deps.Status, t.Status}, {&deps.Incidents, t.Incidents}, {&deps.SLA, t.SLA}, {&deps.Alerting, t.Alerting},
+			{&deps.StatusPages, t.StatusPage}, {&deps.Notification, t.Notification},
+		} {
+			if *c.conn, err = in.Dial(c.target); err != nil {
+				return nil, err
+			}
 		}
 		// NATS feeds the console's live updates.
-		nc, _, err := in.NATS(ctx)
-		if err != nil {
+		if deps.NATS, _, err = in.NATS(ctx); err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{
-			Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, StatusPages: pages, NATS: nc,
-			Logger: in.Logger(), Clock: in.Clock(),
-		})
+		return New(cfg, deps)
 	}}
 }
 
@@ -133,6 +127,9 @@ type Deps struct {
 	Alerting grpc.ClientConnInterface
 	// StatusPages is a connection to the status page service's gRPC API.
 	StatusPages grpc.ClientConnInterface
+	// Notification is a connection to the notification service's gRPC API
+	// (users, teams, schedules, escalation policies, routes, channels).
+	Notification grpc.ClientConnInterface
 	// NATS, when not nil, feeds the console's live updates (its pages
 	// still work without).
 	NATS   *nats.Conn
@@ -165,16 +162,23 @@ func New(cfg Config, deps Deps) (*App, error) {
 	st := store.New(deps.Pool)
 	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Clock, deps.Logger)
 	backends := httpapi.Backends{
-		Services:     statusv1.NewServiceRegistryServiceClient(deps.Status),
-		Receivers:    statusv1.NewReceiverServiceClient(deps.Status),
-		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
-		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
-		SLA:          slav1.NewSLAServiceClient(deps.SLA),
-		Rules:        alertingv1.NewRuleServiceClient(deps.Alerting),
-		Alerts:       alertingv1.NewAlertServiceClient(deps.Alerting),
-		Silences:     alertingv1.NewSilenceServiceClient(deps.Alerting),
-		Dependencies: alertingv1.NewDependencyServiceClient(deps.Alerting),
-		StatusPages:  statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
+		Services:      statusv1.NewServiceRegistryServiceClient(deps.Status),
+		Receivers:     statusv1.NewReceiverServiceClient(deps.Status),
+		Incidents:     incidentsv1.NewIncidentServiceClient(deps.Incidents),
+		Maintenances:  incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
+		SLA:           slav1.NewSLAServiceClient(deps.SLA),
+		Rules:         alertingv1.NewRuleServiceClient(deps.Alerting),
+		Alerts:        alertingv1.NewAlertServiceClient(deps.Alerting),
+		Silences:      alertingv1.NewSilenceServiceClient(deps.Alerting),
+		Dependencies:  alertingv1.NewDependencyServiceClient(deps.Alerting),
+		StatusPages:   statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
+		Users:         notificationv1.NewUserServiceClient(deps.Notification),
+		Teams:         notificationv1.NewTeamServiceClient(deps.Notification),
+		Schedules:     notificationv1.NewScheduleServiceClient(deps.Notification),
+		Policies:      notificationv1.NewEscalationPolicyServiceClient(deps.Notification),
+		Routes:        notificationv1.NewRouteServiceClient(deps.Notification),
+		Channels:      notificationv1.NewChannelServiceClient(deps.Notification),
+		Notifications: notificationv1.NewNotificationServiceClient(deps.Notification),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	var hub *live.Hub

@@ -9,6 +9,9 @@ import (
 
 func main() {
 	service.Main("edge", func(c Config) service.Unit {
-		return app.Unit(c.Config, c.StatusGRPCTarget, c.IncidentsGRPCTarget, c.SLAGRPCTarget, c.AlertingGRPCTarget, c.StatusPageGRPCTarget)
+		return app.Unit(c.Config, app.Targets{
+			Status: c.StatusGRPCTarget, Incidents: c.IncidentsGRPCTarget, SLA: c.SLAGRPCTarget, Alerting: c.AlertingGRPCTarget,
+			StatusPage: c.StatusPageGRPCTarget, Notification: c.NotificationGRPCTarget,
+		})
 	})
 }

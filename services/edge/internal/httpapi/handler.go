@@ -2,8 +2,8 @@
 // validation of the JSON representation, pagination and error mapping;
 // and the operator console (/console, console*.go), HTML pages over the
 // same calls, validation and representations. It holds no domain logic:
-// calls go to the status, incidents, SLA, alerting and status page
-// services over gRPC.
+// calls go to the status, incidents, SLA, alerting, status page and
+// notification services over gRPC.
 package httpapi
 
 import (
@@ -19,6 +19,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/httpx"
 	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
+	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
@@ -36,6 +37,13 @@ type Handler struct {
 	silences     alertingv1.SilenceServiceClient
 	dependencies alertingv1.DependencyServiceClient
 	pages        statuspagev1.StatusPageServiceClient
+	users        notificationv1.UserServiceClient
+	teams        notificationv1.TeamServiceClient
+	schedules    notificationv1.ScheduleServiceClient
+	policies     notificationv1.EscalationPolicyServiceClient
+	routes       notificationv1.RouteServiceClient
+	channels     notificationv1.ChannelServiceClient
+	notes        notificationv1.NotificationServiceClient
 	keys         Keys
 	auth         *Authenticator
 	clock        clockwork.Clock
@@ -47,8 +55,8 @@ type Handler struct {
 	callTimeout time.Duration
 }
 
-// Backends are the APIs of the status, incidents, SLA, alerting and status
-// page services the REST API calls.
+// Backends are the APIs of the status, incidents, SLA, alerting, status
+// page and notification services the REST API calls.
 type Backends struct {
 	Services     statusv1.ServiceRegistryServiceClient
 	Receivers    statusv1.ReceiverServiceClient
@@ -60,6 +68,15 @@ type Backends struct {
 	Silences     alertingv1.SilenceServiceClient
 	Dependencies alertingv1.DependencyServiceClient
 	StatusPages  statuspagev1.StatusPageServiceClient
+	Users        notificationv1.UserServiceClient
+	Teams        notificationv1.TeamServiceClient
+	Schedules    notificationv1.ScheduleServiceClient
+	Policies     notificationv1.EscalationPolicyServiceClient
+	Routes       notificationv1.RouteServiceClient
+	// Channels and Notifications are the notification service's channels
+	// and delivery history.
+	Channels      notificationv1.ChannelServiceClient
+	Notifications notificationv1.NotificationServiceClient
 }
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
@@ -70,6 +87,8 @@ func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, c
 	return &Handler{
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
 		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies, pages: b.StatusPages,
+		users: b.Users, teams: b.Teams, schedules: b.Schedules, policies: b.Policies, routes: b.Routes,
+		channels: b.Channels, notes: b.Notifications,
 		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}
