@@ -195,12 +195,14 @@ func (c *Consumer) nak(msg jetstream.Msg, md *jetstream.MsgMetadata, delay time.
 func (c *Consumer) call(batch []jetstream.Msg) (err error) {
 	ctx, cancel := context.WithTimeout(c.handlerCtx, c.cfg.AckWait)
 	defer cancel()
+	ctx, span := c.startSpan(ctx, batch)
 	defer func() {
 		if r := recover(); r != nil {
-			c.logger.Error("handler panicked", "first_subject", batch[0].Subject(), "messages", len(batch),
+			c.logger.ErrorContext(ctx, "handler panicked", "first_subject", batch[0].Subject(), "messages", len(batch),
 				"panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", r)
 		}
+		endSpan(span, err)
 	}()
 	return c.h(ctx, batch)
 }
