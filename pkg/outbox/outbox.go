@@ -13,13 +13,13 @@
 // Each service keeps its outbox in its own schema, as a table of this shape:
 //
 //	CREATE TABLE <schema>.outbox (
-//	    id          bigserial PRIMARY KEY,
-//	    subject     text NOT NULL,
-//	    msg_id      text NOT NULL,
-//	    ce_type     text NOT NULL,
-//	    ce_source   text NOT NULL,
-//	    ce_time     timestamptz NOT NULL,
-//	    payload     bytea NOT NULL,
+//	    id           bigserial PRIMARY KEY,
+//	    subject      text NOT NULL,
+//	    msg_id       text NOT NULL,
+//	    ce_type      text NOT NULL,
+//	    ce_source    text NOT NULL,
+//	    ce_time      timestamptz NOT NULL,
+//	    payload      bytea NOT NULL,
 //	    trace_parent text NOT NULL DEFAULT '',
 //	    trace_state  text NOT NULL DEFAULT ''
 //	);
