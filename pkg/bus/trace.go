@@ -82,6 +82,16 @@ func msgSpanContext(msg jetstream.Msg) trace.SpanContext {
 	return trace.SpanContextFromContext(ctx)
 }
 
+// msgContext is a context in the trace msg was published in, if any, so
+// that what is logged about the message leads to its trace.
+func msgContext(msg jetstream.Msg) context.Context {
+	ctx := context.Background()
+	if sc := msgSpanContext(msg); sc.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
+	}
+	return ctx
+}
+
 // startSpan starts the span of one handler call over batch, when the
 // consumer traces: a child of the first message's publisher (so that a
 // lone message continues its trace) linked to every other message's, as

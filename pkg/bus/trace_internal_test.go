@@ -53,3 +53,16 @@ func TestBatchSpanParentAndLinks(t *testing.T) {
 		t.Error("the parent is another process's span: it must be remote")
 	}
 }
+
+// What is logged about a message is logged in its publisher's trace.
+func TestMsgContext(t *testing.T) {
+	h := nats.Header{}
+	Trace{Parent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}.setHeaders(h)
+	sc := trace.SpanContextFromContext(msgContext(headerMsg{h: h}))
+	if sc.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || sc.SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("context of a traced message = %v", sc)
+	}
+	if sc := trace.SpanContextFromContext(msgContext(headerMsg{h: nats.Header{}})); sc.IsValid() {
+		t.Errorf("context of an untraced message = %v", sc)
+	}
+}
