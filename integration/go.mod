@@ -3,8 +3,6 @@ module github.com/upstatehq/upstate/integration
 go 1.26.0
 
 require (
-	go.opentelemetry.io/otel/sdk v1.47.0
-	go.opentelemetry.io/otel v1.47.0
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/jonboulle/clockwork v0.5.0
@@ -19,6 +17,8 @@ require (
 	github.com/upstatehq/upstate/services/status v0.0.0
 	github.com/upstatehq/upstate/services/statuspage v0.0.0
 	github.com/upstatehq/upstate/webhook v0.0.0
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/sdk v1.47.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
