@@ -4,6 +4,8 @@ go 1.26.0
 
 require (
 	github.com/jackc/pgx/v5 v5.13.0
+	github.com/prometheus/common v0.72.0
+	github.com/prometheus/prometheus v0.315.1
 	github.com/upstatehq/upstate/pkg v0.0.0
 	github.com/upstatehq/upstate/services/alerting v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
@@ -39,9 +41,7 @@ require (
 	github.com/oklog/ulid/v2 v2.1.2 // indirect
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
-	github.com/prometheus/common v0.72.0
 	github.com/prometheus/procfs v0.22.0 // indirect
-	github.com/prometheus/prometheus v0.315.1
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/upstatehq/upstate/proto v0.0.0 // indirect
 	github.com/upstatehq/upstate/webhook v0.0.0 // indirect
