@@ -3,6 +3,7 @@ module github.com/upstatehq/upstate/integration
 go 1.26.0
 
 require (
+	github.com/arran4/golang-ical v0.3.4
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/jonboulle/clockwork v0.5.0

@@ -3,6 +3,7 @@ module github.com/upstatehq/upstate/services/notification
 go 1.26.0
 
 require (
+	github.com/arran4/golang-ical v0.3.4
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jonboulle/clockwork v0.5.0
 	github.com/nats-io/nats.go v1.55.0

@@ -21,9 +21,12 @@ import (
 	"github.com/upstatehq/upstate/pkg/netguard"
 	"github.com/upstatehq/upstate/pkg/service"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/notification/internal/channelapi"
 	"github.com/upstatehq/upstate/services/notification/internal/channelstore"
 	"github.com/upstatehq/upstate/services/notification/internal/delivery"
+	"github.com/upstatehq/upstate/services/notification/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/notification/internal/store"
 	"github.com/upstatehq/upstate/services/notification/migrations"
 )
 
@@ -124,6 +127,7 @@ type Deps struct {
 type App struct {
 	cfg      Config
 	deps     Deps
+	store    *store.Store
 	channels *channelapi.Server
 	worker   *delivery.Worker
 }
@@ -140,6 +144,7 @@ func New(cfg Config, deps Deps) *App {
 	}
 	return &App{
 		cfg: cfg, deps: deps,
+		store:    store.New(deps.Pool),
 		channels: channelapi.New(st, deps.JS, deps.Clock),
 		worker:   delivery.New(dcfg, st, mailer(deps.Mailer), deps.Clock, deps.Registry, deps.Logger),
 	}
@@ -153,8 +158,15 @@ func mailer(m *mail.Mailer) delivery.Mailer {
 	return m
 }
 
-// RegisterGRPC registers the service's gRPC APIs on s.
+// RegisterGRPC registers the service's gRPC APIs on s: users, teams,
+// schedules, escalation policies and routes; channels and notifications.
 func (a *App) RegisterGRPC(s *grpc.Server) {
+	people := grpcapi.NewPeople(a.store, a.deps.Clock)
+	notificationv1.RegisterUserServiceServer(s, people)
+	notificationv1.RegisterTeamServiceServer(s, people)
+	notificationv1.RegisterScheduleServiceServer(s, grpcapi.NewSchedules(a.store, a.deps.Clock))
+	notificationv1.RegisterEscalationPolicyServiceServer(s, grpcapi.NewPolicies(a.store, a.deps.Clock))
+	notificationv1.RegisterRouteServiceServer(s, grpcapi.NewRoutes(a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status), a.deps.Clock))
 	notificationv1.RegisterChannelServiceServer(s, a.channels)
 	notificationv1.RegisterNotificationServiceServer(s, a.channels)
 }

@@ -150,26 +150,14 @@ const ruleFields = "name, selector, statuses, for, severity, escalation_policy_i
 // gives (their proto names, which the JSON names are).
 func (b ruleBody) spec() (*alertingv1.RuleSpec, []string, error) {
 	spec := &alertingv1.RuleSpec{}
-	var given []string
-	var err error
-	set := func(name string, f patchField, apply func() error) {
-		if err != nil || !f.set {
-			return
-		}
-		if f.null {
-			err = httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s cannot be null", name)
-			return
-		}
-		given = append(given, name)
-		err = apply()
-	}
-	set("name", b.Name.field("name"), func() error { spec.Name = b.Name.value; return nil })
-	set("selector", b.Selector.field("selector"), func() error {
+	var g givenFields
+	value(&g, b.Name, "name", &spec.Name)
+	g.set(b.Selector.field("selector"), func() error {
 		s := b.Selector.value
 		spec.Selector = &alertingv1.Selector{ServiceIds: s.ServiceIDs, Tags: s.Tags, All: s.All}
 		return nil
 	})
-	set("statuses", b.Statuses.field("statuses"), func() error {
+	g.set(b.Statuses.field("statuses"), func() error {
 		for _, s := range b.Statuses.value {
 			st, err := parseStatus(s)
 			if err != nil {
@@ -189,30 +177,24 @@ func (b ruleBody) spec() (*alertingv1.RuleSpec, []string, error) {
 		{"flap_window", b.FlapWindow, &spec.FlapWindow},
 	}
 	for _, d := range durations {
-		set(d.name, d.v.field(d.name), func() (err error) { *d.to, err = parseDuration(d.name, d.v.value); return err })
+		g.set(d.v.field(d.name), func() (err error) { *d.to, err = parseDuration(d.name, d.v.value); return err })
 	}
-	set("severity", b.Severity.field("severity"), func() (err error) {
+	g.set(b.Severity.field("severity"), func() (err error) {
 		spec.Severity, err = parseEnum(ruleSeverityNames, "severity", b.Severity.value, "info, warning, critical")
 		return err
 	})
-	set("escalation_policy_id", b.EscalationPolicyID.field("escalation_policy_id"), func() error {
-		spec.EscalationPolicyId = b.EscalationPolicyID.value
-		return nil
-	})
-	set("labels", b.Labels.field("labels"), func() error { spec.Labels = b.Labels.value; return nil })
-	set("include_slo_events", b.IncludeSLOEvents.field("include_slo_events"), func() error {
-		spec.IncludeSloEvents = b.IncludeSLOEvents.value
-		return nil
-	})
-	set("group_by", b.GroupBy.field("group_by"), func() error { spec.GroupBy = b.GroupBy.value; return nil })
-	set("flap_threshold", b.FlapThreshold.field("flap_threshold"), func() error {
+	value(&g, b.EscalationPolicyID, "escalation_policy_id", &spec.EscalationPolicyId)
+	value(&g, b.Labels, "labels", &spec.Labels)
+	value(&g, b.IncludeSLOEvents, "include_slo_events", &spec.IncludeSloEvents)
+	value(&g, b.GroupBy, "group_by", &spec.GroupBy)
+	g.set(b.FlapThreshold.field("flap_threshold"), func() error {
 		if b.FlapThreshold.value < 1 {
 			return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "flap_threshold must be at least 1")
 		}
 		spec.FlapThreshold = b.FlapThreshold.value
 		return nil
 	})
-	return spec, given, err
+	return spec, g.names, g.err
 }
 
 // alertJSON is the REST representation of an alert.

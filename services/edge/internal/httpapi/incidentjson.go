@@ -217,6 +217,31 @@ func (o optional[T]) field(name string) patchField {
 	return patchField{name: name, set: o.set, null: o.null}
 }
 
+// givenFields collects the fields a POST or PATCH body gives, refusing
+// null ones, and the first error converting them.
+type givenFields struct {
+	names []string
+	err   error
+}
+
+// set runs apply for a given field, once no error came before.
+func (g *givenFields) set(f patchField, apply func() error) {
+	if g.err != nil || !f.set {
+		return
+	}
+	if f.null {
+		g.err = httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s cannot be null", f.name)
+		return
+	}
+	g.names = append(g.names, f.name)
+	g.err = apply()
+}
+
+// value sets a field that is passed on as it is.
+func value[T any](g *givenFields, o optional[T], name string, to *T) {
+	g.set(o.field(name), func() error { *to = o.value; return nil })
+}
+
 // checkChanges refuses a PATCH body that gives none of its fields (valid
 // lists them) or gives one as null: no field of an incident or a
 // maintenance window can be null.

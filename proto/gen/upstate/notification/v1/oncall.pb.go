@@ -30,7 +30,8 @@ type UserSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// name is required, 1–200 characters.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// email is the user's address, required.
+	// email is the user's address, required, unique in the organisation
+	// (case-insensitive).
 	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
 	// time_zone is an IANA zone ("Europe/Paris"); default "UTC".
 	TimeZone string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
@@ -339,7 +340,8 @@ func (x *Team) GetUpdatedAt() *timestamppb.Timestamp {
 // Handoff is how often a layer's rotation passes to the next member.
 type Handoff struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// every is the number of units between hand-offs (1–1000).
+	// every is the number of units between hand-offs (at most about a
+	// year of them).
 	Every int32 `protobuf:"varint,1,opt,name=every,proto3" json:"every,omitempty"`
 	// unit is "hour", "day" or "week"; days and weeks are calendar days in
 	// the schedule's zone, so a hand-off keeps its local time across DST.
@@ -396,7 +398,8 @@ func (x *Handoff) GetUnit() string {
 // on-call only counts inside one of its restrictions.
 type Restriction struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// days are the weekdays it applies on ("mon" … "sun"); empty: every day.
+	// days are the weekdays it applies on ("sun", "mon" … "sat"); empty:
+	// every day.
 	Days []string `protobuf:"bytes,1,rep,name=days,proto3" json:"days,omitempty"`
 	// start is the local time it starts, "HH:MM".
 	Start string `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
@@ -549,7 +552,7 @@ type ScheduleSpec struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// time_zone is the IANA zone of the layers' times; default "UTC".
 	TimeZone string `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	// layers are the rotations, 1–10, lowest precedence first.
+	// layers are the rotations, 1–20, lowest precedence first.
 	Layers        []*Layer `protobuf:"bytes,3,rep,name=layers,proto3" json:"layers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -962,8 +965,8 @@ func (*Target_ChannelId) isTarget_Kind() {}
 // alert fired, unless the alert was acknowledged or resolved before.
 type EscalationStep struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// after is counted from the alert firing (0–24h); the steps' afters
-	// never decrease.
+	// after is counted from the alert firing (0–24h); each step's after is
+	// later than the step before's.
 	After *durationpb.Duration `protobuf:"bytes,1,opt,name=after,proto3" json:"after,omitempty"`
 	// targets are who to notify, 1–20.
 	Targets       []*Target `protobuf:"bytes,2,rep,name=targets,proto3" json:"targets,omitempty"`
@@ -1023,8 +1026,9 @@ type EscalationPolicySpec struct {
 	// steps are 1–20, in order of after.
 	Steps []*EscalationStep `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
 	// repeat is how many times the whole policy runs again after its last
-	// step while the alert is still unacknowledged (0–9); a repetition
-	// starts at the last step's after and keeps the steps' spacing.
+	// step while the alert is still unacknowledged (0–9); a round lasts the
+	// last step's after plus the gap before it, so the policy keeps its
+	// last spacing.
 	Repeat        int32 `protobuf:"varint,3,opt,name=repeat,proto3" json:"repeat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

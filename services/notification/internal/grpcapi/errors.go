@@ -1,0 +1,93 @@
+// Package grpcapi serves the notification service's people and on-call
+// APIs (UserService, TeamService, ScheduleService,
+// EscalationPolicyService, RouteService) over the store.
+package grpcapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/upstatehq/upstate/pkg/grpcx"
+	"github.com/upstatehq/upstate/pkg/pgdb"
+	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/notification/internal/domain"
+)
+
+// toStatus maps domain and context errors to gRPC status errors, once, at
+// the transport boundary; what names the record for NOT_FOUND. Messages
+// are chosen here or by the domain, never taken from a store error's text.
+func toStatus(err error, what string) error {
+	var verr *domain.ValidationError
+	var cerr *domain.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		return grpcx.InvalidField(verr.Field, verr.Message)
+	case errors.As(err, &cerr):
+		return status.Error(codes.FailedPrecondition, cerr.Reason)
+	case errors.Is(err, domain.ErrNotFound):
+		return status.Error(codes.NotFound, what+" not found")
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case pgdb.IsUnavailable(err):
+		return grpcx.Unavailable("the notification service is temporarily unavailable; retry shortly", err)
+	}
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
+			return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
+		}
+	}
+	return grpcx.Internal(err)
+}
+
+// checkMask returns the fields an update names, refusing none and any
+// that is not one of fields.
+func checkMask(paths, fields []string, kind string) error {
+	if len(paths) == 0 {
+		return grpcx.InvalidField("update_mask", "names no field to change")
+	}
+	for _, f := range paths {
+		if !slices.Contains(fields, f) {
+			return grpcx.InvalidField("update_mask", fmt.Sprintf("%q is not a field of a %s", f, kind))
+		}
+	}
+	return nil
+}
+
+// page reads a list request's size and token: the size, and the id to
+// list below.
+func page(size int32, token string) (int, string, error) {
+	n, err := grpcx.PageSize(size)
+	if err != nil {
+		return 0, "", err
+	}
+	before, err := grpcx.DecodeToken(token)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, before, nil
+}
+
+// checkServices makes sure every id is a service of the organisation,
+// asking the status service, which owns them; field names the request
+// field for an unknown one.
+func checkServices(ctx context.Context, registry statusv1.ServiceRegistryServiceClient, orgID, field string, ids []string) error {
+	for _, id := range ids {
+		_, err := registry.GetService(ctx, &statusv1.GetServiceRequest{OrgId: orgID, ServiceId: id})
+		switch status.Code(err) {
+		case codes.OK:
+		case codes.NotFound:
+			return domain.UnknownError(field, "service", id)
+		default:
+			return fmt.Errorf("check service %s: %w", id, err)
+		}
+	}
+	return nil
+}
