@@ -262,8 +262,8 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, claim channelstor
 		return nil
 	case channelstore.Dead:
 		w.metrics.outcome("dead")
-		log.Warn("notification given up", "attempts", claim.Attempts+1, "status_code", a.StatusCode, "err", a.Error)
-		return bus.Permanent(fmt.Errorf("notification %s given up: %s", claim.ID, a.Error))
+		// The consumer logs it once, as it dead-letters it.
+		return bus.Permanent(fmt.Errorf("notification %s given up after %d attempts: %s", claim.ID, claim.Attempts+1, a.Error))
 	}
 	w.metrics.outcome("retried")
 	log.Info("notification will be retried", "attempts", claim.Attempts+1, "status_code", a.StatusCode, "retry_in", delay, "err", a.Error)
