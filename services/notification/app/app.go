@@ -17,6 +17,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/pkg/netguard"
 	"github.com/upstatehq/upstate/pkg/service"
@@ -130,6 +131,7 @@ type App struct {
 	store    *store.Store
 	channels *channelapi.Server
 	worker   *delivery.Worker
+	workers  *lifecycle.Workers // nil when stopped
 }
 
 // New wires the service; it does no I/O.
@@ -171,13 +173,29 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 	notificationv1.RegisterNotificationServiceServer(s, a.channels)
 }
 
-// Start starts the service's background work: the delivery workers.
+// Start starts the service's background work: the delivery workers, and
+// their consumer's lag on /metrics.
 func (a *App) Start(ctx context.Context) error {
-	return a.worker.Start(ctx, a.deps.JS)
+	workers := lifecycle.NewWorkers(ctx)
+	if err := a.worker.Start(workers.Context(), a.deps.JS); err != nil {
+		return errors.Join(err, workers.Stop(ctx))
+	}
+	workers.DrainFirst(a.worker.Stop)
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamNotify, delivery.Durable, a.deps.Logger))
+	a.workers = workers
+	return nil
 }
 
 // Stop stops the background work, letting deliveries in flight finish
 // until ctx ends; stopping again does nothing.
 func (a *App) Stop(ctx context.Context) error {
-	return a.worker.Stop(ctx)
+	if a.workers == nil {
+		return nil
+	}
+	err := a.workers.Stop(ctx)
+	a.workers = nil
+	if err != nil {
+		return fmt.Errorf("stop notification service: %w", err)
+	}
+	return nil
 }
