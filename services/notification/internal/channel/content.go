@@ -3,6 +3,8 @@ package channel
 import (
 	"bytes"
 	"strings"
+	"sync"
+	"text/template"
 	"time"
 	"unicode/utf8"
 )
@@ -125,7 +127,7 @@ type templateData struct {
 // text is cut to MaxTextLen.
 func Text(tmpl string, c Content) string {
 	text := c.Text
-	if t, err := parseTemplate(tmpl); err == nil {
+	if t, err := templates.parse(tmpl); err == nil {
 		var b bytes.Buffer
 		data := templateData{Kind: string(c.Kind), Title: c.Title, Text: c.Text, Severity: string(c.severity()),
 			URL: c.URL, AlertID: c.AlertID, IncidentID: c.IncidentID, Fields: c.Fields}
@@ -134,6 +136,40 @@ func Text(tmpl string, c Content) string {
 		}
 	}
 	return truncate(strings.TrimSpace(text), MaxTextLen)
+}
+
+// maxTemplates bounds the parsed templates kept: past it, they are parsed
+// afresh.
+const maxTemplates = 1000
+
+// templateCache keeps templates parsed, by source: every delivery renders
+// its channel's template, which need not be parsed again each time (a
+// template may be executed by several goroutines at once).
+type templateCache struct {
+	mu sync.Mutex
+	m  map[string]*template.Template
+}
+
+var templates = &templateCache{m: map[string]*template.Template{}}
+
+func (c *templateCache) parse(src string) (*template.Template, error) {
+	c.mu.Lock()
+	t, ok := c.m[src]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := parseTemplate(src)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxTemplates {
+		clear(c.m)
+	}
+	c.m[src] = t
+	c.mu.Unlock()
+	return t, nil
 }
 
 // limitWriter fails once more than n bytes are written, so that a

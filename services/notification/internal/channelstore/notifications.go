@@ -90,21 +90,20 @@ func (st *Store) Claim(ctx context.Context, n Notification, now, leaseUntil time
 	return one(st.ClaimAll(ctx, []ClaimRequest{{N: n, Now: now, LeaseUntil: leaseUntil}}))
 }
 
-// ClaimAll is Claim of several notifications in one transaction of two
-// statements at most, whatever their number (groupcommit): under load,
+// ClaimAll is Claim of several notifications in two statements at most,
+// whatever their number (groupcommit): under load,
 // concurrent deliveries share a commit. A key twice in reqs is claimed
 // for the first request only. The requests share the first one's Now.
 func (st *Store) ClaimAll(ctx context.Context, reqs []ClaimRequest) ([]groupcommit.Result[Claim], error) {
 	out := make([]groupcommit.Result[Claim], len(reqs))
-	type key struct{ org, key string }
-	first := map[key]int{} // the request that stands for its key
+	first := map[claimKey]int{} // the request that stands for its key
 	var cols struct {
 		id, org, key, channel, alert, incident, kind, title, dest []string
 		msg                                                       [][]byte
 		created, now, lease                                       []time.Time
 	}
 	for i, r := range reqs {
-		k := key{r.N.OrgID, r.N.Key}
+		k := claimKey{r.N.OrgID, r.N.Key}
 		if _, dup := first[k]; dup {
 			continue
 		}
@@ -116,63 +115,35 @@ func (st *Store) ClaimAll(ctx context.Context, reqs []ClaimRequest) ([]groupcomm
 		cols.msg, cols.created = append(cols.msg, n.Message), append(cols.created, n.CreatedAt)
 		cols.now, cols.lease = append(cols.now, reqs[0].Now), append(cols.lease, r.LeaseUntil)
 	}
-	claimed := map[key]Claim{}
-	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, claimSQL, cols.id, cols.org, cols.key, cols.channel, cols.alert, cols.incident, cols.kind,
-			cols.title, cols.dest, cols.msg, cols.created, cols.now, cols.lease)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k key
-			var c Claim
-			if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &c.TriesFrom); err != nil {
-				rows.Close()
-				return err
-			}
-			c.Claimed, c.LeaseUntil, c.TriesFrom = true, reqs[first[k]].LeaseUntil, c.TriesFrom.UTC()
-			claimed[k] = c
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		// The keys not claimed are known and not the caller's to deliver
-		// now: say why.
-		var orgs, keys []string
-		for k := range first {
-			if _, ok := claimed[k]; !ok {
-				orgs, keys = append(orgs, k.org), append(keys, k.key)
-			}
-		}
-		if len(keys) == 0 {
-			return nil
-		}
-		rows, err = tx.Query(ctx, `SELECT n.org_id, n.idempotency_key, n.id, n.status, n.attempts, n.lease_until
-			FROM notification.notifications n JOIN unnest($1::text[], $2::text[]) AS r(org_id, key)
-				ON n.org_id = r.org_id AND n.idempotency_key = r.key`, orgs, keys)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k key
-			var c Claim
-			var lease *time.Time
-			if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &lease); err != nil {
-				return err
-			}
-			if lease != nil {
-				c.LeaseUntil = lease.UTC()
-			}
-			claimed[k] = c
-		}
-		return rows.Err()
-	})
+	claimed, err := st.claim(ctx, cols.id, cols.org, cols.key, cols.channel, cols.alert, cols.incident, cols.kind,
+		cols.title, cols.dest, cols.msg, cols.created, cols.now, cols.lease)
 	if err != nil {
 		return nil, fmt.Errorf("claim notifications: %w", err)
 	}
+	for k, c := range claimed {
+		c.LeaseUntil = reqs[first[k]].LeaseUntil
+		claimed[k] = c
+	}
+	// The keys not claimed are known and not the caller's to deliver now:
+	// say why. A statement of its own, not a transaction with the claim:
+	// under READ COMMITTED a transaction reads no more consistently (each
+	// statement takes its own snapshot) and costs the round trips of BEGIN
+	// and COMMIT. A row that changed meanwhile is reported as it is now,
+	// which the worker reads as it would have (delivered or dead: a
+	// duplicate; pending: tried again once its lease ends).
+	var orgs, keys []string
+	for k := range first {
+		if _, ok := claimed[k]; !ok {
+			orgs, keys = append(orgs, k.org), append(keys, k.key)
+		}
+	}
+	if len(keys) > 0 {
+		if err := st.unclaimed(ctx, orgs, keys, claimed); err != nil {
+			return nil, fmt.Errorf("claim notifications: %w", err)
+		}
+	}
 	for i, r := range reqs {
-		k := key{r.N.OrgID, r.N.Key}
+		k := claimKey{r.N.OrgID, r.N.Key}
 		c, ok := claimed[k]
 		switch {
 		case !ok:
@@ -187,6 +158,55 @@ func (st *Store) ClaimAll(ctx context.Context, reqs []ClaimRequest) ([]groupcomm
 	}
 	return out, nil
 }
+
+// claim runs claimSQL, on its own: one round trip, committed when it
+// returns, and returns the claims made by key.
+func (st *Store) claim(ctx context.Context, args ...any) (map[claimKey]Claim, error) {
+	rows, err := st.pool.Query(ctx, claimSQL, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	claimed := map[claimKey]Claim{}
+	for rows.Next() {
+		var k claimKey
+		c := Claim{Claimed: true}
+		if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &c.TriesFrom); err != nil {
+			return nil, err
+		}
+		c.TriesFrom = c.TriesFrom.UTC()
+		claimed[k] = c
+	}
+	return claimed, rows.Err()
+}
+
+// unclaimed adds to claimed where the notifications of keys, known and
+// not claimed, stand.
+func (st *Store) unclaimed(ctx context.Context, orgs, keys []string, claimed map[claimKey]Claim) error {
+	rows, err := st.pool.Query(ctx, `SELECT n.org_id, n.idempotency_key, n.id, n.status, n.attempts, n.lease_until
+		FROM notification.notifications n JOIN unnest($1::text[], $2::text[]) AS r(org_id, key)
+			ON n.org_id = r.org_id AND n.idempotency_key = r.key`, orgs, keys)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k claimKey
+		var c Claim
+		var lease *time.Time
+		if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &lease); err != nil {
+			return err
+		}
+		if lease != nil {
+			c.LeaseUntil = lease.UTC()
+		}
+		claimed[k] = c
+	}
+	return rows.Err()
+}
+
+// claimKey is a notification's key in its organisation.
+type claimKey struct{ org, key string }
 
 // one is the single result of a batch of one.
 func one[T any](rs []groupcommit.Result[T], err error) (T, error) {
