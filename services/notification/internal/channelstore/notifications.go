@@ -90,123 +90,22 @@ func (st *Store) Claim(ctx context.Context, n Notification, now, leaseUntil time
 	return one(st.ClaimAll(ctx, []ClaimRequest{{N: n, Now: now, LeaseUntil: leaseUntil}}))
 }
 
-// ClaimAll is Claim of several notifications in two statements at most,
-// whatever their number (groupcommit): under load,
-// concurrent deliveries share a commit. A key twice in reqs is claimed
-// for the first request only. The requests share the first one's Now.
+// ClaimAll is Claim of several notifications (Sync).
 func (st *Store) ClaimAll(ctx context.Context, reqs []ClaimRequest) ([]groupcommit.Result[Claim], error) {
-	out := make([]groupcommit.Result[Claim], len(reqs))
-	first := map[claimKey]int{} // the request that stands for its key
-	var cols struct {
-		id, org, key, channel, alert, incident, kind, title, dest []string
-		msg                                                       [][]byte
-		created, now, lease                                       []time.Time
+	steps := make([]Step, len(reqs))
+	for i := range reqs {
+		steps[i].Claim = &reqs[i]
 	}
-	for i, r := range reqs {
-		k := claimKey{r.N.OrgID, r.N.Key}
-		if _, dup := first[k]; dup {
-			continue
-		}
-		first[k] = i
-		n := r.N
-		cols.id, cols.org, cols.key = append(cols.id, n.ID), append(cols.org, n.OrgID), append(cols.key, n.Key)
-		cols.channel, cols.alert, cols.incident = append(cols.channel, n.ChannelID), append(cols.alert, n.AlertID), append(cols.incident, n.IncidentID)
-		cols.kind, cols.title, cols.dest = append(cols.kind, n.Kind), append(cols.title, n.Title), append(cols.dest, n.Destination)
-		cols.msg, cols.created = append(cols.msg, n.Message), append(cols.created, n.CreatedAt)
-		cols.now, cols.lease = append(cols.now, reqs[0].Now), append(cols.lease, r.LeaseUntil)
-	}
-	claimed, err := st.claim(ctx, cols.id, cols.org, cols.key, cols.channel, cols.alert, cols.incident, cols.kind,
-		cols.title, cols.dest, cols.msg, cols.created, cols.now, cols.lease)
-	if err != nil {
-		return nil, fmt.Errorf("claim notifications: %w", err)
-	}
-	for k, c := range claimed {
-		c.LeaseUntil = reqs[first[k]].LeaseUntil
-		claimed[k] = c
-	}
-	// The keys not claimed are known and not the caller's to deliver now:
-	// say why. A statement of its own, not a transaction with the claim:
-	// under READ COMMITTED a transaction reads no more consistently (each
-	// statement takes its own snapshot) and costs the round trips of BEGIN
-	// and COMMIT. A row that changed meanwhile is reported as it is now,
-	// which the worker reads as it would have (delivered or dead: a
-	// duplicate; pending: tried again once its lease ends).
-	var orgs, keys []string
-	for k := range first {
-		if _, ok := claimed[k]; !ok {
-			orgs, keys = append(orgs, k.org), append(keys, k.key)
-		}
-	}
-	if len(keys) > 0 {
-		if err := st.unclaimed(ctx, orgs, keys, claimed); err != nil {
-			return nil, fmt.Errorf("claim notifications: %w", err)
-		}
-	}
-	for i, r := range reqs {
-		k := claimKey{r.N.OrgID, r.N.Key}
-		c, ok := claimed[k]
-		switch {
-		case !ok:
-			out[i].Err = fmt.Errorf("claim notification %s: neither claimed nor found", r.N.ID)
-		case first[k] != i:
-			// A copy of the key in the same batch: the first one has it.
-			c.Claimed = false
-			out[i].Value = c
-		default:
-			out[i].Value = c
-		}
-	}
-	return out, nil
-}
-
-// claim runs claimSQL, on its own: one round trip, committed when it
-// returns, and returns the claims made by key.
-func (st *Store) claim(ctx context.Context, args ...any) (map[claimKey]Claim, error) {
-	rows, err := st.pool.Query(ctx, claimSQL, args...)
+	res, err := st.Sync(ctx, steps)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	claimed := map[claimKey]Claim{}
-	for rows.Next() {
-		var k claimKey
-		c := Claim{Claimed: true}
-		if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &c.TriesFrom); err != nil {
-			return nil, err
-		}
-		c.TriesFrom = c.TriesFrom.UTC()
-		claimed[k] = c
+	out := make([]groupcommit.Result[Claim], len(res))
+	for i, r := range res {
+		out[i] = groupcommit.Result[Claim]{Value: r.Value.Claim, Err: r.Err}
 	}
-	return claimed, rows.Err()
+	return out, nil
 }
-
-// unclaimed adds to claimed where the notifications of keys, known and
-// not claimed, stand.
-func (st *Store) unclaimed(ctx context.Context, orgs, keys []string, claimed map[claimKey]Claim) error {
-	rows, err := st.pool.Query(ctx, `SELECT n.org_id, n.idempotency_key, n.id, n.status, n.attempts, n.lease_until
-		FROM notification.notifications n JOIN unnest($1::text[], $2::text[]) AS r(org_id, key)
-			ON n.org_id = r.org_id AND n.idempotency_key = r.key`, orgs, keys)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k claimKey
-		var c Claim
-		var lease *time.Time
-		if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &lease); err != nil {
-			return err
-		}
-		if lease != nil {
-			c.LeaseUntil = lease.UTC()
-		}
-		claimed[k] = c
-	}
-	return rows.Err()
-}
-
-// claimKey is a notification's key in its organisation.
-type claimKey struct{ org, key string }
 
 // one is the single result of a batch of one.
 func one[T any](rs []groupcommit.Result[T], err error) (T, error) {
@@ -251,9 +150,223 @@ const finishSQL = `WITH r AS (
 		SELECT id, attempts, at, status_code, latency_ms, error FROM n WHERE attempted)
 	SELECT id FROM n`
 
-// FinishAll is Finish of several notifications in one statement
-// (groupcommit).
+// FinishAll is Finish of several notifications (Sync).
 func (st *Store) FinishAll(ctx context.Context, reqs []FinishRequest) ([]groupcommit.Result[bool], error) {
+	steps := make([]Step, len(reqs))
+	for i := range reqs {
+		steps[i].Finish = &reqs[i]
+	}
+	res, err := st.Sync(ctx, steps)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]groupcommit.Result[bool], len(res))
+	for i, r := range res {
+		out[i] = groupcommit.Result[bool]{Value: r.Value.Finished, Err: r.Err}
+	}
+	return out, nil
+}
+
+// Step is one request of Sync: a claim or the record of an outcome.
+type Step struct {
+	Claim  *ClaimRequest
+	Finish *FinishRequest
+}
+
+// StepResult answers a Step: the claim, or whether the outcome was
+// recorded (Finish).
+type StepResult struct {
+	Claim    Claim
+	Finished bool
+}
+
+// Sync applies claims and records of outcomes, whatever their number, in
+// one round trip of two statements (the records first, so that a copy of
+// a key recorded in the same batch is found delivered), committed
+// together; a third statement follows only when some keys were not
+// claimed. Under load, concurrent deliveries share it (groupcommit): a
+// delivery's claim and the record of another's outcome cost one round
+// trip, not two. A key twice among the claims is claimed for the first
+// one only. The claims share the first one's Now.
+func (st *Store) Sync(ctx context.Context, steps []Step) ([]groupcommit.Result[StepResult], error) {
+	var claims []ClaimRequest
+	var finishes []FinishRequest
+	for _, s := range steps {
+		switch {
+		case s.Claim != nil:
+			claims = append(claims, *s.Claim)
+		case s.Finish != nil:
+			finishes = append(finishes, *s.Finish)
+		}
+	}
+	b := &pgx.Batch{}
+	if len(finishes) > 0 {
+		b.Queue(finishSQL, finishArgs(finishes)...)
+	}
+	cb := newClaimBatch(claims)
+	if len(claims) > 0 {
+		b.Queue(claimSQL, cb.args...)
+	}
+	changed, claimed, err := st.sendSync(ctx, b, len(finishes) > 0, len(claims) > 0)
+	if err != nil {
+		return nil, fmt.Errorf("claim and record notifications: %w", err)
+	}
+	if err := st.settle(ctx, cb, claimed); err != nil {
+		return nil, fmt.Errorf("claim notifications: %w", err)
+	}
+	out := make([]groupcommit.Result[StepResult], len(steps))
+	ci := 0
+	for i, s := range steps {
+		switch {
+		case s.Claim != nil:
+			out[i].Value.Claim, out[i].Err = cb.result(ci, claimed)
+			ci++
+		case s.Finish != nil:
+			out[i].Value.Finished = changed[s.Finish.ID]
+		default:
+			out[i].Err = errors.New("neither a claim nor a record")
+		}
+	}
+	return out, nil
+}
+
+// sendSync sends b, whose statements are finishSQL if finishes and then
+// claimSQL if claims, and reads the ids recorded and the claims made.
+func (st *Store) sendSync(ctx context.Context, b *pgx.Batch, finishes, claims bool) (map[string]bool, map[claimKey]Claim, error) {
+	changed, claimed := map[string]bool{}, map[claimKey]Claim{}
+	if b.Len() == 0 {
+		return changed, claimed, nil
+	}
+	br := st.pool.SendBatch(ctx, b)
+	if finishes {
+		rows, _ := br.Query()
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			br.Close()
+			return nil, nil, err
+		}
+		for _, id := range ids {
+			changed[id] = true
+		}
+	}
+	if claims {
+		rows, _ := br.Query()
+		for rows.Next() {
+			var k claimKey
+			c := Claim{Claimed: true}
+			if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &c.TriesFrom); err != nil {
+				rows.Close()
+				br.Close()
+				return nil, nil, err
+			}
+			c.TriesFrom = c.TriesFrom.UTC()
+			claimed[k] = c
+		}
+		if err := rows.Err(); err != nil {
+			br.Close()
+			return nil, nil, err
+		}
+	}
+	return changed, claimed, br.Close()
+}
+
+// claimBatch is the claims of a Sync.
+type claimBatch struct {
+	reqs []ClaimRequest
+	// first is the request that stands for each key.
+	first map[claimKey]int
+	// args are claimSQL's.
+	args []any
+}
+
+// claimKey is a notification's key in its organisation.
+type claimKey struct{ org, key string }
+
+func newClaimBatch(reqs []ClaimRequest) claimBatch {
+	cb := claimBatch{reqs: reqs, first: map[claimKey]int{}}
+	var cols struct {
+		id, org, key, channel, alert, incident, kind, title, dest []string
+		msg                                                       [][]byte
+		created, now, lease                                       []time.Time
+	}
+	for i, r := range reqs {
+		k := claimKey{r.N.OrgID, r.N.Key}
+		if _, dup := cb.first[k]; dup {
+			continue
+		}
+		cb.first[k] = i
+		n := r.N
+		cols.id, cols.org, cols.key = append(cols.id, n.ID), append(cols.org, n.OrgID), append(cols.key, n.Key)
+		cols.channel, cols.alert, cols.incident = append(cols.channel, n.ChannelID), append(cols.alert, n.AlertID), append(cols.incident, n.IncidentID)
+		cols.kind, cols.title, cols.dest = append(cols.kind, n.Kind), append(cols.title, n.Title), append(cols.dest, n.Destination)
+		cols.msg, cols.created = append(cols.msg, n.Message), append(cols.created, n.CreatedAt)
+		cols.now, cols.lease = append(cols.now, reqs[0].Now), append(cols.lease, r.LeaseUntil)
+	}
+	cb.args = []any{cols.id, cols.org, cols.key, cols.channel, cols.alert, cols.incident, cols.kind,
+		cols.title, cols.dest, cols.msg, cols.created, cols.now, cols.lease}
+	return cb
+}
+
+// settle completes claimed, the claims made, with their leases and with
+// where the keys not claimed stand: known and not the caller's to deliver
+// now. It reads them in a statement of its own, after the claim has
+// committed: under READ COMMITTED a transaction around both would read
+// no more consistently (each statement takes its own snapshot). A row
+// that changed meanwhile is reported as it is now, which the worker reads
+// as it would have (delivered or dead: a duplicate; pending: tried again
+// once its lease ends).
+func (st *Store) settle(ctx context.Context, cb claimBatch, claimed map[claimKey]Claim) error {
+	var orgs, keys []string
+	for k, i := range cb.first {
+		if c, ok := claimed[k]; ok {
+			c.LeaseUntil = cb.reqs[i].LeaseUntil
+			claimed[k] = c
+			continue
+		}
+		orgs, keys = append(orgs, k.org), append(keys, k.key)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	rows, err := st.pool.Query(ctx, `SELECT n.org_id, n.idempotency_key, n.id, n.status, n.attempts, n.lease_until
+		FROM notification.notifications n JOIN unnest($1::text[], $2::text[]) AS r(org_id, key)
+			ON n.org_id = r.org_id AND n.idempotency_key = r.key`, orgs, keys)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k claimKey
+		var c Claim
+		var lease *time.Time
+		if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &lease); err != nil {
+			return err
+		}
+		if lease != nil {
+			c.LeaseUntil = lease.UTC()
+		}
+		claimed[k] = c
+	}
+	return rows.Err()
+}
+
+// result is the answer to the i-th claim.
+func (cb claimBatch) result(i int, claimed map[claimKey]Claim) (Claim, error) {
+	r := cb.reqs[i]
+	k := claimKey{r.N.OrgID, r.N.Key}
+	c, ok := claimed[k]
+	switch {
+	case !ok:
+		return Claim{}, fmt.Errorf("claim notification %s: neither claimed nor found", r.N.ID)
+	case cb.first[k] != i:
+		// A copy of the key in the same batch: the first one has it.
+		c.Claimed = false
+	}
+	return c, nil
+}
+
+// finishArgs are finishSQL's arguments for reqs.
+func finishArgs(reqs []FinishRequest) []any {
 	n := len(reqs)
 	ids, statuses, errs := make([]string, n), make([]string, n), make([]string, n)
 	delivered, at := make([]*time.Time, n), make([]time.Time, n)
@@ -267,23 +380,7 @@ func (st *Store) FinishAll(ctx context.Context, reqs []FinishRequest) ([]groupco
 			attempted[i], at[i], codes[i], latencies[i], errs[i] = true, a.At, int32(a.StatusCode), a.Latency.Milliseconds(), a.Error
 		}
 	}
-	rows, err := st.pool.Query(ctx, finishSQL, ids, statuses, delivered, attempted, at, codes, latencies, errs)
-	if err != nil {
-		return nil, fmt.Errorf("record notifications: %w", err)
-	}
-	changed, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("record notifications: %w", err)
-	}
-	done := make(map[string]bool, len(changed))
-	for _, id := range changed {
-		done[id] = true
-	}
-	out := make([]groupcommit.Result[bool], n)
-	for i, r := range reqs {
-		out[i].Value = done[r.ID]
-	}
-	return out, nil
+	return []any{ids, statuses, delivered, attempted, at, codes, latencies, errs}
 }
 
 // Release gives up a claim without an outcome (the worker stops, the

@@ -167,3 +167,47 @@ func TestClaimAllInOneBatch(t *testing.T) {
 		}
 	}
 }
+
+// Claims and records in one Sync are as many single steps, the records
+// first: a copy of a key recorded delivered in the same batch is not
+// claimed again, and every attempt recorded is in the history.
+func TestSyncClaimsAndRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	n := func(id, key string) channelstore.Notification {
+		return channelstore.Notification{ID: id, OrgID: "org_a", Key: key, Kind: "info", Title: "x", Message: []byte{1}, CreatedAt: t0}
+	}
+	lease := t0.Add(time.Minute)
+	for _, id := range []string{"ntf_1", "ntf_2"} {
+		if c, err := st.Claim(ctx, n(id, id), t0, lease); err != nil || !c.Claimed {
+			t.Fatalf("claim %s: %+v, %v", id, c, err)
+		}
+	}
+	res, err := st.Sync(ctx, []channelstore.Step{
+		{Claim: &channelstore.ClaimRequest{N: n("ntf_9", "ntf_1"), Now: t0, LeaseUntil: lease}},
+		{Finish: &channelstore.FinishRequest{ID: "ntf_1", Status: channelstore.Delivered, Attempt: &channelstore.Attempt{At: t0, StatusCode: 200}, Now: t0}},
+		{Claim: &channelstore.ClaimRequest{N: n("ntf_3", "ntf_3"), Now: t0, LeaseUntil: lease}},
+		{Finish: &channelstore.FinishRequest{ID: "ntf_2", Status: channelstore.Pending, Attempt: &channelstore.Attempt{At: t0, StatusCode: 503, Error: "answered 503"}, Now: t0}},
+		{Finish: &channelstore.FinishRequest{ID: "ntf_missing", Status: channelstore.Delivered, Now: t0}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res[0].Value.Claim; res[0].Err != nil || c.Claimed || c.ID != "ntf_1" || c.Status != channelstore.Delivered {
+		t.Errorf("copy of a key recorded in the same batch: %+v, %v; want not claimed, delivered", c, res[0].Err)
+	}
+	if c := res[2].Value.Claim; res[2].Err != nil || !c.Claimed || c.ID != "ntf_3" || !c.LeaseUntil.Equal(lease) {
+		t.Errorf("new key: %+v, %v; want claimed until %s", c, res[2].Err, lease)
+	}
+	for i, want := range map[int]bool{1: true, 3: true, 4: false} {
+		if res[i].Err != nil || res[i].Value.Finished != want {
+			t.Errorf("record %d: %+v, %v; want finished %v", i, res[i].Value, res[i].Err, want)
+		}
+	}
+	for id, want := range map[string]int{"ntf_1": 1, "ntf_2": 1} {
+		if got, err := st.GetNotification(ctx, "org_a", id); err != nil || len(got.Attempts) != want {
+			t.Errorf("%s: %d attempts, %v; want %d", id, len(got.Attempts), err, want)
+		}
+	}
+}

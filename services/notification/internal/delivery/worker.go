@@ -97,10 +97,9 @@ type Worker struct {
 	metrics  *metrics
 	breakers *breakers
 	channels *channelCache
-	// claims and finishes gather concurrent deliveries' claims and
-	// records into shared transactions.
-	claims   *groupcommit.Group[channelstore.ClaimRequest, channelstore.Claim]
-	finishes *groupcommit.Group[channelstore.FinishRequest, bool]
+	// steps gathers concurrent deliveries' claims and records of outcomes
+	// into shared round trips.
+	steps    *groupcommit.Group[channelstore.Step, channelstore.StepResult]
 	consumer *bus.Consumer
 }
 
@@ -113,16 +112,17 @@ func New(cfg Config, st *channelstore.Store, mailer Mailer, clock clockwork.Cloc
 		metrics:  newMetrics(reg),
 		breakers: newBreakers(cfg.BreakerFailures, cfg.BreakerOpen),
 		channels: &channelCache{get: st.GetChannel, clock: clock, m: map[string]cachedChannel{}},
-		// One batch of each at a time: deliveries finishing meanwhile
-		// wait and form the next batch, so that under load a commit
-		// serves dozens of them (a pool of four connections serves both
-		// and the channel reads).
-		claims: groupcommit.New(groupcommit.Isolate(st.ClaimAll, func(ctx context.Context, r channelstore.ClaimRequest) (channelstore.Claim, error) {
-			return st.Claim(ctx, r.N, r.Now, r.LeaseUntil)
-		}), groupcommit.Options{Concurrency: 1, MaxBatch: 64}),
-		finishes: groupcommit.New(groupcommit.Isolate(st.FinishAll, func(ctx context.Context, r channelstore.FinishRequest) (bool, error) {
-			return st.Finish(ctx, r.ID, r.Status, r.Attempt, r.Now)
-		}), groupcommit.Options{Concurrency: 1, MaxBatch: 64}),
+		// One batch at a time: deliveries claiming or finishing meanwhile
+		// wait and form the next batch, so that under load a round trip
+		// serves dozens of them, claims and records alike (a pool of four
+		// connections serves it and the channel reads).
+		steps: groupcommit.New(groupcommit.Isolate(st.Sync, func(ctx context.Context, s channelstore.Step) (channelstore.StepResult, error) {
+			rs, err := st.Sync(ctx, []channelstore.Step{s})
+			if err != nil {
+				return channelstore.StepResult{}, err
+			}
+			return rs[0].Value, rs[0].Err
+		}), groupcommit.Options{Concurrency: 1, MaxBatch: 128}),
 	}
 }
 
@@ -172,10 +172,11 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) error {
 		return err
 	}
 	now := w.clock.Now()
-	claim, err := w.claims.Do(ctx, channelstore.ClaimRequest{N: row, Now: now, LeaseUntil: now.Add(w.lease())})
+	res, err := w.steps.Do(ctx, channelstore.Step{Claim: &channelstore.ClaimRequest{N: row, Now: now, LeaseUntil: now.Add(w.lease())}})
 	if err != nil {
 		return err
 	}
+	claim := res.Claim
 	log := w.logger.With("notification_id", claim.ID, "org_id", n.GetOrgId())
 	if !claim.Claimed {
 		if claim.Status != channelstore.Pending {
@@ -253,7 +254,7 @@ func (w *Worker) attempt(ctx context.Context, key string, req channel.Request) (
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, claim channelstore.Claim, status channelstore.Status, a *channelstore.Attempt, delay time.Duration) error {
 	// The outcome of an attempt made is recorded even if the worker is
 	// stopping meanwhile.
-	if _, err := w.finishes.Do(context.WithoutCancel(ctx), channelstore.FinishRequest{ID: claim.ID, Status: status, Attempt: a, Now: w.clock.Now()}); err != nil {
+	if _, err := w.steps.Do(context.WithoutCancel(ctx), channelstore.Step{Finish: &channelstore.FinishRequest{ID: claim.ID, Status: status, Attempt: a, Now: w.clock.Now()}}); err != nil {
 		return err
 	}
 	switch status {
