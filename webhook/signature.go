@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -142,4 +144,17 @@ func (s Signature) key() ([]byte, error) {
 
 func configError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidSignatureConfig}, args...)...)
+}
+
+// NewStandardSecret returns a new secret for the standard-webhooks scheme:
+// "whsec_" and the base64 of 32 random bytes.
+func NewStandardSecret() string {
+	return standardSecretPrefix + base64.StdEncoding.EncodeToString(randomKey())
+}
+
+func randomKey() []byte {
+	b := make([]byte, 32)
+	// crypto/rand.Read never fails (it crashes the program instead).
+	_, _ = rand.Read(b)
+	return b
 }

@@ -573,3 +573,24 @@ func TestSignatureNormalized(t *testing.T) {
 		})
 	}
 }
+
+func TestNewStandardSecretSignsAndVerifies(t *testing.T) {
+	t.Parallel()
+	a, b := webhook.NewStandardSecret(), webhook.NewStandardSecret()
+	if a == b {
+		t.Fatal("two secrets are equal")
+	}
+	s := webhook.Signature{Secret: a, Scheme: webhook.SchemeStandardWebhooks}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set(webhook.HeaderWebhookID, "msg_1")
+	now := time.Unix(1_800_000_000, 0)
+	if err := webhook.Sign(s, h, []byte(`{}`), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := webhook.Verify(s, h, []byte(`{}`), now); err != nil {
+		t.Fatal(err)
+	}
+}

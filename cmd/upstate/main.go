@@ -95,6 +95,10 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	// its webhook subscribers be there too (make run, a laptop).
 	if loopbackOnly(cfg.HTTPAddr) {
 		cfg.StatusPage.WebhookAllowPrivate = true
+		// And channels too: a webhook catcher on this machine.
+		if cfg.Notification.AllowPrivate == "" {
+			cfg.Notification.AllowPrivate = "127.0.0.0/8,::1/128"
+		}
 	}
 	if _, err := standalone.Start(ctx, h, cfg.Config); err != nil {
 		return err

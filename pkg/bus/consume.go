@@ -33,7 +33,9 @@ const (
 //     dead-lettered at once;
 //   - any other error, or a panic, is a failure of the message itself: it
 //     is retried after Backoff and dead-lettered at its MaxDeliver-th such
-//     failure.
+//     failure;
+//   - an error made with Defer asks for the message back after the delay it
+//     names, counting nothing: the handler keeps its own retry schedule.
 //
 // Handlers must be idempotent: a message can be delivered again even after
 // it succeeded.
@@ -109,6 +111,12 @@ type ConsumerConfig struct {
 	// Start is where the consumer begins when it is created (default
 	// FromOldest); a consumer that exists keeps its position.
 	Start Start
+	// Independent says the messages do not depend on one another, as in a
+	// work queue of outbound deliveries: any free handler takes the next
+	// message whatever its subject, so a slow or failing message holds
+	// only its own handler, never the messages that hash alike. Such
+	// handlers usually retry with Defer rather than being held in place.
+	Independent bool
 }
 
 func (cfg *ConsumerConfig) setDefaults() error {
@@ -246,7 +254,15 @@ func ConsumeBatch(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfi
 	for i := range c.workers {
 		// Buffered, so that a worker finds a batch waiting when it is done
 		// with the last one.
-		c.workers[i] = make(chan jetstream.Msg, cfg.MaxBatch)
+		switch {
+		case !cfg.Independent:
+			c.workers[i] = make(chan jetstream.Msg, cfg.MaxBatch)
+		case i == 0:
+			// One queue that every worker takes from.
+			c.workers[i] = make(chan jetstream.Msg, cfg.MaxBatch*cfg.Concurrency)
+		default:
+			c.workers[i] = c.workers[0]
+		}
 		c.workersDone.Add(1)
 		go c.work(c.workers[i])
 	}

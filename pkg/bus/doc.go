@@ -38,6 +38,15 @@
 // message fails, shared by the consumer's replicas and kept across
 // restarts.
 //
+// # Work queues
+//
+// A stream of independent messages, such as the outbound notifications of
+// NOTIFY, wants neither order nor holding: ConsumerConfig.Independent lets
+// any free handler take the next message, and a handler that keeps its
+// own retry schedule (a far side answering 503 or Retry-After) returns
+// Defer to have its message back after the delay it chooses, which counts
+// no failure and holds nothing else up.
+//
 // # Batches
 //
 // ConsumeBatch hands a handler what has arrived, up to MaxBatch messages,

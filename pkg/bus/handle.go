@@ -70,6 +70,10 @@ func (c *Consumer) handle(batch []jetstream.Msg) {
 			c.release(batch...)
 			return
 		}
+		if delay, ok := deferral(err); ok {
+			c.deferred(batch, delay, err)
+			return
+		}
 		if IsPermanent(err) || !c.transient(err) {
 			c.failedBatch(batch, err)
 			return
@@ -142,6 +146,17 @@ func (c *Consumer) failedBatch(batch []jetstream.Msg, err error) {
 		return
 	}
 	c.failed(msg, md, err)
+}
+
+// deferred gives batch back for redelivery after the delay the handler
+// asked for (Defer), counting no failure.
+func (c *Consumer) deferred(batch []jetstream.Msg, delay time.Duration, err error) {
+	for _, msg := range batch {
+		c.logger.Debug("handler deferred message", "subject", msg.Subject(), "retry_in", delay, "err", err)
+		if err := msg.NakWithDelay(delay); err != nil {
+			c.logger.Warn("nak", "subject", msg.Subject(), "err", err)
+		}
+	}
 }
 
 func (c *Consumer) ack(batch []jetstream.Msg) {

@@ -42,8 +42,10 @@ func (c *Consumer) run(iter jetstream.MessagesContext) {
 	defer c.cancelHard()
 	defer c.workersDone.Wait()
 	defer func() {
-		for _, w := range c.workers {
-			close(w)
+		for i, w := range c.workers {
+			if i == 0 || !c.cfg.Independent {
+				close(w)
+			}
 		}
 	}()
 	for {
@@ -100,7 +102,7 @@ func (c *Consumer) resubscribe() jetstream.MessagesContext {
 // server if a Stop deadline has passed.
 func (c *Consumer) dispatch(msg jetstream.Msg) {
 	w := c.workers[0]
-	if len(c.workers) > 1 {
+	if len(c.workers) > 1 && !c.cfg.Independent {
 		h := fnv.New32a()
 		h.Write([]byte(msg.Subject()))
 		w = c.workers[h.Sum32()%uint32(len(c.workers))]

@@ -26,6 +26,7 @@ func TestEnsureStreamsCreatesDurableStreamsIdempotently(t *testing.T) {
 		{bus.StreamStatus, "upstate.status.>", 30 * 24 * time.Hour, 24 * time.Hour},
 		{bus.StreamSLA, "upstate.sla.>", 30 * 24 * time.Hour, 24 * time.Hour},
 		{bus.StreamAlerts, "upstate.alerts.>", 7 * 24 * time.Hour, 24 * time.Hour},
+		{bus.StreamNotify, "upstate.notify.>", 3 * 24 * time.Hour, 24 * time.Hour},
 		{bus.StreamDLQ, "upstate.dlq.>", 14 * 24 * time.Hour, time.Hour},
 	}
 	for _, tt := range tests {

@@ -47,6 +47,14 @@ const (
 	alertsMaxAge     = 7 * 24 * time.Hour
 	alertsDuplicates = statusDuplicates
 
+	// Outbound notifications are retried for up to 24 hours before they
+	// are dead-lettered; three days leave room for an outage of the
+	// notification service on top. A producer's idempotency key is the
+	// message id, and a day covers its retries (the service also records
+	// the keys it delivered, for ever).
+	notifyMaxAge     = 3 * 24 * time.Hour
+	notifyDuplicates = 24 * time.Hour
+
 	// Dead letters carry an id derived from the consumer and the original
 	// stream sequence, so a message dead-lettered twice (its Term was lost
 	// and it came back) is stored once; redelivery takes at most AckWait.
@@ -192,6 +200,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      alertsMaxAge,
 			Duplicates:  alertsDuplicates,
+		},
+		{
+			Name:        StreamNotify,
+			Description: "Outbound notifications to deliver (Notification), a work queue: each is removed once delivered or dead-lettered.",
+			Subjects:    []string{SubjectsNotify},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      notifyMaxAge,
+			Duplicates:  notifyDuplicates,
 		},
 		{
 			Name:        StreamDLQ,

@@ -33,6 +33,13 @@ const (
 	// SubjectsAlerts is the subject filter StreamAlerts captures.
 	SubjectsAlerts = "upstate.alerts.>"
 
+	// StreamNotify is the work queue of outbound notifications: one
+	// Notification per message to one recipient, one subject per
+	// notification, consumed by the notification service's workers.
+	StreamNotify = "NOTIFY"
+	// SubjectsNotify is the subject filter StreamNotify captures.
+	SubjectsNotify = "upstate.notify.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -67,6 +74,12 @@ func SLASubject(orgID, sloID string) string {
 // alert group: upstate.alerts.<org>.<id>.
 func AlertsSubject(orgID, id string) string {
 	return "upstate.alerts." + orgID + "." + id
+}
+
+// NotifySubject returns the subject of an outbound notification:
+// upstate.notify.<org>.<id>.
+func NotifySubject(orgID, id string) string {
+	return "upstate.notify." + orgID + "." + id
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

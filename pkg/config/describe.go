@@ -21,14 +21,24 @@ type Setting struct {
 }
 
 // Describe lists the settings of a configuration struct (or pointer to
-// one) in field order, following embedded and nested structs.
+// one) in field order, following embedded and nested structs. A variable
+// that several services read (bin/upstate holds them all) is listed once,
+// where it comes first; their fields share its tags.
 func Describe(cfg any) []Setting {
 	t := reflect.TypeOf(cfg)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	var out []Setting
-	describe(t, &out)
+	var all []Setting
+	describe(t, &all)
+	out := all[:0]
+	seen := map[string]bool{}
+	for _, s := range all {
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			out = append(out, s)
+		}
+	}
 	return out
 }
 

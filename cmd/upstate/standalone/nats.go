@@ -113,7 +113,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // (service.Unit.Streams) and no other.
 func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamDLQ, bus.FailuresBucketStream} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamNotify, bus.StreamDLQ, bus.FailuresBucketStream} {
 		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
 	}
 	for _, s := range owned {
@@ -208,12 +208,13 @@ func statuspageUser(unit string) natsd.User {
 	}
 }
 
-// notificationUser creates or looks up upstate's streams and updates
-// those it owns; its consumers and the subjects it publishes to come with
-// the delivery queue and the escalation engine.
+// notificationUser enqueues notifications (channel tests, retries by
+// hand) and consumes NOTIFY with the delivery workers; the escalation
+// engine's consumers come with it.
 func notificationUser(unit string) natsd.User {
+	pub := append(ensureStreams(notification.Streams...), bus.SubjectsNotify)
 	return natsd.User{
-		Publish:   &natsd.Subjects{Allow: ensureStreams(notification.Streams...)},
+		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamNotify, notification.DeliveryDurable)...)},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }

@@ -142,21 +142,23 @@ func New(cfg Config, deps Deps) *App {
 	st := store.New(deps.Pool)
 	authn := httpapi.NewAuthenticator(st, cfg.AuthCacheTTL, deps.Clock, deps.Logger)
 	backends := httpapi.Backends{
-		Services:     statusv1.NewServiceRegistryServiceClient(deps.Status),
-		Receivers:    statusv1.NewReceiverServiceClient(deps.Status),
-		Incidents:    incidentsv1.NewIncidentServiceClient(deps.Incidents),
-		Maintenances: incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
-		SLA:          slav1.NewSLAServiceClient(deps.SLA),
-		Rules:        alertingv1.NewRuleServiceClient(deps.Alerting),
-		Alerts:       alertingv1.NewAlertServiceClient(deps.Alerting),
-		Silences:     alertingv1.NewSilenceServiceClient(deps.Alerting),
-		Dependencies: alertingv1.NewDependencyServiceClient(deps.Alerting),
-		StatusPages:  statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
-		Users:        notificationv1.NewUserServiceClient(deps.Notification),
-		Teams:        notificationv1.NewTeamServiceClient(deps.Notification),
-		Schedules:    notificationv1.NewScheduleServiceClient(deps.Notification),
-		Policies:     notificationv1.NewEscalationPolicyServiceClient(deps.Notification),
-		Routes:       notificationv1.NewRouteServiceClient(deps.Notification),
+		Services:      statusv1.NewServiceRegistryServiceClient(deps.Status),
+		Receivers:     statusv1.NewReceiverServiceClient(deps.Status),
+		Incidents:     incidentsv1.NewIncidentServiceClient(deps.Incidents),
+		Maintenances:  incidentsv1.NewMaintenanceServiceClient(deps.Incidents),
+		SLA:           slav1.NewSLAServiceClient(deps.SLA),
+		Rules:         alertingv1.NewRuleServiceClient(deps.Alerting),
+		Alerts:        alertingv1.NewAlertServiceClient(deps.Alerting),
+		Silences:      alertingv1.NewSilenceServiceClient(deps.Alerting),
+		Dependencies:  alertingv1.NewDependencyServiceClient(deps.Alerting),
+		StatusPages:   statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
+		Users:         notificationv1.NewUserServiceClient(deps.Notification),
+		Teams:         notificationv1.NewTeamServiceClient(deps.Notification),
+		Schedules:     notificationv1.NewScheduleServiceClient(deps.Notification),
+		Policies:      notificationv1.NewEscalationPolicyServiceClient(deps.Notification),
+		Routes:        notificationv1.NewRouteServiceClient(deps.Notification),
+		Channels:      notificationv1.NewChannelServiceClient(deps.Notification),
+		Notifications: notificationv1.NewNotificationServiceClient(deps.Notification),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	return &App{cfg: cfg, deps: deps, store: st, handler: h}

@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,9 +15,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/config"
+	"github.com/upstatehq/upstate/pkg/mail"
+	"github.com/upstatehq/upstate/pkg/netguard"
 	"github.com/upstatehq/upstate/pkg/service"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/notification/internal/channelapi"
+	"github.com/upstatehq/upstate/services/notification/internal/channelstore"
+	"github.com/upstatehq/upstate/services/notification/internal/delivery"
 	"github.com/upstatehq/upstate/services/notification/internal/grpcapi"
 	"github.com/upstatehq/upstate/services/notification/internal/store"
 	"github.com/upstatehq/upstate/services/notification/migrations"
@@ -27,14 +36,45 @@ const Name = "notification"
 
 // Streams are the streams whose definitions the notification service
 // keeps current: those it publishes.
-var Streams []string
+var Streams = []string{bus.StreamNotify}
+
+// DeliveryDurable is the delivery workers' consumer on NOTIFY, for the
+// NATS permissions of the service's user.
+const DeliveryDurable = delivery.Durable
 
 // Config is the notification service's settings, read from the
 // environment by bin/notification and bin/upstate alike.
-type Config struct{}
+type Config struct {
+	// SMTPURL is the mail server email notifications go through (the
+	// status page's setting too).
+	SMTPURL config.Secret `env:"UPSTATE_SMTP_URL" doc:"the mail server upstate sends email through (status page subscribers, email channels): {smtp://user:password@host:587} (STARTTLS when offered, required to authenticate) or {smtps://…:465}; empty: email subscriptions are refused and email notifications fail"`
+	// SMTPFrom is the sender of those emails.
+	SMTPFrom string `env:"UPSTATE_SMTP_FROM" envDefault:"upstate <status@localhost>" doc:"the From address of upstate's emails"`
+	// AllowPrivate lists the inside ranges deliveries may reach.
+	AllowPrivate string `env:"UPSTATE_NOTIFY_ALLOW_PRIVATE" doc:"comma-separated CIDR ranges (or addresses) that channels and webhook recipients may be in although they are loopback, private, link-local or metadata addresses, refused otherwise ({127.0.0.0/8,::1/128} for a laptop, {10.0.0.0/8} for a receiver on premises)"`
+	// Concurrency is how many deliveries run at once per process.
+	Concurrency int `env:"UPSTATE_NOTIFY_CONCURRENCY" envDefault:"64" doc:"deliveries of notifications running at once per process"`
+	// Delivery tunes the delivery workers beyond the environment (tests:
+	// short backoffs and breaker times).
+	Delivery delivery.Config
+}
 
 // Validate checks the settings.
-func (c Config) Validate() error { return nil }
+func (c Config) Validate() error {
+	var errs []error
+	if c.SMTPURL != "" {
+		if _, err := mail.New(c.SMTPURL.Reveal(), c.SMTPFrom); err != nil {
+			errs = append(errs, fmt.Errorf("UPSTATE_SMTP_URL and UPSTATE_SMTP_FROM: %w", err))
+		}
+	}
+	if _, err := netguard.ParseAllow(c.AllowPrivate); err != nil {
+		errs = append(errs, fmt.Errorf("UPSTATE_NOTIFY_ALLOW_PRIVATE: %w", err))
+	}
+	if c.Concurrency < 1 || c.Concurrency > 1024 {
+		errs = append(errs, errors.New("UPSTATE_NOTIFY_CONCURRENCY must be between 1 and 1024"))
+	}
+	return errors.Join(errs...)
+}
 
 // Unit runs the notification service with its gRPC API on grpcAddr,
 // calling the status service at statusTarget.
@@ -52,7 +92,18 @@ func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+		deps := Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}
+		if cfg.SMTPURL != "" {
+			if deps.Mailer, err = mail.New(cfg.SMTPURL.Reveal(), cfg.SMTPFrom); err != nil {
+				return nil, fmt.Errorf("UPSTATE_SMTP_URL: %w", err)
+			}
+		}
+		allow, err := netguard.ParseAllow(cfg.AllowPrivate)
+		if err != nil {
+			return nil, fmt.Errorf("UPSTATE_NOTIFY_ALLOW_PRIVATE: %w", err)
+		}
+		cfg.Delivery.AllowPrivate = append(cfg.Delivery.AllowPrivate, allow...)
+		return New(cfg, deps), nil
 	}}
 }
 
@@ -67,13 +118,18 @@ type Deps struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	Clock    clockwork.Clock
+	// Mailer sends email notifications; nil: they fail (no
+	// UPSTATE_SMTP_URL).
+	Mailer *mail.Mailer
 }
 
 // App is a running (or ready to run) notification service.
 type App struct {
-	cfg   Config
-	deps  Deps
-	store *store.Store
+	cfg      Config
+	deps     Deps
+	store    *store.Store
+	channels *channelapi.Server
+	worker   *delivery.Worker
 }
 
 // New wires the service; it does no I/O.
@@ -81,11 +137,29 @@ func New(cfg Config, deps Deps) *App {
 	if deps.Clock == nil {
 		deps.Clock = clockwork.NewRealClock()
 	}
-	return &App{cfg: cfg, deps: deps, store: store.New(deps.Pool)}
+	st := channelstore.New(deps.Pool)
+	dcfg := cfg.Delivery
+	if dcfg.Concurrency == 0 {
+		dcfg.Concurrency = cfg.Concurrency
+	}
+	return &App{
+		cfg: cfg, deps: deps,
+		store:    store.New(deps.Pool),
+		channels: channelapi.New(st, deps.JS, deps.Clock),
+		worker:   delivery.New(dcfg, st, mailer(deps.Mailer), deps.Clock, deps.Registry, deps.Logger),
+	}
 }
 
-// RegisterGRPC registers the user, team, schedule, escalation policy and
-// route APIs on s.
+// mailer keeps a nil *mail.Mailer a nil interface.
+func mailer(m *mail.Mailer) delivery.Mailer {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// RegisterGRPC registers the service's gRPC APIs on s: users, teams,
+// schedules, escalation policies, routes, channels and notifications.
 func (a *App) RegisterGRPC(s *grpc.Server) {
 	people := grpcapi.NewPeople(a.store, a.deps.Clock)
 	notificationv1.RegisterUserServiceServer(s, people)
@@ -93,10 +167,17 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 	notificationv1.RegisterScheduleServiceServer(s, grpcapi.NewSchedules(a.store, a.deps.Clock))
 	notificationv1.RegisterEscalationPolicyServiceServer(s, grpcapi.NewPolicies(a.store, a.deps.Clock))
 	notificationv1.RegisterRouteServiceServer(s, grpcapi.NewRoutes(a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status), a.deps.Clock))
+	notificationv1.RegisterChannelServiceServer(s, a.channels)
+	notificationv1.RegisterNotificationServiceServer(s, a.channels)
 }
 
-// Start starts the service's background work.
-func (a *App) Start(ctx context.Context) error { return nil }
+// Start starts the service's background work: the delivery workers.
+func (a *App) Start(ctx context.Context) error {
+	return a.worker.Start(ctx, a.deps.JS)
+}
 
-// Stop stops the background work; stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error { return nil }
+// Stop stops the background work, letting deliveries in flight finish
+// until ctx ends; stopping again does nothing.
+func (a *App) Stop(ctx context.Context) error {
+	return a.worker.Stop(ctx)
+}

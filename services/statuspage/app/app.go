@@ -22,6 +22,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/pkg/service"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -30,7 +31,6 @@ import (
 	"github.com/upstatehq/upstate/services/statuspage/internal/deliver"
 	"github.com/upstatehq/upstate/services/statuspage/internal/figures"
 	"github.com/upstatehq/upstate/services/statuspage/internal/grpcapi"
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/public"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
@@ -68,9 +68,9 @@ type Config struct {
 	// messages when PublicURL is empty (bin/upstate: its HTTP address).
 	MessageURL string
 	// SMTPURL is the mail server email subscribers are written through.
-	SMTPURL config.Secret `env:"UPSTATE_SMTP_URL" doc:"the mail server for email subscribers: {smtp://user:password@host:587} (STARTTLS when offered, required to authenticate) or {smtps://…:465}; empty: email subscriptions are refused"`
+	SMTPURL config.Secret `env:"UPSTATE_SMTP_URL" doc:"the mail server upstate sends email through (status page subscribers, email channels): {smtp://user:password@host:587} (STARTTLS when offered, required to authenticate) or {smtps://…:465}; empty: email subscriptions are refused and email notifications fail"`
 	// SMTPFrom is the sender of those emails.
-	SMTPFrom string `env:"UPSTATE_SMTP_FROM" envDefault:"upstate <status@localhost>" doc:"the From address of subscribers' emails"`
+	SMTPFrom string `env:"UPSTATE_SMTP_FROM" envDefault:"upstate <status@localhost>" doc:"the From address of upstate's emails"`
 	// ChangeDelay is how long after a status change its figures are
 	// fetched: the SLA service applies the same event meanwhile.
 	ChangeDelay time.Duration

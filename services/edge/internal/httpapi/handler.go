@@ -40,6 +40,8 @@ type Handler struct {
 	schedules    notificationv1.ScheduleServiceClient
 	policies     notificationv1.EscalationPolicyServiceClient
 	routes       notificationv1.RouteServiceClient
+	channels     notificationv1.ChannelServiceClient
+	notes        notificationv1.NotificationServiceClient
 	keys         Keys
 	auth         *Authenticator
 	clock        clockwork.Clock
@@ -69,6 +71,10 @@ type Backends struct {
 	Schedules    notificationv1.ScheduleServiceClient
 	Policies     notificationv1.EscalationPolicyServiceClient
 	Routes       notificationv1.RouteServiceClient
+	// Channels and Notifications are the notification service's channels
+	// and delivery history.
+	Channels      notificationv1.ChannelServiceClient
+	Notifications notificationv1.NotificationServiceClient
 }
 
 // NewHandler returns the REST API over its dependencies. publicURL is the
@@ -80,6 +86,7 @@ func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, c
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
 		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies, pages: b.StatusPages,
 		users: b.Users, teams: b.Teams, schedules: b.Schedules, policies: b.Policies, routes: b.Routes,
+		channels: b.Channels, notes: b.Notifications,
 		keys: keys, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}

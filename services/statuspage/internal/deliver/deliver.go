@@ -22,14 +22,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/upstatehq/upstate/pkg/mail"
+	"github.com/upstatehq/upstate/pkg/netguard"
 	"github.com/upstatehq/upstate/services/statuspage/internal/compat"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
 	"github.com/upstatehq/upstate/webhook"
@@ -83,26 +83,11 @@ func New(st *store.Store, mailer Sender, cfg Config, clock clockwork.Clock, m *m
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	if !cfg.AllowPrivate {
-		dialer.Control = refusePrivate
+		dialer.Control = netguard.New().Control
 	}
 	transport := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 5 * time.Second}
 	client := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &Deliverer{store: st, mailer: mailer, cfg: cfg, client: client, clock: clock, metrics: m, logger: logger, kick: make(chan struct{}, 1)}
-}
-
-var errPrivate = errors.New("refusing to deliver to a loopback, private or link-local address")
-
-// refusePrivate refuses connections to addresses inside the network.
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
-		return errPrivate
-	}
-	return nil
 }
 
 // Notify tells the deliverer that deliveries were queued.

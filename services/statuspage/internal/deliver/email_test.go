@@ -16,11 +16,11 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/mail"
+	"github.com/upstatehq/upstate/pkg/mail/mailtest"
 	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/services/statuspage/internal/deliver"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail/mailtest"
 	"github.com/upstatehq/upstate/services/statuspage/internal/public"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
 	"github.com/upstatehq/upstate/services/statuspage/migrations"

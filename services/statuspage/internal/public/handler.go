@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/compat"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
@@ -47,9 +48,10 @@ type Options struct {
 	Mailer Mailer
 }
 
-// Mailer sends a confirmation link to an address subscribing to a page.
+// Mailer sends email (package mail): here, the confirmation link to an
+// address subscribing to a page.
 type Mailer interface {
-	SendConfirmation(ctx context.Context, to, pageName, confirmURL, unsubscribeURL string) error
+	Send(ctx context.Context, msg mail.Message) error
 }
 
 // Handler serves the public pages.

@@ -11,8 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/upstatehq/upstate/pkg/httpx"
+	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // subscribeBody is a subscription: an email or a webhook endpoint, and
@@ -49,16 +51,6 @@ func token() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// WebhookSecret returns a new Standard Webhooks secret: whsec_ and the
-// base64 of 32 random bytes.
-func WebhookSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
-}
-
 // create makes a subscriber of the request's page: a webhook one is
 // confirmed at once and given its secret, an email one is sent its
 // confirmation link.
@@ -83,8 +75,8 @@ func (h *Handler) create(c echo.Context, email, endpoint string, comps []string)
 		if ns.ConfirmToken, err = token(); err != nil {
 			return subscriberJSON{}, err
 		}
-	} else if ns.Secret, err = WebhookSecret(); err != nil {
-		return subscriberJSON{}, err
+	} else {
+		ns.Secret = webhook.NewStandardSecret()
 	}
 	created, err := h.store.CreateSubscriber(ctx, ns)
 	if err != nil {
@@ -92,7 +84,7 @@ func (h *Handler) create(c echo.Context, email, endpoint string, comps []string)
 	}
 	unsubscribe := base + "/unsubscribe/" + ns.UnsubscribeToken
 	if s.Kind == domain.KindEmail {
-		if err := h.opts.Mailer.SendConfirmation(ctx, s.Email, v.Page.Name, base+"/subscriptions/confirm/"+ns.ConfirmToken, unsubscribe); err != nil {
+		if err := h.opts.Mailer.Send(ctx, confirmation(s.Email, v.Page.Name, base+"/subscriptions/confirm/"+ns.ConfirmToken, unsubscribe)); err != nil {
 			return subscriberJSON{}, httpx.Unavailable("the confirmation email could not be sent; try again later", err)
 		}
 	}
@@ -189,4 +181,15 @@ func (h *Handler) unsubscribeForm(c echo.Context) error {
 func (h *Handler) message(c echo.Context, status int, title, msg string) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTML(status, messagePage(title, msg))
+}
+
+// confirmation asks an address to confirm its subscription to a page.
+func confirmation(to, pageName, confirmURL, unsubscribeURL string) mail.Message {
+	return mail.Message{
+		To: to, Subject: "Confirm your subscription to " + pageName + " status", Unsubscribe: unsubscribeURL,
+		Body: "Someone, hopefully you, asked to be told of changes to the status of " + pageName + ".\n\n" +
+			"Confirm the subscription: " + confirmURL + "\n\n" +
+			"Nothing is sent to you until you do. If it was not you, ignore this message.\n\n" +
+			"Unsubscribe: " + unsubscribeURL + "\n",
+	}
 }

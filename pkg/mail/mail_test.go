@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail"
-	"github.com/upstatehq/upstate/services/statuspage/internal/mail/mailtest"
+	"github.com/upstatehq/upstate/pkg/mail"
+	"github.com/upstatehq/upstate/pkg/mail/mailtest"
 )
 
 // A message goes through a real SMTP server over STARTTLS with PLAIN

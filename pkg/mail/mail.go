@@ -1,6 +1,7 @@
-// Package mail sends the status page service's emails over SMTP:
-// subscription confirmations and subscribers' notifications, plain text,
-// each with its unsubscribe link (and List-Unsubscribe header). The server
+// Package mail sends plain-text email over SMTP, with an unsubscribe link
+// (List-Unsubscribe header) where the message has one: the status page's
+// confirmations and subscribers' notices, the notification service's
+// email channel. The server
 // is an smtp:// URL (STARTTLS when the server offers it, required before
 // authenticating) or smtps:// (TLS from the start).
 package mail
@@ -177,15 +178,4 @@ func domainOf(addr string) string {
 		return addr[i+1:]
 	}
 	return "localhost"
-}
-
-// SendConfirmation asks an address to confirm its subscription to a page.
-func (m *Mailer) SendConfirmation(ctx context.Context, to, pageName, confirmURL, unsubscribeURL string) error {
-	return m.Send(ctx, Message{
-		To: to, Subject: "Confirm your subscription to " + pageName + " status", Unsubscribe: unsubscribeURL,
-		Body: "Someone, hopefully you, asked to be told of changes to the status of " + pageName + ".\n\n" +
-			"Confirm the subscription: " + confirmURL + "\n\n" +
-			"Nothing is sent to you until you do. If it was not you, ignore this message.\n\n" +
-			"Unsubscribe: " + unsubscribeURL + "\n",
-	})
 }
