@@ -45,8 +45,9 @@ var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSL
 // streams, by stream, which a reader must not touch.
 var serviceDurables = map[string][]string{
 	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable, statuspage.StatusDurable},
-	bus.StreamIncidents: {alertingIncidentsDurable, statuspage.IncidentsDurable},
+	bus.StreamIncidents: {alertingIncidentsDurable, statuspage.IncidentsDurable, notification.IncidentsDurable},
 	bus.StreamSLA:       {alertingSLODurable},
+	bus.StreamAlerts:    {notification.AlertsDurable},
 }
 
 // NATSUser is the name a service connects to the embedded server as.
@@ -208,13 +209,16 @@ func statuspageUser(unit string) natsd.User {
 	}
 }
 
-// notificationUser enqueues notifications (channel tests, retries by
-// hand) and consumes NOTIFY with the delivery workers; the escalation
-// engine's consumers come with it.
+// notificationUser enqueues notifications (escalations, routes, channel
+// tests, retries by hand), consumes NOTIFY with the delivery workers,
+// ALERTS with the escalation engine and INCIDENTS with the routes.
 func notificationUser(unit string) natsd.User {
 	pub := append(ensureStreams(notification.Streams...), bus.SubjectsNotify)
+	pub = append(pub, durableConsumer(bus.StreamNotify, notification.DeliveryDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamAlerts, notification.AlertsDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamIncidents, notification.IncidentsDurable)...)
 	return natsd.User{
-		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamNotify, notification.DeliveryDurable)...)},
+		Publish:   &natsd.Subjects{Allow: pub},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }
