@@ -21,7 +21,9 @@ var severities = map[string]notificationv1.Severity{
 	"critical": notificationv1.Severity_SEVERITY_CRITICAL,
 }
 
-// Message is the notification of n about e's alert, at now. The recipient
+// Message is the notification of n about e's alert, at now. Its title
+// names the rule and service; its kind (trigger, resolve) says what
+// happened, which each channel marks its own way. The recipient
 // is a channel, or a user reached by email at the address email.
 func Message(e Escalation, n escalation.Notification, email string, now time.Time) *notificationv1.Notification {
 	a := e.Alert
@@ -39,10 +41,10 @@ func Message(e Escalation, n escalation.Notification, email string, now time.Tim
 		},
 	}
 	if n.Resolution {
-		c.Kind, c.Title = notificationv1.Kind_KIND_RESOLVE, "Resolved: "+what
+		c.Kind, c.Title = notificationv1.Kind_KIND_RESOLVE, what
 		c.Text = fmt.Sprintf("The alert %s fired at %s is resolved.", a.ID, a.FiredAt.UTC().Format(time.RFC3339))
 	} else {
-		c.Kind, c.Title = notificationv1.Kind_KIND_TRIGGER, "Firing: "+what
+		c.Kind, c.Title = notificationv1.Kind_KIND_TRIGGER, what
 		c.Text = fmt.Sprintf("The alert %s has been firing since %s and nobody has acknowledged it (escalation step %d).",
 			a.ID, a.FiredAt.UTC().Format(time.RFC3339), n.Step+1)
 		if n.Round > 0 {
