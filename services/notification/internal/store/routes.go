@@ -49,12 +49,8 @@ func (st *Store) GetRoute(ctx context.Context, orgID, id string) (domain.Route, 
 }
 
 // ListRoutes returns up to limit routes with ids below beforeID (empty:
-// from the newest), newest first; limit 0 returns them all, for the
-// routing of incident events.
+// from the newest), newest first.
 func (st *Store) ListRoutes(ctx context.Context, orgID, beforeID string, limit int) ([]domain.Route, error) {
-	if limit <= 0 {
-		limit = 1 << 30
-	}
 	rows, err := st.pool.Query(ctx, `SELECT `+routeColumns+` FROM notification.routes WHERE org_id = $1`+page, orgID, beforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
