@@ -11,7 +11,8 @@
 # then drained by bin/status, timed from outside; bin/upstate's cold
 # start, idle RSS and warm restart; the SLA service's uptime queries
 # against a plain GET; the SLA, alerting and incidents services' consumer
-# transactions as Go benchmarks. It prints a table per part and writes
+# transactions and the notification service's deliveries (against a plain
+# HTTP client) as Go benchmarks. It prints a table per part and writes
 # bench/results/latest.{json,md} (bench/cmd/benchreport). Every load goes
 # to 127.0.0.1 and is bounded in time; figures are reported, never
 # asserted. A run fails only when a load sees more than 1% errors.
@@ -428,6 +429,19 @@ go -C "$root/services/incidents" test -run '^$' -bench ApplyStatusChange -bencht
 			n++; names[n] = name; ns[n] = $3; if (name ~ /^baseline/) base = $3 }
 		END { printf "%-30s %10s %10s\n", "run", "events/s", "ratio"
 			for (i = 1; i <= n; i++) printf "%-30s %10.0f %9.2fx\n", names[i], 1e9 / ns[i], base / ns[i] }'
+
+# The notification service's delivery workers: a backlog on NOTIFY
+# delivered to a local HTTP sink at 64 at once, against a plain Go HTTP
+# client posting the same signed bodies to the same sink in the same run.
+echo
+echo "== notification delivery to a local HTTP sink, 64 at once (Go benchmark; test database, no fsync)"
+go -C "$root/services/notification" test -run '^$' -bench 'BenchmarkDeliver$' -benchtime 3s ./internal/delivery |
+	awk -v out="$results/notify.json" '/^Benchmark/ { name = $1; sub(/^BenchmarkDeliver\//, "", name); sub(/-[0-9]+$/, "", name)
+			for (i = 1; i <= NF; i++) if ($(i + 1) == "deliveries/s") rate[name] = $i }
+		END { printf "%-30s %10s %10s\n", "run", "deliv./s", "ratio"
+			for (n in rate) printf "%-30s %10.0f %9.2fx\n", n, rate[n], (rate["baseline"] > 0 ? rate[n] / rate["baseline"] : 0)
+			if (rate["baseline"] > 0 && rate["worker"] > 0)
+				printf "{\"concurrency\":64,\"rate\":%s,\"baseline\":%s}\n", rate["worker"], rate["baseline"] > out }' || failed=1
 
 echo
 echo "== report (bench/results/latest.md)"

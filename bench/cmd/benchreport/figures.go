@@ -23,6 +23,7 @@ const (
 	aimChangeRatio  = 1.5    // of raw outbox transactions
 	aimLatencyP99   = 50     // ms
 	aimIdleRSS      = 150    // MB
+	aimNotifyRatio  = 0.5    // of a plain HTTP client (issue 15)
 )
 
 // figures computes the report's figures from a run's measurements.
@@ -44,7 +45,20 @@ func figures(in inputs) []figure {
 			"≥ 5,000/s and ≥ 1.5× raw outbox", func(v, r float64) bool { return v >= aimChangeRate && r >= aimChangeRatio }),
 		fromLatency(in.Latency),
 	}
-	return append(out, fromStartup(in.Startup)...)
+	out = append(out, fromStartup(in.Startup)...)
+	return append(out, fromNotify(in.Notify))
+}
+
+func fromNotify(n *notify) figure {
+	f := figure{Name: "notification delivery to a local HTTP sink, 64 at once (plain Go HTTP client as baseline)",
+		Unit: "deliveries/s", Aim: "≥ 0.5× the plain client"}
+	if n == nil {
+		return f.unmeasured(true)
+	}
+	f.Value, f.Baseline = ptr(n.Rate), ptr(n.Baseline)
+	f.Ratio = ratio(n.Rate, f.Baseline)
+	f.Meets = ptr(f.Ratio != nil && *f.Ratio >= aimNotifyRatio)
+	return f
 }
 
 // fromLoad is a figure of a loadgen run, with its ratio to baseline (if

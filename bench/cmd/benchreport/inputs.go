@@ -50,6 +50,14 @@ type startup struct {
 	IdleRSSMB     float64 `json:"idle_rss_mb"`
 }
 
+// notify is the notification delivery benchmark: deliveries per second by
+// the workers and by a plain HTTP client, the same bodies to the same sink.
+type notify struct {
+	Concurrency int     `json:"concurrency"`
+	Rate        float64 `json:"rate"`
+	Baseline    float64 `json:"baseline"`
+}
+
 // inputs are a run's measurements; nil where the run has none. Each is
 // read from the file of that name plus .json.
 type inputs struct {
@@ -61,6 +69,7 @@ type inputs struct {
 	Drain    *drain        // the backlog drain
 	Latency  *eventLatency // accepted → StatusChanged
 	Startup  *startup
+	Notify   *notify // notification deliveries to a local sink
 }
 
 func readInputs(dir string) (inputs, error) {
@@ -68,6 +77,7 @@ func readInputs(dir string) (inputs, error) {
 	files := map[string]any{
 		"baseline": &in.Baseline, "gateway": &in.Gateway, "change": &in.Change, "applied": &in.Applied,
 		"outbox": &in.Outbox, "drain": &in.Drain, "latency": &in.Latency, "startup": &in.Startup,
+		"notify": &in.Notify,
 	}
 	for name, dst := range files {
 		b, err := os.ReadFile(filepath.Join(dir, name+".json"))
@@ -104,6 +114,9 @@ func (in inputs) notes() []string {
 		}
 		s += fmt.Sprintf("; %d matched, %d without an event, %d not accepted.", l.Matched, l.Missing, l.Failed)
 		out = append(out, s)
+	}
+	if n := in.Notify; n != nil {
+		out = append(out, fmt.Sprintf("Notification delivery: a backlog on NOTIFY delivered to a webhook channel on a local HTTP sink by the workers (%d at once; claimed and recorded in the test harness's Postgres, without fsync), against a plain Go HTTP client posting the same signed bodies to the same sink with as many goroutines, in the same process (Go benchmark).", n.Concurrency))
 	}
 	return out
 }

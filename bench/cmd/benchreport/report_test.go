@@ -20,6 +20,7 @@ var sample = map[string]string{
 	"drain":    `{"backlog":100000,"drained":100000,"seconds":8,"rate":12500,"timed_out":false}`,
 	"latency":  `{"rate":1500,"matched":100,"missing":0,"failed":0,"p50_ms":8,"p99_ms":70}`,
 	"startup":  `{"cold_start_ms":2100,"warm_restart_ms":700,"idle_rss_mb":90.5}`,
+	"notify":   `{"concurrency":64,"rate":3000,"baseline":5000}`,
 }
 
 func writeSample(t *testing.T, skip ...string) string {
@@ -71,6 +72,7 @@ func TestFiguresRatiosAndAims(t *testing.T) {
 		{"idle RSS", 90.5, 0, ptr(true), -1, -1, true},
 		{"cold start", 2100, 0, nil, -1, -1, true},
 		{"warm restart", 700, 0, nil, -1, -1, true},
+		{"notification delivery", 3000, 0.6, ptr(true), -1, -1, false},
 	}
 	if len(figs) != len(tests) {
 		t.Fatalf("%d figures, want %d", len(figs), len(tests))
@@ -152,7 +154,7 @@ func TestReportJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Date != "2026-12-03" || got.Machine != "2 cores (X)" || len(got.Figures) != 9 {
+	if got.Date != "2026-12-03" || got.Machine != "2 cores (X)" || len(got.Figures) != 10 {
 		t.Fatalf("report %s", b)
 	}
 	for _, f := range got.Figures {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/groupcommit"
 	"github.com/upstatehq/upstate/services/notification/internal/channel"
 )
 
@@ -64,36 +65,100 @@ type Claim struct {
 	TriesFrom time.Time
 }
 
+// ClaimRequest asks to claim notification N at Now until LeaseUntil.
+type ClaimRequest struct {
+	N               Notification
+	Now, LeaseUntil time.Time
+}
+
+const claimSQL = `INSERT INTO notification.notifications (id, org_id, idempotency_key, channel_id, alert_id, incident_id,
+		kind, title, destination, status, message, created_at, tries_from, lease_until)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $11, $13)
+	ON CONFLICT (org_id, idempotency_key) DO UPDATE SET lease_until = EXCLUDED.lease_until
+		WHERE notifications.status = 'pending' AND (notifications.lease_until IS NULL OR notifications.lease_until <= $12)
+	RETURNING id, status, attempts, tries_from`
+
 // Claim records n if its key is new and claims it for the caller until
 // leaseUntil, unless it is no longer pending or another worker holds it.
 func (st *Store) Claim(ctx context.Context, n Notification, now, leaseUntil time.Time) (Claim, error) {
-	var c Claim
-	err := st.pool.QueryRow(ctx, `INSERT INTO notification.notifications (id, org_id, idempotency_key, channel_id, alert_id, incident_id,
-			kind, title, destination, status, message, created_at, tries_from, lease_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $11, $13)
-		ON CONFLICT (org_id, idempotency_key) DO UPDATE SET lease_until = EXCLUDED.lease_until
-			WHERE notifications.status = 'pending' AND (notifications.lease_until IS NULL OR notifications.lease_until <= $12)
-		RETURNING id, status, attempts, tries_from`,
-		n.ID, n.OrgID, n.Key, n.ChannelID, n.AlertID, n.IncidentID, n.Kind, n.Title, n.Destination, n.Message, n.CreatedAt, now, leaseUntil,
-	).Scan(&c.ID, &c.Status, &c.Attempts, &c.TriesFrom)
-	if err == nil {
-		c.Claimed, c.LeaseUntil, c.TriesFrom = true, leaseUntil, c.TriesFrom.UTC()
-		return c, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return c, fmt.Errorf("claim notification %s: %w", n.ID, err)
-	}
-	// Its key is known and it is not ours to deliver now: say why.
-	var lease *time.Time
-	err = st.pool.QueryRow(ctx, `SELECT id, status, attempts, lease_until FROM notification.notifications WHERE org_id = $1 AND idempotency_key = $2`,
-		n.OrgID, n.Key).Scan(&c.ID, &c.Status, &c.Attempts, &lease)
+	return one(st.ClaimAll(ctx, []ClaimRequest{{N: n, Now: now, LeaseUntil: leaseUntil}}))
+}
+
+// ClaimAll is Claim of several notifications in one transaction and one
+// round trip (groupcommit): under load, concurrent deliveries share a
+// commit.
+func (st *Store) ClaimAll(ctx context.Context, reqs []ClaimRequest) ([]groupcommit.Result[Claim], error) {
+	out := make([]groupcommit.Result[Claim], len(reqs))
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, r := range reqs {
+			n := r.N
+			b.Queue(claimSQL, n.ID, n.OrgID, n.Key, n.ChannelID, n.AlertID, n.IncidentID, n.Kind, n.Title, n.Destination, n.Message, n.CreatedAt, r.Now, r.LeaseUntil)
+		}
+		br := tx.SendBatch(ctx, b)
+		var known []int
+		for i, r := range reqs {
+			c := &out[i].Value
+			err := br.QueryRow().Scan(&c.ID, &c.Status, &c.Attempts, &c.TriesFrom)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				known = append(known, i)
+			case err != nil:
+				br.Close()
+				return fmt.Errorf("claim notification %s: %w", r.N.ID, err)
+			default:
+				c.Claimed, c.LeaseUntil, c.TriesFrom = true, r.LeaseUntil, c.TriesFrom.UTC()
+			}
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		if len(known) == 0 {
+			return nil
+		}
+		// Their keys are known and they are not the caller's to deliver
+		// now: say why.
+		b = &pgx.Batch{}
+		for _, i := range known {
+			b.Queue(`SELECT id, status, attempts, lease_until FROM notification.notifications WHERE org_id = $1 AND idempotency_key = $2`,
+				reqs[i].N.OrgID, reqs[i].N.Key)
+		}
+		br = tx.SendBatch(ctx, b)
+		defer br.Close()
+		for _, i := range known {
+			var lease *time.Time
+			c := &out[i].Value
+			if err := br.QueryRow().Scan(&c.ID, &c.Status, &c.Attempts, &lease); err != nil {
+				return fmt.Errorf("claim notification %s: %w", reqs[i].N.ID, err)
+			}
+			if lease != nil {
+				c.LeaseUntil = lease.UTC()
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return c, fmt.Errorf("claim notification %s: %w", n.ID, err)
+		return nil, fmt.Errorf("claim notifications: %w", err)
 	}
-	if lease != nil {
-		c.LeaseUntil = lease.UTC()
+	return out, nil
+}
+
+// one is the single result of a batch of one.
+func one[T any](rs []groupcommit.Result[T], err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	return c, nil
+	return rs[0].Value, rs[0].Err
+}
+
+// FinishRequest records the outcome of a claimed notification's attempt.
+type FinishRequest struct {
+	ID     string
+	Status Status
+	// Attempt is the attempt made; nil if none was.
+	Attempt *Attempt
+	Now     time.Time
 }
 
 // Finish records the outcome of a claimed notification's attempt (nil: no
@@ -102,29 +167,48 @@ func (st *Store) Claim(ctx context.Context, n Notification, now, leaseUntil time
 // with the attempt that delivered it. It reports false if the
 // notification was no longer pending.
 func (st *Store) Finish(ctx context.Context, id string, status Status, a *Attempt, now time.Time) (bool, error) {
-	var delivered *time.Time
-	if status == Delivered {
-		delivered = &now
-	}
-	var (
-		tag interface{ RowsAffected() int64 }
-		err error
-	)
-	if a == nil {
-		tag, err = st.pool.Exec(ctx, `UPDATE notification.notifications SET status = $2, lease_until = NULL, delivered_at = $3
-			WHERE id = $1 AND status = 'pending'`, id, status, delivered)
-	} else {
-		tag, err = st.pool.Exec(ctx, `WITH n AS (
-				UPDATE notification.notifications SET status = $2, lease_until = NULL, delivered_at = $3, attempts = attempts + 1
-				WHERE id = $1 AND status = 'pending' RETURNING id, attempts)
-			INSERT INTO notification.attempts (notification_id, n, at, status_code, latency_ms, error)
-			SELECT id, attempts, $4, $5, $6, $7 FROM n`,
-			id, status, delivered, a.At, a.StatusCode, a.Latency.Milliseconds(), a.Error)
-	}
+	return one(st.FinishAll(ctx, []FinishRequest{{ID: id, Status: status, Attempt: a, Now: now}}))
+}
+
+// FinishAll is Finish of several notifications in one transaction and one
+// round trip (groupcommit).
+func (st *Store) FinishAll(ctx context.Context, reqs []FinishRequest) ([]groupcommit.Result[bool], error) {
+	out := make([]groupcommit.Result[bool], len(reqs))
+	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, r := range reqs {
+			var delivered *time.Time
+			if r.Status == Delivered {
+				delivered = &r.Now
+			}
+			if r.Attempt == nil {
+				b.Queue(`UPDATE notification.notifications SET status = $2, lease_until = NULL, delivered_at = $3
+					WHERE id = $1 AND status = 'pending'`, r.ID, r.Status, delivered)
+				continue
+			}
+			a := r.Attempt
+			b.Queue(`WITH n AS (
+					UPDATE notification.notifications SET status = $2, lease_until = NULL, delivered_at = $3, attempts = attempts + 1
+					WHERE id = $1 AND status = 'pending' RETURNING id, attempts)
+				INSERT INTO notification.attempts (notification_id, n, at, status_code, latency_ms, error)
+				SELECT id, attempts, $4, $5, $6, $7 FROM n`,
+				r.ID, r.Status, delivered, a.At, a.StatusCode, a.Latency.Milliseconds(), a.Error)
+		}
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		for i, r := range reqs {
+			tag, err := br.Exec()
+			if err != nil {
+				return fmt.Errorf("record notification %s: %w", r.ID, err)
+			}
+			out[i].Value = tag.RowsAffected() == 1
+		}
+		return nil
+	})
 	if err != nil {
-		return false, fmt.Errorf("record notification %s: %w", id, err)
+		return nil, fmt.Errorf("record notifications: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return out, nil
 }
 
 // Release gives up a claim without an outcome (the worker stops, the

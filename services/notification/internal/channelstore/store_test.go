@@ -130,3 +130,40 @@ func TestClaimFinishRevive(t *testing.T) {
 		t.Fatalf("claim after revive: %+v, %v", c, err)
 	}
 }
+
+// Claims in one batch (groupcommit) are as many single claims: a key
+// twice in a batch is claimed once, and a delivered key is not claimed.
+func TestClaimAllInOneBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	n := func(id, key string) channelstore.Notification {
+		return channelstore.Notification{ID: id, OrgID: "org_a", Key: key, Kind: "info", Title: "x", Message: []byte{1}, CreatedAt: t0}
+	}
+	if _, err := st.Claim(ctx, n("ntf_0", "done"), t0, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Finish(ctx, "ntf_0", channelstore.Delivered, &channelstore.Attempt{At: t0, StatusCode: 200}, t0); err != nil {
+		t.Fatal(err)
+	}
+	lease := t0.Add(time.Minute)
+	res, err := st.ClaimAll(ctx, []channelstore.ClaimRequest{
+		{N: n("ntf_1", "a"), Now: t0, LeaseUntil: lease},
+		{N: n("ntf_2", "a"), Now: t0, LeaseUntil: lease},
+		{N: n("ntf_3", "done"), Now: t0, LeaseUntil: lease},
+		{N: n("ntf_4", "b"), Now: t0, LeaseUntil: lease},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		id      string
+		claimed bool
+		status  channelstore.Status
+	}{{"ntf_1", true, channelstore.Pending}, {"ntf_1", false, channelstore.Pending}, {"ntf_0", false, channelstore.Delivered}, {"ntf_4", true, channelstore.Pending}}
+	for i, w := range want {
+		if c := res[i].Value; res[i].Err != nil || c.ID != w.id || c.Claimed != w.claimed || c.Status != w.status {
+			t.Errorf("claim %d: %+v, %v; want %+v", i, c, res[i].Err, w)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/groupcommit"
 	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
@@ -95,6 +96,11 @@ type Worker struct {
 	logger   *slog.Logger
 	metrics  *metrics
 	breakers *breakers
+	channels *channelCache
+	// claims and finishes gather concurrent deliveries' claims and
+	// records into shared transactions.
+	claims   *groupcommit.Group[channelstore.ClaimRequest, channelstore.Claim]
+	finishes *groupcommit.Group[channelstore.FinishRequest, bool]
 	consumer *bus.Consumer
 }
 
@@ -106,6 +112,17 @@ func New(cfg Config, st *channelstore.Store, mailer Mailer, clock clockwork.Cloc
 		client:   newClient(cfg.AllowPrivate, cfg.Concurrency),
 		metrics:  newMetrics(reg),
 		breakers: newBreakers(cfg.BreakerFailures, cfg.BreakerOpen),
+		channels: &channelCache{get: st.GetChannel, clock: clock, m: map[string]cachedChannel{}},
+		// One batch of each at a time: deliveries finishing meanwhile
+		// wait and form the next batch, so that under load a commit
+		// serves dozens of them (a pool of four connections serves both
+		// and the channel reads).
+		claims: groupcommit.New(groupcommit.Isolate(st.ClaimAll, func(ctx context.Context, r channelstore.ClaimRequest) (channelstore.Claim, error) {
+			return st.Claim(ctx, r.N, r.Now, r.LeaseUntil)
+		}), groupcommit.Options{Concurrency: 1, MaxBatch: 64}),
+		finishes: groupcommit.New(groupcommit.Isolate(st.FinishAll, func(ctx context.Context, r channelstore.FinishRequest) (bool, error) {
+			return st.Finish(ctx, r.ID, r.Status, r.Attempt, r.Now)
+		}), groupcommit.Options{Concurrency: 1, MaxBatch: 64}),
 	}
 }
 
@@ -155,7 +172,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) error {
 		return err
 	}
 	now := w.clock.Now()
-	claim, err := w.store.Claim(ctx, row, now, now.Add(w.lease()))
+	claim, err := w.claims.Do(ctx, channelstore.ClaimRequest{N: row, Now: now, LeaseUntil: now.Add(w.lease())})
 	if err != nil {
 		return err
 	}
@@ -236,7 +253,7 @@ func (w *Worker) attempt(ctx context.Context, key string, req channel.Request) (
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, claim channelstore.Claim, status channelstore.Status, a *channelstore.Attempt, delay time.Duration) error {
 	// The outcome of an attempt made is recorded even if the worker is
 	// stopping meanwhile.
-	if _, err := w.store.Finish(context.WithoutCancel(ctx), claim.ID, status, a, w.clock.Now()); err != nil {
+	if _, err := w.finishes.Do(context.WithoutCancel(ctx), channelstore.FinishRequest{ID: claim.ID, Status: status, Attempt: a, Now: w.clock.Now()}); err != nil {
 		return err
 	}
 	switch status {
@@ -279,7 +296,7 @@ func (w *Worker) destination(ctx context.Context, n *notificationv1.Notification
 		row.Destination = describe(d)
 		return d, row, nil
 	}
-	ch, err := w.store.GetChannel(ctx, n.GetOrgId(), n.GetChannelId())
+	ch, err := w.channels.channel(ctx, n.GetOrgId(), n.GetChannelId())
 	if errors.Is(err, channel.ErrNotFound) {
 		return channel.Destination{}, row, nil
 	}
