@@ -13,7 +13,6 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/upstatehq/upstate/cmd/upstate/standalone"
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	"github.com/upstatehq/upstate/webhook"
@@ -123,16 +122,6 @@ func (s *stack) createWebhookChannel(c *catcher, name, path string) string {
 	return body["id"].(string)
 }
 
-// startNotifyStack starts the stack on clock with deliveries allowed to
-// the loopback, where the test's catchers listen.
-func startNotifyStack(t *testing.T, clock *clockwork.FakeClock) *stack {
-	return startStackWith(t, clock, func(c *standalone.Config) {
-		c.Notification.AllowPrivate = "127.0.0.0/8,::1/128"
-		c.Notification.Concurrency = 8
-		c.Notification.EscalationInterval = 100 * time.Millisecond
-	})
-}
-
 // awaitConsumed waits until the durable consumer on stream has every
 // message of the stream acknowledged: what was published is applied.
 func (s *stack) awaitConsumed(stream, durable string) {
@@ -161,7 +150,7 @@ func (s *stack) awaitConsumed(stream, durable string) {
 func TestEscalationEndToEnd(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	s := startNotifyStack(t, clock)
+	s := startStackAt(t, clock)
 	hooks := newCatcher(t, clock)
 
 	svc := s.createService(bootstrapKey, "Checkout")
@@ -240,7 +229,7 @@ func TestEscalationEndToEnd(t *testing.T) {
 func TestIncidentRouteDeliversToItsChannel(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	s := startNotifyStack(t, clock)
+	s := startStackAt(t, clock)
 	hooks := newCatcher(t, clock)
 	api, worker := s.createService(bootstrapKey, "API"), s.createService(bootstrapKey, "Worker")
 	ch := s.createWebhookChannel(hooks, "Incidents", "/incidents")

@@ -197,10 +197,10 @@ func alertingUser(unit string) natsd.User {
 	}
 }
 
-// statuspageUser publishes nothing of its own and consumes STATUS and
-// INCIDENTS into its read model.
+// statuspageUser enqueues its subscribers' notifications on NOTIFY and
+// consumes STATUS and INCIDENTS into its read model.
 func statuspageUser(unit string) natsd.User {
-	pub := ensureStreams(statuspage.Streams...)
+	pub := append(ensureStreams(statuspage.Streams...), bus.SubjectsNotify)
 	pub = append(pub, durableConsumer(bus.StreamStatus, statuspage.StatusDurable)...)
 	pub = append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)
 	return natsd.User{
