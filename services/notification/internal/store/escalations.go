@@ -91,7 +91,11 @@ func (s *Escalations) Follow(ctx context.Context, alerts []engine.Alert, now tim
 				due++
 			}
 			if resolvedNow {
-				if err := s.write(ctx, tx, next, escalation.Resolutions(a.ID, next.Notified), now); err != nil {
+				events, err := s.events(ctx, tx, next, escalation.Resolutions(a.ID, next.Notified), now)
+				if err != nil {
+					return err
+				}
+				if err := s.Outbox.Write(ctx, tx, events...); err != nil {
 					return err
 				}
 			}
@@ -119,52 +123,91 @@ func save(ctx context.Context, tx pgx.Tx, e engine.Escalation, now time.Time) er
 	return nil
 }
 
-// EscalateDue evaluates up to limit escalations due at now, each under
-// its row lock (rows another replica holds are skipped): the steps due
-// reach their targets as they are at now, their notifications go to the
-// outbox and the escalation moves on, in one transaction. It returns how
-// many escalations it evaluated.
+// EscalateDue evaluates up to limit escalations due at now: the steps
+// due reach their targets as they are at now, and their notifications go
+// to the outbox in the transaction that moves the escalation on, under its
+// row lock. It returns how many escalations it evaluated.
+//
+// Evaluating reads policies, schedules and users, so it is done before
+// the transaction: a transaction never waits for another connection of
+// the pool. The row is then locked (SKIP LOCKED: another replica has
+// it) and written only if it is still as it was read; otherwise the next
+// round evaluates it again. A step is therefore notified once whichever
+// replicas evaluate it at once.
 func (s *Escalations) EscalateDue(ctx context.Context, now time.Time, limit int) (int, error) {
-	n := 0
-	err := pgx.BeginFunc(ctx, s.st.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+escalationColumns+` FROM notification.escalations
-			WHERE next_at <= $1 ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
-		if err != nil {
-			return err
-		}
-		list, err := pgx.CollectRows(rows, scanEscalation)
-		if err != nil {
-			return err
-		}
-		n = len(list)
-		for _, e := range list {
-			if err := s.escalate(ctx, tx, e, now); err != nil {
-				return fmt.Errorf("escalate %s: %w", e.Alert.ID, err)
-			}
-		}
-		return nil
-	})
+	rows, err := s.st.pool.Query(ctx, `SELECT `+escalationColumns+` FROM notification.escalations
+		WHERE next_at <= $1 ORDER BY next_at LIMIT $2`, now, limit)
 	if err != nil {
 		return 0, fmt.Errorf("escalate due alerts: %w", err)
 	}
-	return n, nil
+	due, err := pgx.CollectRows(rows, scanEscalation)
+	if err != nil {
+		return 0, fmt.Errorf("escalate due alerts: %w", err)
+	}
+	for _, e := range due {
+		if err := s.escalate(ctx, e, now); err != nil {
+			return 0, fmt.Errorf("escalate %s: %w", e.Alert.ID, err)
+		}
+	}
+	return len(due), nil
 }
 
-func (s *Escalations) escalate(ctx context.Context, tx pgx.Tx, e engine.Escalation, now time.Time) error {
+// escalate evaluates e, read at now, and writes the outcome if e is
+// unchanged since.
+func (s *Escalations) escalate(ctx context.Context, e engine.Escalation, now time.Time) error {
+	read := e
 	e.NextAt = time.Time{}
-	if !e.Active() {
-		return save(ctx, tx, e, now)
+	var ns []escalation.Notification
+	if e.Active() {
+		p, err := s.st.GetPolicy(ctx, e.Alert.OrgID, e.Alert.PolicyID)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			// Deleted since: nothing left to run.
+		case err != nil:
+			return err
+		default:
+			tick := p.Spec.Policy.Evaluate(e.State(), now)
+			if ns, err = s.notifications(ctx, e, tick.Due, now); err != nil {
+				return err
+			}
+			for _, n := range ns {
+				e.Notified = appendNew(e.Notified, n.Recipient)
+			}
+			e.Done, e.NextAt = tick.Done, tick.Next
+		}
 	}
-	p, err := s.st.GetPolicy(ctx, e.Alert.OrgID, e.Alert.PolicyID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return save(ctx, tx, e, now) // deleted since: nothing left to run
-	}
+	events, err := s.events(ctx, s.st.pool, e, ns, now)
 	if err != nil {
 		return err
 	}
-	tick := p.Spec.Policy.Evaluate(e.State(), now)
+	return pgx.BeginFunc(ctx, s.st.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+escalationColumns+` FROM notification.escalations WHERE alert_id = $1 FOR UPDATE SKIP LOCKED`, e.Alert.ID)
+		cur, err := one(rows, err, scanEscalation)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil // another replica holds it
+		}
+		if err != nil {
+			return err
+		}
+		if !same(cur, read) {
+			return nil // changed since it was read: the next round sees the change
+		}
+		if err := save(ctx, tx, e, now); err != nil {
+			return err
+		}
+		return s.Outbox.Write(ctx, tx, events...)
+	})
+}
+
+// same reports whether an escalation is as it was read.
+func same(a, b engine.Escalation) bool {
+	return a.Alert == b.Alert && a.Done == b.Done && a.NextAt.Equal(b.NextAt) && slices.Equal(a.Notified, b.Notified)
+}
+
+// notifications are the notifications of the due steps of e at now.
+func (s *Escalations) notifications(ctx context.Context, e engine.Escalation, due []escalation.Due, now time.Time) ([]escalation.Notification, error) {
 	var targets []escalation.Target
-	for _, d := range tick.Due {
+	for _, d := range due {
 		for _, t := range d.Targets {
 			if !slices.Contains(targets, t) {
 				targets = append(targets, t)
@@ -173,17 +216,9 @@ func (s *Escalations) escalate(ctx context.Context, tx pgx.Tx, e engine.Escalati
 	}
 	reach, err := s.reach(ctx, e.Alert.OrgID, targets, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ns := escalation.Notifications(e.Alert.ID, tick.Due, func(t escalation.Target) []string { return reach[t] })
-	for _, n := range ns {
-		e.Notified = appendNew(e.Notified, n.Recipient)
-	}
-	e.Done, e.NextAt = tick.Done, tick.Next
-	if err := save(ctx, tx, e, now); err != nil {
-		return err
-	}
-	return s.write(ctx, tx, e, ns, now)
+	return escalation.Notifications(e.Alert.ID, due, func(t escalation.Target) []string { return reach[t] }), nil
 }
 
 // reach returns whom each target reaches at now: a channel itself; the
@@ -217,10 +252,16 @@ func (s *Escalations) reach(ctx context.Context, orgID string, targets []escalat
 	return out, nil
 }
 
-// write puts the notifications ns about e in the outbox.
-func (s *Escalations) write(ctx context.Context, tx pgx.Tx, e engine.Escalation, ns []escalation.Notification, now time.Time) error {
+// querier reads in a transaction or from the pool.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// events are the NOTIFY events of the notifications ns about e, the
+// addresses of users reached by email read with q.
+func (s *Escalations) events(ctx context.Context, q querier, e engine.Escalation, ns []escalation.Notification, now time.Time) ([]bus.Event, error) {
 	if len(ns) == 0 {
-		return nil
+		return nil, nil
 	}
 	var userIDs []string
 	for _, n := range ns {
@@ -228,25 +269,28 @@ func (s *Escalations) write(ctx context.Context, tx pgx.Tx, e engine.Escalation,
 			userIDs = append(userIDs, n.Recipient)
 		}
 	}
-	users, err := s.st.usersByID(ctx, e.Alert.OrgID, userIDs)
-	if err != nil {
-		return err
+	emails := map[string]string{}
+	if len(userIDs) > 0 {
+		rows, err := q.Query(ctx, `SELECT id, email FROM notification.users WHERE org_id = $1 AND id = ANY($2)`, e.Alert.OrgID, userIDs)
+		if err != nil {
+			return nil, fmt.Errorf("load users: %w", err)
+		}
+		var id, email string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &email}, func() error { emails[id] = email; return nil }); err != nil {
+			return nil, fmt.Errorf("load users: %w", err)
+		}
 	}
 	events := make([]bus.Event, 0, len(ns))
 	for _, n := range ns {
-		email := ""
-		if ids.HasPrefix(n.Recipient, ids.User) {
-			u, ok := users[n.Recipient]
-			if !ok {
-				continue // deleted since: nobody to write to
-			}
-			email = u.Spec.Email
+		email, isUser := emails[n.Recipient]
+		if ids.HasPrefix(n.Recipient, ids.User) && !isUser {
+			continue // deleted since: nobody to write to
 		}
 		ev, err := s.encode(engine.Message(e, n, email, now))
 		if err != nil {
-			return fmt.Errorf("notification %s: %w", n.Key, err)
+			return nil, fmt.Errorf("notification %s: %w", n.Key, err)
 		}
 		events = append(events, ev)
 	}
-	return s.Outbox.Write(ctx, tx, events...)
+	return events, nil
 }
