@@ -12,6 +12,7 @@ replace (
 	github.com/upstatehq/upstate/services/edge => ../../services/edge
 	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
 	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
+	github.com/upstatehq/upstate/services/notification => ../../services/notification
 	github.com/upstatehq/upstate/services/sla => ../../services/sla
 	github.com/upstatehq/upstate/services/status => ../../services/status
 	github.com/upstatehq/upstate/services/statuspage => ../../services/statuspage
@@ -29,6 +30,7 @@ require (
 	github.com/upstatehq/upstate/services/alerting v0.0.0
 	github.com/upstatehq/upstate/services/edge v0.0.0
 	github.com/upstatehq/upstate/services/incidents v0.0.0
+	github.com/upstatehq/upstate/services/notification v0.0.0
 	github.com/upstatehq/upstate/services/statuspage v0.0.0
 	go.yaml.in/yaml/v3 v3.0.5
 	google.golang.org/protobuf v1.36.12
