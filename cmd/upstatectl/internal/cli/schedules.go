@@ -94,7 +94,8 @@ NAME, when given, replaces its name. Members in a file are user ids.`,
 			}
 			return nil
 		},
-		Example: `  upstatectl schedules create Primary --time-zone Europe/Berlin \
+		Example: `  upstatectl schedules create Primary --member ada@example.com --start 2026-12-07T09:00:00
+  upstatectl schedules create Primary --time-zone Europe/Berlin \
     --member ada@example.com --member grace@example.com --start 2026-12-07T09:00:00 --handoff 1w
   upstatectl schedules create -f primary.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
