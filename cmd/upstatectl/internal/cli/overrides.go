@@ -2,7 +2,6 @@ package cli
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,14 +25,13 @@ durations from now; at most 90 days), over every layer.`,
   upstatectl overrides create Primary --user usr_01jdq… --from 2026-12-24T18:00:00Z --to 2026-12-26T08:00:00Z`,
 		ValidArgsFunction: firstArg(a.completer(scheduleKind)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			now := a.env.Clock.Now()
-			f, err := when(from, now)
+			f, err := a.instant("from", from)
 			if err != nil {
-				return usagef("--from: %v", err)
+				return err
 			}
-			t, err := when(to, now)
+			t, err := a.instant("to", to)
 			if err != nil {
-				return usagef("--to: %v", err)
+				return err
 			}
 			c, err := a.client()
 			if err != nil {
@@ -47,7 +45,7 @@ durations from now; at most 90 days), over every layer.`,
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"user_id": uid, "from": f.UTC().Format(time.RFC3339Nano), "to": t.UTC().Format(time.RFC3339Nano)}
+			body := map[string]any{"user_id": uid, "from": f, "to": t}
 			return a.one(cmd.Context(), c, overrideCols, http.MethodPost, "/schedules/"+sid+"/overrides", body)
 		},
 	}

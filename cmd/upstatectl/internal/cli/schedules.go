@@ -202,11 +202,11 @@ the API's answer (at, user_ids, shifts).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}
 			if at != "" {
-				t, err := when(at, a.env.Clock.Now())
+				t, err := a.instant("at", at)
 				if err != nil {
-					return usagef("--at: %v", err)
+					return err
 				}
-				q.Set("at", t.UTC().Format(time.RFC3339Nano))
+				q.Set("at", t)
 			}
 			c, err := a.client()
 			if err != nil {
@@ -255,14 +255,13 @@ days apart).`,
   upstatectl schedules shifts Primary --from 2026-12-07T00:00:00Z --to 2026-12-21T00:00:00Z -o json`,
 		ValidArgsFunction: firstArg(a.completer(scheduleKind)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			now := a.env.Clock.Now()
-			f, err := when(from, now)
+			f, err := a.instant("from", from)
 			if err != nil {
-				return usagef("--from: %v", err)
+				return err
 			}
-			t, err := when(to, now)
+			t, err := a.instant("to", to)
 			if err != nil {
-				return usagef("--to: %v", err)
+				return err
 			}
 			c, err := a.client()
 			if err != nil {
@@ -272,7 +271,7 @@ days apart).`,
 			if err != nil {
 				return err
 			}
-			q := query("from", f.UTC().Format(time.RFC3339Nano), "to", t.UTC().Format(time.RFC3339Nano))
+			q := query("from", f, "to", t)
 			items, err := c.List(cmd.Context(), "/schedules/"+id+"/shifts", q, 0)
 			if err != nil {
 				return err
@@ -329,16 +328,15 @@ unless --from and --to say otherwise. -o does not apply.`,
 		ValidArgsFunction: firstArg(a.completer(scheduleKind)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}
-			now := a.env.Clock.Now()
 			for name, v := range map[string]string{"from": from, "to": to} {
 				if v == "" {
 					continue
 				}
-				t, err := when(v, now)
+				t, err := a.instant(name, v)
 				if err != nil {
-					return usagef("--%s: %v", name, err)
+					return err
 				}
-				q.Set(name, t.UTC().Format(time.RFC3339Nano))
+				q.Set(name, t)
 			}
 			c, err := a.client()
 			if err != nil {
