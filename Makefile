@@ -5,6 +5,7 @@ SERVICES := status incidents sla alerting statuspage notification edge gateway
 
 build:
 	go build -o bin/upstate ./cmd/upstate
+	go build -o bin/upstatectl ./cmd/upstatectl
 	$(foreach s,$(SERVICES),go build -o bin/$(s) ./services/$(s)/cmd/$(s) &&) true
 
 run: build

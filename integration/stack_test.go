@@ -25,6 +25,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/service"
 	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
+	"github.com/upstatehq/upstate/pkg/tracing"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	edge "github.com/upstatehq/upstate/services/edge/app"
@@ -73,6 +74,13 @@ func startStackAt(t *testing.T, clock *clockwork.FakeClock) *stack {
 // the services' settings edited by edit (when not nil).
 func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standalone.Config)) *stack {
 	t.Helper()
+	return startStackTraced(t, clock, edit, nil)
+}
+
+// startStackTraced is startStackWith with the services traced by tr
+// (nil: tracing off, as without an OTLP endpoint).
+func startStackTraced(t *testing.T, clock *clockwork.FakeClock, edit func(*standalone.Config), tr *tracing.Tracing) *stack {
+	t.Helper()
 	s := &stack{t: t, dsn: testenv.NewDatabase(t), clock: clock}
 	// NATS as bin/upstate embeds it: each service its own user, allowed
 	// only what it uses, and the test an administrator.
@@ -88,7 +96,7 @@ func startStackWith(t *testing.T, clock *clockwork.FakeClock, edit func(*standal
 	if clock != nil {
 		c = clock
 	}
-	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL, NATSUsers: auths}, c)
+	s.host = servicetest.NewHost(t, service.Env{DatabaseURL: s.dsn, NATSURL: s.natsURL, NATSUsers: auths, Tracing: tr}, c)
 	s.cfg = standalone.Config{
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
 		SLAGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0", StatusPageGRPCAddr: "127.0.0.1:0",

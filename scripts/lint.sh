@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/modules.sh
-unformatted=$(gofmt -l "${MODULES[@]}" tools)
+unformatted=$(gofmt -l "${MODULES[@]}" tools deploy)
 if [[ -n "$unformatted" ]]; then
 	echo "gofmt needed on:" >&2
 	echo "$unformatted" >&2
@@ -12,4 +12,5 @@ fi
 for m in "${MODULES[@]}"; do
 	(cd "$m" && go vet ./...)
 done
+(cd deploy && GOWORK=off go vet ./...)
 echo "lint ok"

@@ -35,6 +35,20 @@ for m in "${MODULES[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
+# deploy/ checks the Kubernetes manifests, the Dockerfile and the Compose
+# file against the services. It is a module outside go.work, so that its
+# Kubernetes, Kustomize and KEDA dependencies never change the versions
+# the services build with; it has no concurrency of its own, hence no
+# -race (which would only slow the build of those dependencies).
+echo "== go test deploy (GOWORK=off)"
+if ! docker compose version >/dev/null 2>&1; then
+	echo "docker compose is not installed: docker-compose.yml is checked by the Go tests only, not by \`docker compose config\`"
+fi
+if (cd deploy && GOWORK=off go test -count=1 -timeout 10m ./...); then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 if [[ -s "$UPSTATE_RELIABILITY_REPORT" ]]; then
 	echo "== reliability (webhook deliveries through outages)"
 	cat "$UPSTATE_RELIABILITY_REPORT"

@@ -85,7 +85,11 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	if err != nil {
 		return err
 	}
-	env.DatabaseURL, env.StreamReplicas, env.GRPC = dsn, cfg.StreamReplicas, auth
+	tr, err := service.StartTracing(ctx, cfg.Tracing, p.Stack)
+	if err != nil {
+		return err
+	}
+	env.DatabaseURL, env.StreamReplicas, env.GRPC, env.Tracing = dsn, cfg.StreamReplicas, auth, tr
 	h := service.NewHost(service.Options{
 		Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: standalone.RedactPath, Health: health,
 		Env: env,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Consumer defaults.
@@ -176,6 +177,8 @@ type Consumer struct {
 	h        BatchHandler
 	logger   *slog.Logger
 	failures *failures
+	// tracer traces handler calls; nil when the service does not trace.
+	tracer trace.Tracer
 
 	// handlerCtx is the parent of handler contexts: it keeps the values of
 	// Consume's ctx but not its cancellation, and is cancelled when a Stop
@@ -239,6 +242,7 @@ func ConsumeBatch(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfi
 		h:        h,
 		logger:   logger.With("stream", cfg.Stream, "consumer", cfg.Durable),
 		failures: &failures{js: js},
+		tracer:   tracerFrom(ctx),
 		workers:  make([]chan jetstream.Msg, cfg.Concurrency),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),

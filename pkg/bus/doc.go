@@ -59,4 +59,15 @@
 // (one that kills the process every time) is redelivered until it is
 // fixed rather than dead-lettered: a handler's panic is recovered and
 // counts as a failure of the message, but a crash is not seen.
+//
+// # Tracing
+//
+// An event is published with the W3C trace context (traceparent,
+// tracestate headers) of the span it was published under, or of the one
+// stored with it (Event.Trace, from an outbox row). A consumer started
+// with a context carrying its service's tracer provider
+// (tracing.ContextWithProvider; the service host does it) runs each
+// handler call in a span that continues the trace of the batch's first
+// message and links the others', so that what the handler publishes
+// stays in the trace.
 package bus

@@ -183,7 +183,7 @@ func (c *Consumer) failed(msg jetstream.Msg, md *jetstream.MsgMetadata, cause er
 	n, err := c.failures.add(ctx, md)
 	if err != nil {
 		delay := c.cfg.TransientBackoff(int(md.NumDelivered))
-		c.logger.Error("handler failed and its failure could not be counted, will retry",
+		c.logger.ErrorContext(msgContext(msg), "handler failed and its failure could not be counted, will retry",
 			"subject", msg.Subject(), "stream_seq", md.Sequence.Stream, "retry_in", delay, "cause", cause, "err", err)
 		c.nak(msg, md, delay)
 		return
@@ -193,7 +193,7 @@ func (c *Consumer) failed(msg jetstream.Msg, md *jetstream.MsgMetadata, cause er
 		return
 	}
 	delay := c.cfg.Backoff(n)
-	c.logger.Warn("handler failed, will retry",
+	c.logger.WarnContext(msgContext(msg), "handler failed, will retry",
 		"subject", msg.Subject(), "stream_seq", md.Sequence.Stream,
 		"failures", n, "deliveries", md.NumDelivered, "retry_in", delay, "err", cause)
 	c.nak(msg, md, delay)
@@ -210,12 +210,14 @@ func (c *Consumer) nak(msg jetstream.Msg, md *jetstream.MsgMetadata, delay time.
 func (c *Consumer) call(batch []jetstream.Msg) (err error) {
 	ctx, cancel := context.WithTimeout(c.handlerCtx, c.cfg.AckWait)
 	defer cancel()
+	ctx, span := c.startSpan(ctx, batch)
 	defer func() {
 		if r := recover(); r != nil {
-			c.logger.Error("handler panicked", "first_subject", batch[0].Subject(), "messages", len(batch),
+			c.logger.ErrorContext(ctx, "handler panicked", "first_subject", batch[0].Subject(), "messages", len(batch),
 				"panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", r)
 		}
+		endSpan(span, err)
 	}()
 	return c.h(ctx, batch)
 }
@@ -232,7 +234,7 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, fail
 	defer cancel()
 	if _, err := c.js.PublishMsg(ctx, dl); err != nil {
 		delay := c.cfg.TransientBackoff(int(md.NumDelivered))
-		c.logger.Error("dead-letter failed, will retry",
+		c.logger.ErrorContext(msgContext(msg), "dead-letter failed, will retry",
 			"subject", msg.Subject(), "stream_seq", seq, "retry_in", delay, "cause", cause, "err", err)
 		c.nak(msg, md, delay)
 		return
@@ -242,7 +244,7 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, md *jetstream.MsgMetadata, fail
 		// copy's message id makes the dead-letter stream store it once.
 		c.logger.Warn("term", "subject", msg.Subject(), "stream_seq", seq, "err", err)
 	}
-	c.logger.Error("message dead-lettered",
+	c.logger.ErrorContext(msgContext(msg), "message dead-lettered",
 		"subject", msg.Subject(), "stream_seq", seq, "failures", failures, "deliveries", md.NumDelivered,
 		"dlq_subject", dl.Subject, "err", cause)
 }

@@ -60,7 +60,7 @@ func PublishOrdered(ctx context.Context, js jetstream.JetStream, events []Event)
 				p.done(i, fmt.Errorf("publish %s to %s: %w", events[i].ID, events[i].Subject, err))
 				continue
 			}
-			f, err := js.PublishMsgAsync(NewMsg(events[i]))
+			f, err := js.PublishMsgAsync(NewMsg(ctx, events[i]))
 			if err != nil {
 				p.done(i, fmt.Errorf("publish %s to %s: %w", events[i].ID, events[i].Subject, err))
 				continue

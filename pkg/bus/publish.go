@@ -30,11 +30,16 @@ type Event struct {
 	Time time.Time
 	// Data is the serialized protobuf message.
 	Data []byte
+	// Trace is the trace context the event is published in (zero: that
+	// of the context it is published or written to an outbox with).
+	Trace Trace
 }
 
 // NewMsg returns e as a NATS message with CloudEvents headers (binary
-// content mode) and Nats-Msg-Id set to e.ID.
-func NewMsg(e Event) *nats.Msg {
+// content mode), Nats-Msg-Id set to e.ID and the W3C trace context of
+// e.Trace, or else of ctx's span, so that its consumers continue the
+// trace.
+func NewMsg(ctx context.Context, e Event) *nats.Msg {
 	m := nats.NewMsg(e.Subject)
 	m.Data = e.Data
 	m.Header.Set(HeaderCESpecVersion, CESpecVersion)
@@ -46,13 +51,17 @@ func NewMsg(e Event) *nats.Msg {
 	// The same header jetstream.WithMsgID sets; set here so every path
 	// that sends an Event de-duplicates, including asynchronous publishes.
 	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	if e.Trace.Parent == "" {
+		e.Trace = TraceOf(ctx)
+	}
+	e.Trace.setHeaders(m.Header)
 	return m
 }
 
 // Publish publishes e and waits until JetStream has stored it (or had
 // already stored an event with the same id).
 func Publish(ctx context.Context, js jetstream.JetStream, e Event) error {
-	if _, err := js.PublishMsg(ctx, NewMsg(e)); err != nil {
+	if _, err := js.PublishMsg(ctx, NewMsg(ctx, e)); err != nil {
 		return fmt.Errorf("publish %s to %s: %w", e.ID, e.Subject, err)
 	}
 	return nil

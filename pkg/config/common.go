@@ -12,6 +12,25 @@ type Process struct {
 	StreamReplicas  int           `env:"UPSTATE_STREAM_REPLICAS" envDefault:"1" doc:"replicas of the JetStream streams and buckets upstate creates ({3} in a cluster)"`
 	ShutdownTimeout time.Duration `env:"UPSTATE_SHUTDOWN_TIMEOUT" envDefault:"25s" doc:"how long SIGTERM waits for in-flight work"`
 	GRPC            GRPC
+	Tracing         Tracing
+}
+
+// Tracing is where OpenTelemetry traces go, under the standard OTLP
+// variables; the exporter and the SDK read the other OTEL_* variables
+// themselves (see "Tracing" in the README).
+type Tracing struct {
+	OTLPEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT" doc:"an OTLP collector ({http://collector:4317}): each service sends its spans there, under its own service name; empty (and no {OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}): no tracing, at no cost"`
+	OTLPTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" doc:"the collector for traces alone, in place of {OTEL_EXPORTER_OTLP_ENDPOINT}"`
+	OTLPProtocol       string `env:"OTEL_EXPORTER_OTLP_PROTOCOL" envDefault:"grpc" doc:"{grpc} or {http/protobuf}"`
+}
+
+// Validate checks the protocol.
+func (t Tracing) Validate() error {
+	switch t.OTLPProtocol {
+	case "grpc", "http/protobuf":
+		return nil
+	}
+	return errors.New("OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or http/protobuf")
 }
 
 // GRPC is how services authenticate each other's gRPC calls (see "Trust
@@ -59,7 +78,7 @@ func (p Process) Validate() error {
 	if p.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("UPSTATE_SHUTDOWN_TIMEOUT must be positive"))
 	}
-	return errors.Join(append(errs, p.GRPC.Validate())...)
+	return errors.Join(append(errs, p.GRPC.Validate(), p.Tracing.Validate())...)
 }
 
 // NATSAuth is how a binary authenticates to NATS and checks the server's

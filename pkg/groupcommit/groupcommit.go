@@ -15,6 +15,11 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/upstatehq/upstate/pkg/tracing"
 )
 
 // Result is the outcome of one request of a batch.
@@ -148,7 +153,11 @@ func (g *Group[Req, Res]) run(batch []*call[Req, Res]) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
 	defer cancel()
+	ctx, span := startSpan(ctx, batch)
 	results := g.apply(ctx, reqs)
+	if span != nil {
+		span.End()
+	}
 	for i, c := range batch {
 		if i < len(results) {
 			c.res = results[i]
@@ -175,4 +184,29 @@ func Isolate[Req, Res any](applyAll func(context.Context, []Req) ([]Result[Res],
 		}
 		return out
 	}
+}
+
+// startSpan starts the span of a batch whose callers trace: a child of
+// the first traced caller's span, linked to the others', so that what the
+// batch writes (outbox events) continues a trace, as a consumer's batch
+// does. Without a traced caller it starts nothing.
+func startSpan[Req, Res any](ctx context.Context, batch []*call[Req, Res]) (context.Context, trace.Span) {
+	var parent trace.Span
+	var links []trace.Link
+	for _, c := range batch {
+		sp := trace.SpanFromContext(c.ctx)
+		switch {
+		case !sp.SpanContext().IsValid():
+		case parent == nil:
+			parent = sp
+		default:
+			links = append(links, trace.Link{SpanContext: sp.SpanContext()})
+		}
+	}
+	if parent == nil {
+		return ctx, nil
+	}
+	ctx = trace.ContextWithSpan(ctx, parent)
+	return parent.TracerProvider().Tracer(tracing.Tracer).Start(ctx, "group commit",
+		trace.WithLinks(links...), trace.WithAttributes(attribute.Int("upstate.batch.requests", len(batch))))
 }

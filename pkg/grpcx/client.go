@@ -14,11 +14,11 @@ import (
 // target) that presents auth's credentials on every call: the token, and
 // under mutual TLS its certificate, verifying the server's against the CA
 // (the server's certificate must name the host in target). The connection
-// is lazy: it connects on first use and reconnects by itself.
-func Dial(target string, auth Auth) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(target, append(auth.dialOptions(),
-		grpc.WithUnaryInterceptor(propagateRequestID),
-	)...)
+// is lazy: it connects on first use and reconnects by itself. extra adds
+// options (see ClientTracing).
+func Dial(target string, auth Auth, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	opts := append(auth.dialOptions(), grpc.WithUnaryInterceptor(propagateRequestID))
+	conn, err := grpc.NewClient(target, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}

@@ -36,11 +36,11 @@ type Server struct {
 
 // NewServer returns a server whose calls are authenticated by auth,
 // recovered, measured and logged: a call without auth's credentials is
-// refused with Unauthenticated, health excepted. Register services on it,
-// then call Serve.
-func NewServer(logger *slog.Logger, reg prometheus.Registerer, auth Auth) *Server {
+// refused with Unauthenticated, health excepted. extra adds options (see
+// ServerTracing). Register services on it, then call Serve.
+func NewServer(logger *slog.Logger, reg prometheus.Registerer, auth Auth, extra ...grpc.ServerOption) *Server {
 	m := newMetrics(reg)
-	opts := append(auth.serverOptions(),
+	opts := append(append(auth.serverOptions(), extra...),
 		grpc.ChainUnaryInterceptor(
 			auth.unaryInterceptor,
 			requestIDInterceptor,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultAccessLogBuffer is how many access-log lines an AccessLog holds
@@ -36,6 +37,7 @@ type AccessLog struct {
 type accessLine struct {
 	at        time.Time
 	requestID string
+	span      trace.SpanContext // the request's span, when traced
 	method    string
 	path      string // not yet redacted: the writer does it, with redact
 	redact    func(string) string
@@ -148,6 +150,10 @@ func (l *AccessLog) write(line accessLine) {
 // included, with the time the request ended.
 func writeAccessLine(logger *slog.Logger, line accessLine) {
 	ctx := context.Background()
+	if line.span.IsValid() {
+		// The logger's handler adds its trace and span ids.
+		ctx = trace.ContextWithSpanContext(ctx, line.span)
+	}
 	if !logger.Enabled(ctx, slog.LevelInfo) {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/upstatehq/upstate/pkg/logging"
 )
@@ -42,11 +43,14 @@ type Options struct {
 	// the listener stops. Without one, each request writes its own line
 	// before its handler returns.
 	AccessLog *AccessLog
+	// Tracers, when set, traces every request (see tracing); nil leaves
+	// requests untraced at no cost.
+	Tracers Tracers
 }
 
 // NewEcho returns an echo instance with the shared middleware: panic
-// recovery, request ids, body limit, access log and metrics, and the JSON
-// error envelope.
+// recovery, request ids, tracing when on, body limit, access log and
+// metrics, and the JSON error envelope.
 func NewEcho(logger *slog.Logger, reg prometheus.Registerer, opts Options) *echo.Echo {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = 1 << 20
@@ -70,7 +74,13 @@ func NewEcho(logger *slog.Logger, reg prometheus.Registerer, opts Options) *echo
 	if opts.AccessLog != nil {
 		write = opts.AccessLog.add
 	}
-	e.Use(requestID, accessLog(logger, m, budget, opts.RedactPath, write), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
+	mw := []echo.MiddlewareFunc{requestID}
+	if opts.Tracers != nil {
+		// Outside the access log, so that its line has the trace id.
+		mw = append(mw, traceRequests(opts.Tracers))
+	}
+	mw = append(mw, accessLog(logger, m, budget, opts.RedactPath, write), recoverPanic(logger), bodyLimit(opts.BodyLimit), textInput)
+	e.Use(mw...)
 	return e
 }
 
@@ -161,7 +171,7 @@ func accessLog(logger *slog.Logger, m *httpMetrics, budget *logBudget, redact fu
 				}
 			}
 			write(accessLine{
-				at: end, requestID: logging.RequestID(req.Context()),
+				at: end, requestID: logging.RequestID(req.Context()), span: trace.SpanContextFromContext(req.Context()),
 				method: req.Method, path: req.URL.Path, redact: redact, route: route,
 				status: res.Status, bytes: res.Size, elapsed: elapsed, remoteIP: c.RealIP(),
 			})

@@ -12,9 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Health serves /healthz (the process is alive: no component has given
-// up), /readyz (its dependencies answer and it is not draining) and
-// /metrics.
+// Health serves /livez and /healthz (the process is alive: no component
+// has given up; /livez is the name Kubernetes' own components use, /healthz
+// the one older tooling expects), /readyz (its dependencies answer and it
+// is not draining) and /metrics.
 //
 // A component that is recovering by itself (a database being restarted, a
 // connection being re-established) fails readiness only; one that has
@@ -88,6 +89,7 @@ func (h *Health) SetDraining() { h.draining.Store(true) }
 
 // Register mounts the endpoints on e.
 func (h *Health) Register(e *echo.Echo) {
+	e.GET("/livez", h.live)
 	e.GET("/healthz", h.live)
 	e.GET("/readyz", h.ready)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(h.gatherer, promhttp.HandlerOpts{})))

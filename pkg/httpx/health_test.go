@@ -49,6 +49,9 @@ func TestHealthLivenessAndReadiness(t *testing.T) {
 		if code != step.live {
 			t.Errorf("%s: /healthz %d, want %d", step.name, code, step.live)
 		}
+		if code, _ := get("/livez"); code != step.live {
+			t.Errorf("%s: /livez %d, want %d", step.name, code, step.live)
+		}
 		if step.fatal != "" {
 			if got := body["fatal"].(map[string]any)[step.fatal]; got != "gave up" {
 				t.Errorf("%s: /healthz says %v for %s, want the first cause", step.name, body, step.fatal)

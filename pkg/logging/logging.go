@@ -1,5 +1,7 @@
 // Package logging builds the process's slog logger and carries request ids
-// through contexts so every log line of one request can be found together.
+// through contexts so every log line of one request can be found together;
+// a line logged within a trace span names its trace and span too, so
+// that logs and traces lead to each other.
 package logging
 
 import (
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mattn/go-isatty"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options choose the logger's level and format.
@@ -21,7 +24,8 @@ type Options struct {
 }
 
 // New returns a logger writing to w. Records logged with a context that
-// carries a request id get a request_id attribute.
+// carries a request id get a request_id attribute, and those logged in a
+// span trace_id and span_id.
 func New(w io.Writer, opts Options) *slog.Logger {
 	hopts := &slog.HandlerOptions{Level: ParseLevel(opts.Level)}
 	var h slog.Handler
@@ -74,12 +78,15 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// contextHandler adds the context's request id to each record.
+// contextHandler adds the context's request id and span to each record.
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -5,16 +5,23 @@
 // An event is therefore never lost when the process dies between commit and
 // publish, and never published for a change that was rolled back.
 //
+// Each row keeps the W3C trace context of the change that wrote it, and
+// the relay publishes the event with it: consumers continue the trace of
+// the request or message that caused the change, however late the relay
+// runs.
+//
 // Each service keeps its outbox in its own schema, as a table of this shape:
 //
 //	CREATE TABLE <schema>.outbox (
-//	    id         bigserial PRIMARY KEY,
-//	    subject    text NOT NULL,
-//	    msg_id     text NOT NULL,
-//	    ce_type    text NOT NULL,
-//	    ce_source  text NOT NULL,
-//	    ce_time    timestamptz NOT NULL,
-//	    payload    bytea NOT NULL
+//	    id           bigserial PRIMARY KEY,
+//	    subject      text NOT NULL,
+//	    msg_id       text NOT NULL,
+//	    ce_type      text NOT NULL,
+//	    ce_source    text NOT NULL,
+//	    ce_time      timestamptz NOT NULL,
+//	    payload      bytea NOT NULL,
+//	    trace_parent text NOT NULL DEFAULT '',
+//	    trace_state  text NOT NULL DEFAULT ''
 //	);
 package outbox
 
@@ -44,13 +51,14 @@ func New(pool *pgxpool.Pool, table string) *Outbox {
 
 // Write adds events to the outbox in tx, the transaction of the change they
 // announce, in order: their ids, and so the order they are relayed in,
-// follow the order given.
+// follow the order given. An event without a trace context of its own is
+// kept with ctx's.
 func (o *Outbox) Write(ctx context.Context, tx pgx.Tx, events ...bus.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
 	b := &pgx.Batch{}
-	o.Queue(b, events...)
+	o.Queue(ctx, b, events...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write %d events to the outbox: %w", len(events), err)
 	}
@@ -59,22 +67,28 @@ func (o *Outbox) Write(ctx context.Context, tx pgx.Tx, events ...bus.Event) erro
 
 // Queue adds the statement writing events, as Write does, to b: a
 // transaction that writes several tables sends them all in one round trip.
-func (o *Outbox) Queue(b *pgx.Batch, events ...bus.Event) {
+func (o *Outbox) Queue(ctx context.Context, b *pgx.Batch, events ...bus.Event) {
 	if len(events) == 0 {
 		return
 	}
 	n := len(events)
 	subjects, ids, types, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	times, data := make([]time.Time, n), make([][]byte, n)
+	parents, states := make([]string, n), make([]string, n)
+	current := bus.TraceOf(ctx)
 	for i, e := range events {
 		subjects[i], ids[i], types[i], sources[i], times[i], data[i] = e.Subject, e.ID, e.Type, e.Source, e.Time, e.Data
+		if e.Trace.Parent == "" {
+			e.Trace = current
+		}
+		parents[i], states[i] = e.Trace.Parent, e.Trace.State
 	}
 	// Rows in the order given, and the id sequence with them.
-	b.Queue(`INSERT INTO `+o.table+` (subject, msg_id, ce_type, ce_source, ce_time, payload)
-		SELECT subject, msg_id, ce_type, ce_source, ce_time, payload
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bytea[])
-			WITH ORDINALITY AS e(subject, msg_id, ce_type, ce_source, ce_time, payload, n)
-		ORDER BY n`, subjects, ids, types, sources, times, data)
+	b.Queue(`INSERT INTO `+o.table+` (subject, msg_id, ce_type, ce_source, ce_time, payload, trace_parent, trace_state)
+		SELECT subject, msg_id, ce_type, ce_source, ce_time, payload, trace_parent, trace_state
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bytea[], $7::text[], $8::text[])
+			WITH ORDINALITY AS e(subject, msg_id, ce_type, ce_source, ce_time, payload, trace_parent, trace_state, n)
+		ORDER BY n`, subjects, ids, types, sources, times, data, parents, states)
 }
 
 // RelayBatch hands up to limit pending events, oldest first, to publish and
@@ -99,7 +113,7 @@ func (o *Outbox) RelayBatch(ctx context.Context, limit int, publish func(context
 		if !locked {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `SELECT id, subject, msg_id, ce_type, ce_source, ce_time, payload
+		rows, err := tx.Query(ctx, `SELECT id, subject, msg_id, ce_type, ce_source, ce_time, payload, trace_parent, trace_state
 			FROM `+o.table+` ORDER BY id LIMIT $1`, limit)
 		if err != nil {
 			return err
@@ -108,7 +122,7 @@ func (o *Outbox) RelayBatch(ctx context.Context, limit int, publish func(context
 		events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bus.Event, error) {
 			var e bus.Event
 			var id int64
-			err := r.Scan(&id, &e.Subject, &e.ID, &e.Type, &e.Source, &e.Time, &e.Data)
+			err := r.Scan(&id, &e.Subject, &e.ID, &e.Type, &e.Source, &e.Time, &e.Data, &e.Trace.Parent, &e.Trace.State)
 			ids = append(ids, id)
 			return e, err
 		})

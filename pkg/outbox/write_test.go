@@ -21,7 +21,8 @@ func TestWriteKeepsOrder(t *testing.T) {
 	pool := testenv.NewPool(t, testenv.NewDatabase(t))
 	if _, err := pool.Exec(ctx, `CREATE SCHEMA svc; CREATE TABLE svc.outbox (
 		id bigserial PRIMARY KEY, subject text NOT NULL, msg_id text NOT NULL, ce_type text NOT NULL,
-		ce_source text NOT NULL, ce_time timestamptz NOT NULL, payload bytea NOT NULL)`); err != nil {
+		ce_source text NOT NULL, ce_time timestamptz NOT NULL, payload bytea NOT NULL,
+		trace_parent text NOT NULL DEFAULT '', trace_state text NOT NULL DEFAULT '')`); err != nil {
 		t.Fatal(err)
 	}
 	o := New(pool, "svc.outbox")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
@@ -22,8 +23,8 @@ type grpcServer struct {
 	cancel context.CancelFunc
 }
 
-func newGRPC(svc GRPCService, lis net.Listener, logger *slog.Logger, reg prometheus.Registerer, auth grpcx.Auth) *grpcServer {
-	srv := grpcx.NewServer(logger, reg, auth)
+func newGRPC(svc GRPCService, lis net.Listener, logger *slog.Logger, reg prometheus.Registerer, auth grpcx.Auth, tp trace.TracerProvider) *grpcServer {
+	srv := grpcx.NewServer(logger, reg, auth, grpcx.ServerTracing(tp)...)
 	svc.RegisterGRPC(srv.Server)
 	return &grpcServer{srv: srv, lis: lis, logger: logger, done: make(chan struct{}), cancel: func() {}}
 }

@@ -13,12 +13,14 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/tracing"
 )
 
 // Env is where a host's units find their infrastructure.
@@ -40,6 +42,9 @@ type Env struct {
 	// place of NATSAuth (bin/upstate's embedded server has one per
 	// service, each allowed only what its service uses).
 	NATSUsers map[string]bus.Auth
+	// Tracing traces the host's HTTP requests and each unit's gRPC calls,
+	// consumers and events, under the unit's name (nil: tracing off).
+	Tracing *tracing.Tracing
 }
 
 // natsAuth is how the unit name authenticates to NATS.
@@ -70,6 +75,9 @@ type Options struct {
 	// for a process whose own components, started before the host, report
 	// in it too.
 	Health *httpx.Health
+	// Name is the service name of the host's HTTP spans (default
+	// upstate); its units' spans carry their own.
+	Name string
 }
 
 // Host runs units in one process behind one HTTP listener.
@@ -82,6 +90,10 @@ type Host struct {
 	healthInterval time.Duration
 	echo           *echo.Echo
 	health         *httpx.Health
+	// tracer traces the host's own HTTP routes and its Dial's calls;
+	// routes traces its units' routes (both nil: tracing off).
+	tracer trace.TracerProvider
+	routes *routeTracers
 }
 
 // NewHost returns a host; it starts nothing.
@@ -98,6 +110,9 @@ func NewHost(o Options) *Host {
 	if o.Health == nil {
 		o.Health = httpx.NewHealth(o.Registry)
 	}
+	if o.Name == "" {
+		o.Name = "upstate"
+	}
 	// The access log is written off the request path. Its stop, pushed
 	// before anything the host starts, runs after the HTTP listener has
 	// drained, and writes what is still buffered.
@@ -105,12 +120,17 @@ func NewHost(o Options) *Host {
 	o.Stack.Push("access log", access.Close)
 	h := &Host{
 		logger: o.Logger, registry: o.Registry, stack: o.Stack, env: o.Env, clock: o.Clock,
-		healthInterval: o.HealthInterval,
-		echo: httpx.NewEcho(o.Logger, o.Registry, httpx.Options{
-			RedactPath: o.RedactPath, Clock: o.Clock, AccessLog: access,
-		}),
+		healthInterval: o.HealthInterval, tracer: o.Env.Tracing.Provider(o.Name),
 		health: o.Health,
 	}
+	var tracers httpx.Tracers
+	if h.tracer != nil {
+		h.routes = newRouteTracers(h.tracer)
+		tracers = h.routes.tracer
+	}
+	h.echo = httpx.NewEcho(o.Logger, o.Registry, httpx.Options{
+		RedactPath: o.RedactPath, Clock: o.Clock, AccessLog: access, Tracers: tracers,
+	})
 	h.health.Register(h.echo)
 	return h
 }
@@ -121,8 +141,12 @@ func NewHost(o Options) *Host {
 // fails.
 func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
 	logger := h.logger.With("service", u.Name)
+	tp := h.env.Tracing.Provider(u.Name)
+	// What the unit starts with ctx (its consumers) traces with its
+	// provider.
+	ctx = tracing.ContextWithProvider(ctx, tp)
 	// Never nil: a unit that names no streams owns none.
-	in := &Infra{host: h, name: u.Name, streams: append([]string{}, u.Streams...), logger: logger, closes: lifecycle.NewStack(logger)}
+	in := &Infra{host: h, name: u.Name, streams: append([]string{}, u.Streams...), logger: logger, closes: lifecycle.NewStack(logger), tracer: tp}
 	r := &Running{name: u.Name, in: in}
 	fail := func(err error) (*Running, error) {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -150,11 +174,15 @@ func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
 	}
 	r.svc = svc
 	if hasGRPC {
-		r.grpc = newGRPC(g, lis, logger, h.registry, h.env.GRPC)
+		r.grpc = newGRPC(g, lis, logger, h.registry, h.env.GRPC, tp)
 		r.grpc.serve(in.ready, h.healthInterval)
 	}
 	if hs, ok := svc.(HTTPService); ok {
-		hs.RegisterHTTP(h.echo)
+		if h.routes != nil {
+			h.routes.register(h.echo, tp, hs.RegisterHTTP)
+		} else {
+			hs.RegisterHTTP(h.echo)
+		}
 	}
 	h.health.AddCheck(u.Name, in.ready)
 	h.stack.Push(u.Name, r.Stop)
@@ -165,7 +193,12 @@ func (h *Host) Start(ctx context.Context, u Unit) (*Running, error) {
 // Dial returns a client of a gRPC API at target with the host's
 // credentials, as its units' clients have; the caller closes it.
 func (h *Host) Dial(target string) (*grpc.ClientConn, error) {
-	return grpcx.Dial(target, h.env.GRPC)
+	return h.dial(target, h.tracer)
+}
+
+// dial is Dial tracing its calls with tp (nil: untraced).
+func (h *Host) dial(target string, tp trace.TracerProvider) (*grpc.ClientConn, error) {
+	return grpcx.Dial(target, h.env.GRPC, grpcx.ClientTracing(tp)...)
 }
 
 // Handler is the HTTP handler of every unit's routes, /healthz, /readyz

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -31,6 +32,8 @@ type Infra struct {
 	pool *pgxpool.Pool
 	nc   *nats.Conn
 	js   jetstream.JetStream
+	// tracer traces the unit's gRPC clients (nil: tracing off).
+	tracer trace.TracerProvider
 }
 
 type check struct {
@@ -118,7 +121,7 @@ func InboxPrefix(name string) string { return "_INBOX_" + name }
 // process's credentials, closed when the unit stops. The connection is
 // lazy: the other service may start later.
 func (in *Infra) Dial(target string) (grpc.ClientConnInterface, error) {
-	conn, err := in.host.Dial(target)
+	conn, err := in.host.dial(target, in.tracer)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/tracing"
 )
 
 // Binary is the configuration of a one-service binary: config.Common
@@ -41,6 +42,18 @@ func GRPCAuth(g config.GRPC) (grpcx.Auth, error) {
 	return auth, nil
 }
 
+// StartTracing starts the process's tracing as t configures it (nil when
+// off) and pushes its shutdown on stack: pushed before the host's, it runs
+// after every service has stopped, and sends the last spans.
+func StartTracing(ctx context.Context, t config.Tracing, stack *lifecycle.Stack) (*tracing.Tracing, error) {
+	tr, err := tracing.New(ctx, tracing.Options{Endpoint: t.OTLPEndpoint, TracesEndpoint: t.OTLPTracesEndpoint, Protocol: t.OTLPProtocol})
+	if err != nil || tr == nil {
+		return nil, err
+	}
+	stack.Push("tracing", tr.Shutdown)
+	return tr, nil
+}
+
 // Main is the main function of every bin/<service>: it loads C from the
 // environment (refusing a bad value by its variable's name), runs the
 // unit it describes on a host of its own, serves HTTP, and on SIGTERM
@@ -65,9 +78,16 @@ func Main[C Binary](name string, unit func(C) Unit) {
 		if err != nil {
 			return err
 		}
+		tr, err := StartTracing(ctx, b.Tracing, p.Stack)
+		if err != nil {
+			return err
+		}
 		h := NewHost(Options{
-			Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: u.RedactPath,
-			Env: Env{DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas, NATSAuth: NATSAuth(b.NATSAuth), GRPC: auth},
+			Logger: p.Logger, Registry: p.Registry, Stack: p.Stack, RedactPath: u.RedactPath, Name: u.Name,
+			Env: Env{
+				DatabaseURL: b.DatabaseURL.Reveal(), NATSURL: b.NATSURL, StreamReplicas: b.StreamReplicas,
+				NATSAuth: NATSAuth(b.NATSAuth), GRPC: auth, Tracing: tr,
+			},
 		})
 		r, err := h.Start(ctx, u)
 		if err != nil {

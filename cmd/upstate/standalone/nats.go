@@ -91,7 +91,7 @@ func servicePermissions() map[string]func(unit string) natsd.User {
 		alerting.Name:     alertingUser,
 		statuspage.Name:   statuspageUser,
 		notification.Name: notificationUser,
-		edge.Name:         func(string) natsd.User { return natsd.User{} }, // it does not use NATS
+		edge.Name:         edgeUser,
 		gateway.Name:      gatewayUser,
 	}
 }
@@ -206,6 +206,16 @@ func statuspageUser(unit string) natsd.User {
 	return natsd.User{
 		Publish:   &natsd.Subjects{Allow: pub},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
+	}
+}
+
+// edgeUser publishes nothing and subscribes to the STATUS and INCIDENTS
+// subjects (core NATS, no consumer), whose events the console's open
+// pages hear of.
+func edgeUser(unit string) natsd.User {
+	return natsd.User{
+		Publish:   &natsd.Subjects{Allow: ensureStreams()},
+		Subscribe: &natsd.Subjects{Allow: append(inbox(unit), bus.SubjectsStatus, bus.SubjectsIncidents)},
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/service"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
+	edge "github.com/upstatehq/upstate/services/edge/app"
 	gateway "github.com/upstatehq/upstate/services/gateway/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
 	notification "github.com/upstatehq/upstate/services/notification/app"
@@ -439,6 +440,36 @@ func TestNATSStatusPagePublishesNothing(t *testing.T) {
 			t.Errorf("%s holds %d messages, want none", stream, n)
 		}
 	}
+}
+
+// The edge hears the STATUS and INCIDENTS subjects (the console's live
+// updates) and nothing else: it may neither publish an event nor listen to
+// the webhook deliveries of INGEST.
+func TestNATSEdgeHearsStatusAndIncidentsOnly(t *testing.T) {
+	t.Parallel()
+	s := startAuthServer(t)
+	_, statusJS := s.service(t, status.Name, nil)
+	var e errs
+	nc, _ := s.service(t, edge.Name, &e)
+	heard, err := nc.SubscribeSync(bus.StatusSubject("org", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.SubscribeSync(bus.IngestSubject("org", "*")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.IngestSubject("org", "*")) })
+	publish(t, statusJS, bus.StatusSubject("org", "svc"))
+	if _, err := heard.NextMsg(5 * time.Second); err != nil {
+		t.Errorf("the edge did not hear a status event: %v", err)
+	}
+	if err := nc.Publish(bus.StatusSubject("org", "svc"), []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, func() error { return e.violation(bus.StatusSubject("org", "svc")) })
 }
 
 // The notification service cannot forge the events it reads: a status

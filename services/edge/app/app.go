@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/config"
@@ -28,6 +30,8 @@ import (
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
+	"github.com/upstatehq/upstate/services/edge/internal/live"
+	"github.com/upstatehq/upstate/services/edge/internal/session"
 	"github.com/upstatehq/upstate/services/edge/internal/store"
 	"github.com/upstatehq/upstate/services/edge/migrations"
 )
@@ -49,6 +53,8 @@ type Config struct {
 	// (https://status.example.com), used in the webhook receiver URLs the
 	// API shows. Empty means the scheme and host of each API request.
 	PublicURL string `env:"UPSTATE_PUBLIC_URL" doc:"base of the receiver URLs the API shows (the gateway's public address); empty: derived from each request"`
+	// ConsoleSessionTTL is how long a console sign-in lasts.
+	ConsoleSessionTTL time.Duration `env:"UPSTATE_CONSOLE_SESSION_TTL" envDefault:"12h" doc:"how long a sign-in to the console (/console) lasts"`
 }
 
 // Validate checks the settings.
@@ -64,6 +70,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuthCacheTTL < 0 {
 		errs = append(errs, errors.New("UPSTATE_AUTH_CACHE_TTL must not be negative"))
+	}
+	if c.ConsoleSessionTTL < 0 {
+		errs = append(errs, errors.New("UPSTATE_CONSOLE_SESSION_TTL must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -94,7 +103,11 @@ func Unit(cfg Config, t Targets) service.Unit {
 				return nil, err
 			}
 		}
-		return New(cfg, deps), nil
+		// NATS feeds the console's live updates.
+		if deps.NATS, _, err = in.NATS(ctx); err != nil {
+			return nil, err
+		}
+		return New(cfg, deps)
 	}}
 }
 
@@ -115,9 +128,12 @@ type Deps struct {
 	// StatusPages is a connection to the status page service's gRPC API.
 	StatusPages grpc.ClientConnInterface
 	// Notification is a connection to the notification service's gRPC API
-	// (users, teams, schedules, escalation policies, routes).
+	// (users, teams, schedules, escalation policies, routes, channels).
 	Notification grpc.ClientConnInterface
-	Logger       *slog.Logger
+	// NATS, when not nil, feeds the console's live updates (its pages
+	// still work without).
+	NATS   *nats.Conn
+	Logger *slog.Logger
 	// Clock gives the time of API keys' timestamps, of their expiry and of
 	// the key cache's (default: the wall clock).
 	Clock clockwork.Clock
@@ -129,12 +145,16 @@ type App struct {
 	deps    Deps
 	store   *store.Store
 	handler *httpapi.Handler
+	console *httpapi.Console
 }
 
 // New wires the edge; it does no I/O.
-func New(cfg Config, deps Deps) *App {
+func New(cfg Config, deps Deps) (*App, error) {
 	if cfg.AuthCacheTTL <= 0 {
 		cfg.AuthCacheTTL = 10 * time.Second
+	}
+	if cfg.ConsoleSessionTTL <= 0 {
+		cfg.ConsoleSessionTTL = 12 * time.Hour
 	}
 	if deps.Clock == nil {
 		deps.Clock = clockwork.NewRealClock()
@@ -161,14 +181,34 @@ func New(cfg Config, deps Deps) *App {
 		Notifications: notificationv1.NewNotificationServiceClient(deps.Notification),
 	}
 	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
-	return &App{cfg: cfg, deps: deps, store: st, handler: h}
+	var hub *live.Hub
+	if deps.NATS != nil {
+		hub = live.NewHub(deps.NATS, deps.Logger)
+	}
+	console, err := httpapi.NewConsole(h, hub, cfg.ConsoleSessionTTL)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	return &App{cfg: cfg, deps: deps, store: st, handler: h, console: console}, nil
 }
 
-// Start checks the configuration and creates the bootstrap key.
+// Start checks the configuration, reads the console's session secret
+// (creating it on the first start) and creates the bootstrap key.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.cfg.Validate(); err != nil {
 		return err
 	}
+	candidate := make([]byte, session.SecretLen)
+	_, _ = rand.Read(candidate) // crypto/rand.Read never fails.
+	secret, err := a.store.ConsoleSecret(ctx, candidate, pgdb.Now(a.deps.Clock))
+	if err != nil {
+		return err
+	}
+	codec, err := session.NewCodec(secret)
+	if err != nil {
+		return err
+	}
+	a.console.SetCodec(codec)
 	if a.cfg.BootstrapAPIKey == "" {
 		return nil
 	}
@@ -188,8 +228,12 @@ func (a *App) Start(ctx context.Context) error {
 // drains before it stops any service.
 func (a *App) Stop(context.Context) error { return nil }
 
-// RegisterHTTP mounts the REST API (/api/v1/…) on e.
-func (a *App) RegisterHTTP(e *echo.Echo) { httpapi.Register(e, a.handler) }
+// RegisterHTTP mounts the REST API (/api/v1/…) and the console
+// (/console) on e.
+func (a *App) RegisterHTTP(e *echo.Echo) {
+	httpapi.Register(e, a.handler)
+	httpapi.RegisterConsole(e, a.console)
+}
 
 // CreateOrg creates an organisation with a first API key holding scopes and
 // returns the organisation's id and the key's secret, which is not stored.

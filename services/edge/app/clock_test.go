@@ -48,7 +48,10 @@ type replica struct {
 func newReplica(t *testing.T, cfg app.Config, pool *pgxpool.Pool, clock clockwork.Clock) *replica {
 	t.Helper()
 	logger := logging.Discard()
-	a := app.New(cfg, app.Deps{Pool: pool, Logger: logger, Clock: clock})
+	a, err := app.New(cfg, app.Deps{Pool: pool, Logger: logger, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +202,10 @@ func TestRevokedKeyWorksOnOtherReplicasUntilCacheTTL(t *testing.T) {
 func TestNoClockMeansTheWallClock(t *testing.T) {
 	t.Parallel()
 	pool := newPool(t)
-	a := app.New(app.Config{}, app.Deps{Pool: pool, Logger: logging.Discard()})
+	a, err := app.New(app.Config{}, app.Deps{Pool: pool, Logger: logging.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := time.Now().Add(-time.Second)
 	orgID, _, err := a.CreateOrg(context.Background(), "Acme", []string{"read"})
 	if err != nil {

@@ -150,7 +150,7 @@ type App struct {
 	escalations *store.Escalations
 	relay       *outbox.Relay
 	scheduler   *scheduler.Scheduler
-	workers     *lifecycle.Workers
+	workers     *lifecycle.Workers // nil when stopped
 }
 
 // New wires the service; it does no I/O.
@@ -203,18 +203,20 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 	notificationv1.RegisterNotificationServiceServer(s, a.channels)
 }
 
-// Start starts the service's background work: the delivery workers, the
-// escalation engine (its ALERTS consumer, scheduler and outbox relay) and
-// the routing of INCIDENTS to channels.
+// Start starts the service's background work: the delivery workers and
+// their consumer's lag on /metrics, the escalation engine (its ALERTS
+// consumer, scheduler and outbox relay) and the routing of INCIDENTS to
+// channels.
 func (a *App) Start(ctx context.Context) error {
-	if err := a.worker.Start(ctx, a.deps.JS); err != nil {
-		return err
-	}
 	workers := lifecycle.NewWorkers(ctx)
-	fail := func(err error) error { return errors.Join(err, workers.Stop(ctx), a.worker.Stop(ctx)) }
+	if err := a.worker.Start(workers.Context(), a.deps.JS); err != nil {
+		return errors.Join(err, workers.Stop(ctx))
+	}
+	workers.DrainFirst(a.worker.Stop)
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamNotify, delivery.Durable, a.deps.Logger))
 	alerts, err := consumer.StartAlerts(workers.Context(), a.deps.JS, a.escalations, a.scheduler.Notify, a.deps.Clock, a.deps.Logger)
 	if err != nil {
-		return fail(err)
+		return errors.Join(err, workers.Stop(ctx))
 	}
 	workers.DrainFirst(alerts.Stop)
 	enqueue := func(ctx context.Context, n *notificationv1.Notification) error {
@@ -224,7 +226,7 @@ func (a *App) Start(ctx context.Context) error {
 	incidents, err := consumer.StartIncidents(workers.Context(), a.deps.JS, a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status),
 		enqueue, a.deps.Clock, a.deps.Logger)
 	if err != nil {
-		return fail(err)
+		return errors.Join(err, workers.Stop(ctx))
 	}
 	workers.DrainFirst(incidents.Stop)
 	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamAlerts, consumer.AlertsDurable, a.deps.Logger))
@@ -239,10 +241,13 @@ func (a *App) Start(ctx context.Context) error {
 // still holds and lets deliveries in flight finish, until ctx ends;
 // stopping again does nothing.
 func (a *App) Stop(ctx context.Context) error {
-	var err error
-	if a.workers != nil {
-		err = a.workers.Stop(ctx)
-		a.workers = nil
+	if a.workers == nil {
+		return nil
 	}
-	return errors.Join(err, a.worker.Stop(ctx))
+	err := a.workers.Stop(ctx)
+	a.workers = nil
+	if err != nil {
+		return fmt.Errorf("stop notification service: %w", err)
+	}
+	return nil
 }

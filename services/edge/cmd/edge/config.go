@@ -11,7 +11,7 @@ import (
 // its addresses and the service's own settings (shared with bin/upstate).
 type Config struct {
 	config.Common
-	HTTPAddr               string `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080" doc:"the REST API, {/healthz}, {/readyz}, {/metrics}"`
+	HTTPAddr               string `env:"UPSTATE_HTTP_ADDR" envDefault:"127.0.0.1:8080" doc:"the REST API, the console {/console}, {/healthz}, {/readyz}, {/metrics}"`
 	StatusGRPCTarget       string `env:"UPSTATE_STATUS_GRPC_TARGET" envDefault:"127.0.0.1:9101" doc:"where the status service's gRPC API is"`
 	IncidentsGRPCTarget    string `env:"UPSTATE_INCIDENTS_GRPC_TARGET" envDefault:"127.0.0.1:9111" doc:"where the incidents service's gRPC API is"`
 	SLAGRPCTarget          string `env:"UPSTATE_SLA_GRPC_TARGET" envDefault:"127.0.0.1:9121" doc:"where the SLA service's gRPC API is"`

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -46,12 +47,9 @@ func (h *Handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A key sees only the keys it could have created: those whose scopes
-	// it holds itself.
-	p := principal(c)
-	keys, err := h.keys.ListKeys(c.Request().Context(), p.OrgID, auth.Grantable(p.Scopes), after, limit+1)
+	keys, err := h.visibleKeys(c.Request().Context(), principal(c), after, limit+1)
 	if err != nil {
-		return unavailable(err)
+		return err
 	}
 	out := list[apiKeyJSON]{Data: []apiKeyJSON{}}
 	if len(keys) > limit {
@@ -62,6 +60,16 @@ func (h *Handler) listKeys(c echo.Context) error {
 		out.Data = append(out.Data, toAPIKeyJSON(k))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// visibleKeys lists up to limit keys after id after that p may see: only
+// the keys it could have created, those whose scopes it holds itself.
+func (h *Handler) visibleKeys(ctx context.Context, p auth.Principal, after string, limit int) ([]domain.APIKey, error) {
+	keys, err := h.keys.ListKeys(ctx, p.OrgID, auth.Grantable(p.Scopes), after, limit)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return keys, nil
 }
 
 // keyCursor returns the key id a cursor of the key listing carries ("" for
@@ -106,44 +114,59 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
+	out, err := h.issueKey(c.Request().Context(), principal(c), body)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/api-keys/"+out.ID)
+	return c.JSON(http.StatusCreated, out)
+}
+
+// issueKey creates the key the body describes for p, which may grant only
+// scopes it holds itself, and returns it with its secret (the REST API and
+// the console alike).
+func (h *Handler) issueKey(ctx context.Context, p auth.Principal, body createKeyBody) (apiKeyJSON, error) {
 	name, err := domain.KeyName(body.Name)
 	if err != nil {
-		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
+		return apiKeyJSON{}, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
 	}
 	scopes, err := auth.ParseScopes(body.Scopes)
 	if err != nil {
-		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
+		return apiKeyJSON{}, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
 	}
 	now := pgdb.Now(h.clock)
 	expires, err := body.expiry(now)
 	if err != nil {
-		return err
+		return apiKeyJSON{}, err
 	}
-	p := principal(c)
 	if !auth.Covers(p.Scopes, scopes) {
-		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
+		return apiKeyJSON{}, httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
 	}
 	secret := auth.NewKey()
 	k := domain.APIKey{
 		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: name, Prefix: secret.Prefix,
 		Scopes: scopes, CreatedAt: now, ExpiresAt: expires,
 	}
-	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
-		return unavailable(err)
+	if err := h.keys.CreateKey(ctx, k, secret.Hash); err != nil {
+		return apiKeyJSON{}, unavailable(err)
 	}
 	out := toAPIKeyJSON(k)
 	out.Key = secret.Secret
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/api-keys/"+k.ID)
-	return c.JSON(http.StatusCreated, out)
+	return out, nil
 }
 
-// revokeKey revokes a key of the caller's organisation, if the caller
-// holds every scope of that key: otherwise a key holding only api_keys
-// could revoke the keys of those who manage it.
 func (h *Handler) revokeKey(c echo.Context) error {
-	id := c.Param("id")
-	p := principal(c)
-	k, err := h.keys.GetKey(c.Request().Context(), p.OrgID, id)
+	if err := h.revoke(c.Request().Context(), principal(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// revoke revokes key id of p's organisation, if p holds every scope of
+// that key: otherwise a key holding only api_keys could revoke the keys of
+// those who manage it.
+func (h *Handler) revoke(ctx context.Context, p auth.Principal, id string) error {
+	k, err := h.keys.GetKey(ctx, p.OrgID, id)
 	if err != nil {
 		return keyError(err)
 	}
@@ -152,11 +175,11 @@ func (h *Handler) revokeKey(c echo.Context) error {
 			"this API key cannot revoke %s: that key holds %s, which this key does not; a key manages only keys whose scopes it holds itself",
 			id, joinScopes(missing))
 	}
-	if err := h.keys.RevokeKey(c.Request().Context(), p.OrgID, id, pgdb.Now(h.clock)); err != nil {
+	if err := h.keys.RevokeKey(ctx, p.OrgID, id, pgdb.Now(h.clock)); err != nil {
 		return keyError(err)
 	}
 	h.auth.Forget(id)
-	return c.NoContent(http.StatusNoContent)
+	return nil
 }
 
 // keyError answers 404 for a key that is not an active key of the

@@ -1,7 +1,9 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
-// validation of the JSON representation, pagination and error mapping. It
-// holds no domain logic: calls go to the status, incidents, SLA, alerting,
-// status page and notification services over gRPC.
+// validation of the JSON representation, pagination and error mapping;
+// and the operator console (/console, console*.go), HTML pages over the
+// same calls, validation and representations. It holds no domain logic:
+// calls go to the status, incidents, SLA, alerting, status page and
+// notification services over gRPC.
 package httpapi
 
 import (

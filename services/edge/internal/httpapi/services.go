@@ -10,6 +10,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/httpx"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/edge/internal/auth"
 )
 
 // serviceJSON is the REST representation of a service.
@@ -45,6 +46,14 @@ type changeJSON struct {
 	Source         string    `json:"source"`
 	Actor          string    `json:"actor"`
 	ChangedAt      time.Time `json:"changed_at"`
+}
+
+func toChangeJSON(ch *statusv1.StatusChange) changeJSON {
+	return changeJSON{
+		Version: ch.GetVersion(), PreviousStatus: statusName(ch.GetPrevious()), Status: statusName(ch.GetStatus()),
+		Description: ch.GetDescription(), Source: sourceNames[ch.GetSource()], Actor: ch.GetActor(),
+		ChangedAt: ch.GetChangedAt().AsTime(),
+	}
 }
 
 var statusNames = map[statusv1.Status]string{
@@ -149,26 +158,35 @@ type setStatusBody struct {
 	Description *string `json:"description"`
 }
 
+// request turns the body into a SetStatusRequest of service id, made by
+// the key p (the console's status form is the same request).
+func (b setStatusBody) request(p auth.Principal, id string) (*statusv1.SetStatusRequest, error) {
+	if b.Status == nil {
+		return nil, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+			"status is required; valid values are operational, degraded, down, maintenance")
+	}
+	st, err := parseStatus(*b.Status)
+	if err != nil {
+		return nil, err
+	}
+	return &statusv1.SetStatusRequest{
+		OrgId: p.OrgID, ServiceId: id, Status: st, Description: b.Description,
+		Source: statusv1.Source_SOURCE_API, Actor: p.KeyID,
+	}, nil
+}
+
 func (h *Handler) setStatus(c echo.Context) error {
 	var body setStatusBody
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	if body.Status == nil {
-		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
-			"status is required; valid values are operational, degraded, down, maintenance")
-	}
-	st, err := parseStatus(*body.Status)
+	req, err := body.request(principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	p := principal(c)
 	ctx, cancel := h.call(c)
 	defer cancel()
-	resp, err := h.status.SetStatus(ctx, &statusv1.SetStatusRequest{
-		OrgId: p.OrgID, ServiceId: c.Param("id"), Status: st, Description: body.Description,
-		Source: statusv1.Source_SOURCE_API, Actor: p.KeyID,
-	})
+	resp, err := h.status.SetStatus(ctx, req)
 	if err != nil {
 		return fromGRPC(err)
 	}
@@ -229,11 +247,7 @@ func (h *Handler) listHistory(c echo.Context) error {
 	}
 	out := list[changeJSON]{Data: []changeJSON{}, NextCursor: resp.GetNextPageToken()}
 	for _, ch := range resp.GetChanges() {
-		out.Data = append(out.Data, changeJSON{
-			Version: ch.GetVersion(), PreviousStatus: statusName(ch.GetPrevious()), Status: statusName(ch.GetStatus()),
-			Description: ch.GetDescription(), Source: sourceNames[ch.GetSource()], Actor: ch.GetActor(),
-			ChangedAt: ch.GetChangedAt().AsTime(),
-		})
+		out.Data = append(out.Data, toChangeJSON(ch))
 	}
 	return c.JSON(http.StatusOK, out)
 }

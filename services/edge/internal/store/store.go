@@ -167,3 +167,18 @@ func (s *Store) Bootstrap(ctx context.Context, key auth.Key, at time.Time) (stri
 	}
 	return orgID, nil
 }
+
+// ConsoleSecret returns the secret that seals console sessions, storing
+// candidate as that secret if there is none yet: the replicas that start
+// together all end up with the first one stored.
+func (s *Store) ConsoleSecret(ctx context.Context, candidate []byte, at time.Time) ([]byte, error) {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO edge.console_secret (secret, created_at) VALUES ($1, $2)
+		ON CONFLICT (id) DO NOTHING`, candidate, at); err != nil {
+		return nil, fmt.Errorf("store console secret: %w", err)
+	}
+	var secret []byte
+	if err := s.pool.QueryRow(ctx, `SELECT secret FROM edge.console_secret`).Scan(&secret); err != nil {
+		return nil, fmt.Errorf("read console secret: %w", err)
+	}
+	return secret, nil
+}

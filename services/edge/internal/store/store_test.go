@@ -180,3 +180,22 @@ func TestBootstrap(t *testing.T) {
 		t.Fatalf("bootstrap key = %+v, %v", k, err)
 	}
 }
+
+// The first secret stored is the one every replica gets, whatever it
+// offers afterwards.
+func TestConsoleSecret(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	first, err := st.ConsoleSecret(ctx, []byte("first-secret"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.ConsoleSecret(ctx, []byte("second-secret"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != "first-secret" || string(again) != "first-secret" {
+		t.Errorf("secrets %q then %q, want the first both times", first, again)
+	}
+}

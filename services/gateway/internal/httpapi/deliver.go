@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -102,7 +103,7 @@ func (h *Handler) admit(c echo.Context, now time.Time) (*domain.Receiver, error)
 // the error status. The sender's idempotency key is not recorded: it may
 // fix the signature or body and send again under the same id.
 func (h *Handler) reject(c echo.Context, d domain.Delivery, status int, code string) error {
-	if err := h.publish(d); err != nil {
+	if err := h.publish(c.Request().Context(), d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(string(d.Verdict.Result))
@@ -160,7 +161,7 @@ func (h *Handler) accept(c echo.Context, d domain.Delivery) error {
 		defer func() { _ = sub.Unsubscribe() }()
 		d.ReplySubject = inbox
 	}
-	if err := h.publish(d); err != nil {
+	if err := h.publish(c.Request().Context(), d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(string(d.Verdict.Result))
@@ -181,7 +182,7 @@ func (h *Handler) replay(c echo.Context, d domain.Delivery, original idempotency
 	if !original.ReceivedAt.IsZero() {
 		d.ReceivedAt = original.ReceivedAt
 	}
-	if err := h.publish(d); err != nil {
+	if err := h.publish(c.Request().Context(), d); err != nil {
 		return h.dependencyError(err)
 	}
 	h.metrics.Delivery(metrics.ResultDuplicate)
@@ -189,19 +190,20 @@ func (h *Handler) replay(c echo.Context, d domain.Delivery, original idempotency
 	return c.JSON(http.StatusAccepted, accepted{DeliveryID: original.DeliveryID})
 }
 
-// publish sends the delivery's event and waits until JetStream stored it.
+// publish sends the delivery's event, in the trace of ctx's request, and
+// waits until JetStream stored it.
 // It publishes asynchronously on the handler's JetStream handle, whose
 // window bounds the publishes awaiting their acknowledgement: a request
 // finding it full waits briefly for room, then fails. Either way the
 // delivery is answered only after the acknowledgement, or as a failure.
 // A sender hanging up does not abandon a publish in flight, which would
 // leave it unknown whether the delivery was stored.
-func (h *Handler) publish(d domain.Delivery) error {
+func (h *Handler) publish(ctx context.Context, d domain.Delivery) error {
 	ev, err := events.Ingest(d)
 	if err != nil {
 		return err
 	}
-	f, err := h.js.PublishMsgAsync(bus.NewMsg(ev))
+	f, err := h.js.PublishMsgAsync(bus.NewMsg(ctx, ev))
 	if err != nil {
 		return fmt.Errorf("publish %s to %s: %w", ev.ID, ev.Subject, err)
 	}

@@ -173,7 +173,7 @@ func TestConsumerWaitsOutADatabaseOutage(t *testing.T) {
 	if err := bus.PublishOrdered(ctx, js, events); err != nil {
 		t.Fatal(err)
 	}
-	poison := bus.NewMsg(statusEvent(t, 3, &statusv1.StatusChanged{}))
+	poison := bus.NewMsg(context.Background(), statusEvent(t, 3, &statusv1.StatusChanged{}))
 	poison.Data = []byte("not protobuf \xff\xff")
 	if _, err := js.PublishMsg(ctx, poison); err != nil {
 		t.Fatal(err)

@@ -71,12 +71,18 @@ type ClaimRequest struct {
 	Now, LeaseUntil time.Time
 }
 
-const claimSQL = `INSERT INTO notification.notifications (id, org_id, idempotency_key, channel_id, alert_id, incident_id,
+// claimSQL claims a batch in one statement: each row is inserted, or, if
+// its key is known, leased when it is pending and not leased; the rows
+// claimed are returned.
+const claimSQL = `INSERT INTO notification.notifications AS t (id, org_id, idempotency_key, channel_id, alert_id, incident_id,
 		kind, title, destination, status, message, created_at, tries_from, lease_until)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $11, $13)
+	SELECT id, org_id, key, channel_id, alert_id, incident_id, kind, title, destination, 'pending', message, created_at, created_at, lease_until
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+		$10::bytea[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
+		AS r(id, org_id, key, channel_id, alert_id, incident_id, kind, title, destination, message, created_at, now, lease_until)
 	ON CONFLICT (org_id, idempotency_key) DO UPDATE SET lease_until = EXCLUDED.lease_until
-		WHERE notifications.status = 'pending' AND (notifications.lease_until IS NULL OR notifications.lease_until <= $12)
-	RETURNING id, status, attempts, tries_from`
+		WHERE t.status = 'pending' AND (t.lease_until IS NULL OR t.lease_until <= $12[1])
+	RETURNING org_id, idempotency_key, id, status, attempts, tries_from`
 
 // Claim records n if its key is new and claims it for the caller until
 // leaseUntil, unless it is no longer pending or another worker holds it.
@@ -84,61 +90,100 @@ func (st *Store) Claim(ctx context.Context, n Notification, now, leaseUntil time
 	return one(st.ClaimAll(ctx, []ClaimRequest{{N: n, Now: now, LeaseUntil: leaseUntil}}))
 }
 
-// ClaimAll is Claim of several notifications in one transaction and one
-// round trip (groupcommit): under load, concurrent deliveries share a
-// commit.
+// ClaimAll is Claim of several notifications in one transaction of two
+// statements at most, whatever their number (groupcommit): under load,
+// concurrent deliveries share a commit. A key twice in reqs is claimed
+// for the first request only. The requests share the first one's Now.
 func (st *Store) ClaimAll(ctx context.Context, reqs []ClaimRequest) ([]groupcommit.Result[Claim], error) {
 	out := make([]groupcommit.Result[Claim], len(reqs))
+	type key struct{ org, key string }
+	first := map[key]int{} // the request that stands for its key
+	var cols struct {
+		id, org, key, channel, alert, incident, kind, title, dest []string
+		msg                                                       [][]byte
+		created, now, lease                                       []time.Time
+	}
+	for i, r := range reqs {
+		k := key{r.N.OrgID, r.N.Key}
+		if _, dup := first[k]; dup {
+			continue
+		}
+		first[k] = i
+		n := r.N
+		cols.id, cols.org, cols.key = append(cols.id, n.ID), append(cols.org, n.OrgID), append(cols.key, n.Key)
+		cols.channel, cols.alert, cols.incident = append(cols.channel, n.ChannelID), append(cols.alert, n.AlertID), append(cols.incident, n.IncidentID)
+		cols.kind, cols.title, cols.dest = append(cols.kind, n.Kind), append(cols.title, n.Title), append(cols.dest, n.Destination)
+		cols.msg, cols.created = append(cols.msg, n.Message), append(cols.created, n.CreatedAt)
+		cols.now, cols.lease = append(cols.now, reqs[0].Now), append(cols.lease, r.LeaseUntil)
+	}
+	claimed := map[key]Claim{}
 	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		for _, r := range reqs {
-			n := r.N
-			b.Queue(claimSQL, n.ID, n.OrgID, n.Key, n.ChannelID, n.AlertID, n.IncidentID, n.Kind, n.Title, n.Destination, n.Message, n.CreatedAt, r.Now, r.LeaseUntil)
-		}
-		br := tx.SendBatch(ctx, b)
-		var known []int
-		for i, r := range reqs {
-			c := &out[i].Value
-			err := br.QueryRow().Scan(&c.ID, &c.Status, &c.Attempts, &c.TriesFrom)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				known = append(known, i)
-			case err != nil:
-				br.Close()
-				return fmt.Errorf("claim notification %s: %w", r.N.ID, err)
-			default:
-				c.Claimed, c.LeaseUntil, c.TriesFrom = true, r.LeaseUntil, c.TriesFrom.UTC()
-			}
-		}
-		if err := br.Close(); err != nil {
+		rows, err := tx.Query(ctx, claimSQL, cols.id, cols.org, cols.key, cols.channel, cols.alert, cols.incident, cols.kind,
+			cols.title, cols.dest, cols.msg, cols.created, cols.now, cols.lease)
+		if err != nil {
 			return err
 		}
-		if len(known) == 0 {
+		for rows.Next() {
+			var k key
+			var c Claim
+			if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &c.TriesFrom); err != nil {
+				rows.Close()
+				return err
+			}
+			c.Claimed, c.LeaseUntil, c.TriesFrom = true, reqs[first[k]].LeaseUntil, c.TriesFrom.UTC()
+			claimed[k] = c
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// The keys not claimed are known and not the caller's to deliver
+		// now: say why.
+		var orgs, keys []string
+		for k := range first {
+			if _, ok := claimed[k]; !ok {
+				orgs, keys = append(orgs, k.org), append(keys, k.key)
+			}
+		}
+		if len(keys) == 0 {
 			return nil
 		}
-		// Their keys are known and they are not the caller's to deliver
-		// now: say why.
-		b = &pgx.Batch{}
-		for _, i := range known {
-			b.Queue(`SELECT id, status, attempts, lease_until FROM notification.notifications WHERE org_id = $1 AND idempotency_key = $2`,
-				reqs[i].N.OrgID, reqs[i].N.Key)
+		rows, err = tx.Query(ctx, `SELECT n.org_id, n.idempotency_key, n.id, n.status, n.attempts, n.lease_until
+			FROM notification.notifications n JOIN unnest($1::text[], $2::text[]) AS r(org_id, key)
+				ON n.org_id = r.org_id AND n.idempotency_key = r.key`, orgs, keys)
+		if err != nil {
+			return err
 		}
-		br = tx.SendBatch(ctx, b)
-		defer br.Close()
-		for _, i := range known {
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			var c Claim
 			var lease *time.Time
-			c := &out[i].Value
-			if err := br.QueryRow().Scan(&c.ID, &c.Status, &c.Attempts, &lease); err != nil {
-				return fmt.Errorf("claim notification %s: %w", reqs[i].N.ID, err)
+			if err := rows.Scan(&k.org, &k.key, &c.ID, &c.Status, &c.Attempts, &lease); err != nil {
+				return err
 			}
 			if lease != nil {
 				c.LeaseUntil = lease.UTC()
 			}
+			claimed[k] = c
 		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim notifications: %w", err)
+	}
+	for i, r := range reqs {
+		k := key{r.N.OrgID, r.N.Key}
+		c, ok := claimed[k]
+		switch {
+		case !ok:
+			out[i].Err = fmt.Errorf("claim notification %s: neither claimed nor found", r.N.ID)
+		case first[k] != i:
+			// A copy of the key in the same batch: the first one has it.
+			c.Claimed = false
+			out[i].Value = c
+		default:
+			out[i].Value = c
+		}
 	}
 	return out, nil
 }
@@ -170,43 +215,53 @@ func (st *Store) Finish(ctx context.Context, id string, status Status, a *Attemp
 	return one(st.FinishAll(ctx, []FinishRequest{{ID: id, Status: status, Attempt: a, Now: now}}))
 }
 
-// FinishAll is Finish of several notifications in one transaction and one
-// round trip (groupcommit).
+// finishSQL records a batch of outcomes in one statement: each pending
+// notification takes its status, and its attempt, if one was made, is
+// numbered after the others; the ids changed are returned.
+const finishSQL = `WITH r AS (
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bool[], $5::timestamptz[], $6::int[], $7::bigint[], $8::text[])
+			AS r(id, status, delivered_at, attempted, at, status_code, latency_ms, error)),
+	n AS (
+		UPDATE notification.notifications t SET status = r.status, lease_until = NULL, delivered_at = r.delivered_at,
+			attempts = t.attempts + CASE WHEN r.attempted THEN 1 ELSE 0 END
+		FROM r WHERE t.id = r.id AND t.status = 'pending'
+		RETURNING t.id, t.attempts, r.attempted, r.at, r.status_code, r.latency_ms, r.error),
+	a AS (
+		INSERT INTO notification.attempts (notification_id, n, at, status_code, latency_ms, error)
+		SELECT id, attempts, at, status_code, latency_ms, error FROM n WHERE attempted)
+	SELECT id FROM n`
+
+// FinishAll is Finish of several notifications in one statement
+// (groupcommit).
 func (st *Store) FinishAll(ctx context.Context, reqs []FinishRequest) ([]groupcommit.Result[bool], error) {
-	out := make([]groupcommit.Result[bool], len(reqs))
-	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		for _, r := range reqs {
-			var delivered *time.Time
-			if r.Status == Delivered {
-				delivered = &r.Now
-			}
-			if r.Attempt == nil {
-				b.Queue(`UPDATE notification.notifications SET status = $2, lease_until = NULL, delivered_at = $3
-					WHERE id = $1 AND status = 'pending'`, r.ID, r.Status, delivered)
-				continue
-			}
-			a := r.Attempt
-			b.Queue(`WITH n AS (
-					UPDATE notification.notifications SET status = $2, lease_until = NULL, delivered_at = $3, attempts = attempts + 1
-					WHERE id = $1 AND status = 'pending' RETURNING id, attempts)
-				INSERT INTO notification.attempts (notification_id, n, at, status_code, latency_ms, error)
-				SELECT id, attempts, $4, $5, $6, $7 FROM n`,
-				r.ID, r.Status, delivered, a.At, a.StatusCode, a.Latency.Milliseconds(), a.Error)
+	n := len(reqs)
+	ids, statuses, errs := make([]string, n), make([]string, n), make([]string, n)
+	delivered, at := make([]*time.Time, n), make([]time.Time, n)
+	attempted, codes, latencies := make([]bool, n), make([]int32, n), make([]int64, n)
+	for i, r := range reqs {
+		ids[i], statuses[i], at[i] = r.ID, string(r.Status), r.Now
+		if r.Status == Delivered {
+			delivered[i] = &reqs[i].Now
 		}
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
-		for i, r := range reqs {
-			tag, err := br.Exec()
-			if err != nil {
-				return fmt.Errorf("record notification %s: %w", r.ID, err)
-			}
-			out[i].Value = tag.RowsAffected() == 1
+		if a := r.Attempt; a != nil {
+			attempted[i], at[i], codes[i], latencies[i], errs[i] = true, a.At, int32(a.StatusCode), a.Latency.Milliseconds(), a.Error
 		}
-		return nil
-	})
+	}
+	rows, err := st.pool.Query(ctx, finishSQL, ids, statuses, delivered, attempted, at, codes, latencies, errs)
 	if err != nil {
 		return nil, fmt.Errorf("record notifications: %w", err)
+	}
+	changed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("record notifications: %w", err)
+	}
+	done := make(map[string]bool, len(changed))
+	for _, id := range changed {
+		done[id] = true
+	}
+	out := make([]groupcommit.Result[bool], n)
+	for i, r := range reqs {
+		out[i].Value = done[r.ID]
 	}
 	return out, nil
 }

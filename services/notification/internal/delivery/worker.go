@@ -167,7 +167,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) error {
 	if err := notifypb.Validate(&n); err != nil {
 		return bus.Permanent(fmt.Errorf("notification %s: %w", n.GetId(), err))
 	}
-	dest, row, err := w.destination(ctx, &n)
+	dest, row, err := w.destination(ctx, &n, msg.Data())
 	if err != nil {
 		return err
 	}
@@ -262,8 +262,8 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, claim channelstor
 		return nil
 	case channelstore.Dead:
 		w.metrics.outcome("dead")
-		log.Warn("notification given up", "attempts", claim.Attempts+1, "status_code", a.StatusCode, "err", a.Error)
-		return bus.Permanent(fmt.Errorf("notification %s given up: %s", claim.ID, a.Error))
+		// The consumer logs it once, as it dead-letters it.
+		return bus.Permanent(fmt.Errorf("notification %s given up after %d attempts: %s", claim.ID, claim.Attempts+1, a.Error))
 	}
 	w.metrics.outcome("retried")
 	log.Info("notification will be retried", "attempts", claim.Attempts+1, "status_code", a.StatusCode, "retry_in", delay, "err", a.Error)
@@ -278,19 +278,15 @@ func (w *Worker) release(ctx context.Context, claim channelstore.Claim, err erro
 	return err
 }
 
-// destination resolves where n goes and the row that records it. A
-// channel that no longer exists gives an empty destination: the
-// notification is dead.
-func (w *Worker) destination(ctx context.Context, n *notificationv1.Notification) (channel.Destination, channelstore.Notification, error) {
+// destination resolves where n (data, as enqueued) goes and the row that
+// records it. A channel that no longer exists gives an empty destination:
+// the notification is dead.
+func (w *Worker) destination(ctx context.Context, n *notificationv1.Notification, data []byte) (channel.Destination, channelstore.Notification, error) {
 	c := notifypb.Content(n.GetContent())
 	row := channelstore.Notification{
 		ID: n.GetId(), OrgID: n.GetOrgId(), Key: n.GetIdempotencyKey(), ChannelID: n.GetChannelId(),
 		AlertID: c.AlertID, IncidentID: c.IncidentID, Kind: string(c.Kind), Title: c.Title,
-		CreatedAt: n.GetCreatedAt().AsTime().UTC(),
-	}
-	var err error
-	if row.Message, err = proto.Marshal(n); err != nil {
-		return channel.Destination{}, row, bus.Permanent(err)
+		CreatedAt: n.GetCreatedAt().AsTime().UTC(), Message: data,
 	}
 	if d, ok := notifypb.Inline(n); ok {
 		row.Destination = describe(d)

@@ -176,7 +176,7 @@ func (st *Store) writeIngested(ctx context.Context, tx pgx.Tx, s *domain.IngestS
 	b := &pgx.Batch{}
 	queueUpdateServices(b, s.Services, s.Dirty)
 	queueHistory(b, changes)
-	st.Outbox.Queue(b, evs...)
+	st.Outbox.Queue(ctx, b, evs...)
 	queueDeliveries(b, logged)
 	queueDeleteDeliveries(b, s.Pruned)
 	queueApplied(b, applied)

@@ -23,8 +23,9 @@ func TestAppliedDeliveriesStartFromTheLog(t *testing.T) {
 	ctx := context.Background()
 	pool := testenv.NewPool(t, testenv.NewDatabase(t))
 	before := fstest.MapFS{}
-	// Today's store writes the tags column (0005) to make the services.
-	for _, name := range []string{"0001_services.sql", "0002_receivers.sql", "0003_event_versions.sql", "0005_service_tags.sql"} {
+	// Today's store writes the tags column (0005) to make the services,
+	// and the outbox's trace columns (0006) with their events.
+	for _, name := range []string{"0001_services.sql", "0002_receivers.sql", "0003_event_versions.sql", "0005_service_tags.sql", "0006_outbox_trace.sql"} {
 		data, err := fs.ReadFile(migrations.FS, name)
 		if err != nil {
 			t.Fatal(err)

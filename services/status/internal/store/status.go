@@ -97,7 +97,7 @@ func (st *Store) SetStatuses(ctx context.Context, reqs []StatusRequest, event Ev
 		b := &pgx.Batch{}
 		queueUpdateServices(b, svcs, dirty)
 		queueHistory(b, changes)
-		st.Outbox.Queue(b, evs...)
+		st.Outbox.Queue(ctx, b, evs...)
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {

@@ -182,7 +182,7 @@ func (h *Handler) customDomain(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		r := c.Request()
 		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		case "/livez", "/healthz", "/readyz", "/metrics":
 			return next(c)
 		}
 		path := strings.TrimSuffix(Prefix+slug+r.URL.Path, "/")

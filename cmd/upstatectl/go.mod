@@ -1,0 +1,98 @@
+module github.com/upstatehq/upstate/cmd/upstatectl
+
+go 1.26.0
+
+// The repository's own modules come from the working tree, so each module
+// also builds on its own (GOWORK=off).
+replace (
+	github.com/upstatehq/upstate/cmd/upstate => ../upstate
+	github.com/upstatehq/upstate/pkg => ../../pkg
+	github.com/upstatehq/upstate/proto => ../../proto
+	github.com/upstatehq/upstate/services/alerting => ../../services/alerting
+	github.com/upstatehq/upstate/services/edge => ../../services/edge
+	github.com/upstatehq/upstate/services/gateway => ../../services/gateway
+	github.com/upstatehq/upstate/services/incidents => ../../services/incidents
+	github.com/upstatehq/upstate/services/notification => ../../services/notification
+	github.com/upstatehq/upstate/services/sla => ../../services/sla
+	github.com/upstatehq/upstate/services/status => ../../services/status
+	github.com/upstatehq/upstate/services/statuspage => ../../services/statuspage
+	github.com/upstatehq/upstate/webhook => ../../webhook
+)
+
+require (
+	github.com/jonboulle/clockwork v0.5.0
+	github.com/mattn/go-isatty v0.0.24
+	github.com/nats-io/nats.go v1.56.0
+	github.com/spf13/cobra v1.10.2
+	github.com/upstatehq/upstate/cmd/upstate v0.0.0
+	github.com/upstatehq/upstate/pkg v0.0.0
+	github.com/upstatehq/upstate/proto v0.0.0
+	github.com/upstatehq/upstate/services/alerting v0.0.0
+	github.com/upstatehq/upstate/services/edge v0.0.0
+	github.com/upstatehq/upstate/services/incidents v0.0.0
+	github.com/upstatehq/upstate/services/notification v0.0.0
+	github.com/upstatehq/upstate/services/statuspage v0.0.0
+	go.yaml.in/yaml/v3 v3.0.5
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/caarlos0/env/v11 v11.4.2 // indirect
+	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.30.0 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/pgx/v5 v5.13.0 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/labstack/echo/v4 v4.16.0 // indirect
+	github.com/labstack/gommon v0.5.0 // indirect
+	github.com/mattn/go-colorable v0.1.15 // indirect
+	github.com/minio/highwayhash v1.0.4 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nats-io/jwt/v2 v2.8.2 // indirect
+	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/oklog/ulid/v2 v2.1.2 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	github.com/prometheus/common v0.72.0 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/upstatehq/upstate/services/gateway v0.0.0 // indirect
+	github.com/upstatehq/upstate/services/sla v0.0.0 // indirect
+	github.com/upstatehq/upstate/services/status v0.0.0 // indirect
+	github.com/upstatehq/upstate/webhook v0.0.0 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasttemplate v1.2.2 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
+	go.opentelemetry.io/otel v1.47.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.47.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc v1.47.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.47.0 // indirect
+	go.opentelemetry.io/otel/log v1.47.0 // indirect
+	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
+	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+)
