@@ -72,7 +72,7 @@ func startStack(t *testing.T) *stack {
 		NotificationGRPCAddr: "127.0.0.1:0",
 		Incidents:            incidents.Config{SchedulerInterval: 100 * time.Millisecond},
 		Alerting:             alerting.Config{SchedulerInterval: 100 * time.Millisecond},
-		StatusPage:           statuspage.Config{WebhookAllowPrivate: true, DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
+		StatusPage:           statuspage.Config{DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
 		// Channels may post to the tests' own loopback servers.
 		Notification: notification.Config{AllowPrivate: "127.0.0.0/8", Concurrency: 4},
 		Edge:         edge.Config{BootstrapAPIKey: bootstrapKey},
