@@ -31,13 +31,16 @@ CREATE TABLE notification.escalations (
 CREATE INDEX escalations_due ON notification.escalations (next_at) WHERE next_at IS NOT NULL;
 
 -- The transactional outbox (pkg/outbox): notifications are written with
--- the escalation's change and relayed to NOTIFY after the commit.
+-- the escalation's change, with the trace context of the change, and
+-- relayed to NOTIFY after the commit.
 CREATE TABLE notification.outbox (
-    id        bigserial PRIMARY KEY,
-    subject   text NOT NULL,
-    msg_id    text NOT NULL,
-    ce_type   text NOT NULL,
-    ce_source text NOT NULL,
-    ce_time   timestamptz NOT NULL,
-    payload   bytea NOT NULL
+    id           bigserial PRIMARY KEY,
+    subject      text NOT NULL,
+    msg_id       text NOT NULL,
+    ce_type      text NOT NULL,
+    ce_source    text NOT NULL,
+    ce_time      timestamptz NOT NULL,
+    payload      bytea NOT NULL,
+    trace_parent text NOT NULL DEFAULT '',
+    trace_state  text NOT NULL DEFAULT ''
 );
