@@ -33,6 +33,12 @@ const (
 	// SubjectsAlerts is the subject filter StreamAlerts captures.
 	SubjectsAlerts = "upstate.alerts.>"
 
+	// StreamAudit holds AuditRecorded events, one per change made
+	// through the API, one subject per audit entry, for export to a SIEM.
+	StreamAudit = "AUDIT"
+	// SubjectsAudit is the subject filter StreamAudit captures.
+	SubjectsAudit = "upstate.audit.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -67,6 +73,12 @@ func SLASubject(orgID, sloID string) string {
 // alert group: upstate.alerts.<org>.<id>.
 func AlertsSubject(orgID, id string) string {
 	return "upstate.alerts." + orgID + "." + id
+}
+
+// AuditSubject returns the subject of an audit entry:
+// upstate.audit.<org>.<aud_…>.
+func AuditSubject(orgID, entryID string) string {
+	return "upstate.audit." + orgID + "." + entryID
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

@@ -24,6 +24,7 @@ const (
 	Alert       = "alt"
 	AlertGroup  = "grp"
 	Silence     = "sil"
+	AuditEntry  = "aud"
 )
 
 // New returns prefix + "_" + a lowercase ULID. Ids made by one process
