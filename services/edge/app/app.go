@@ -13,10 +13,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
 	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
@@ -24,6 +28,7 @@ import (
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
+	"github.com/upstatehq/upstate/services/edge/internal/audit"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
@@ -33,6 +38,18 @@ import (
 
 // Name is the edge's name in logs, metrics and connections.
 const Name = "edge"
+
+// Streams are the streams whose definitions the edge keeps current:
+// AUDIT, which it publishes.
+var Streams = []string{bus.StreamAudit}
+
+// auditGrace is how long an audit intent may stay unfinished before the
+// sweeper records it as unknown: longer than any request takes (each call
+// to a backing service is bounded to 10 s).
+const auditGrace = 5 * time.Minute
+
+// sweepEvery is how often unfinished audit intents are looked for.
+const sweepEvery = time.Minute
 
 // Config is the edge's settings, read from the environment by bin/edge
 // and bin/upstate alike.
@@ -71,8 +88,12 @@ func (c Config) Validate() error {
 // status page services at their gRPC targets. It serves HTTP only, on the
 // host's listener.
 func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget, statusPageTarget string) service.Unit {
-	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		if err != nil {
+			return nil, err
+		}
+		_, js, err := in.NATS(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -96,14 +117,16 @@ func Unit(cfg Config, statusTarget, incidentsTarget, slaTarget, alertingTarget, 
 		if err != nil {
 			return nil, err
 		}
-		return New(cfg, Deps{Pool: pool, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, StatusPages: pages, Logger: in.Logger(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Incidents: incidents, SLA: sla, Alerting: alerting, StatusPages: pages, Logger: in.Logger(), Clock: in.Clock()}), nil
 	}}
 }
 
 // Deps are the connections the edge uses; the caller owns and closes
-// them, and has migrated the schema.
+// them, and has migrated the schema and created the streams.
 type Deps struct {
 	Pool *pgxpool.Pool
+	// JS publishes the audit log's events (AUDIT).
+	JS jetstream.JetStream
 	// Status is a connection to the status service's gRPC API.
 	Status grpc.ClientConnInterface
 	// Incidents is a connection to the incidents service's gRPC API
@@ -117,8 +140,8 @@ type Deps struct {
 	// StatusPages is a connection to the status page service's gRPC API.
 	StatusPages grpc.ClientConnInterface
 	Logger      *slog.Logger
-	// Clock gives the time of API keys' timestamps, of their expiry and of
-	// the key cache's (default: the wall clock).
+	// Clock gives the time of API keys' timestamps, of their expiry, of
+	// the key cache's and of audit entries (default: the wall clock).
 	Clock clockwork.Clock
 }
 
@@ -127,7 +150,9 @@ type App struct {
 	cfg     Config
 	deps    Deps
 	store   *store.Store
+	relay   *outbox.Relay
 	handler *httpapi.Handler
+	workers *lifecycle.Workers
 }
 
 // New wires the edge; it does no I/O.
@@ -152,15 +177,65 @@ func New(cfg Config, deps Deps) *App {
 		Dependencies: alertingv1.NewDependencyServiceClient(deps.Alerting),
 		StatusPages:  statuspagev1.NewStatusPageServiceClient(deps.StatusPages),
 	}
-	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
-	return &App{cfg: cfg, deps: deps, store: st, handler: h}
+	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, time.Second)
+	h := httpapi.NewHandler(backends, st, notifyingAudits{Store: st, notify: relay.Notify}, authn, cfg.PublicURL, deps.Clock, deps.Logger)
+	return &App{cfg: cfg, deps: deps, store: st, relay: relay, handler: h}
 }
 
-// Start checks the configuration and creates the bootstrap key.
+// notifyingAudits wakes the relay when an audit entry is stored.
+type notifyingAudits struct {
+	*store.Store
+	notify func()
+}
+
+func (n notifyingAudits) FinishAudit(ctx context.Context, e audit.Entry) (bool, error) {
+	ok, err := n.Store.FinishAudit(ctx, e)
+	if ok {
+		n.notify()
+	}
+	return ok, err
+}
+
+// Start checks the configuration, creates the bootstrap key and starts
+// the relay of audit events and the sweeper of unfinished audit intents.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.cfg.Validate(); err != nil {
 		return err
 	}
+	if err := a.bootstrap(ctx); err != nil {
+		return err
+	}
+	a.workers = lifecycle.NewWorkers(ctx)
+	a.workers.Go(a.relay.Run)
+	a.workers.Go(a.sweepAudit)
+	return nil
+}
+
+// sweepAudit records as unknown, at start and every sweepEvery, the audit
+// intents that no edge finished within auditGrace: their edge stopped, or
+// lost its database, after the change may have been made.
+func (a *App) sweepAudit(ctx context.Context) {
+	ticker := a.deps.Clock.NewTicker(sweepEvery)
+	defer ticker.Stop()
+	for {
+		n, err := a.store.SweepAudit(ctx, pgdb.Now(a.deps.Clock).Add(-auditGrace))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.deps.Logger.WarnContext(ctx, "sweep audit intents", "err", err)
+		case n > 0:
+			a.deps.Logger.WarnContext(ctx, "recorded unfinished changes in the audit log with outcome unknown", "entries", n)
+			a.relay.Notify()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.Chan():
+		}
+	}
+}
+
+// bootstrap creates the bootstrap key, if one is configured.
+func (a *App) bootstrap(ctx context.Context) error {
 	if a.cfg.BootstrapAPIKey == "" {
 		return nil
 	}
@@ -176,9 +251,20 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop does nothing: the edge's work is its HTTP requests, which the host
-// drains before it stops any service.
-func (a *App) Stop(context.Context) error { return nil }
+// Stop stops the sweeper and the relay, which first publishes what the
+// outbox still holds. The host has drained the HTTP requests before.
+// Stopping again does nothing.
+func (a *App) Stop(ctx context.Context) error {
+	if a.workers == nil {
+		return nil
+	}
+	err := a.workers.Stop(ctx)
+	a.workers = nil
+	if err != nil {
+		return fmt.Errorf("stop edge: %w", err)
+	}
+	return nil
+}
 
 // RegisterHTTP mounts the REST API (/api/v1/…) on e.
 func (a *App) RegisterHTTP(e *echo.Echo) { httpapi.Register(e, a.handler) }

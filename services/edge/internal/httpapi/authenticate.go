@@ -93,7 +93,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 			a.logger.WarnContext(ctx, "record api key use", "key_id", k.ID, "err", err)
 		}
 	}
-	p := auth.Principal{OrgID: k.OrgID, KeyID: k.ID, Scopes: k.Scopes}
+	p := auth.Principal{OrgID: k.OrgID, KeyID: k.ID, KeyName: k.Name, Scopes: k.Scopes}
 	a.mu.Lock()
 	if a.gen == gen {
 		if len(a.cache) >= maxCached {
@@ -122,7 +122,8 @@ func (a *Authenticator) Forget(keyID string) {
 }
 
 // require authenticates the request and checks that the key's scopes allow
-// action on resource: 401 without a valid key, 403 without the scope.
+// action on resource: 401 without a valid key, 403 without the scope. A
+// write is audited (see audited).
 func (h *Handler) require(resource string, action auth.Action) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -145,6 +146,9 @@ func (h *Handler) require(resource string, action auth.Action) echo.MiddlewareFu
 					"this API key lacks the %q scope (or %q)", need, scopeForAll(action))
 			}
 			c.Set("principal", p)
+			if action == auth.Write {
+				return h.audited(c, next)
+			}
 			return next(c)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package httpapi is the public REST API (/api/v1): authentication, scopes,
 // validation of the JSON representation, pagination and error mapping. It
 // holds no domain logic: calls go to the status, incidents, SLA, alerting
-// and status page services over gRPC.
+// and status page services over gRPC. Every write is recorded in the audit
+// log, written ahead of the change (audit.go).
 package httpapi
 
 import (
@@ -35,6 +36,7 @@ type Handler struct {
 	dependencies alertingv1.DependencyServiceClient
 	pages        statuspagev1.StatusPageServiceClient
 	keys         Keys
+	audits       AuditLog
 	auth         *Authenticator
 	clock        clockwork.Clock
 	logger       *slog.Logger
@@ -43,6 +45,9 @@ type Handler struct {
 	publicURL string
 	// callTimeout bounds each call to a backing service.
 	callTimeout time.Duration
+	// getRoutes are the patterns of the API's GET routes, where the audit
+	// log reads an object before a write changes it.
+	getRoutes map[string]bool
 }
 
 // Backends are the APIs of the status, incidents, SLA, alerting and status
@@ -64,11 +69,11 @@ type Backends struct {
 // base of the webhook URLs it shows (e.g. https://status.example.com); empty
 // means the scheme and host the request came to. clock dates API keys'
 // creation and revocation.
-func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
+func NewHandler(b Backends, keys Keys, audits AuditLog, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
 		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies, pages: b.StatusPages,
-		keys: keys, auth: authn, clock: clock, logger: logger,
+		keys: keys, audits: audits, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}
 }
@@ -76,6 +81,12 @@ func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, c
 // Register mounts the API under /api/v1 on e.
 func Register(e *echo.Echo, h *Handler) {
 	registerRoutes(e.Group("/api/v1"), h)
+	h.getRoutes = map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			h.getRoutes[r.Path] = true
+		}
+	}
 }
 
 // list is the envelope of every list response.
