@@ -67,8 +67,13 @@ func redactValue(field string, v any) any {
 		}
 		return t
 	case string:
-		if t != "" && isSecretField(field) {
+		switch {
+		case t != "" && isSecretField(field):
 			return Redacted
+		case isPrefixField(field):
+			// A key's or token's first characters, shown in listings to
+			// tell them apart; never enough to use them.
+			return t
 		}
 		return redactString(t)
 	}
@@ -86,6 +91,13 @@ func isSecretField(field string) bool {
 		}
 	}
 	return false
+}
+
+// isPrefixField reports whether a field holds the non-secret start of a
+// secret ("prefix" of API keys, "token_prefix" of receivers).
+func isPrefixField(field string) bool {
+	f := strings.ToLower(field)
+	return f == "prefix" || strings.HasSuffix(f, "_prefix")
 }
 
 func redactString(s string) string {

@@ -14,7 +14,7 @@ func TestRedactRemovesSecrets(t *testing.T) {
 			`{"id":"whr_1","token":"[redacted]","token_prefix":"0123ab","url":"https://up.example.com/api/webhooks/incoming/***"}`},
 		{"signing secret nested", `{"signature":{"scheme":"hex","secret":"change-me","secret_set":true}}`,
 			`{"signature":{"scheme":"hex","secret":"[redacted]","secret_set":true}}`},
-		{"created API key", `{"id":"key_1","key":"ak_live_abc","name":"CI"}`, `{"id":"key_1","key":"[redacted]","name":"CI"}`},
+		{"created API key", `{"id":"key_1","key":"ak_live_abc","name":"CI","prefix":"ak_live_a"}`, `{"id":"key_1","key":"[redacted]","name":"CI","prefix":"ak_live_a"}`},
 		{"API key anywhere", `{"note":"use ak_live_abcdef please"}`, `{"note":"[redacted]"}`},
 		{"standard webhooks secret", `["whsec_abc"]`, `["[redacted]"]`},
 		{"suffixes", `{"signing_secret":"s","access_token":"t","smtp_password":"p","private_key":"k"}`,
@@ -57,7 +57,7 @@ func FuzzRedact(f *testing.F) {
 		wrapped, _ := json.Marshal(map[string]any{"doc": v, field: secret, "k": "ak_live_" + secret})
 		out := string(Redact(wrapped))
 		enc, _ := json.Marshal(secret)
-		if strings.Contains(out, string(enc)) || strings.Contains(out, "ak_live_") {
+		if strings.Contains(out, string(enc)) || strings.Contains(out, "ak_live_"+secret) {
 			t.Fatalf("secret %q survived: %s", secret, out)
 		}
 	})

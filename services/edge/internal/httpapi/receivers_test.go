@@ -287,11 +287,13 @@ func TestListDeliveriesEnvelope(t *testing.T) {
 
 // fakeAudits keeps the audit log in memory, for tests of handlers.
 type fakeAudits struct {
+	// beginErr, when set, is what BeginAudit fails with.
+	beginErr error
 	mu       sync.Mutex
 	finished []audit.Entry
 }
 
-func (f *fakeAudits) BeginAudit(context.Context, audit.Entry) error { return nil }
+func (f *fakeAudits) BeginAudit(context.Context, audit.Entry) error { return f.beginErr }
 
 func (f *fakeAudits) FinishAudit(_ context.Context, e audit.Entry) (bool, error) {
 	f.mu.Lock()
