@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -129,16 +130,46 @@ func (h *Handler) readBefore(c echo.Context, idParam string) json.RawMessage {
 			return nil
 		}
 	}
-	req := c.Request().Clone(c.Request().Context())
-	req.Method, req.Body, req.ContentLength = http.MethodGet, http.NoBody, 0
-	req.URL.Path, req.URL.RawPath, req.URL.RawQuery = path, "", ""
-	held := &heldResponse{header: http.Header{}}
-	twin := c.Echo().NewContext(req, held)
-	c.Echo().Router().Find(http.MethodGet, path, twin)
-	if err := twin.Handler()(twin); err != nil || twin.Response().Status != http.StatusOK {
+	// The read is the audit log's, not the caller's: it needs no read
+	// scope, and its answer goes only into the entry.
+	status, body := serveInternal(c, http.MethodGet, path, nil, func(twin echo.Context) {
+		twin.Set(auditReadAs, principal(c))
+	})
+	if status != http.StatusOK {
 		return nil
 	}
-	return audit.Redact(held.body.Bytes())
+	return audit.Redact(body)
+}
+
+// auditReadAs marks an internal read made for the audit log, holding the
+// principal it is made for (require lets it through).
+const auditReadAs = "audit_read_as"
+
+// serveInternal runs a request through the API's own route for it, as
+// the caller of c: the route's middleware (authentication, scopes, the
+// audit log of writes) included, under the same request id. prepare, when
+// set, adjusts the new context before it runs. It returns the status and
+// the body answered.
+func serveInternal(c echo.Context, method, path string, body []byte, prepare func(echo.Context)) (int, []byte) {
+	req := c.Request().Clone(c.Request().Context())
+	req.Method = method
+	req.URL.Path, req.URL.RawPath, req.URL.RawQuery = path, "", ""
+	req.Body, req.ContentLength = http.NoBody, 0
+	if body != nil {
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	}
+	held := &heldResponse{header: http.Header{}}
+	held.header.Set(echo.HeaderXRequestID, c.Response().Header().Get(echo.HeaderXRequestID))
+	inner := c.Echo().NewContext(req, held)
+	c.Echo().Router().Find(method, path, inner)
+	if prepare != nil {
+		prepare(inner)
+	}
+	if err := inner.Handler()(inner); err != nil {
+		return errorStatus(err), []byte(err.Error())
+	}
+	return inner.Response().Status, held.body.Bytes()
 }
 
 func indexOf(segs []string, s string) int {

@@ -46,6 +46,7 @@ func TestWritesWaitForTheAuditLog(t *testing.T) {
 func TestEveryWriteRouteIsNamed(t *testing.T) {
 	e := echo.New()
 	registerRoutes(e.Group(apiPrefix), &Handler{})
+	registerCompatRoutes(e.Group(compatPrefix), &Handler{})
 	var writes []string
 	for _, r := range e.Routes() {
 		if r.Method == http.MethodGet || strings.HasSuffix(r.Path, "*") || !slices.Contains(httpMethods, strings.ToLower(r.Method)) {

@@ -127,6 +127,10 @@ func (a *Authenticator) Forget(keyID string) {
 func (h *Handler) require(resource string, action auth.Action) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if p, ok := c.Get(auditReadAs).(auth.Principal); ok && action == auth.Read {
+				c.Set("principal", p)
+				return next(c)
+			}
 			secret, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
 			if !ok {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="upstate"`)
@@ -166,9 +170,11 @@ func principal(c echo.Context) auth.Principal {
 	return p
 }
 
+// bearer reads the key of an Authorization header: "Bearer <key>", or
+// "OAuth <key>" as Statuspage's clients send it.
 func bearer(header string) (string, bool) {
 	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if !ok || (!strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "OAuth")) {
 		return "", false
 	}
 	token = strings.TrimSpace(token)

@@ -78,9 +78,11 @@ func NewHandler(b Backends, keys Keys, audits AuditLog, authn *Authenticator, pu
 	}
 }
 
-// Register mounts the API under /api/v1 on e.
+// Register mounts the API under /api/v1, and the Statuspage-compatible
+// management API under /v1, on e.
 func Register(e *echo.Echo, h *Handler) {
 	registerRoutes(e.Group("/api/v1"), h)
+	registerCompatRoutes(e.Group(compatPrefix, spErrors), h)
 	h.getRoutes = map[string]bool{}
 	for _, r := range e.Routes() {
 		if r.Method == http.MethodGet {
