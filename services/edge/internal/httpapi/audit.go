@@ -132,10 +132,10 @@ func (h *Handler) readBefore(c echo.Context, idParam string) json.RawMessage {
 	}
 	// The read is the audit log's, not the caller's: it needs no read
 	// scope, and its answer goes only into the entry.
-	status, body := serveInternal(c, http.MethodGet, path, nil, func(twin echo.Context) {
+	status, body, err := serveInternal(c, http.MethodGet, path, nil, func(twin echo.Context) {
 		twin.Set(auditReadAs, principal(c))
 	})
-	if status != http.StatusOK {
+	if err != nil || status != http.StatusOK {
 		return nil
 	}
 	return audit.Redact(body)
@@ -149,8 +149,8 @@ const auditReadAs = "audit_read_as"
 // the caller of c: the route's middleware (authentication, scopes, the
 // audit log of writes) included, under the same request id. prepare, when
 // set, adjusts the new context before it runs. It returns the status and
-// the body answered.
-func serveInternal(c echo.Context, method, path string, body []byte, prepare func(echo.Context)) (int, []byte) {
+// the body answered, or the handler's error.
+func serveInternal(c echo.Context, method, path string, body []byte, prepare func(echo.Context)) (int, []byte, error) {
 	req := c.Request().Clone(c.Request().Context())
 	req.Method = method
 	req.URL.Path, req.URL.RawPath, req.URL.RawQuery = path, "", ""
@@ -167,9 +167,9 @@ func serveInternal(c echo.Context, method, path string, body []byte, prepare fun
 		prepare(inner)
 	}
 	if err := inner.Handler()(inner); err != nil {
-		return errorStatus(err), []byte(err.Error())
+		return errorStatus(err), nil, err
 	}
-	return inner.Response().Status, held.body.Bytes()
+	return inner.Response().Status, held.body.Bytes(), nil
 }
 
 func indexOf(segs []string, s string) int {

@@ -258,9 +258,8 @@ func (h *Handler) spApplyStatuses(c echo.Context, changes []spStatusChange, why 
 			req["description"] = why
 		}
 		body, _ := json.Marshal(req)
-		status, answer := serveInternal(c, http.MethodPut, "/api/v1/services/"+url.PathEscape(ch.serviceID), body, nil)
-		if status != http.StatusOK {
-			return httpx.Errorf(status, httpx.CodeUnavailable, "setting the status of service %s: %s", ch.serviceID, answer)
+		if _, _, err := serveInternal(c, http.MethodPut, "/api/v1/services/"+url.PathEscape(ch.serviceID), body, nil); err != nil {
+			return err
 		}
 	}
 	return nil
