@@ -59,8 +59,12 @@ func (h *Handler) audited(c echo.Context, next echo.HandlerFunc) error {
 	client := res.Writer
 	held := &heldResponse{header: client.Header()}
 	res.Writer = held
-	err := next(c)
-	res.Writer = client
+	err := func() error {
+		// Even if the handler panics, whoever recovers answers the client;
+		// the intent then stays, and is swept as unknown.
+		defer func() { res.Writer = client }()
+		return next(c)
+	}()
 
 	e.Status = res.Status
 	if err != nil {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,31 +39,24 @@ func registerCompatRoutes(g *echo.Group, h *Handler) {
 }
 
 // spErrors answers errors as Statuspage does, {"error":"…"}, with
-// "message" too, as its API description names it; the status is the
-// same as the rest of the API's. Unexpected errors go on to the error
-// handler, which logs them.
-func spErrors(next echo.HandlerFunc) echo.HandlerFunc {
+// "message" too, as its API description names it, and the status the
+// rest of the API would answer; failures are logged as the error handler
+// logs them.
+func (h *Handler) spErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		if err == nil || c.Response().Committed {
 			return err
 		}
-		var he *httpx.Error
-		var ee *echo.HTTPError
-		switch {
-		case errors.As(err, &he):
-			if he.RetryAfter > 0 {
-				c.Response().Header().Set("Retry-After", strconv.Itoa(he.RetryAfter))
-			}
-			return c.JSON(he.Status, map[string]string{"error": he.Message, "message": he.Message})
-		case errors.As(err, &ee):
-			msg := http.StatusText(ee.Code)
-			if s, ok := ee.Message.(string); ok {
-				msg = s
-			}
-			return c.JSON(ee.Code, map[string]string{"error": msg, "message": msg})
+		e := httpx.ToError(err)
+		if e.Status >= 500 {
+			h.logger.ErrorContext(c.Request().Context(), "request failed",
+				"method", c.Request().Method, "route", c.Path(), "status", e.Status, "err", err)
 		}
-		return err
+		if e.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+		}
+		return c.JSON(e.Status, map[string]string{"error": e.Message, "message": e.Message})
 	}
 }
 

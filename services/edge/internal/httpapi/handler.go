@@ -82,7 +82,7 @@ func NewHandler(b Backends, keys Keys, audits AuditLog, authn *Authenticator, pu
 // management API under /v1, on e.
 func Register(e *echo.Echo, h *Handler) {
 	registerRoutes(e.Group("/api/v1"), h)
-	registerCompatRoutes(e.Group(compatPrefix, spErrors), h)
+	registerCompatRoutes(e.Group(compatPrefix, h.spErrors), h)
 	h.getRoutes = map[string]bool{}
 	for _, r := range e.Routes() {
 		if r.Method == http.MethodGet {
