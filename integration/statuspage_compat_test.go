@@ -125,6 +125,10 @@ func TestStatuspageCompatibleScript(t *testing.T) {
 	if got["status"] != "major_outage" || got["id"] != cmpAPI || serviceStatus(apiSvc) != "down" {
 		t.Errorf("major_outage: answered %v, service %s", got, serviceStatus(apiSvc))
 	}
+	// Read after write: the change shows at once.
+	if one := sp.object(sp.do("GET", base+"/components/"+cmpAPI, ""), 200); one["status"] != "major_outage" {
+		t.Errorf("component after its change: %v", one)
+	}
 	got = sp.object(sp.do("PATCH", base+"/components/"+cmpDB, "component[status]=partial_outage"), 200)
 	if got["status"] != "degraded_performance" || serviceStatus(dbSvc) != "degraded" {
 		t.Errorf("partial_outage: answered %v, service %s", got, serviceStatus(dbSvc))
@@ -151,8 +155,8 @@ func TestStatuspageCompatibleScript(t *testing.T) {
 		len(ups) != 1 || len(incComps) != 1 || inc["page_id"] != pageID || inc["resolved_at"] != nil {
 		t.Fatalf("created incident: %v", inc)
 	}
-	if serviceStatus(apiSvc) != "down" {
-		t.Errorf("the incident's component status: service %s", serviceStatus(apiSvc))
+	if serviceStatus(apiSvc) != "down" || incComps[0].(map[string]any)["status"] != "major_outage" {
+		t.Errorf("the incident's component status: service %s, answered %v", serviceStatus(apiSvc), incComps)
 	}
 	native := s.mustDo(200, "GET", "/api/v1/incidents/"+incID, bootstrapKey, nil)
 	if native["severity"] != "critical" || fmt.Sprint(native["service_ids"]) != fmt.Sprint([]any{apiSvc}) {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -87,11 +86,34 @@ func (h *Handler) spListComponents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var services []string
+	for _, comp := range v.page.GetComponents() {
+		services = append(services, comp.GetServiceId())
+	}
+	if err := h.spLive(c, &v, services); err != nil {
+		return err
+	}
 	out := []spComponent{}
 	for _, comp := range v.page.GetComponents() {
-		out = append(out, v.component(comp, 0, time.Time{}))
+		out = append(out, v.component(comp))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// spLive reads the current status of services into v: the page's copy
+// follows the STATUS stream and may not show a change made a moment ago,
+// which a script reading after its write expects to see.
+func (h *Handler) spLive(c echo.Context, v *spView, serviceIDs []string) error {
+	ctx, cancel := h.call(c)
+	defer cancel()
+	for _, id := range serviceIDs {
+		resp, err := h.status.GetService(ctx, &statusv1.GetServiceRequest{OrgId: principal(c).OrgID, ServiceId: id})
+		if err != nil {
+			return fromGRPC(err)
+		}
+		v.live[id] = resp.GetService()
+	}
+	return nil
 }
 
 func (h *Handler) spGetComponent(c echo.Context) error {
@@ -103,7 +125,10 @@ func (h *Handler) spGetComponent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, v.component(comp, 0, time.Time{}))
+	if err := h.spLive(c, &v, []string{comp.GetServiceId()}); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v.component(comp))
 }
 
 // spComponentBody is the body of a component update; only its status can
@@ -140,7 +165,8 @@ func (h *Handler) spUpdateComponent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, v.component(comp, svc.GetStatus(), svc.GetStatusChangedAt().AsTime()))
+	v.live[svc.GetId()] = svc
+	return c.JSON(http.StatusOK, v.component(comp))
 }
 
 // spSetStatus sets a service's status as PUT /api/v1/services/{id} does,
@@ -300,7 +326,7 @@ func (h *Handler) spCreateIncident(c echo.Context) error {
 	if err != nil {
 		return fromGRPC(err)
 	}
-	return c.JSON(http.StatusCreated, v.incident(resp.GetIncident()))
+	return h.spAnswerIncident(c, http.StatusCreated, v, resp.GetIncident())
 }
 
 // spSeverity is impact_override, else what the component statuses say.
@@ -326,7 +352,7 @@ func (h *Handler) spGetIncident(c echo.Context) error {
 	if err != nil {
 		return fromGRPC(err)
 	}
-	return c.JSON(http.StatusOK, v.incident(resp.GetIncident()))
+	return h.spAnswerIncident(c, http.StatusOK, v, resp.GetIncident())
 }
 
 // spUpdateIncident changes an incident: name, impact and components
@@ -404,5 +430,14 @@ func (h *Handler) spUpdateIncident(c echo.Context) error {
 		}
 		incident = resp.GetIncident()
 	}
-	return c.JSON(http.StatusOK, v.incident(incident))
+	return h.spAnswerIncident(c, http.StatusOK, v, incident)
+}
+
+// spAnswerIncident answers an incident with its components' current
+// statuses.
+func (h *Handler) spAnswerIncident(c echo.Context, status int, v spView, in *incidentsv1.Incident) error {
+	if err := h.spLive(c, &v, in.GetServiceIds()); err != nil {
+		return err
+	}
+	return c.JSON(status, v.incident(in))
 }

@@ -135,6 +135,9 @@ type spView struct {
 	page *statuspagev1.Page
 	loc  *time.Location
 	url  string
+	// live are services as the status service has them now, by id,
+	// fresher than the page's copy of their status.
+	live map[string]*statusv1.Service
 }
 
 func newSPView(p *statuspagev1.Page, base string) spView {
@@ -146,19 +149,20 @@ func newSPView(p *statuspagev1.Page, base string) spView {
 	if url == "" {
 		url = base + "/status/" + p.GetSlug()
 	}
-	return spView{page: p, loc: loc, url: url}
+	return spView{page: p, loc: loc, url: url, live: map[string]*statusv1.Service{}}
 }
 
-// component renders a component of the page; status and since, when
-// given, are fresher than the page's copy (the answer to a change).
-func (v spView) component(c *statuspagev1.Component, status statusv1.Status, since time.Time) spComponent {
+// component renders a component of the page, with its service's live
+// status when v has it.
+func (v spView) component(c *statuspagev1.Component) spComponent {
 	created := v.page.GetCreatedAt().AsTime()
 	updated := v.page.GetUpdatedAt().AsTime()
-	if since.After(updated) {
-		updated = since
-	}
-	if status == statusv1.Status_STATUS_UNSPECIFIED {
-		status = c.GetStatus()
+	status := c.GetStatus()
+	if svc, ok := v.live[c.GetServiceId()]; ok {
+		status = svc.GetStatus()
+		if since := svc.GetStatusChangedAt().AsTime(); since.After(updated) {
+			updated = since
+		}
 	}
 	var desc *string
 	if d := c.GetDescription(); d != "" {
@@ -212,7 +216,7 @@ func (v spView) incident(in *incidentsv1.Incident) spIncident {
 	for _, svc := range in.GetServiceIds() {
 		for _, c := range v.page.GetComponents() {
 			if c.GetServiceId() == svc {
-				out.Components = append(out.Components, v.component(c, 0, time.Time{}))
+				out.Components = append(out.Components, v.component(c))
 			}
 		}
 	}
