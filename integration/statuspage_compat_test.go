@@ -163,6 +163,12 @@ func TestStatuspageCompatibleScript(t *testing.T) {
 		t.Errorf("the incident upstate keeps: %v", native)
 	}
 
+	// Find it as a script does, among the unresolved ones.
+	var open []map[string]any
+	if r := sp.do("GET", base+"/incidents/unresolved", ""); r.Status != 200 || json.Unmarshal(r.Body, &open) != nil || len(open) != 1 || open[0]["id"] != incID {
+		t.Errorf("unresolved incidents: %d %s", r.Status, r.Body)
+	}
+
 	// Update it (a note, then resolve with the component back), in JSON.
 	inc = sp.object(sp.do("PATCH", base+"/incidents/"+incID, `{"incident":{"body":"Still looking."}}`), 200)
 	if ups, _ := inc["incident_updates"].([]any); len(ups) != 2 || inc["status"] != "investigating" {
@@ -177,6 +183,20 @@ func TestStatuspageCompatibleScript(t *testing.T) {
 	if serviceStatus(apiSvc) != "operational" {
 		t.Errorf("after resolving: service %s", serviceStatus(apiSvc))
 	}
+
+	// An incident of a service not on the page is not the page's.
+	billing := s.createService(bootstrapKey, "Billing")
+	s.mustDo(201, "POST", "/api/v1/incidents", bootstrapKey, map[string]any{"title": "Invoices late", "severity": "minor", "service_ids": []string{billing}})
+	for _, q := range []struct {
+		path string
+		n    int
+	}{{"/incidents/unresolved", 0}, {"/incidents", 1}, {"/incidents?per_page=1&page=2", 0}} {
+		var list []map[string]any
+		if r := sp.do("GET", base+q.path, ""); r.Status != 200 || json.Unmarshal(r.Body, &list) != nil || len(list) != q.n {
+			t.Errorf("%s after resolving: %d %s, want %d incidents", q.path, r.Status, r.Body, q.n)
+		}
+	}
+	spError(t, "per_page 0", sp.do("GET", base+"/incidents?per_page=0", ""), 422)
 
 	// The public incidents.json shows the same incident, field for field
 	// the same shape, with the same update ids.

@@ -31,6 +31,8 @@ func registerCompatRoutes(g *echo.Group, h *Handler) {
 	g.GET("/pages/:page_id/components/:component_id", h.spGetComponent, h.require("status_pages", auth.Read))
 	g.PATCH("/pages/:page_id/components/:component_id", h.spUpdateComponent, h.require("services", auth.Write))
 	g.PUT("/pages/:page_id/components/:component_id", h.spUpdateComponent, h.require("services", auth.Write))
+	g.GET("/pages/:page_id/incidents", h.spListIncidents, h.require("incidents", auth.Read))
+	g.GET("/pages/:page_id/incidents/unresolved", h.spListUnresolved, h.require("incidents", auth.Read))
 	g.POST("/pages/:page_id/incidents", h.spCreateIncident, h.require("incidents", auth.Write))
 	g.GET("/pages/:page_id/incidents/:incident_id", h.spGetIncident, h.require("incidents", auth.Read))
 	g.PATCH("/pages/:page_id/incidents/:incident_id", h.spUpdateIncident, h.require("incidents", auth.Write))
@@ -440,4 +442,100 @@ func (h *Handler) spAnswerIncident(c echo.Context, status int, v spView, in *inc
 		return err
 	}
 	return c.JSON(status, v.incident(in))
+}
+
+// Listing incidents: Statuspage pages them with page and per_page (at
+// most 100); the incidents service lists an organisation's, newest first,
+// and the page's are those affecting one of its components, as on the
+// page itself. spMaxScanned bounds how many are looked at for one answer.
+const (
+	spPerPage    = 100
+	spMaxScanned = 2000
+)
+
+func (h *Handler) spListIncidents(c echo.Context) error {
+	return h.spIncidents(c, incidentsv1.IncidentFilter_INCIDENT_FILTER_UNSPECIFIED)
+}
+
+func (h *Handler) spListUnresolved(c echo.Context) error {
+	return h.spIncidents(c, incidentsv1.IncidentFilter_INCIDENT_FILTER_OPEN)
+}
+
+// spIncidents answers the page's incidents matching filter as a bare
+// array, newest first.
+func (h *Handler) spIncidents(c echo.Context, filter incidentsv1.IncidentFilter) error {
+	page, err := spPageParam(c, "page", 1, spMaxScanned)
+	if err != nil {
+		return err
+	}
+	perPage, err := spPageParam(c, "per_page", spPerPage, spPerPage)
+	if err != nil {
+		return err
+	}
+	v, err := h.spPage(c)
+	if err != nil {
+		return err
+	}
+	onPage := map[string]bool{}
+	for _, comp := range v.page.GetComponents() {
+		onPage[comp.GetServiceId()] = true
+	}
+	skip := (page - 1) * perPage
+	var found []*incidentsv1.Incident
+	ctx, cancel := h.call(c)
+	defer cancel()
+	token := ""
+	for scanned := 0; len(found) < perPage && scanned < spMaxScanned; {
+		resp, err := h.incidents.ListIncidents(ctx, &incidentsv1.ListIncidentsRequest{
+			OrgId: principal(c).OrgID, Filter: filter, PageSize: maxLimit, PageToken: token,
+		})
+		if err != nil {
+			return fromGRPC(err)
+		}
+		for _, in := range resp.GetIncidents() {
+			if !slices.ContainsFunc(in.GetServiceIds(), func(id string) bool { return onPage[id] }) {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if len(found) < perPage {
+				found = append(found, in)
+			}
+		}
+		scanned += len(resp.GetIncidents())
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	var shown []string
+	for _, in := range found {
+		for _, id := range in.GetServiceIds() {
+			if onPage[id] && !slices.Contains(shown, id) {
+				shown = append(shown, id)
+			}
+		}
+	}
+	if err := h.spLive(c, &v, shown); err != nil {
+		return err
+	}
+	out := make([]spIncident, 0, len(found))
+	for _, in := range found {
+		out = append(out, v.incident(in))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// spPageParam reads a positive integer query parameter, at most max.
+func spPageParam(c echo.Context, name string, def, max int) (int, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%s must be an integer between 1 and %d", name, max)
+	}
+	return n, nil
 }
