@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -125,7 +126,7 @@ func (h *Handler) readBefore(c echo.Context, idParam string) json.RawMessage {
 	route, path := c.Path(), c.Request().URL.Path
 	if !h.getRoutes[route] {
 		rs, ps := strings.Split(route, "/"), strings.Split(path, "/")
-		i := indexOf(rs, ":"+idParam)
+		i := slices.Index(rs, ":"+idParam)
 		if i < 0 || len(ps) != len(rs) {
 			return nil
 		}
@@ -174,15 +175,6 @@ func serveInternal(c echo.Context, method, path string, body []byte, prepare fun
 		return errorStatus(err), nil, err
 	}
 	return inner.Response().Status, held.body.Bytes(), nil
-}
-
-func indexOf(segs []string, s string) int {
-	for i, seg := range segs {
-		if seg == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // objectID is the "id" of a created object's JSON.
