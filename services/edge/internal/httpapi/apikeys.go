@@ -84,6 +84,20 @@ func keyCursor(cursor string) (string, error) {
 	return after, nil
 }
 
+// getKey answers a key of the caller's organisation that the caller could
+// manage (whose scopes it holds); others are not found, as in the listing.
+func (h *Handler) getKey(c echo.Context) error {
+	p := principal(c)
+	k, err := h.keys.GetKey(c.Request().Context(), p.OrgID, c.Param("id"))
+	if err != nil {
+		return keyError(err)
+	}
+	if !auth.Covers(p.Scopes, k.Scopes) {
+		return keyError(domain.ErrNotFound)
+	}
+	return c.JSON(http.StatusOK, toAPIKeyJSON(k))
+}
+
 type createKeyBody struct {
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`

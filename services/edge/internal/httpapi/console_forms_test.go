@@ -64,7 +64,7 @@ func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleF
 	keys := consoleKeys{fakeKeys{scopes: scopes}}
 	logger := logging.Discard()
 	clock := clockwork.NewRealClock()
-	h := NewHandler(Backends{Receivers: rcv, Incidents: inc, Maintenances: inc}, keys, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
+	h := NewHandler(Backends{Receivers: rcv, Incidents: inc, Maintenances: inc}, keys, &fakeAudits{}, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
 	cn, err := NewConsole(h, hub, time.Hour)
 	if err != nil {
 		t.Fatal(err)
