@@ -137,8 +137,7 @@ func (h *Handler) createKey(c echo.Context) error {
 }
 
 // issueKey creates the key the body describes for p, which may grant only
-// scopes it holds itself, and returns it with its secret (the REST API and
-// the console alike).
+// scopes it holds itself, and returns it with its secret.
 func (h *Handler) issueKey(ctx context.Context, p auth.Principal, body createKeyBody) (apiKeyJSON, error) {
 	name, err := domain.KeyName(body.Name)
 	if err != nil {

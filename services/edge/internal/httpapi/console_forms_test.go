@@ -75,6 +75,7 @@ func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleF
 	}
 	cn.SetCodec(codec)
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
+	Register(e, h)
 	RegisterConsole(e, cn)
 	s := session.New("org_test", "key_test", time.Now().Add(time.Hour))
 	return &consoleForms{t: t, e: e, receivers: rcv, incidents: inc, cookie: codec.Seal(s), csrf: codec.CSRF(s)}
