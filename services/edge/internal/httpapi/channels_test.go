@@ -97,7 +97,7 @@ func newChannelsAPI(t *testing.T, scopes ...auth.Scope) *channelsAPI {
 	keys := fakeKeys{scopes: scopes}
 	logger := logging.Discard()
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
-	Register(e, NewHandler(Backends{Channels: fake, Notifications: fake}, keys, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), "", clockwork.NewRealClock(), logger))
+	Register(e, NewHandler(Backends{Channels: fake, Notifications: fake}, keys, &fakeAudits{}, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), "", clockwork.NewRealClock(), logger))
 	return &channelsAPI{receiverAPI: &receiverAPI{t: t, e: e}, fake: fake}
 }
 

@@ -64,7 +64,7 @@ func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleF
 	keys := consoleKeys{fakeKeys{scopes: scopes}}
 	logger := logging.Discard()
 	clock := clockwork.NewRealClock()
-	h := NewHandler(Backends{Receivers: rcv, Incidents: inc, Maintenances: inc}, keys, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
+	h := NewHandler(Backends{Receivers: rcv, Incidents: inc, Maintenances: inc}, keys, &fakeAudits{}, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
 	cn, err := NewConsole(h, hub, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +75,7 @@ func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleF
 	}
 	cn.SetCodec(codec)
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
+	Register(e, h)
 	RegisterConsole(e, cn)
 	s := session.New("org_test", "key_test", time.Now().Add(time.Hour))
 	return &consoleForms{t: t, e: e, receivers: rcv, incidents: inc, cookie: codec.Seal(s), csrf: codec.CSRF(s)}

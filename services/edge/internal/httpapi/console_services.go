@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -85,15 +86,11 @@ func (cn *Console) services(c echo.Context) error {
 }
 
 func (cn *Console) createService(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.status.CreateService(ctx, &statusv1.CreateServiceRequest{
-		OrgId: principal(c).OrgID, Name: form(c, "name"), Description: form(c, "description"),
-	})
+	id, err := cn.submitCreate(c, "/services", createServiceBody{Name: form(c, "name"), Description: form(c, "description")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/console/services/"+resp.GetService().GetId())
+	return c.Redirect(http.StatusSeeOther, "/console/services/"+id)
 }
 
 // servicePage is one service with its history.
@@ -132,14 +129,8 @@ func (cn *Console) setStatus(c echo.Context) error {
 	if d := form(c, "description"); d != "" {
 		body.Description = &d
 	}
-	req, err := body.request(principal(c), c.Param("id"))
-	if err != nil {
+	if _, err := cn.submit(c, http.MethodPut, "/services/"+url.PathEscape(c.Param("id")), body); err != nil {
 		return err
-	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.status.SetStatus(ctx, req); err != nil {
-		return fromGRPC(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/services/"+c.Param("id"))
 }
