@@ -97,6 +97,13 @@ func (cn *Console) notifications(c echo.Context) error {
 	}
 	ctx, cancel := cn.h.call(c)
 	defer cancel()
+	chans, err := cn.h.channels.ListChannels(ctx, &notificationv1.ListChannelsRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize})
+	if err != nil {
+		return fromGRPC(err)
+	}
+	for _, ch := range chans.GetChannels() {
+		out.Channels[ch.GetId()] = ch.GetName()
+	}
 	resp, err := cn.h.notes.ListNotifications(ctx, req)
 	if err != nil {
 		return fromGRPC(err)
@@ -104,13 +111,6 @@ func (cn *Console) notifications(c echo.Context) error {
 	out.Next = resp.GetNextPageToken()
 	for _, n := range resp.GetNotifications() {
 		out.Notifications = append(out.Notifications, toNotificationJSON(n))
-	}
-	chans, err := cn.h.channels.ListChannels(ctx, &notificationv1.ListChannelsRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	for _, ch := range chans.GetChannels() {
-		out.Channels[ch.GetId()] = ch.GetName()
 	}
 	return cn.render(c, http.StatusOK, "notifications", view{Title: "Notifications", Section: "/console/notifications", Data: out})
 }
