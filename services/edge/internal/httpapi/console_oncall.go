@@ -91,12 +91,13 @@ func (cn *Console) schedules(c echo.Context) error {
 		return fromGRPC(err)
 	}
 	out := schedulesPage{Next: resp.GetNextPageToken(), Names: names}
+	now := timestamppb.New(cn.h.clock.Now())
 	for _, s := range resp.GetSchedules() {
-		now, err := cn.h.schedules.GetOnCall(ctx, &notificationv1.GetOnCallRequest{OrgId: p.OrgID, ScheduleId: s.GetId()})
+		onCall, err := cn.h.schedules.GetOnCall(ctx, &notificationv1.GetOnCallRequest{OrgId: p.OrgID, ScheduleId: s.GetId(), At: now})
 		if err != nil {
 			return fromGRPC(err)
 		}
-		out.Schedules = append(out.Schedules, scheduleRow{Schedule: toScheduleJSON(s), OnCall: now.GetUserIds()})
+		out.Schedules = append(out.Schedules, scheduleRow{Schedule: toScheduleJSON(s), OnCall: onCall.GetUserIds()})
 	}
 	return cn.render(c, http.StatusOK, "schedules", view{Title: "On-call", Section: "/console/schedules", Data: out})
 }
