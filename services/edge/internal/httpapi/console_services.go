@@ -47,6 +47,21 @@ func registerConsoleRoutes(g *echo.Group, cn *Console) {
 	page(http.MethodGet, "/slos", cn.slos, "sla", auth.Read)
 	page(http.MethodGet, "/alerts", cn.alerts, "alerting", auth.Read)
 	page(http.MethodPost, "/alerts/:id/ack", cn.ackAlert, "alerting", auth.Write)
+
+	page(http.MethodGet, "/schedules", cn.schedules, "oncall", auth.Read)
+	page(http.MethodGet, "/schedules/:id", cn.schedule, "oncall", auth.Read)
+	page(http.MethodPost, "/schedules/:id/overrides", cn.createOverride, "oncall", auth.Write)
+	page(http.MethodPost, "/schedules/:id/overrides/:override_id/delete", cn.deleteOverride, "oncall", auth.Write)
+	page(http.MethodGet, "/users", cn.users, "oncall", auth.Read)
+	page(http.MethodPost, "/users", cn.createUser, "oncall", auth.Write)
+	page(http.MethodPost, "/users/:id/delete", cn.deleteUser, "oncall", auth.Write)
+	page(http.MethodGet, "/escalation-policies", cn.policies, "oncall", auth.Read)
+	page(http.MethodGet, "/escalation-policies/:id", cn.policy, "oncall", auth.Read)
+	page(http.MethodGet, "/channels", cn.channels, "oncall", auth.Read)
+	page(http.MethodPost, "/channels", cn.createChannel, "oncall", auth.Write)
+	page(http.MethodPost, "/channels/:id/test", cn.testChannel, "oncall", auth.Write)
+	page(http.MethodGet, "/notifications", cn.notifications, "oncall", auth.Read)
+	page(http.MethodPost, "/notifications/:id/retry", cn.retryNotification, "oncall", auth.Write)
 }
 
 // consoleListSize is how many rows a console list shows at most; longer
