@@ -255,6 +255,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	for _, p := range []struct{ path, wait, name string }{
 		{"/maintenances", "#m-title", "console-06-maintenance"},
 		{"/api-keys", "#key-name", "console-06-api-keys"},
+		{"/channels", "#channel-name", "console-06-channels"},
 	} {
 		o.do("open "+p.path, chromedp.Navigate(console+p.path), chromedp.WaitVisible(p.wait))
 		o.page(p.name)

@@ -30,6 +30,7 @@ import (
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	notification "github.com/upstatehq/upstate/services/notification/app"
 	status "github.com/upstatehq/upstate/services/status/app"
 	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
@@ -102,9 +103,10 @@ func startStackTraced(t *testing.T, clock *clockwork.FakeClock, edit func(*stand
 		NotificationGRPCAddr: "127.0.0.1:0",
 		Incidents:            incidents.Config{SchedulerInterval: 100 * time.Millisecond},
 		Alerting:             alerting.Config{SchedulerInterval: 100 * time.Millisecond},
-		// Subscribers are the test's servers on the loopback.
-		StatusPage: statuspage.Config{WebhookAllowPrivate: true, DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
-		Edge:       edge.Config{BootstrapAPIKey: bootstrapKey},
+		StatusPage:           statuspage.Config{DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
+		// Subscribers and channels are the test's servers on the loopback.
+		Notification: notification.Config{AllowPrivate: "127.0.0.0/8,::1/128", Concurrency: 8, EscalationInterval: 100 * time.Millisecond},
+		Edge:         edge.Config{BootstrapAPIKey: bootstrapKey},
 	}
 	if edit != nil {
 		edit(&s.cfg)

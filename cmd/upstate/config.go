@@ -20,7 +20,7 @@ type Config struct {
 	NATSURL        string        `env:"UPSTATE_NATS_URL" doc:"an existing NATS server; empty embeds one with JetStream"`
 	NATSListen     string        `env:"UPSTATE_NATS_LISTEN" envDefault:"127.0.0.1:4222" doc:"client address of the embedded NATS server, for subscribers (port 0: any free port)"`
 	NATSSyncAlways bool          `env:"UPSTATE_NATS_SYNC_ALWAYS" envDefault:"false" doc:"the embedded JetStream fsyncs every message (see *Durability*)"`
-	NATSReaderUser string        `env:"UPSTATE_NATS_READER_USER" doc:"a user of the embedded NATS server who may read the {STATUS}, {INCIDENTS}, {SLA} and {ALERTS} streams and nothing else (see *Subscribing to events*); empty: none"`
+	NATSReaderUser string        `env:"UPSTATE_NATS_READER_USER" doc:"a user of the embedded NATS server who may read the {STATUS}, {INCIDENTS}, {SLA}, {ALERTS} and {AUDIT} streams and nothing else (see *Subscribing to events*); empty: none"`
 	NATSReaderPass config.Secret `env:"UPSTATE_NATS_READER_PASSWORD" doc:"the reader's password (at most 72 bytes)"`
 	NATSAdminUser  string        `env:"UPSTATE_NATS_ADMIN_USER" doc:"a user of the embedded NATS server allowed everything, for operators' tools such as {upstate dead-letters}; empty: none"`
 	NATSAdminPass  config.Secret `env:"UPSTATE_NATS_ADMIN_PASSWORD" doc:"the administrator's password"`

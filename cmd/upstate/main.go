@@ -96,10 +96,9 @@ func run(ctx context.Context, cfg Config, p *lifecycle.Process) error {
 	})
 	cfg.StatusPage.MessageURL = "http://" + cfg.HTTPAddr
 	// Only this machine can subscribe to pages served on the loopback: let
-	// its webhook subscribers be there too (make run, a laptop).
+	// its webhook subscribers be there too (make run, a laptop), and
+	// channels too: a webhook catcher on this machine.
 	if loopbackOnly(cfg.HTTPAddr) {
-		cfg.StatusPage.WebhookAllowPrivate = true
-		// And channels too: a webhook catcher on this machine.
 		if cfg.Notification.AllowPrivate == "" {
 			cfg.Notification.AllowPrivate = "127.0.0.0/8,::1/128"
 		}

@@ -55,6 +55,11 @@ const (
 	notifyMaxAge     = 3 * 24 * time.Hour
 	notifyDuplicates = 24 * time.Hour
 
+	// Audit entries are kept in the edge's database for good; the stream
+	// is how a SIEM collects them, and a month covers its outages.
+	auditMaxAge     = statusMaxAge
+	auditDuplicates = statusDuplicates
+
 	// Dead letters carry an id derived from the consumer and the original
 	// stream sequence, so a message dead-lettered twice (its Term was lost
 	// and it came back) is stored once; redelivery takes at most AckWait.
@@ -210,6 +215,16 @@ func streamConfigs(opts StreamOptions) []jetstream.StreamConfig {
 			Replicas:    replicas,
 			MaxAge:      notifyMaxAge,
 			Duplicates:  notifyDuplicates,
+		},
+		{
+			Name:        StreamAudit,
+			Description: "Audit entries: every change made through the API (AuditRecorded).",
+			Subjects:    []string{SubjectsAudit},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			MaxAge:      auditMaxAge,
+			Duplicates:  auditDuplicates,
 		},
 		{
 			Name:        StreamDLQ,

@@ -40,6 +40,12 @@ const (
 	// SubjectsNotify is the subject filter StreamNotify captures.
 	SubjectsNotify = "upstate.notify.>"
 
+	// StreamAudit holds AuditRecorded events, one per change made
+	// through the API, one subject per audit entry, for export to a SIEM.
+	StreamAudit = "AUDIT"
+	// SubjectsAudit is the subject filter StreamAudit captures.
+	SubjectsAudit = "upstate.audit.>"
+
 	// SubjectReceiverChanged is a core NATS subject (not stored): the status
 	// service announces there the id of a receiver that changed or was
 	// deleted, so gateways drop it from their caches at once.
@@ -80,6 +86,12 @@ func AlertsSubject(orgID, id string) string {
 // upstate.notify.<org>.<id>.
 func NotifySubject(orgID, id string) string {
 	return "upstate.notify." + orgID + "." + id
+}
+
+// AuditSubject returns the subject of an audit entry:
+// upstate.audit.<org>.<aud_…>.
+func AuditSubject(orgID, entryID string) string {
+	return "upstate.audit." + orgID + "." + entryID
 }
 
 // IngestSubject returns the subject of a receiver's deliveries:

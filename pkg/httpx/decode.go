@@ -23,6 +23,13 @@ func DecodeJSON(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	return DecodeJSONBytes(raw, v)
+}
+
+// DecodeJSONBytes reads raw strictly into v, as DecodeJSON reads a body:
+// one well-formed JSON object with no unknown fields (400) and values of
+// the right types (422).
+func DecodeJSONBytes(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

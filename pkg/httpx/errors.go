@@ -77,7 +77,7 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		e := toError(err)
+		e := ToError(err)
 		if e.Status >= 500 {
 			logger.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "route", c.Path(), "status", e.Status, "err", err)
@@ -97,7 +97,9 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-func toError(err error) *Error {
+// ToError is the *Error a handler's error is answered with: itself, echo's
+// errors by their status, anything else 500 "internal error".
+func ToError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e

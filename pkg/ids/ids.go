@@ -33,6 +33,8 @@ const (
 	Route        = "rte"
 	Channel      = "chn"
 	Notification = "ntf"
+	// The edge's audit log.
+	AuditEntry = "aud"
 )
 
 // New returns prefix + "_" + a lowercase ULID. Ids made by one process

@@ -35,6 +35,18 @@ const EventType = "upstate.notification.v1.Notification"
 // *channel.ValidationError-shaped error naming the field, before
 // anything is published.
 func Enqueue(ctx context.Context, js jetstream.JetStream, n *notificationv1.Notification) (string, error) {
+	ev, err := Event(n)
+	if err != nil {
+		return "", err
+	}
+	return n.Id, bus.Publish(ctx, js, ev)
+}
+
+// Event prepares and checks n as Enqueue does and returns the NOTIFY
+// event Enqueue would publish, for a producer that writes it to its
+// outbox in the transaction of the change it follows from (pkg/outbox):
+// the notification then leaves if and only if the change commits.
+func Event(n *notificationv1.Notification) (bus.Event, error) {
 	if n.GetId() == "" {
 		n.Id = ids.New(ids.Notification)
 	}
@@ -45,29 +57,33 @@ func Enqueue(ctx context.Context, js jetstream.JetStream, n *notificationv1.Noti
 		n.Source = "upstate"
 	}
 	if err := notifypb.Validate(n); err != nil {
-		return "", fmt.Errorf("enqueue notification: %w", err)
+		return bus.Event{}, fmt.Errorf("enqueue notification: %w", err)
 	}
-	return n.Id, publish(ctx, js, n, n.GetOrgId()+":"+n.GetIdempotencyKey())
+	return event(n, n.GetOrgId()+":"+n.GetIdempotencyKey())
 }
 
 // Requeue publishes n again under a message id of its own (a retry by
 // hand of a dead notification, which JetStream would otherwise drop as a
 // copy of the first).
 func Requeue(ctx context.Context, js jetstream.JetStream, n *notificationv1.Notification, retry string) error {
-	return publish(ctx, js, n, n.GetOrgId()+":"+n.GetIdempotencyKey()+":retry:"+retry)
+	ev, err := event(n, n.GetOrgId()+":"+n.GetIdempotencyKey()+":retry:"+retry)
+	if err != nil {
+		return err
+	}
+	return bus.Publish(ctx, js, ev)
 }
 
-func publish(ctx context.Context, js jetstream.JetStream, n *notificationv1.Notification, msgID string) error {
+func event(n *notificationv1.Notification, msgID string) (bus.Event, error) {
 	data, err := proto.Marshal(n)
 	if err != nil {
-		return fmt.Errorf("enqueue notification %s: %w", n.GetId(), err)
+		return bus.Event{}, fmt.Errorf("enqueue notification %s: %w", n.GetId(), err)
 	}
-	return bus.Publish(ctx, js, bus.Event{
+	return bus.Event{
 		Subject: bus.NotifySubject(n.GetOrgId(), n.GetId()),
 		ID:      msgID,
 		Type:    EventType,
 		Source:  "upstate/" + n.GetSource(),
 		Time:    n.GetCreatedAt().AsTime().In(time.UTC),
 		Data:    data,
-	})
+	}, nil
 }

@@ -5,6 +5,7 @@ go 1.26.0
 replace (
 	github.com/upstatehq/upstate/pkg => ../../pkg
 	github.com/upstatehq/upstate/proto => ../../proto
+	github.com/upstatehq/upstate/services/notification => ../notification
 	github.com/upstatehq/upstate/webhook => ../../webhook
 )
 
@@ -14,9 +15,10 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/nats-io/nats.go v1.56.0
 	github.com/prometheus/client_golang v1.25.0
-	github.com/upstatehq/upstate/pkg v0.0.0-00010101000000-000000000000
-	github.com/upstatehq/upstate/proto v0.0.0-00010101000000-000000000000
-	github.com/upstatehq/upstate/webhook v0.0.0-00010101000000-000000000000
+	github.com/upstatehq/upstate/pkg v0.0.0
+	github.com/upstatehq/upstate/proto v0.0.0
+	github.com/upstatehq/upstate/services/notification v0.0.0
+	github.com/upstatehq/upstate/webhook v0.0.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -37,16 +37,17 @@ const (
 )
 
 // publicStreams are the streams a reader may read: the events upstate
-// publishes for other teams. INGEST (raw webhook deliveries of every
-// organisation) and DLQ are internal.
-var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts}
+// publishes for other teams, and the audit log for a SIEM. INGEST (raw
+// webhook deliveries of every organisation) and DLQ are internal.
+var publicStreams = []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamAudit}
 
 // serviceDurables are the durable consumers of the services on the public
 // streams, by stream, which a reader must not touch.
 var serviceDurables = map[string][]string{
 	bus.StreamStatus:    {incidentsDurable, slaDurable, alertingStatusDurable, statuspage.StatusDurable},
-	bus.StreamIncidents: {alertingIncidentsDurable, statuspage.IncidentsDurable},
+	bus.StreamIncidents: {alertingIncidentsDurable, statuspage.IncidentsDurable, notification.IncidentsDurable},
 	bus.StreamSLA:       {alertingSLODurable},
+	bus.StreamAlerts:    {notification.AlertsDurable},
 }
 
 // NATSUser is the name a service connects to the embedded server as.
@@ -113,7 +114,7 @@ func jsAPI(op string) string { return "$JS.API." + op }
 // (service.Unit.Streams) and no other.
 func ensureStreams(owned ...string) []string {
 	var subjects []string
-	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamNotify, bus.StreamDLQ, bus.FailuresBucketStream} {
+	for _, s := range []string{bus.StreamStatus, bus.StreamIngest, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamNotify, bus.StreamAudit, bus.StreamDLQ, bus.FailuresBucketStream} {
 		subjects = append(subjects, jsAPI("STREAM.CREATE."+s), jsAPI("STREAM.INFO."+s))
 	}
 	for _, s := range owned {
@@ -196,10 +197,10 @@ func alertingUser(unit string) natsd.User {
 	}
 }
 
-// statuspageUser publishes nothing of its own and consumes STATUS and
-// INCIDENTS into its read model.
+// statuspageUser enqueues its subscribers' notifications on NOTIFY and
+// consumes STATUS and INCIDENTS into its read model.
 func statuspageUser(unit string) natsd.User {
-	pub := ensureStreams(statuspage.Streams...)
+	pub := append(ensureStreams(statuspage.Streams...), bus.SubjectsNotify)
 	pub = append(pub, durableConsumer(bus.StreamStatus, statuspage.StatusDurable)...)
 	pub = append(pub, durableConsumer(bus.StreamIncidents, statuspage.IncidentsDurable)...)
 	return natsd.User{
@@ -208,23 +209,26 @@ func statuspageUser(unit string) natsd.User {
 	}
 }
 
-// edgeUser publishes nothing and subscribes to the STATUS and INCIDENTS
-// subjects (core NATS, no consumer), whose events the console's open
-// pages hear of.
+// edgeUser publishes the audit log's events (and keeps the AUDIT stream
+// it owns) and subscribes to the STATUS and INCIDENTS subjects (core
+// NATS, no consumer), whose events the console's open pages hear of.
 func edgeUser(unit string) natsd.User {
 	return natsd.User{
-		Publish:   &natsd.Subjects{Allow: ensureStreams()},
+		Publish:   &natsd.Subjects{Allow: append(ensureStreams(edge.Streams...), bus.SubjectsAudit)},
 		Subscribe: &natsd.Subjects{Allow: append(inbox(unit), bus.SubjectsStatus, bus.SubjectsIncidents)},
 	}
 }
 
-// notificationUser enqueues notifications (channel tests, retries by
-// hand) and consumes NOTIFY with the delivery workers; the escalation
-// engine's consumers come with it.
+// notificationUser enqueues notifications (escalations, routes, channel
+// tests, retries by hand), consumes NOTIFY with the delivery workers,
+// ALERTS with the escalation engine and INCIDENTS with the routes.
 func notificationUser(unit string) natsd.User {
 	pub := append(ensureStreams(notification.Streams...), bus.SubjectsNotify)
+	pub = append(pub, durableConsumer(bus.StreamNotify, notification.DeliveryDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamAlerts, notification.AlertsDurable)...)
+	pub = append(pub, durableConsumer(bus.StreamIncidents, notification.IncidentsDurable)...)
 	return natsd.User{
-		Publish:   &natsd.Subjects{Allow: append(pub, durableConsumer(bus.StreamNotify, notification.DeliveryDurable)...)},
+		Publish:   &natsd.Subjects{Allow: pub},
 		Subscribe: &natsd.Subjects{Allow: inbox(unit)},
 	}
 }
@@ -242,7 +246,7 @@ func gatewayUser(unit string) natsd.User {
 }
 
 // Reader is a user who may read the public streams (STATUS, INCIDENTS,
-// SLA, ALERTS) and nothing else: look them up, create, read, acknowledge
+// SLA, ALERTS, AUDIT) and nothing else: look them up, create, read, acknowledge
 // and delete consumers on them, ephemeral or durable, push or pull (as
 // `nats sub`, `nats consumer` and ordered consumers do), and subscribe to
 // their subjects and to its replies under _INBOX. It cannot publish to any
@@ -280,7 +284,7 @@ func Reader(name, password string) natsd.User {
 			)
 		}
 	}
-	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsSLA, bus.SubjectsAlerts)
+	sub = append(sub, bus.SubjectsStatus, bus.SubjectsIncidents, bus.SubjectsSLA, bus.SubjectsAlerts, bus.SubjectsAudit)
 	return natsd.User{
 		Name: name, Password: password,
 		Publish:   &natsd.Subjects{Allow: pub, Deny: deny},

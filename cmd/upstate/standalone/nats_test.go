@@ -303,18 +303,20 @@ func TestNATSReaderReadsPublicStreamsOnly(t *testing.T) {
 	_, gatewayJS := s.service(t, gateway.Name, nil)
 	_, slaJS := s.service(t, sla.Name, nil)
 	_, alertingJS := s.service(t, alerting.Name, nil)
+	_, edgeJS := s.service(t, edge.Name, nil)
 	publish(t, statusJS, bus.StatusSubject("org", "svc"))
 	publish(t, incidentsJS, bus.IncidentsSubject("org", "inc_1"))
 	publish(t, slaJS, bus.SLASubject("org", "slo_1"))
 	publish(t, gatewayJS, bus.IngestSubject("org", "rcv"))
 	publish(t, alertingJS, bus.AlertsSubject("org", "alt_1"))
+	publish(t, edgeJS, bus.AuditSubject("org", "aud_1"))
 
 	var e errs
 	nc, js, err := s.connectErrs(t, readerName, bus.Auth{User: readerName, Password: readerPassword}, &e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts} {
+	for _, stream := range []string{bus.StreamStatus, bus.StreamIncidents, bus.StreamSLA, bus.StreamAlerts, bus.StreamAudit} {
 		msg, err := readOne(js, stream)
 		if err != nil {
 			t.Fatalf("the reader cannot read %s: %v", stream, err)

@@ -15,10 +15,14 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/pkg/service"
 	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
@@ -27,6 +31,7 @@ import (
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
+	"github.com/upstatehq/upstate/services/edge/internal/audit"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 	"github.com/upstatehq/upstate/services/edge/internal/httpapi"
@@ -38,6 +43,18 @@ import (
 
 // Name is the edge's name in logs, metrics and connections.
 const Name = "edge"
+
+// Streams are the streams whose definitions the edge keeps current:
+// AUDIT, which it publishes.
+var Streams = []string{bus.StreamAudit}
+
+// auditGrace is how long an audit intent may stay unfinished before the
+// sweeper records it as unknown: longer than any request takes (each call
+// to a backing service is bounded to 10 s).
+const auditGrace = 5 * time.Minute
+
+// sweepEvery is how often unfinished audit intents are looked for.
+const sweepEvery = time.Minute
 
 // Config is the edge's settings, read from the environment by bin/edge
 // and bin/upstate alike.
@@ -86,7 +103,7 @@ type Targets struct {
 // status page and notification services at their gRPC targets. It serves
 // HTTP only, on the host's listener.
 func Unit(cfg Config, t Targets) service.Unit {
-	return service.Unit{Name: Name, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
+	return service.Unit{Name: Name, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
 		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err
@@ -103,8 +120,9 @@ func Unit(cfg Config, t Targets) service.Unit {
 				return nil, err
 			}
 		}
-		// NATS feeds the console's live updates.
-		if deps.NATS, _, err = in.NATS(ctx); err != nil {
+		// JetStream carries the audit log's events; NATS feeds the
+		// console's live updates.
+		if deps.NATS, deps.JS, err = in.NATS(ctx); err != nil {
 			return nil, err
 		}
 		return New(cfg, deps)
@@ -112,9 +130,11 @@ func Unit(cfg Config, t Targets) service.Unit {
 }
 
 // Deps are the connections the edge uses; the caller owns and closes
-// them, and has migrated the schema.
+// them, and has migrated the schema and created the streams.
 type Deps struct {
 	Pool *pgxpool.Pool
+	// JS publishes the audit log's events (AUDIT).
+	JS jetstream.JetStream
 	// Status is a connection to the status service's gRPC API.
 	Status grpc.ClientConnInterface
 	// Incidents is a connection to the incidents service's gRPC API
@@ -134,8 +154,8 @@ type Deps struct {
 	// still work without).
 	NATS   *nats.Conn
 	Logger *slog.Logger
-	// Clock gives the time of API keys' timestamps, of their expiry and of
-	// the key cache's (default: the wall clock).
+	// Clock gives the time of API keys' timestamps, of their expiry, of
+	// the key cache's and of audit entries (default: the wall clock).
 	Clock clockwork.Clock
 }
 
@@ -144,8 +164,10 @@ type App struct {
 	cfg     Config
 	deps    Deps
 	store   *store.Store
+	relay   *outbox.Relay
 	handler *httpapi.Handler
 	console *httpapi.Console
+	workers *lifecycle.Workers
 }
 
 // New wires the edge; it does no I/O.
@@ -180,7 +202,8 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Channels:      notificationv1.NewChannelServiceClient(deps.Notification),
 		Notifications: notificationv1.NewNotificationServiceClient(deps.Notification),
 	}
-	h := httpapi.NewHandler(backends, st, authn, cfg.PublicURL, deps.Clock, deps.Logger)
+	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, time.Second)
+	h := httpapi.NewHandler(backends, st, notifyingAudits{Store: st, notify: relay.Notify}, authn, cfg.PublicURL, deps.Clock, deps.Logger)
 	var hub *live.Hub
 	if deps.NATS != nil {
 		hub = live.NewHub(deps.NATS, deps.Logger)
@@ -189,11 +212,26 @@ func New(cfg Config, deps Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	return &App{cfg: cfg, deps: deps, store: st, handler: h, console: console}, nil
+	return &App{cfg: cfg, deps: deps, store: st, relay: relay, handler: h, console: console}, nil
+}
+
+// notifyingAudits wakes the relay when an audit entry is stored.
+type notifyingAudits struct {
+	*store.Store
+	notify func()
+}
+
+func (n notifyingAudits) FinishAudit(ctx context.Context, e audit.Entry) (bool, error) {
+	ok, err := n.Store.FinishAudit(ctx, e)
+	if ok {
+		n.notify()
+	}
+	return ok, err
 }
 
 // Start checks the configuration, reads the console's session secret
-// (creating it on the first start) and creates the bootstrap key.
+// (creating it on the first start), creates the bootstrap key and starts
+// the relay of audit events and the sweeper of unfinished audit intents.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.cfg.Validate(); err != nil {
 		return err
@@ -209,6 +247,40 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.console.SetCodec(codec)
+	if err := a.bootstrap(ctx); err != nil {
+		return err
+	}
+	a.workers = lifecycle.NewWorkers(ctx)
+	a.workers.Go(a.relay.Run)
+	a.workers.Go(a.sweepAudit)
+	return nil
+}
+
+// sweepAudit records as unknown, at start and every sweepEvery, the audit
+// intents that no edge finished within auditGrace: their edge stopped, or
+// lost its database, after the change may have been made.
+func (a *App) sweepAudit(ctx context.Context) {
+	ticker := a.deps.Clock.NewTicker(sweepEvery)
+	defer ticker.Stop()
+	for {
+		n, err := a.store.SweepAudit(ctx, pgdb.Now(a.deps.Clock).Add(-auditGrace))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.deps.Logger.WarnContext(ctx, "sweep audit intents", "err", err)
+		case n > 0:
+			a.deps.Logger.WarnContext(ctx, "recorded unfinished changes in the audit log with outcome unknown", "entries", n)
+			a.relay.Notify()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.Chan():
+		}
+	}
+}
+
+// bootstrap creates the bootstrap key, if one is configured.
+func (a *App) bootstrap(ctx context.Context) error {
 	if a.cfg.BootstrapAPIKey == "" {
 		return nil
 	}
@@ -224,9 +296,20 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop does nothing: the edge's work is its HTTP requests, which the host
-// drains before it stops any service.
-func (a *App) Stop(context.Context) error { return nil }
+// Stop stops the sweeper and the relay, which first publishes what the
+// outbox still holds. The host has drained the HTTP requests before.
+// Stopping again does nothing.
+func (a *App) Stop(ctx context.Context) error {
+	if a.workers == nil {
+		return nil
+	}
+	err := a.workers.Stop(ctx)
+	a.workers = nil
+	if err != nil {
+		return fmt.Errorf("stop edge: %w", err)
+	}
+	return nil
+}
 
 // RegisterHTTP mounts the REST API (/api/v1/…) and the console
 // (/console) on e.

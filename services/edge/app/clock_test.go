@@ -11,8 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/upstatehq/upstate/pkg/bus"
 	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/logging"
@@ -38,6 +40,21 @@ func newPool(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
+// newJetStream connects to a new JetStream server holding upstate's
+// streams, where the edge publishes its audit events.
+func newJetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	nc, js, err := bus.Connect(context.Background(), testenv.StartNATS(t).ClientURL(), "edge-test", logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if err := bus.EnsureStreams(context.Background(), js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 // replica is one edge over a shared database, serving its REST API.
 type replica struct {
 	t   *testing.T
@@ -48,13 +65,18 @@ type replica struct {
 func newReplica(t *testing.T, cfg app.Config, pool *pgxpool.Pool, clock clockwork.Clock) *replica {
 	t.Helper()
 	logger := logging.Discard()
-	a, err := app.New(cfg, app.Deps{Pool: pool, Logger: logger, Clock: clock})
+	a, err := app.New(cfg, app.Deps{Pool: pool, JS: newJetStream(t), Logger: logger, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := a.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
 	a.RegisterHTTP(e)
 	return &replica{t: t, app: a, e: e}

@@ -225,6 +225,8 @@ func TestConsoleScopes(t *testing.T) {
 		"/console/incidents":                 {"title": {"x"}},
 		"/console/maintenances/mnt_1/cancel": nil,
 		"/console/alerts/alt_1/ack":          nil,
+		"/console/users":                     {"name": {"x"}, "email": {"x@example.com"}},
+		"/console/notifications/ntf_1/retry": nil,
 	} {
 		if rec := b.post(path, form); rec.Code != http.StatusForbidden {
 			t.Errorf("POST %s with a read-only key: %d, want 403", path, rec.Code)

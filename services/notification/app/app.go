@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
@@ -20,13 +21,17 @@ import (
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/pkg/netguard"
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/pkg/service"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
+	"github.com/upstatehq/upstate/services/notification"
 	"github.com/upstatehq/upstate/services/notification/internal/channelapi"
 	"github.com/upstatehq/upstate/services/notification/internal/channelstore"
+	"github.com/upstatehq/upstate/services/notification/internal/consumer"
 	"github.com/upstatehq/upstate/services/notification/internal/delivery"
 	"github.com/upstatehq/upstate/services/notification/internal/grpcapi"
+	"github.com/upstatehq/upstate/services/notification/internal/scheduler"
 	"github.com/upstatehq/upstate/services/notification/internal/store"
 	"github.com/upstatehq/upstate/services/notification/migrations"
 )
@@ -39,9 +44,16 @@ const Name = "notification"
 // keeps current: those it publishes.
 var Streams = []string{bus.StreamNotify}
 
-// DeliveryDurable is the delivery workers' consumer on NOTIFY, for the
-// NATS permissions of the service's user.
-const DeliveryDurable = delivery.Durable
+// The notification service's durable consumers, for the NATS
+// permissions of the service's user.
+const (
+	// DeliveryDurable is the delivery workers' consumer on NOTIFY.
+	DeliveryDurable = delivery.Durable
+	// AlertsDurable is the escalation engine's consumer on ALERTS.
+	AlertsDurable = consumer.AlertsDurable
+	// IncidentsDurable is the routes' consumer on INCIDENTS.
+	IncidentsDurable = consumer.IncidentsDurable
+)
 
 // Config is the notification service's settings, read from the
 // environment by bin/notification and bin/upstate alike.
@@ -55,6 +67,10 @@ type Config struct {
 	AllowPrivate string `env:"UPSTATE_NOTIFY_ALLOW_PRIVATE" doc:"comma-separated CIDR ranges (or addresses) that channels and webhook recipients may be in although they are loopback, private, link-local or metadata addresses, refused otherwise ({127.0.0.0/8,::1/128} for a laptop, {10.0.0.0/8} for a receiver on premises)"`
 	// Concurrency is how many deliveries run at once per process.
 	Concurrency int `env:"UPSTATE_NOTIFY_CONCURRENCY" envDefault:"64" doc:"deliveries of notifications running at once per process"`
+	// EscalationInterval is how often due escalation steps are looked
+	// for besides after each alert event (default 1s): the most a step
+	// is late.
+	EscalationInterval time.Duration
 	// Delivery tunes the delivery workers beyond the environment (tests:
 	// short backoffs and breaker times).
 	Delivery delivery.Config
@@ -126,12 +142,15 @@ type Deps struct {
 
 // App is a running (or ready to run) notification service.
 type App struct {
-	cfg      Config
-	deps     Deps
-	store    *store.Store
-	channels *channelapi.Server
-	worker   *delivery.Worker
-	workers  *lifecycle.Workers // nil when stopped
+	cfg         Config
+	deps        Deps
+	store       *store.Store
+	channels    *channelapi.Server
+	worker      *delivery.Worker
+	escalations *store.Escalations
+	relay       *outbox.Relay
+	scheduler   *scheduler.Scheduler
+	workers     *lifecycle.Workers // nil when stopped
 }
 
 // New wires the service; it does no I/O.
@@ -144,11 +163,22 @@ func New(cfg Config, deps Deps) *App {
 	if dcfg.Concurrency == 0 {
 		dcfg.Concurrency = cfg.Concurrency
 	}
+	if cfg.EscalationInterval <= 0 {
+		cfg.EscalationInterval = time.Second
+	}
+	people := store.New(deps.Pool)
+	// Users without personal channels are written to only when email can
+	// be sent.
+	esc := store.NewEscalations(people, notification.Event, deps.Mailer != nil)
+	relay := outbox.NewRelay(esc.Outbox, deps.JS, deps.Logger, time.Second)
 	return &App{
 		cfg: cfg, deps: deps,
-		store:    store.New(deps.Pool),
-		channels: channelapi.New(st, deps.JS, deps.Clock),
-		worker:   delivery.New(dcfg, st, mailer(deps.Mailer), deps.Clock, deps.Registry, deps.Logger),
+		store:       people,
+		channels:    channelapi.New(st, deps.JS, deps.Clock),
+		worker:      delivery.New(dcfg, st, mailer(deps.Mailer), deps.Clock, deps.Registry, deps.Logger),
+		escalations: esc,
+		relay:       relay,
+		scheduler:   scheduler.New(esc, relay.Notify, deps.Clock, deps.Logger, cfg.EscalationInterval),
 	}
 }
 
@@ -161,7 +191,7 @@ func mailer(m *mail.Mailer) delivery.Mailer {
 }
 
 // RegisterGRPC registers the service's gRPC APIs on s: users, teams,
-// schedules, escalation policies and routes; channels and notifications.
+// schedules, escalation policies, routes, channels and notifications.
 func (a *App) RegisterGRPC(s *grpc.Server) {
 	people := grpcapi.NewPeople(a.store, a.deps.Clock)
 	notificationv1.RegisterUserServiceServer(s, people)
@@ -173,8 +203,10 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 	notificationv1.RegisterNotificationServiceServer(s, a.channels)
 }
 
-// Start starts the service's background work: the delivery workers, and
-// their consumer's lag on /metrics.
+// Start starts the service's background work: the delivery workers and
+// their consumer's lag on /metrics, the escalation engine (its ALERTS
+// consumer, scheduler and outbox relay) and the routing of INCIDENTS to
+// channels.
 func (a *App) Start(ctx context.Context) error {
 	workers := lifecycle.NewWorkers(ctx)
 	if err := a.worker.Start(workers.Context(), a.deps.JS); err != nil {
@@ -182,12 +214,32 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	workers.DrainFirst(a.worker.Stop)
 	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamNotify, delivery.Durable, a.deps.Logger))
+	alerts, err := consumer.StartAlerts(workers.Context(), a.deps.JS, a.escalations, a.scheduler.Notify, a.deps.Clock, a.deps.Logger)
+	if err != nil {
+		return errors.Join(err, workers.Stop(ctx))
+	}
+	workers.DrainFirst(alerts.Stop)
+	enqueue := func(ctx context.Context, n *notificationv1.Notification) error {
+		_, err := notification.Enqueue(ctx, a.deps.JS, n)
+		return err
+	}
+	incidents, err := consumer.StartIncidents(workers.Context(), a.deps.JS, a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status),
+		enqueue, a.deps.Clock, a.deps.Logger)
+	if err != nil {
+		return errors.Join(err, workers.Stop(ctx))
+	}
+	workers.DrainFirst(incidents.Stop)
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamAlerts, consumer.AlertsDurable, a.deps.Logger))
+	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
+	workers.Go(a.relay.Run)
+	workers.Go(a.scheduler.Run)
 	a.workers = workers
 	return nil
 }
 
-// Stop stops the background work, letting deliveries in flight finish
-// until ctx ends; stopping again does nothing.
+// Stop drains the consumers, stops the scheduler, relays what the outbox
+// still holds and lets deliveries in flight finish, until ctx ends;
+// stopping again does nothing.
 func (a *App) Stop(ctx context.Context) error {
 	if a.workers == nil {
 		return nil

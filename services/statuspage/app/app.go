@@ -24,9 +24,11 @@ import (
 	"github.com/upstatehq/upstate/pkg/lifecycle"
 	"github.com/upstatehq/upstate/pkg/mail"
 	"github.com/upstatehq/upstate/pkg/service"
+	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
+	"github.com/upstatehq/upstate/services/notification"
 	"github.com/upstatehq/upstate/services/statuspage/internal/consumer"
 	"github.com/upstatehq/upstate/services/statuspage/internal/deliver"
 	"github.com/upstatehq/upstate/services/statuspage/internal/figures"
@@ -60,10 +62,6 @@ type Config struct {
 	// FiguresInterval is how often every shown service's uptime figures
 	// are fetched from the SLA service.
 	FiguresInterval time.Duration `env:"UPSTATE_STATUSPAGE_FIGURES_INTERVAL" envDefault:"5m" doc:"how often the daily bars and uptime of every service on a page are fetched from the SLA service (and a changed service's shortly after its change)"`
-	// WebhookAllowPrivate lets subscriber webhooks go to private addresses.
-	WebhookAllowPrivate bool `env:"UPSTATE_STATUSPAGE_WEBHOOK_ALLOW_PRIVATE" envDefault:"false" doc:"deliver subscriber webhooks to loopback and private addresses too (a laptop, a chain to another upstate on the same network); refused by default"`
-	// WebhookMaxAttempts is how many times a delivery is tried.
-	WebhookMaxAttempts int `env:"UPSTATE_STATUSPAGE_WEBHOOK_MAX_ATTEMPTS" envDefault:"10" doc:"attempts of a subscriber webhook delivery before it is given up (delays grow from 2s to 1h)"`
 	// MessageURL is the base of the pages' addresses in subscribers'
 	// messages when PublicURL is empty (bin/upstate: its HTTP address).
 	MessageURL string
@@ -100,9 +98,6 @@ func (c Config) Validate() error {
 		if _, err := mail.New(c.SMTPURL.Reveal(), c.SMTPFrom); err != nil {
 			errs = append(errs, fmt.Errorf("UPSTATE_SMTP_URL and UPSTATE_SMTP_FROM: %w", err))
 		}
-	}
-	if c.WebhookMaxAttempts < 1 || c.WebhookMaxAttempts > 100 {
-		errs = append(errs, errors.New("UPSTATE_STATUSPAGE_WEBHOOK_MAX_ATTEMPTS must be between 1 and 100"))
 	}
 	return errors.Join(errs...)
 }
@@ -151,8 +146,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	Clock    clockwork.Clock
-	// Mailer writes to email subscribers: their confirmation and their
-	// notifications (nil: email subscriptions are refused).
+	// Mailer writes to email subscribers their confirmation link, at
+	// once (nil: email subscriptions are refused); their notifications go
+	// through the delivery queue like the webhooks'.
 	Mailer *mail.Mailer
 }
 
@@ -189,23 +185,17 @@ func New(cfg Config, deps Deps) *App {
 		cfg: cfg, deps: deps, store: st, metrics: m,
 		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: mailer(deps.Mailer), LookupTTL: cfg.LookupTTL}, deps.Clock, m, deps.Logger),
 		figures: figures.New(st, slav1.NewSLAServiceClient(deps.SLA), deps.Clock, deps.Logger, cfg.FiguresInterval, cfg.ChangeDelay),
-		deliverer: deliver.New(st, sender(deps.Mailer), deliver.Config{
-			PublicURL: publicURL, MaxAttempts: cfg.WebhookMaxAttempts, AllowPrivate: cfg.WebhookAllowPrivate, PollInterval: cfg.DeliveryPoll,
-		}, deps.Clock, m, deps.Logger),
+		deliverer: deliver.New(st, func(ctx context.Context, n *notificationv1.Notification) error {
+			_, err := notification.Enqueue(ctx, deps.JS, n)
+			return err
+		}, deliver.Config{PublicURL: publicURL, PollInterval: cfg.DeliveryPoll}, deps.Clock, m, deps.Logger),
 	}
 	a.figures.Stored = a.public.Forget
 	return a
 }
 
-// mailer and sender keep a nil *mail.Mailer a nil interface.
+// mailer keeps a nil *mail.Mailer a nil interface.
 func mailer(m *mail.Mailer) public.Mailer {
-	if m == nil {
-		return nil
-	}
-	return m
-}
-
-func sender(m *mail.Mailer) deliver.Sender {
 	if m == nil {
 		return nil
 	}

@@ -136,6 +136,7 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 not found.`,
 	root.AddCommand(
 		a.servicesCmd(), a.statusCmd(), a.historyCmd(), a.receiversCmd(), a.incidentsCmd(),
 		a.maintenanceCmd(), a.keysCmd(), a.slaCmd(), a.alertsCmd(), a.statusPagesCmd(),
+		a.usersCmd(), a.teamsCmd(), a.schedulesCmd(), a.overridesCmd(), a.policiesCmd(), a.channelsCmd(), a.notificationsCmd(),
 		a.eventsCmd(), a.configCmd(),
 	)
 	a.markStarts(root)

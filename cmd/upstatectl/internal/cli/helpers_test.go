@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func TestMatchService(t *testing.T) {
-	services := []namedService{{"svc_1", "API"}, {"svc_2", "Checkout"}, {"svc_3", "checkout"}}
+func TestMatchName(t *testing.T) {
+	services := []named{{"svc_1", "API", ""}, {"svc_2", "Checkout", ""}, {"svc_3", "checkout", ""}, {"usr_1", "Ada", "ada@example.com"}}
 	for _, tc := range []struct {
 		name, want, err string
 	}{
@@ -17,14 +17,15 @@ func TestMatchService(t *testing.T) {
 		{"Checkout", "svc_2", ""}, // the exact spelling wins
 		{"CHECKOUT", "", "ambiguous: it matches svc_2 (Checkout), svc_3 (checkout)"},
 		{"Nope", "", `no service named "Nope"`},
+		{"ADA@example.com", "usr_1", ""}, // users are also known by their email
 	} {
-		got, err := matchService(services, tc.name)
+		got, err := matchName("service", services, tc.name)
 		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("matchService(%q) = %q, %v; want %q, %q", tc.name, got, err, tc.want, tc.err)
+			t.Errorf("matchName(%q) = %q, %v; want %q, %q", tc.name, got, err, tc.want, tc.err)
 		}
 	}
 	var nf notFoundError
-	if _, err := matchService(services, "Nope"); !errors.As(err, &nf) {
+	if _, err := matchName("service", services, "Nope"); !errors.As(err, &nf) {
 		t.Errorf("no match is %T, want a not-found error", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 var scopes = []string{
 	"read", "write", "services", "services:read", "api_keys", "api_keys:read", "webhook_receivers", "webhook_receivers:read",
 	"incidents", "incidents:read", "maintenances", "maintenances:read", "sla", "sla:read", "alerting", "alerting:read",
-	"status_pages", "status_pages:read", "oncall", "oncall:read",
+	"status_pages", "status_pages:read", "oncall", "oncall:read", "audit", "audit:read",
 }
 
 var keyCols = []printer.Column{

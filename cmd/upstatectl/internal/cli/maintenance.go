@@ -85,6 +85,15 @@ starts the window at once.`,
 	return c
 }
 
+// instant reads a flag's time as when does, in the API's form.
+func (a *app) instant(flag, s string) (string, error) {
+	t, err := when(s, a.env.Clock.Now())
+	if err != nil {
+		return "", usagef("--%s: %v", flag, err)
+	}
+	return t.UTC().Format(time.RFC3339Nano), nil
+}
+
 // when reads a time: RFC 3339, "now", or a duration from now.
 func when(s string, now time.Time) (time.Time, error) {
 	if s == "now" {

@@ -3,7 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
+	"os"
+
+	"github.com/spf13/cobra"
 
 	"github.com/upstatehq/upstate/cmd/upstatectl/internal/printer"
 	"github.com/upstatehq/upstate/cmd/upstatectl/internal/rest"
@@ -46,4 +51,33 @@ func query(pairs ...string) url.Values {
 		}
 	}
 	return q
+}
+
+// readObject reads a JSON object from a file, or from standard input
+// for "-": a body too rich for flags.
+func (a *app) readObject(path string) (map[string]any, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		raw, err = io.ReadAll(a.env.Stdin)
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, usagef("read -f: %v", err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, usagef("-f %s is not a JSON object: %v", path, err)
+	}
+	return body, nil
+}
+
+// remove deletes the object at path and says so.
+func remove(cmd *cobra.Command, c *rest.Client, noun, path, id string) error {
+	if _, err := c.Do(cmd.Context(), http.MethodDelete, path, nil, nil); err != nil {
+		return err
+	}
+	cmd.Printf("%s %s deleted\n", noun, id)
+	return nil
 }

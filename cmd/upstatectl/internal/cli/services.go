@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/spf13/cobra"
@@ -165,25 +164,6 @@ func (a *app) historyCmd() *cobra.Command {
 
 // completeServices completes a service argument with the names of the
 // organisation's services.
-func (a *app) completeServices(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	c, err := a.client()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	c.Retries = 0
-	items, err := c.List(cmd.Context(), "/services", nil, 0)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveError
-	}
-	names := make([]string, 0, len(items))
-	for _, it := range items {
-		var s namedService
-		if decodeErr := json.Unmarshal(it, &s); decodeErr == nil {
-			names = append(names, s.Name+"\t"+s.ID)
-		}
-	}
-	return names, cobra.ShellCompDirectiveNoFileComp
+func (a *app) completeServices(cmd *cobra.Command, args []string, s string) ([]string, cobra.ShellCompDirective) {
+	return firstArg(a.completer(serviceKind))(cmd, args, s)
 }

@@ -25,6 +25,7 @@ import (
 	alerting "github.com/upstatehq/upstate/services/alerting/app"
 	edge "github.com/upstatehq/upstate/services/edge/app"
 	incidents "github.com/upstatehq/upstate/services/incidents/app"
+	notification "github.com/upstatehq/upstate/services/notification/app"
 	statuspage "github.com/upstatehq/upstate/services/statuspage/app"
 )
 
@@ -68,10 +69,13 @@ func startStack(t *testing.T) *stack {
 	s.cfg = standalone.Config{
 		StatusGRPCAddr: "127.0.0.1:0", IncidentsGRPCAddr: "127.0.0.1:0",
 		SLAGRPCAddr: "127.0.0.1:0", AlertingGRPCAddr: "127.0.0.1:0", StatusPageGRPCAddr: "127.0.0.1:0",
-		Incidents:  incidents.Config{SchedulerInterval: 100 * time.Millisecond},
-		Alerting:   alerting.Config{SchedulerInterval: 100 * time.Millisecond},
-		StatusPage: statuspage.Config{WebhookAllowPrivate: true, DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
-		Edge:       edge.Config{BootstrapAPIKey: bootstrapKey},
+		NotificationGRPCAddr: "127.0.0.1:0",
+		Incidents:            incidents.Config{SchedulerInterval: 100 * time.Millisecond},
+		Alerting:             alerting.Config{SchedulerInterval: 100 * time.Millisecond},
+		StatusPage:           statuspage.Config{DeliveryPoll: 100 * time.Millisecond, ChangeDelay: 100 * time.Millisecond},
+		// Channels may post to the tests' own loopback servers.
+		Notification: notification.Config{AllowPrivate: "127.0.0.0/8", Concurrency: 4},
+		Edge:         edge.Config{BootstrapAPIKey: bootstrapKey},
 	}
 	if s.svc, err = standalone.Start(context.Background(), s.host, s.cfg); err != nil {
 		t.Fatal(err)

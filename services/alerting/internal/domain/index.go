@@ -2,6 +2,8 @@ package domain
 
 import (
 	"slices"
+
+	"github.com/upstatehq/upstate/pkg/selector"
 )
 
 // Index finds the rules that select a service without looking at the
@@ -58,7 +60,7 @@ func (ix *Index) Match(serviceID string, tags map[string]string) []*Rule {
 	out = append(out, ix.byService[serviceID]...)
 	for k, v := range tags {
 		for _, r := range ix.byTag[tagPair{k, v}] {
-			if hasTags(tags, r.Spec.Selector.Tags) {
+			if selector.HasTags(tags, r.Spec.Selector.Tags) {
 				out = append(out, r)
 			}
 		}

@@ -1,13 +1,15 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/upstatehq/upstate/pkg/selector"
 )
 
 // Severity is how urgent a rule's alerts are.
@@ -24,7 +26,6 @@ const (
 const (
 	MaxNameLen      = 200
 	MaxServiceIDs   = 100
-	MaxPairs        = 32
 	MaxGroupBy      = 10
 	MaxFor          = 24 * time.Hour
 	MaxGroupTiming  = 7 * 24 * time.Hour
@@ -33,35 +34,8 @@ const (
 )
 
 // Selector says which services a rule watches: exactly one of ServiceIDs,
-// Tags or All.
-type Selector struct {
-	ServiceIDs []string
-	Tags       map[string]string
-	All        bool
-}
-
-// Selects reports whether the selector picks the service.
-func (s Selector) Selects(serviceID string, tags map[string]string) bool {
-	switch {
-	case s.All:
-		return true
-	case len(s.ServiceIDs) > 0:
-		return slices.Contains(s.ServiceIDs, serviceID)
-	case len(s.Tags) > 0:
-		return hasTags(tags, s.Tags)
-	}
-	return false
-}
-
-// hasTags reports whether tags carries every pair of want.
-func hasTags(tags, want map[string]string) bool {
-	for k, v := range want {
-		if got, ok := tags[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
-}
+// Tags or All (the shared service selector).
+type Selector = selector.Selector
 
 // RuleSpec is what a rule's author sets.
 type RuleSpec struct {
@@ -114,14 +88,11 @@ type Rule struct {
 // Holds reports whether status is one of the rule's.
 func (s RuleSpec) Holds(status Status) bool { return slices.Contains(s.Statuses, status) }
 
-// labelKey is what label and tag keys are made of (as services' tags).
-var labelKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$`)
-
 // Normalize returns the spec with its lists de-duplicated (order kept)
 // and the name trimmed, as it is validated and stored.
 func (s RuleSpec) Normalize() RuleSpec {
 	s.Name = strings.TrimSpace(s.Name)
-	s.Selector.ServiceIDs = dedupe(s.Selector.ServiceIDs)
+	s.Selector = s.Selector.Normalize()
 	s.Statuses = dedupe(s.Statuses)
 	s.GroupBy = dedupe(s.GroupBy)
 	return s
@@ -145,8 +116,8 @@ func (s RuleSpec) Validate() error {
 	if s.Name == "" || utf8.RuneCountInString(s.Name) > MaxNameLen {
 		return invalid("name", fmt.Sprintf("is required, 1–%d characters", MaxNameLen))
 	}
-	if err := s.Selector.validate(); err != nil {
-		return err
+	if err := s.Selector.Validate("selector"); err != nil {
+		return selectorError(err)
 	}
 	if len(s.Statuses) == 0 {
 		return invalid("statuses", "needs at least one of operational, degraded, down, maintenance")
@@ -174,7 +145,7 @@ func (s RuleSpec) Validate() error {
 		return invalid("group_by", fmt.Sprintf("must hold at most %d labels", MaxGroupBy))
 	}
 	for _, l := range s.GroupBy {
-		if !labelKey.MatchString(l) {
+		if !selector.IsKey(l) {
 			return invalid("group_by", fmt.Sprintf("%q is not a label name", l))
 		}
 	}
@@ -195,40 +166,19 @@ func (s RuleSpec) Validate() error {
 	return nil
 }
 
-func (s Selector) validate() error {
-	kinds := 0
-	if s.All {
-		kinds++
-	}
-	if len(s.ServiceIDs) > 0 {
-		kinds++
-	}
-	if len(s.Tags) > 0 {
-		kinds++
-	}
-	if kinds != 1 {
-		return invalid("selector", "give exactly one of service_ids, tags or all")
-	}
-	if len(s.ServiceIDs) > MaxServiceIDs {
-		return invalid("selector.service_ids", fmt.Sprintf("must hold at most %d services", MaxServiceIDs))
-	}
-	return validatePairs("selector.tags", s.Tags)
+// validatePairs checks a map of labels, made as services' tags.
+func validatePairs(field string, m map[string]string) error {
+	return selectorError(selector.ValidatePairs(field, m))
 }
 
-// validatePairs checks a map of labels or tags.
-func validatePairs(field string, m map[string]string) error {
-	if len(m) > MaxPairs {
-		return invalid(field, fmt.Sprintf("must hold at most %d pairs", MaxPairs))
+// selectorError returns the selector's *selector.Error as the domain's
+// ValidationError.
+func selectorError(err error) error {
+	var serr *selector.Error
+	if errors.As(err, &serr) {
+		return invalid(serr.Field, serr.Message)
 	}
-	for k, v := range m {
-		if !labelKey.MatchString(k) {
-			return invalid(field, fmt.Sprintf("key %q must be 1–63 letters, digits, _, -, . or /, starting with a letter or digit", k))
-		}
-		if utf8.RuneCountInString(v) > 255 {
-			return invalid(field, fmt.Sprintf("value of %q must be at most 255 characters", k))
-		}
-	}
-	return nil
+	return err
 }
 
 // Reserved labels every alert carries, which group_by may name.

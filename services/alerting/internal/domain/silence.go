@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+
+	"github.com/upstatehq/upstate/pkg/selector"
 )
 
 // Matchers say which alerts a silence holds: those matching every kind of
@@ -24,7 +26,7 @@ func (m Matchers) Match(ruleID, serviceID string, tags map[string]string) bool {
 	if len(m.RuleIDs) > 0 && !slices.Contains(m.RuleIDs, ruleID) {
 		return false
 	}
-	return hasTags(tags, m.Tags)
+	return selector.HasTags(tags, m.Tags)
 }
 
 // Silence holds the notifications of the alerts it matches from StartsAt

@@ -60,7 +60,9 @@ func ValidateSecret(secret string) error {
 
 // Principal is the caller a valid key identifies.
 type Principal struct {
-	OrgID  string
-	KeyID  string
-	Scopes []Scope
+	OrgID string
+	KeyID string
+	// KeyName is the key's name, as the audit log names who acted.
+	KeyName string
+	Scopes  []Scope
 }

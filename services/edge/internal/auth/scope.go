@@ -30,7 +30,7 @@ const (
 )
 
 // Resources that scopes name; add new ones here as the API grows.
-var Resources = []string{"services", "api_keys", "webhook_receivers", "incidents", "maintenances", "sla", "alerting", "status_pages", "oncall"}
+var Resources = []string{"services", "api_keys", "webhook_receivers", "incidents", "maintenances", "sla", "alerting", "status_pages", "oncall", "audit"}
 
 // KnownScopes lists every valid scope, for validation and error messages.
 func KnownScopes() []string {

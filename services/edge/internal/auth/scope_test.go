@@ -88,10 +88,10 @@ func TestMissingAndGrantable(t *testing.T) {
 		grantable                string
 	}{
 		{[]Scope{"write"}, []Scope{"write", "read"}, nil,
-			"read write services services:read api_keys api_keys:read webhook_receivers webhook_receivers:read incidents incidents:read maintenances maintenances:read sla sla:read alerting alerting:read status_pages status_pages:read oncall oncall:read"},
+			"read write services services:read api_keys api_keys:read webhook_receivers webhook_receivers:read incidents incidents:read maintenances maintenances:read sla sla:read alerting alerting:read status_pages status_pages:read oncall oncall:read audit audit:read"},
 		{[]Scope{"api_keys"}, []Scope{"write", "api_keys:read", "services"}, []Scope{"write", "services"}, "api_keys api_keys:read"},
 		{[]Scope{"read"}, []Scope{"services:read", "services"}, []Scope{"services"},
-			"read services:read api_keys:read webhook_receivers:read incidents:read maintenances:read sla:read alerting:read status_pages:read oncall:read"},
+			"read services:read api_keys:read webhook_receivers:read incidents:read maintenances:read sla:read alerting:read status_pages:read oncall:read audit:read"},
 		{[]Scope{"api_keys:read"}, []Scope{"api_keys:read"}, nil, "api_keys:read"},
 		{nil, []Scope{"read"}, []Scope{"read"}, ""},
 	}

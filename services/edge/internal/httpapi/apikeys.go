@@ -84,6 +84,20 @@ func keyCursor(cursor string) (string, error) {
 	return after, nil
 }
 
+// getKey answers a key of the caller's organisation that the caller could
+// manage (whose scopes it holds); others are not found, as in the listing.
+func (h *Handler) getKey(c echo.Context) error {
+	p := principal(c)
+	k, err := h.keys.GetKey(c.Request().Context(), p.OrgID, c.Param("id"))
+	if err != nil {
+		return keyError(err)
+	}
+	if !auth.Covers(p.Scopes, k.Scopes) {
+		return keyError(domain.ErrNotFound)
+	}
+	return c.JSON(http.StatusOK, toAPIKeyJSON(k))
+}
+
 type createKeyBody struct {
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`
@@ -123,8 +137,7 @@ func (h *Handler) createKey(c echo.Context) error {
 }
 
 // issueKey creates the key the body describes for p, which may grant only
-// scopes it holds itself, and returns it with its secret (the REST API and
-// the console alike).
+// scopes it holds itself, and returns it with its secret.
 func (h *Handler) issueKey(ctx context.Context, p auth.Principal, body createKeyBody) (apiKeyJSON, error) {
 	name, err := domain.KeyName(body.Name)
 	if err != nil {

@@ -93,7 +93,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (auth.P
 			a.logger.WarnContext(ctx, "record api key use", "key_id", k.ID, "err", err)
 		}
 	}
-	p := auth.Principal{OrgID: k.OrgID, KeyID: k.ID, Scopes: k.Scopes}
+	p := auth.Principal{OrgID: k.OrgID, KeyID: k.ID, KeyName: k.Name, Scopes: k.Scopes}
 	a.mu.Lock()
 	if a.gen == gen {
 		if len(a.cache) >= maxCached {
@@ -122,19 +122,29 @@ func (a *Authenticator) Forget(keyID string) {
 }
 
 // require authenticates the request and checks that the key's scopes allow
-// action on resource: 401 without a valid key, 403 without the scope.
+// action on resource: 401 without a valid key, 403 without the scope. A
+// write is audited (see audited).
 func (h *Handler) require(resource string, action auth.Action) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			secret, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
-			if !ok {
-				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="upstate"`)
-				return httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized,
-					"missing API key: send Authorization: Bearer ak_live_…")
+			if p, ok := c.Get(auditReadAs).(auth.Principal); ok && action == auth.Read {
+				c.Set("principal", p)
+				return next(c)
 			}
-			p, err := h.auth.Authenticate(c.Request().Context(), secret)
-			if err != nil {
-				return err
+			// A console form's change comes with the key the person signed
+			// in with, and is checked and audited like any other.
+			p, ok := c.Get(consoleAs).(auth.Principal)
+			if !ok {
+				secret, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+				if !ok {
+					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="upstate"`)
+					return httpx.Errorf(http.StatusUnauthorized, httpx.CodeUnauthorized,
+						"missing API key: send Authorization: Bearer ak_live_…")
+				}
+				var err error
+				if p, err = h.auth.Authenticate(c.Request().Context(), secret); err != nil {
+					return err
+				}
 			}
 			if !auth.Allows(p.Scopes, resource, action) {
 				need := resource
@@ -145,6 +155,9 @@ func (h *Handler) require(resource string, action auth.Action) echo.MiddlewareFu
 					"this API key lacks the %q scope (or %q)", need, scopeForAll(action))
 			}
 			c.Set("principal", p)
+			if action == auth.Write {
+				return h.audited(c, next)
+			}
 			return next(c)
 		}
 	}
@@ -162,9 +175,11 @@ func principal(c echo.Context) auth.Principal {
 	return p
 }
 
+// bearer reads the key of an Authorization header: "Bearer <key>", or
+// "OAuth <key>" as Statuspage's clients send it.
 func bearer(header string) (string, bool) {
 	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if !ok || (!strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "OAuth")) {
 		return "", false
 	}
 	token = strings.TrimSpace(token)

@@ -96,6 +96,9 @@ func (h *Handler) testChannel(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]string{"notification_id": resp.GetNotificationId()})
 }
 
+// errNotificationStatus refuses a history filter by an unknown status.
+var errNotificationStatus = httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "status must be pending, delivered or dead")
+
 func (h *Handler) listNotifications(c echo.Context) error {
 	limit, cursor, err := pageParams(c)
 	if err != nil {
@@ -108,7 +111,7 @@ func (h *Handler) listNotifications(c echo.Context) error {
 	if s := c.QueryParam("status"); s != "" {
 		st, ok := notificationStatuses[s]
 		if !ok {
-			return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "status must be pending, delivered or dead")
+			return errNotificationStatus
 		}
 		req.Status = st
 	}

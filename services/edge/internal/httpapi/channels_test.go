@@ -25,14 +25,17 @@ import (
 type fakeChannels struct {
 	notificationv1.ChannelServiceClient
 	notificationv1.NotificationServiceClient
-	got     proto.Message
+	got proto.Message
+	// created is the last CreateChannel request, which the console's
+	// answer (the list again) follows with other calls.
+	created *notificationv1.CreateChannelRequest
 	channel *notificationv1.Channel
 	note    *notificationv1.NotificationRecord
 	err     error
 }
 
 func (f *fakeChannels) CreateChannel(_ context.Context, req *notificationv1.CreateChannelRequest, _ ...grpc.CallOption) (*notificationv1.CreateChannelResponse, error) {
-	f.got = req
+	f.got, f.created = req, req
 	return &notificationv1.CreateChannelResponse{Channel: f.channel, Secret: "whsec_shown_once"}, f.err
 }
 
@@ -97,7 +100,7 @@ func newChannelsAPI(t *testing.T, scopes ...auth.Scope) *channelsAPI {
 	keys := fakeKeys{scopes: scopes}
 	logger := logging.Discard()
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
-	Register(e, NewHandler(Backends{Channels: fake, Notifications: fake}, keys, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), "", clockwork.NewRealClock(), logger))
+	Register(e, NewHandler(Backends{Channels: fake, Notifications: fake}, keys, &fakeAudits{}, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), "", clockwork.NewRealClock(), logger))
 	return &channelsAPI{receiverAPI: &receiverAPI{t: t, e: e}, fake: fake}
 }
 

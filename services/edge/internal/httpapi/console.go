@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -95,7 +97,9 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// RegisterConsole mounts the console under /console on e.
+// RegisterConsole mounts the console under /console on e, where Register
+// has mounted the REST API: the console's forms make their changes
+// through its routes (submit).
 func RegisterConsole(e *echo.Echo, cn *Console) {
 	g := e.Group("/console", cn.headers)
 	static, _ := fs.Sub(consoleFS, "console/static") // the directory is embedded
@@ -273,5 +277,57 @@ func (cn *Console) sessionPrincipal(ctx context.Context, s session.Session) (aut
 	if k.Expired(cn.h.clock.Now()) {
 		return auth.Principal{}, errSessionEnded
 	}
-	return auth.Principal{OrgID: k.OrgID, KeyID: k.ID, Scopes: k.Scopes}, nil
+	return auth.Principal{OrgID: k.OrgID, KeyID: k.ID, KeyName: k.Name, Scopes: k.Scopes}, nil
+}
+
+// consoleAs marks the internal request a console form makes, holding the
+// signed-in principal, which require takes for a bearer key.
+const consoleAs = "console_as"
+
+// submit makes a form's change through the REST API's route for it
+// (method, path under /api/v1, body as JSON; nil for none), as the
+// signed-in key: the same scopes, validation, call and audit entry as a
+// client of the API gets, so that no change made in the console escapes
+// the audit log. It returns the route's answer, or its error for wrap to
+// show.
+func (cn *Console) submit(c echo.Context, method, path string, body any) ([]byte, error) {
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return nil, fmt.Errorf("encode the body of %s %s: %w", method, path, err)
+		}
+	}
+	p := principal(c)
+	status, answer, err := serveInternal(c, method, "/api/v1"+path, raw, func(in echo.Context) { in.Set(consoleAs, p) })
+	if err != nil {
+		return nil, err
+	}
+	if status >= http.StatusMultipleChoices {
+		return nil, fmt.Errorf("%s %s answered %d", method, path, status)
+	}
+	return answer, nil
+}
+
+// submitCreate is submit for a form that creates an object, returning
+// the created object's id.
+func (cn *Console) submitCreate(c echo.Context, path string, body any) (string, error) {
+	answer, err := cn.submit(c, http.MethodPost, path, body)
+	if err != nil {
+		return "", err
+	}
+	return objectID(answer), nil
+}
+
+// submitDecode is submit for a form whose page shows the answer (a
+// secret shown once), decoded into out.
+func (cn *Console) submitDecode(c echo.Context, method, path string, body, out any) error {
+	answer, err := cn.submit(c, method, path, body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		return fmt.Errorf("decode the answer of %s %s: %w", method, path, err)
+	}
+	return nil
 }

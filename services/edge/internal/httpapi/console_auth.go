@@ -95,5 +95,8 @@ var consoleSections = []consoleSection{
 	{"Status pages", "/console/status-pages", "status_pages"},
 	{"Uptime & SLOs", "/console/slos", "sla"},
 	{"Alerts", "/console/alerts", "alerting"},
+	{"On-call", "/console/schedules", "oncall"},
+	{"Channels", "/console/channels", "oncall"},
+	{"Notifications", "/console/notifications", "oncall"},
 	{"API keys", "/console/api-keys", "api_keys"},
 }

@@ -90,13 +90,13 @@ func formPtr(c echo.Context, name string) *string {
 }
 
 // formList is every value of a multi-valued field (checkboxes, multiple
-// selects), without empty ones.
+// selects), without empty ones; none is an empty list, not JSON's null.
 func formList(c echo.Context, name string) []string {
+	out := []string{}
 	f, err := c.FormParams()
 	if err != nil {
-		return nil
+		return out
 	}
-	var out []string
 	for _, v := range f[name] {
 		if v = strings.TrimSpace(v); v != "" {
 			out = append(out, v)

@@ -18,6 +18,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/httpx"
 	"github.com/upstatehq/upstate/pkg/logging"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
+	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
@@ -39,6 +40,9 @@ type consoleForms struct {
 	e         http.Handler
 	receivers *fakeReceivers
 	incidents *fakeIncidents
+	oncall    *fakeOnCall
+	channels  *fakeChannels
+	audits    *fakeAudits
 	cookie    string
 	csrf      string
 }
@@ -61,10 +65,21 @@ func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleF
 		incident:    &incidentsv1.Incident{Id: "inc_1", Title: "Slow", CreatedAt: at, UpdatedAt: at},
 		maintenance: &incidentsv1.Maintenance{Id: "mnt_1", Title: "Upgrade", StartsAt: at, EndsAt: at, CreatedAt: at, UpdatedAt: at},
 	}
+	oncall := newFakeOnCall(at)
+	channels := &fakeChannels{
+		channel: &notificationv1.Channel{Id: "chn_1", Name: "#ops", Type: notificationv1.ChannelType_CHANNEL_TYPE_WEBHOOK,
+			Config: &notificationv1.ChannelConfig{Url: "https://hooks.example/…"}, CreatedAt: at, UpdatedAt: at},
+		note: &notificationv1.NotificationRecord{Id: "ntf_1", ChannelId: "chn_1", Status: notificationv1.NotificationStatus_NOTIFICATION_STATUS_DEAD,
+			Kind: notificationv1.Kind_KIND_TEST, Title: "A test", CreatedAt: at,
+			Attempts: []*notificationv1.Attempt{{At: at, StatusCode: 404, LatencyMs: 12, Error: "answered 404 Not Found"}}},
+	}
+	audits := &fakeAudits{}
 	keys := consoleKeys{fakeKeys{scopes: scopes}}
 	logger := logging.Discard()
 	clock := clockwork.NewRealClock()
-	h := NewHandler(Backends{Receivers: rcv, Incidents: inc, Maintenances: inc}, keys, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
+	backends := Backends{Receivers: rcv, Incidents: inc, Maintenances: inc, Users: oncall, Schedules: oncall, Policies: oncall,
+		Channels: channels, Notifications: channels}
+	h := NewHandler(backends, keys, audits, NewAuthenticator(keys, time.Minute, clock, logger), "", clock, logger)
 	cn, err := NewConsole(h, hub, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -75,16 +90,33 @@ func newConsoleWith(t *testing.T, hub *live.Hub, scopes ...auth.Scope) *consoleF
 	}
 	cn.SetCodec(codec)
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
+	Register(e, h)
 	RegisterConsole(e, cn)
 	s := session.New("org_test", "key_test", time.Now().Add(time.Hour))
-	return &consoleForms{t: t, e: e, receivers: rcv, incidents: inc, cookie: codec.Seal(s), csrf: codec.CSRF(s)}
+	return &consoleForms{t: t, e: e, receivers: rcv, incidents: inc, oncall: oncall, channels: channels, audits: audits, cookie: codec.Seal(s), csrf: codec.CSRF(s)}
 }
 
 func (f *consoleForms) post(path string, form url.Values) *httptest.ResponseRecorder {
 	f.t.Helper()
 	form.Set("csrf", f.csrf)
+	return f.postRaw(path, form)
+}
+
+// postRaw posts form as it is, CSRF token or not.
+func (f *consoleForms) postRaw(path string, form url.Values) *httptest.ResponseRecorder {
+	f.t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "http://edge.example"+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: consoleCookie, Value: f.cookie})
+	rec := httptest.NewRecorder()
+	f.e.ServeHTTP(rec, req)
+	return rec
+}
+
+// get fetches a console page.
+func (f *consoleForms) get(path string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "http://edge.example"+path, nil)
 	req.AddCookie(&http.Cookie{Name: consoleCookie, Value: f.cookie})
 	rec := httptest.NewRecorder()
 	f.e.ServeHTTP(rec, req)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,17 +52,11 @@ func (cn *Console) createIncident(c echo.Context) error {
 		Title: form(c, "title"), Severity: formPtr(c, "severity"), ServiceIDs: formList(c, "service_ids"),
 		Status: formPtr(c, "status"), Message: form(c, "message"),
 	}
-	req, err := body.request(principal(c))
+	id, err := cn.submitCreate(c, "/incidents", body)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.incidents.CreateIncident(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/console/incidents/"+resp.GetIncident().GetId())
+	return c.Redirect(http.StatusSeeOther, "/console/incidents/"+id)
 }
 
 // incidentPage is an incident with its timeline and the form to post an
@@ -98,14 +93,8 @@ func (cn *Console) resolveIncident(c echo.Context) error {
 }
 
 func (cn *Console) postIncidentUpdate(c echo.Context, body addIncidentUpdateBody) error {
-	req, err := body.request(principal(c), c.Param("id"))
-	if err != nil {
+	if _, err := cn.submit(c, http.MethodPost, "/incidents/"+url.PathEscape(c.Param("id"))+"/updates", body); err != nil {
 		return err
-	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.incidents.AddIncidentUpdate(ctx, req); err != nil {
-		return fromGRPC(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/incidents/"+c.Param("id"))
 }
@@ -151,17 +140,11 @@ func (cn *Console) createMaintenance(c echo.Context) error {
 	body := createMaintenanceBody{
 		Title: form(c, "title"), Message: form(c, "message"), ServiceIDs: formList(c, "service_ids"), StartsAt: starts, EndsAt: ends,
 	}
-	req, err := body.request(principal(c).OrgID)
+	id, err := cn.submitCreate(c, "/maintenances", body)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.maintenances.CreateMaintenance(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.Redirect(http.StatusSeeOther, "/console/maintenances/"+resp.GetMaintenance().GetId())
+	return c.Redirect(http.StatusSeeOther, "/console/maintenances/"+id)
 }
 
 // maintenancePage is a window and its edit form.
@@ -204,25 +187,15 @@ func (cn *Console) updateMaintenance(c echo.Context) error {
 			*f.dst = set(*t)
 		}
 	}
-	req, err := body.request(principal(c).OrgID, c.Param("id"))
-	if err != nil {
+	if _, err := cn.submit(c, http.MethodPatch, "/maintenances/"+url.PathEscape(c.Param("id")), body); err != nil {
 		return err
-	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.maintenances.UpdateMaintenance(ctx, req); err != nil {
-		return fromGRPC(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/maintenances/"+c.Param("id"))
 }
 
 func (cn *Console) cancelMaintenance(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.maintenances.CancelMaintenance(ctx, &incidentsv1.CancelMaintenanceRequest{
-		OrgId: principal(c).OrgID, MaintenanceId: c.Param("id"),
-	}); err != nil {
-		return fromGRPC(err)
+	if _, err := cn.submit(c, http.MethodDelete, "/maintenances/"+url.PathEscape(c.Param("id")), nil); err != nil {
+		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/maintenances/"+c.Param("id"))
 }

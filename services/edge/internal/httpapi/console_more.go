@@ -2,10 +2,10 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
-	alertingv1 "github.com/upstatehq/upstate/proto/gen/upstate/alerting/v1"
 	slav1 "github.com/upstatehq/upstate/proto/gen/upstate/sla/v1"
 	statuspagev1 "github.com/upstatehq/upstate/proto/gen/upstate/statuspage/v1"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
@@ -47,10 +47,10 @@ func (cn *Console) createAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := cn.h.issueKey(c.Request().Context(), principal(c), createKeyBody{
+	var k apiKeyJSON
+	if err := cn.submitDecode(c, http.MethodPost, "/api-keys", createKeyBody{
 		Name: form(c, "name"), Scopes: formList(c, "scopes"), ExpiresAt: expires,
-	})
-	if err != nil {
+	}, &k); err != nil {
 		return err
 	}
 	out, err := cn.keysPage(c, &k)
@@ -62,7 +62,7 @@ func (cn *Console) createAPIKey(c echo.Context) error {
 
 func (cn *Console) revokeAPIKey(c echo.Context) error {
 	p := principal(c)
-	if err := cn.h.revoke(c.Request().Context(), p, c.Param("id")); err != nil {
+	if _, err := cn.submit(c, http.MethodDelete, "/api-keys/"+url.PathEscape(c.Param("id")), nil); err != nil {
 		return err
 	}
 	if c.Param("id") == p.KeyID {
@@ -148,13 +148,8 @@ func (cn *Console) alerts(c echo.Context) error {
 }
 
 func (cn *Console) ackAlert(c echo.Context) error {
-	p := principal(c)
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.alerts.AcknowledgeAlert(ctx, &alertingv1.AcknowledgeAlertRequest{
-		OrgId: p.OrgID, AlertId: c.Param("id"), Note: form(c, "note"), Actor: p.KeyID,
-	}); err != nil {
-		return fromGRPC(err)
+	if _, err := cn.submit(c, http.MethodPost, "/alerts/"+url.PathEscape(c.Param("id"))+"/ack", ackBody{Note: form(c, "note")}); err != nil {
+		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/alerts")
 }

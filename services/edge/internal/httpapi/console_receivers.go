@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -85,17 +86,10 @@ func (cn *Console) createReceiver(c echo.Context) error {
 		StatusField: formPtr(c, "status_field"), MessageField: formPtr(c, "message_field"),
 		StatusMapping: mapping, Signature: sig, AutoIncident: auto,
 	}
-	spec, err := body.spec()
-	if err != nil {
+	out := tokenPage{Created: true}
+	if err := cn.submitDecode(c, http.MethodPost, "/webhook-receivers", body, &out.Receiver); err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.receivers.CreateReceiver(ctx, &statusv1.CreateReceiverRequest{OrgId: principal(c).OrgID, Spec: spec})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := tokenPage{Receiver: cn.h.withToken(c, resp.GetReceiver(), resp.GetToken()), Created: true}
 	return cn.render(c, http.StatusCreated, "token", view{Title: "Receiver created", Section: "/console/receivers", Data: out})
 }
 
@@ -174,29 +168,16 @@ func (cn *Console) updateReceiver(c echo.Context) error {
 	case sig != nil:
 		body.Signature = set(*sig)
 	}
-	spec, paths, err := body.update()
-	if err != nil {
+	if _, err := cn.submit(c, http.MethodPatch, "/webhook-receivers/"+url.PathEscape(c.Param("id")), body); err != nil {
 		return err
-	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.receivers.UpdateReceiver(ctx, &statusv1.UpdateReceiverRequest{
-		OrgId: principal(c).OrgID, ReceiverId: c.Param("id"), Spec: spec, UpdatePaths: paths,
-	}); err != nil {
-		return fromGRPC(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/receivers/"+c.Param("id"))
 }
 
 func (cn *Console) rotateReceiver(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.receivers.RotateReceiverToken(ctx, &statusv1.RotateReceiverTokenRequest{
-		OrgId: principal(c).OrgID, ReceiverId: c.Param("id"),
-	})
-	if err != nil {
-		return fromGRPC(err)
+	var out tokenPage
+	if err := cn.submitDecode(c, http.MethodPost, "/webhook-receivers/"+url.PathEscape(c.Param("id"))+"/rotate-token", nil, &out.Receiver); err != nil {
+		return err
 	}
-	out := tokenPage{Receiver: cn.h.withToken(c, resp.GetReceiver(), resp.GetToken())}
 	return cn.render(c, http.StatusOK, "token", view{Title: "Token rotated", Section: "/console/receivers", Data: out})
 }

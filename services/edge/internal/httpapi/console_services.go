@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,6 +47,21 @@ func registerConsoleRoutes(g *echo.Group, cn *Console) {
 	page(http.MethodGet, "/slos", cn.slos, "sla", auth.Read)
 	page(http.MethodGet, "/alerts", cn.alerts, "alerting", auth.Read)
 	page(http.MethodPost, "/alerts/:id/ack", cn.ackAlert, "alerting", auth.Write)
+
+	page(http.MethodGet, "/schedules", cn.schedules, "oncall", auth.Read)
+	page(http.MethodGet, "/schedules/:id", cn.schedule, "oncall", auth.Read)
+	page(http.MethodPost, "/schedules/:id/overrides", cn.createOverride, "oncall", auth.Write)
+	page(http.MethodPost, "/schedules/:id/overrides/:override_id/delete", cn.deleteOverride, "oncall", auth.Write)
+	page(http.MethodGet, "/users", cn.users, "oncall", auth.Read)
+	page(http.MethodPost, "/users", cn.createUser, "oncall", auth.Write)
+	page(http.MethodPost, "/users/:id/delete", cn.deleteUser, "oncall", auth.Write)
+	page(http.MethodGet, "/escalation-policies", cn.policies, "oncall", auth.Read)
+	page(http.MethodGet, "/escalation-policies/:id", cn.policy, "oncall", auth.Read)
+	page(http.MethodGet, "/channels", cn.channels, "oncall", auth.Read)
+	page(http.MethodPost, "/channels", cn.createChannel, "oncall", auth.Write)
+	page(http.MethodPost, "/channels/:id/test", cn.testChannel, "oncall", auth.Write)
+	page(http.MethodGet, "/notifications", cn.notifications, "oncall", auth.Read)
+	page(http.MethodPost, "/notifications/:id/retry", cn.retryNotification, "oncall", auth.Write)
 }
 
 // consoleListSize is how many rows a console list shows at most; longer
@@ -85,15 +101,11 @@ func (cn *Console) services(c echo.Context) error {
 }
 
 func (cn *Console) createService(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.status.CreateService(ctx, &statusv1.CreateServiceRequest{
-		OrgId: principal(c).OrgID, Name: form(c, "name"), Description: form(c, "description"),
-	})
+	id, err := cn.submitCreate(c, "/services", createServiceBody{Name: form(c, "name"), Description: form(c, "description")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/console/services/"+resp.GetService().GetId())
+	return c.Redirect(http.StatusSeeOther, "/console/services/"+id)
 }
 
 // servicePage is one service with its history.
@@ -132,14 +144,8 @@ func (cn *Console) setStatus(c echo.Context) error {
 	if d := form(c, "description"); d != "" {
 		body.Description = &d
 	}
-	req, err := body.request(principal(c), c.Param("id"))
-	if err != nil {
+	if _, err := cn.submit(c, http.MethodPut, "/services/"+url.PathEscape(c.Param("id")), body); err != nil {
 		return err
-	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	if _, err := cn.h.status.SetStatus(ctx, req); err != nil {
-		return fromGRPC(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/services/"+c.Param("id"))
 }

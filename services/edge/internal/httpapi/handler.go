@@ -3,7 +3,8 @@
 // and the operator console (/console, console*.go), HTML pages over the
 // same calls, validation and representations. It holds no domain logic:
 // calls go to the status, incidents, SLA, alerting, status page and
-// notification services over gRPC.
+// notification services over gRPC. Every write, the console's included,
+// is recorded in the audit log, written ahead of the change (audit.go).
 package httpapi
 
 import (
@@ -45,6 +46,7 @@ type Handler struct {
 	channels     notificationv1.ChannelServiceClient
 	notes        notificationv1.NotificationServiceClient
 	keys         Keys
+	audits       AuditLog
 	auth         *Authenticator
 	clock        clockwork.Clock
 	logger       *slog.Logger
@@ -53,6 +55,9 @@ type Handler struct {
 	publicURL string
 	// callTimeout bounds each call to a backing service.
 	callTimeout time.Duration
+	// getRoutes are the patterns of the API's GET routes, where the audit
+	// log reads an object before a write changes it.
+	getRoutes map[string]bool
 }
 
 // Backends are the APIs of the status, incidents, SLA, alerting, status
@@ -83,20 +88,28 @@ type Backends struct {
 // base of the webhook URLs it shows (e.g. https://status.example.com); empty
 // means the scheme and host the request came to. clock dates API keys'
 // creation and revocation.
-func NewHandler(b Backends, keys Keys, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
+func NewHandler(b Backends, keys Keys, audits AuditLog, authn *Authenticator, publicURL string, clock clockwork.Clock, logger *slog.Logger) *Handler {
 	return &Handler{
 		status: b.Services, receivers: b.Receivers, incidents: b.Incidents, maintenances: b.Maintenances, sla: b.SLA,
 		rules: b.Rules, alerts: b.Alerts, silences: b.Silences, dependencies: b.Dependencies, pages: b.StatusPages,
 		users: b.Users, teams: b.Teams, schedules: b.Schedules, policies: b.Policies, routes: b.Routes,
 		channels: b.Channels, notes: b.Notifications,
-		keys: keys, auth: authn, clock: clock, logger: logger,
+		keys: keys, audits: audits, auth: authn, clock: clock, logger: logger,
 		publicURL: strings.TrimRight(publicURL, "/"), callTimeout: 10 * time.Second,
 	}
 }
 
-// Register mounts the API under /api/v1 on e.
+// Register mounts the API under /api/v1, and the Statuspage-compatible
+// management API under /v1, on e.
 func Register(e *echo.Echo, h *Handler) {
 	registerRoutes(e.Group("/api/v1"), h)
+	registerCompatRoutes(e.Group(compatPrefix, h.spErrors), h)
+	h.getRoutes = map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			h.getRoutes[r.Path] = true
+		}
+	}
 }
 
 // list is the envelope of every list response.

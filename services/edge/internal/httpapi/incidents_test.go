@@ -108,7 +108,7 @@ func newIncidentAPI(t *testing.T, scopes ...auth.Scope) *incidentAPI {
 	logger := logging.Discard()
 	e := httpx.NewEcho(logger, prometheus.NewRegistry(), httpx.Options{})
 	b := Backends{Incidents: fake, Maintenances: fake}
-	Register(e, NewHandler(b, keys, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), "", clockwork.NewRealClock(), logger))
+	Register(e, NewHandler(b, keys, &fakeAudits{}, NewAuthenticator(keys, time.Minute, clockwork.NewRealClock(), logger), "", clockwork.NewRealClock(), logger))
 	return &incidentAPI{receiverAPI: &receiverAPI{t: t, e: e}, fake: fake}
 }
 

@@ -110,11 +110,11 @@ func requiredTime(field string, s *string) (*timestamppb.Timestamp, error) {
 // updateMaintenanceBody is the body of PATCH /maintenances/:id: the
 // fields to change. None can be null.
 type updateMaintenanceBody struct {
-	Title      optional[string]   `json:"title"`
-	Message    optional[string]   `json:"message"`
-	ServiceIDs optional[[]string] `json:"service_ids"`
-	StartsAt   optional[string]   `json:"starts_at"`
-	EndsAt     optional[string]   `json:"ends_at"`
+	Title      optional[string]   `json:"title,omitzero"`
+	Message    optional[string]   `json:"message,omitzero"`
+	ServiceIDs optional[[]string] `json:"service_ids,omitzero"`
+	StartsAt   optional[string]   `json:"starts_at,omitzero"`
+	EndsAt     optional[string]   `json:"ends_at,omitzero"`
 }
 
 const updatableMaintenanceFields = "title, message, service_ids, starts_at, ends_at"

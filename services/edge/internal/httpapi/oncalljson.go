@@ -33,12 +33,12 @@ func toUserJSON(u *notificationv1.User) userJSON {
 
 // userBody is the body of POST /users and PATCH /users/:id.
 type userBody struct {
-	Name          optional[string]   `json:"name"`
-	Email         optional[string]   `json:"email"`
-	TimeZone      optional[string]   `json:"time_zone"`
-	SlackMemberID optional[string]   `json:"slack_member_id"`
-	Phone         optional[string]   `json:"phone"`
-	ChannelIDs    optional[[]string] `json:"channel_ids"`
+	Name          optional[string]   `json:"name,omitzero"`
+	Email         optional[string]   `json:"email,omitzero"`
+	TimeZone      optional[string]   `json:"time_zone,omitzero"`
+	SlackMemberID optional[string]   `json:"slack_member_id,omitzero"`
+	Phone         optional[string]   `json:"phone,omitzero"`
+	ChannelIDs    optional[[]string] `json:"channel_ids,omitzero"`
 }
 
 const userFields = "name, email, time_zone, slack_member_id, phone, channel_ids"

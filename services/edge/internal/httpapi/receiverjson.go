@@ -173,6 +173,18 @@ type optional[T any] struct {
 	value     T
 }
 
+// MarshalJSON writes the field as given; with the omitzero option, a field
+// not given is left out. The console sends its forms' PATCH bodies so.
+func (o optional[T]) MarshalJSON() ([]byte, error) {
+	if o.null {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.value)
+}
+
+// IsZero reports whether the field was not given.
+func (o optional[T]) IsZero() bool { return !o.set }
+
 // UnmarshalJSON records that the field was given, and its value.
 func (o *optional[T]) UnmarshalJSON(data []byte) error {
 	o.set = true
@@ -190,15 +202,15 @@ func (o *optional[T]) UnmarshalJSON(data []byte) error {
 // null: it clears service_id or service_name_field and removes the
 // signature requirement.
 type updateReceiverBody struct {
-	Name             optional[string]            `json:"name"`
-	Enabled          optional[bool]              `json:"enabled"`
-	ServiceID        optional[string]            `json:"service_id"`
-	ServiceNameField optional[string]            `json:"service_name_field"`
-	StatusField      optional[string]            `json:"status_field"`
-	MessageField     optional[string]            `json:"message_field"`
-	StatusMapping    optional[map[string]string] `json:"status_mapping"`
-	Signature        optional[signatureBody]     `json:"signature"`
-	AutoIncident     optional[autoIncidentBody]  `json:"auto_incident"`
+	Name             optional[string]            `json:"name,omitzero"`
+	Enabled          optional[bool]              `json:"enabled,omitzero"`
+	ServiceID        optional[string]            `json:"service_id,omitzero"`
+	ServiceNameField optional[string]            `json:"service_name_field,omitzero"`
+	StatusField      optional[string]            `json:"status_field,omitzero"`
+	MessageField     optional[string]            `json:"message_field,omitzero"`
+	StatusMapping    optional[map[string]string] `json:"status_mapping,omitzero"`
+	Signature        optional[signatureBody]     `json:"signature,omitzero"`
+	AutoIncident     optional[autoIncidentBody]  `json:"auto_incident,omitzero"`
 }
 
 // updatableFields lists the PATCH fields, which are also the names of the

@@ -7,7 +7,8 @@ import (
 )
 
 // registerRoutes is the REST API's route table; the OpenAPI document is
-// tested against it.
+// tested against it. Every route that requires a write scope is audited
+// (require).
 func registerRoutes(g *echo.Group, h *Handler) {
 	g.GET("/openapi.json", serveOpenAPI)
 
@@ -116,5 +117,8 @@ func registerRoutes(g *echo.Group, h *Handler) {
 
 	g.GET("/api-keys", h.listKeys, h.require("api_keys", auth.Read))
 	g.POST("/api-keys", h.createKey, h.require("api_keys", auth.Write))
+	g.GET("/api-keys/:id", h.getKey, h.require("api_keys", auth.Read))
 	g.DELETE("/api-keys/:id", h.revokeKey, h.require("api_keys", auth.Write))
+
+	g.GET("/audit-log", h.listAuditLog, h.require("audit", auth.Read))
 }

@@ -1,5 +1,5 @@
-// Package store keeps the edge's organisations and API keys in its
-// Postgres schema. It translates Postgres errors into domain errors.
+// Package store keeps the edge's organisations, API keys and audit log
+// in its Postgres schema. It translates Postgres errors into domain errors.
 package store
 
 import (
@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/outbox"
 	"github.com/upstatehq/upstate/services/edge/internal/auth"
 	"github.com/upstatehq/upstate/services/edge/internal/domain"
 )
@@ -20,10 +21,15 @@ import (
 // Store is the edge's Postgres store.
 type Store struct {
 	pool *pgxpool.Pool
+	// Outbox holds the events of audit entries until the relay publishes
+	// them.
+	Outbox *outbox.Outbox
 }
 
 // New returns a store over pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, Outbox: outbox.New(pool, OutboxTable)}
+}
 
 const keyColumns = `id, org_id, name, prefix, scopes, created_at, last_used_at, revoked_at, expires_at`
 

@@ -19,6 +19,9 @@ type Destination struct {
 	Template string
 	// Unsubscribe is an inline email recipient's unsubscribe link.
 	Unsubscribe string
+	// Body is an inline webhook recipient's prepared JSON body, posted
+	// instead of the generic one when set.
+	Body []byte
 }
 
 // Destination returns where c's notifications go.
@@ -88,14 +91,17 @@ func Render(d Destination, m Message, now time.Time) (Request, error) {
 	default:
 		return Request{}, fmt.Errorf("render: unknown channel type %q", d.Type)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Text is not HTML: "<" stays "<" for the reader of a raw payload.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
-		return Request{}, fmt.Errorf("render %s: %w", d.Type, err)
+	b := d.Body
+	if b == nil || d.Type != Webhook {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		// Text is not HTML: "<" stays "<" for the reader of a raw payload.
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(body); err != nil {
+			return Request{}, fmt.Errorf("render %s: %w", d.Type, err)
+		}
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", UserAgent)

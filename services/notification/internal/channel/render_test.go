@@ -196,3 +196,22 @@ func TestRenderEmailAndSkips(t *testing.T) {
 	}
 	_ = http.MethodPost
 }
+
+// An inline webhook with a prepared body (a status page's subscriber)
+// gets that body as it is, signed, with the notification's id.
+func TestRenderPreparedWebhookBody(t *testing.T) {
+	t.Parallel()
+	secret := webhook.NewStandardSecret()
+	body := []byte(`{"page":{"id":"pag_1"},"component_update":{"new_status":"major_outage"}}`)
+	d := channel.Destination{Type: channel.Webhook, Config: channel.Config{URL: "https://hooks.example.com/status", Secret: secret}, Body: body}
+	req, err := channel.Render(d, trigger(), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(req.Body, body) || req.URL != d.Config.URL || req.Header.Get("webhook-id") != "ntf_01jdq0000000000000000000aa" {
+		t.Fatalf("request %s %s %v", req.URL, req.Body, req.Header)
+	}
+	if err := webhook.Verify(webhook.Signature{Secret: secret, Scheme: webhook.SchemeStandardWebhooks}, req.Header, req.Body, t0); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+}

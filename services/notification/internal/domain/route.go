@@ -1,12 +1,14 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/upstatehq/upstate/pkg/ids"
+	"github.com/upstatehq/upstate/pkg/selector"
 )
 
 // EventKinds are the incident events a route may send on.
@@ -16,12 +18,8 @@ var EventKinds = []string{
 }
 
 // Selector picks services as an alert rule's does: exactly one of
-// ServiceIDs, Tags or All.
-type Selector struct {
-	ServiceIDs []string          `json:"service_ids,omitempty"`
-	Tags       map[string]string `json:"tags,omitempty"`
-	All        bool              `json:"all,omitempty"`
-}
+// ServiceIDs, Tags or All (the shared service selector).
+type Selector = selector.Selector
 
 // RouteSpec is what an organisation sets of a route.
 type RouteSpec struct {
@@ -38,14 +36,10 @@ type Route struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-const (
-	maxSelected = 100
-	maxTags     = 20
-)
-
 // Normalize trims the route's name.
 func (s RouteSpec) Normalize() RouteSpec {
 	s.Name = strings.TrimSpace(s.Name)
+	s.Services = s.Services.Normalize()
 	return s
 }
 
@@ -66,36 +60,16 @@ func (s RouteSpec) Validate() error {
 			return invalid(fmt.Sprintf("events[%d]", i), e+" is given twice")
 		}
 	}
-	if err := s.Services.validate("services"); err != nil {
+	if err := s.Services.Validate("services"); err != nil {
+		var serr *selector.Error
+		errors.As(err, &serr)
+		return invalid(serr.Field, serr.Message)
+	}
+	if err := checkIDs("services.service_ids", ids.Service, s.Services.ServiceIDs, selector.MaxServiceIDs); err != nil {
 		return err
 	}
 	if len(s.ChannelIDs) == 0 {
 		return invalid("channel_ids", "give at least one channel id")
 	}
 	return checkIDs("channel_ids", ids.Channel, s.ChannelIDs, maxChannels)
-}
-
-func (sel Selector) validate(field string) error {
-	given := 0
-	if len(sel.ServiceIDs) > 0 {
-		given++
-	}
-	if len(sel.Tags) > 0 {
-		given++
-	}
-	if sel.All {
-		given++
-	}
-	if given != 1 {
-		return invalid(field, "give exactly one of service_ids, tags, all")
-	}
-	if len(sel.Tags) > maxTags {
-		return invalid(field+".tags", fmt.Sprintf("at most %d", maxTags))
-	}
-	for k := range sel.Tags {
-		if strings.TrimSpace(k) == "" {
-			return invalid(field+".tags", "keys must not be empty")
-		}
-	}
-	return checkIDs(field+".service_ids", ids.Service, sel.ServiceIDs, maxSelected)
 }

@@ -4,6 +4,7 @@
 package notifypb
 
 import (
+	"encoding/json"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -16,8 +17,12 @@ import (
 	"github.com/upstatehq/upstate/services/notification/internal/channelstore"
 )
 
-// MaxKeyLen bounds an idempotency key.
-const MaxKeyLen = 200
+// Limits of a notification: its idempotency key, an inline webhook's
+// prepared body.
+const (
+	MaxKeyLen  = 200
+	MaxBodyLen = 256 << 10
+)
 
 var kinds = map[notificationv1.Kind]channel.Kind{
 	notificationv1.Kind_KIND_TRIGGER:     channel.Trigger,
@@ -72,6 +77,9 @@ func Validate(n *notificationv1.Notification) error {
 		if s := d.Webhook.GetSecret(); s != "" && !strings.HasPrefix(s, "whsec_") {
 			return &channel.ValidationError{Field: "webhook.secret", Message: "must be a Standard Webhooks secret (whsec_…)"}
 		}
+		if b := d.Webhook.GetBody(); b != nil && (len(b) > MaxBodyLen || !json.Valid(b)) {
+			return &channel.ValidationError{Field: "webhook.body", Message: "must be a JSON value of at most 256 KiB"}
+		}
 	case *notificationv1.Notification_Email:
 		if a, err := mail.ParseAddress(d.Email.GetAddress()); err != nil || a.Name != "" {
 			return &channel.ValidationError{Field: "email.address", Message: "must be an email address"}
@@ -86,7 +94,7 @@ func Validate(n *notificationv1.Notification) error {
 func Inline(n *notificationv1.Notification) (channel.Destination, bool) {
 	switch d := n.GetDestination().(type) {
 	case *notificationv1.Notification_Webhook:
-		return channel.Destination{Type: channel.Webhook, Config: channel.Config{URL: d.Webhook.GetUrl(), Secret: d.Webhook.GetSecret()}}, true
+		return channel.Destination{Type: channel.Webhook, Config: channel.Config{URL: d.Webhook.GetUrl(), Secret: d.Webhook.GetSecret()}, Body: d.Webhook.GetBody()}, true
 	case *notificationv1.Notification_Email:
 		return channel.Destination{Type: channel.Email, Config: channel.Config{To: d.Email.GetAddress()}, Unsubscribe: d.Email.GetUnsubscribe()}, true
 	}

@@ -1,93 +1,77 @@
-// Package deliver sends subscribers' webhook deliveries from the
-// deliveries table, the simplest durable queue this service can have: a
-// row per subscriber and event, claimed for a lease so replicas share the
-// work, its body made and kept at the first attempt, signed with the
-// subscriber's Standard Webhooks secret, retried with growing, jittered
-// delays and given up after MaxAttempts. The notification service is
-// where this belongs once it exists (its delivery queue, breaker per
-// destination and dead letters); the rows queued here are then what is
-// handed to it.
+// Package deliver hands subscribers' deliveries to the notification
+// service's delivery queue. The deliveries table is written with the
+// change that owes them (a row per subscriber and event); a deliverer
+// claims due rows for a lease, so replicas share the work, makes each
+// one's message from the read model — the Statuspage-compatible payload of
+// a webhook subscriber (made at the first attempt and kept), the subject
+// and text of an email subscriber — and enqueues it as a Notification with
+// an inline destination. The notification service then delivers it: the
+// Standard Webhooks signature with the subscriber's secret, retries,
+// breaker, SSRF guard, SMTP, dead letters and the history are its. A
+// hand-off that fails (NATS away) is tried again with growing, jittered
+// delays; the notification's key, the delivery's, keeps a repeated
+// hand-off from being delivered twice.
 package deliver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jonboulle/clockwork"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/upstatehq/upstate/pkg/mail"
-	"github.com/upstatehq/upstate/pkg/netguard"
+	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	"github.com/upstatehq/upstate/services/statuspage/internal/compat"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
 	"github.com/upstatehq/upstate/services/statuspage/internal/metrics"
 	"github.com/upstatehq/upstate/services/statuspage/internal/store"
-	"github.com/upstatehq/upstate/webhook"
 )
 
 // Config tunes the deliverer.
 type Config struct {
 	// PublicURL is the base of the pages' addresses in payloads.
 	PublicURL string
-	// MaxAttempts is how many times a delivery is tried (default 10).
+	// MaxAttempts is how many times a hand-off is tried (default 10).
 	MaxAttempts int
-	// Timeout bounds one attempt (default 10s).
-	Timeout time.Duration
 	// PollInterval is how often due deliveries are looked for besides
 	// being told of new ones (default 1s).
 	PollInterval time.Duration
-	// AllowPrivate lets deliveries go to loopback and private addresses
-	// (a laptop, tests); otherwise they are refused, so that a public
-	// subscription cannot make the service call inside its network.
-	AllowPrivate bool
 }
 
-// Sender sends email (package mail).
-type Sender interface {
-	Send(ctx context.Context, msg mail.Message) error
-}
+// Enqueuer puts a notification on the delivery queue (the notification
+// service's Enqueue).
+type Enqueuer func(context.Context, *notificationv1.Notification) error
 
-// Deliverer sends due deliveries.
+// Source names the status page as a notification's producer.
+const Source = "statuspage"
+
+// Deliverer hands due deliveries to the delivery queue.
 type Deliverer struct {
 	store   *store.Store
-	mailer  Sender
+	enqueue Enqueuer
 	cfg     Config
-	client  *http.Client
 	clock   clockwork.Clock
 	metrics *metrics.Metrics
 	logger  *slog.Logger
 	kick    chan struct{}
 }
 
-// New returns a deliverer; mailer sends to email subscribers (nil: there
-// are none, email subscriptions being refused).
-func New(st *store.Store, mailer Sender, cfg Config, clock clockwork.Clock, m *metrics.Metrics, logger *slog.Logger) *Deliverer {
+// New returns a deliverer enqueuing with enqueue.
+func New(st *store.Store, enqueue Enqueuer, cfg Config, clock clockwork.Clock, m *metrics.Metrics, logger *slog.Logger) *Deliverer {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 10
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = netguard.New().Control
-	}
-	transport := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 5 * time.Second}
-	client := &http.Client{Transport: transport, Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Deliverer{store: st, mailer: mailer, cfg: cfg, client: client, clock: clock, metrics: m, logger: logger, kick: make(chan struct{}, 1)}
+	return &Deliverer{store: st, enqueue: enqueue, cfg: cfg, clock: clock, metrics: m, logger: logger, kick: make(chan struct{}, 1)}
 }
 
 // Notify tells the deliverer that deliveries were queued.
@@ -99,14 +83,14 @@ func (d *Deliverer) Notify() {
 }
 
 // lease is how long a claimed delivery is another replica's to leave.
-func (d *Deliverer) lease() time.Duration { return d.cfg.Timeout + 30*time.Second }
+const lease = 30 * time.Second
 
-// Run sends due deliveries until ctx ends.
+// Run hands due deliveries over until ctx ends.
 func (d *Deliverer) Run(ctx context.Context) {
 	for {
 		n, err := d.Once(ctx)
 		if err != nil && ctx.Err() == nil {
-			d.logger.Warn("send deliveries", "err", err)
+			d.logger.Warn("hand subscriber deliveries over", "err", err)
 		}
 		if n > 0 && err == nil {
 			continue
@@ -120,17 +104,17 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// Once sends the deliveries due now (up to a batch) and returns how many
-// it tried.
+// Once hands the deliveries due now (up to a batch) over and returns how
+// many it tried.
 func (d *Deliverer) Once(ctx context.Context) (int, error) {
-	due, err := d.store.ClaimDeliveries(ctx, d.clock.Now(), d.lease(), 32)
+	due, err := d.store.ClaimDeliveries(ctx, d.clock.Now(), lease, 32)
 	if err != nil {
 		return 0, err
 	}
-	// A delivery begun is finished (within its timeout) and recorded even
-	// when ctx ends (the service stops); those not begun are given back,
-	// so that another replica, or this one restarted, sends them at once
-	// rather than after the lease.
+	// A hand-off begun is finished and recorded even when ctx ends (the
+	// service stops); those not begun are given back, so that another
+	// replica, or this one restarted, takes them at once rather than
+	// after the lease.
 	finish := context.WithoutCancel(ctx)
 	for i, dl := range due {
 		if ctx.Err() != nil {
@@ -147,44 +131,47 @@ func (d *Deliverer) Once(ctx context.Context) (int, error) {
 	return len(due), nil
 }
 
-// send makes one attempt and records its outcome; it fails only when the
-// outcome cannot be recorded.
+// send hands one delivery over and records the outcome; it fails only
+// when the outcome cannot be recorded.
 func (d *Deliverer) send(ctx context.Context, dl store.Delivery) error {
-	var attemptErr error
+	n, err := d.load(ctx, dl)
+	if errors.Is(err, domain.ErrNotFound) {
+		return d.store.Retry(ctx, dl.ID, "the page or the event is gone", d.clock.Now(), nil)
+	}
+	if err != nil {
+		return err
+	}
+	msg := &notificationv1.Notification{
+		OrgId: n.view.Page.OrgID, IdempotencyKey: MessageID(dl), Source: Source, CreatedAt: timestamppb.New(d.clock.Now()),
+		Content: &notificationv1.Content{Kind: notificationv1.Kind_KIND_INFO, Title: clip(n.subject, 250), Text: clip(n.text, 4000), Url: n.view.URL},
+	}
 	if dl.SubscriberKind == domain.KindEmail {
-		msg, err := d.email(ctx, dl)
-		if errors.Is(err, domain.ErrNotFound) {
-			return d.store.Retry(ctx, dl.ID, "the page or the event is gone", d.clock.Now(), nil)
-		}
-		if err != nil {
-			return err
-		}
-		if d.mailer == nil {
-			attemptErr = errors.New("no mail server is configured")
-		} else {
-			attemptErr = d.mailer.Send(ctx, msg)
-		}
+		msg.Destination = &notificationv1.Notification_Email{Email: &notificationv1.EmailDestination{Address: dl.Email, Unsubscribe: n.unsubscribe}}
 	} else {
 		body := dl.Body
 		if body == nil {
-			b, err := d.body(ctx, dl)
-			if errors.Is(err, domain.ErrNotFound) {
-				return d.store.Retry(ctx, dl.ID, "the page or the event is gone", d.clock.Now(), nil)
-			}
-			if err != nil {
+			if body, err = json.Marshal(n.payload); err != nil {
 				return err
 			}
-			if err := d.store.SetBody(ctx, dl.ID, b); err != nil {
+			if err := d.store.SetBody(ctx, dl.ID, body); err != nil {
 				return err
 			}
-			body = b
 		}
-		attemptErr = d.post(ctx, dl, body)
+		msg.Destination = &notificationv1.Notification_Webhook{Webhook: &notificationv1.WebhookDestination{Url: dl.URL, Secret: dl.Secret, Body: body}}
 	}
-	return d.record(ctx, dl, attemptErr)
+	return d.record(ctx, dl, d.enqueue(ctx, msg))
 }
 
-// record keeps an attempt's outcome: delivered, retried later or given up.
+// clip cuts s to at most n characters, as the queue accepts.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// record keeps a hand-off's outcome: handed over, retried later or given
+// up.
 func (d *Deliverer) record(ctx context.Context, dl store.Delivery, attemptErr error) error {
 	now := d.clock.Now()
 	if attemptErr == nil {
@@ -209,45 +196,10 @@ func Backoff(n int) time.Duration {
 	return ceiling/2 + rand.N(ceiling/2+1)
 }
 
-// MessageID is the Standard Webhooks id of a delivery, the same on every
-// attempt: receivers deduplicate by it.
+// MessageID is a delivery's idempotency key on the delivery queue, the
+// same on every hand-off.
 func MessageID(dl store.Delivery) string {
 	return "msg_" + dl.SubscriberID + "_" + strconv.FormatInt(dl.ID, 10)
-}
-
-func (d *Deliverer) post(ctx context.Context, dl store.Delivery, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, dl.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "upstate-statuspage")
-	req.Header.Set(webhook.HeaderWebhookID, MessageID(dl))
-	sig := webhook.Signature{Secret: dl.Secret, Scheme: webhook.SchemeStandardWebhooks}
-	if err := webhook.Sign(sig, req.Header, body, d.clock.Now()); err != nil {
-		return err
-	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("endpoint answered %d", resp.StatusCode)
-	}
-	return nil
-}
-
-// body makes the Statuspage payload of a delivery from the read model.
-func (d *Deliverer) body(ctx context.Context, dl store.Delivery) ([]byte, error) {
-	n, err := d.load(ctx, dl)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(n.payload)
 }
 
 // notice is what a delivery tells, read from the read model.
@@ -255,7 +207,8 @@ type notice struct {
 	view        compat.View
 	unsubscribe string
 	payload     any
-	// subject and text are its email form.
+	// subject and text are its email form, and the notification's title
+	// and text.
 	subject, text string
 }
 
@@ -313,18 +266,6 @@ func updatesText(title string, ups []domain.IncidentUpdate) string {
 		b.WriteString("\n")
 	}
 	return b.String()
-}
-
-// email is a delivery as an email message.
-func (d *Deliverer) email(ctx context.Context, dl store.Delivery) (mail.Message, error) {
-	n, err := d.load(ctx, dl)
-	if err != nil {
-		return mail.Message{}, err
-	}
-	return mail.Message{
-		To: dl.Email, Subject: n.subject, Unsubscribe: n.unsubscribe,
-		Body: n.text + "\n\n" + n.view.Page.Name + " status: " + n.view.URL + "\nUnsubscribe: " + n.unsubscribe + "\n",
-	}, nil
 }
 
 // PageURL is a page's public address: its custom domain over https, or

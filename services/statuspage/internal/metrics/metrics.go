@@ -30,7 +30,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"result"})),
 		deliveries: promx.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "statuspage_deliveries_total",
-			Help: "Subscriber webhook deliveries attempted: delivered, retried or failed (given up).",
+			Help: "Subscriber messages handed to the delivery queue: delivered (enqueued), retried or failed (given up).",
 		}, []string{"result"})),
 	}
 }
@@ -54,7 +54,7 @@ func (m *Metrics) Render(hit bool) {
 	}
 }
 
-// Delivery counts a delivery attempt by its result.
+// Delivery counts a hand-off of a delivery to the queue by its result.
 func (m *Metrics) Delivery(result string) {
 	if m != nil {
 		m.deliveries.WithLabelValues(result).Inc()

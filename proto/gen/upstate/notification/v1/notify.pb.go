@@ -374,13 +374,19 @@ func (x *Content) GetFields() []*Field {
 }
 
 // WebhookDestination is an inline webhook recipient (a status page's
-// subscriber): a Standard Webhooks signed POST of the generic JSON body.
+// subscriber): a Standard Webhooks signed POST of the generic JSON body,
+// or of the body given.
 type WebhookDestination struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// url is the endpoint, http or https.
 	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
 	// secret is the recipient's "whsec_…" signing secret; empty: unsigned.
-	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	Secret string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	// body, when set, is posted as it is instead of upstate's generic JSON:
+	// a document the producer prepared in the format its recipients expect
+	// (a status page's Statuspage-compatible payload). A JSON value of at
+	// most 256 KiB.
+	Body          []byte `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -427,6 +433,13 @@ func (x *WebhookDestination) GetSecret() string {
 		return x.Secret
 	}
 	return ""
+}
+
+func (x *WebhookDestination) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
 }
 
 // EmailDestination is an inline email recipient, sent through the
@@ -1224,10 +1237,11 @@ const file_upstate_notification_v1_notify_proto_rawDesc = "" +
 	"\balert_id\x18\x06 \x01(\tR\aalertId\x12\x1f\n" +
 	"\vincident_id\x18\a \x01(\tR\n" +
 	"incidentId\x126\n" +
-	"\x06fields\x18\b \x03(\v2\x1e.upstate.notification.v1.FieldR\x06fields\">\n" +
+	"\x06fields\x18\b \x03(\v2\x1e.upstate.notification.v1.FieldR\x06fields\"R\n" +
 	"\x12WebhookDestination\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
-	"\x06secret\x18\x02 \x01(\tR\x06secret\"N\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"N\n" +
 	"\x10EmailDestination\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12 \n" +
 	"\vunsubscribe\x18\x02 \x01(\tR\vunsubscribe\"\xa9\x03\n" +
