@@ -18,6 +18,10 @@ import (
 // call at a time. gRPC's default (pick_first) sends every call to the
 // first address, so replicas behind a `dns:///` name (a Kubernetes
 // headless Service) or a list of addresses would share none of the load.
+// A plain host:port keeps pick_first: with one address there is nothing
+// to spread, and pick_first reconnects as soon as a call needs it, where
+// round robin fails calls fast until its backoff lets it try again, which
+// after a restart of the one server answers 503s for a while.
 const roundRobin = `{"loadBalancingConfig":[{"round_robin":{}}]}`
 
 // Dial returns a client connection to target that presents auth's
@@ -26,13 +30,13 @@ const roundRobin = `{"loadBalancingConfig":[{"round_robin":{}}]}`
 // certificate must name the host in target). Target is "host:port", any
 // gRPC target (`dns:///name:port` for the replicas behind a name), or a
 // comma-separated list of host:port, one per replica. Calls are balanced
-// per call across the replicas. The connection is lazy: it connects on
+// per call across the replicas of a list or a name. The connection is lazy: it connects on
 // first use and reconnects by itself.
 func Dial(target string, auth Auth) (*grpc.ClientConn, error) {
-	opts := append(auth.dialOptions(),
-		grpc.WithDefaultServiceConfig(roundRobin),
-		grpc.WithUnaryInterceptor(propagateRequestID),
-	)
+	opts := append(auth.dialOptions(), grpc.WithUnaryInterceptor(propagateRequestID))
+	if strings.Contains(target, ",") || strings.Contains(target, ":///") {
+		opts = append(opts, grpc.WithDefaultServiceConfig(roundRobin))
+	}
 	if strings.Contains(target, ",") {
 		var static grpc.DialOption
 		var err error
