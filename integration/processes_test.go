@@ -157,11 +157,11 @@ type process struct {
 	logs []string
 }
 
-// runProcess runs bin with env; it is stopped with SIGTERM (stop) when the
-// test ends unless stopped or killed before.
-func runProcess(t *testing.T, bin string, env []string) *process {
+// runProcess runs bin with env and args; it is stopped with SIGTERM (stop)
+// when the test ends unless stopped or killed before.
+func runProcess(t *testing.T, bin string, env []string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
