@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -42,10 +44,11 @@ type load struct {
 	targets  []*target
 	accepted atomic.Int64 // distinct deliveries answered 202
 	sent     atomic.Int64 // requests, retries included
-	// unanswered requests got no HTTP answer (a gateway stopping or
-	// restarting closed the connection) and were sent again, as a load
-	// balancer or the sender does.
-	unanswered atomic.Int64
+	// unanswered requests got no HTTP answer and were sent again, as a
+	// load balancer or the sender does; notListening of them found no
+	// gateway listening (one stopped, not yet started again), which a
+	// load balancer would not have sent them to.
+	unanswered, notListening atomic.Int64
 	// unavailable requests were answered 503 with Retry-After.
 	unavailable atomic.Int64
 	// refused requests got any other answer: a failure.
@@ -156,6 +159,9 @@ func (l *load) deliver(tg *target, key, body string) string {
 		res, err := l.c.client.Do(req)
 		if err != nil {
 			l.unanswered.Add(1)
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				l.notListening.Add(1)
+			}
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}

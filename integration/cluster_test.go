@@ -218,8 +218,8 @@ func (c *cluster) runScenario(t *testing.T, sc clusterScenario) figures {
 	if n := l.refused.Load(); n != 0 {
 		t.Errorf("%d deliveries refused otherwise than 503 with Retry-After", n)
 	}
-	t.Logf("%s: %d requests, %d unanswered (resent), %d answered 503 with Retry-After",
-		sc.name, l.sent.Load(), l.unanswered.Load(), l.unavailable.Load())
+	t.Logf("%s: %d requests, %d unanswered (resent; %d found no gateway listening), %d answered 503 with Retry-After",
+		sc.name, l.sent.Load(), l.unanswered.Load(), l.notListening.Load(), l.unavailable.Load())
 	return f
 }
 

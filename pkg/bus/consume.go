@@ -224,8 +224,9 @@ type Consumer struct {
 	// pinID is the pin id of the last message of a Pinned consumer: this
 	// replica's, while it is the pinned one.
 	pinID atomic.Value
-	stop  chan struct{} // closed when stopping starts
-	done  chan struct{} // closed when everything has returned
+
+	stop chan struct{} // closed when stopping starts
+	done chan struct{} // closed when everything has returned
 
 	mu   sync.Mutex // guards iter and closing stop
 	iter jetstream.MessagesContext
