@@ -178,6 +178,9 @@ func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 	return c
 }
 
+// unpinTimeout bounds the hand-over of a stopping Pinned consumer.
+const unpinTimeout = 2 * time.Second
+
 // pinnedGroup is the priority group the replicas of a Pinned consumer
 // pull in.
 const pinnedGroup = "replicas"
@@ -323,19 +326,24 @@ func (c *Consumer) unpin(ctx context.Context) {
 	if !c.cfg.Pinned || mine == "" {
 		return
 	}
+	// Bounded on its own: the wait it saves is not worth the rest of the
+	// shutdown's time.
+	ctx, cancel := context.WithTimeout(ctx, unpinTimeout)
+	defer cancel()
 	err := func() error {
-		st, err := c.js.Stream(ctx, c.cfg.Stream)
-		if err != nil {
-			return err
-		}
-		cons, err := st.Consumer(ctx, c.cfg.Durable)
+		cons, err := c.js.Consumer(ctx, c.cfg.Stream, c.cfg.Durable)
 		if err != nil {
 			return err
 		}
 		for _, g := range cons.CachedInfo().PriorityGroups {
-			if g.Group == pinnedGroup && g.PinnedClientID == mine {
-				return st.UnpinConsumer(ctx, c.cfg.Durable, pinnedGroup)
+			if g.Group != pinnedGroup || g.PinnedClientID != mine {
+				continue
 			}
+			st, err := c.js.Stream(ctx, c.cfg.Stream)
+			if err != nil {
+				return err
+			}
+			return st.UnpinConsumer(ctx, c.cfg.Durable, pinnedGroup)
 		}
 		return nil
 	}()
