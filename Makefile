@@ -1,7 +1,7 @@
 # upstate — a few stable targets; longer logic lives in scripts/.
 SERVICES := status incidents sla alerting statuspage notification edge gateway
 
-.PHONY: build run test bench proto lint clean
+.PHONY: build run test test-cluster bench proto lint clean
 
 build:
 	go build -o bin/upstate ./cmd/upstate
@@ -13,6 +13,10 @@ run: build
 
 test:
 	bash scripts/test.sh
+
+# The cluster suite alone; make test runs it with the rest.
+test-cluster:
+	bash scripts/test-cluster.sh
 
 bench: build
 	bash scripts/bench.sh

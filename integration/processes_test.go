@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -109,15 +110,30 @@ func grpcToken(t *testing.T) string {
 // buildBinaries compiles the named services' commands into a temp dir.
 func buildBinaries(t *testing.T, names ...string) map[string]string {
 	t.Helper()
+	pkgs := make([]string, len(names))
+	for i, n := range names {
+		pkgs[i] = "github.com/upstatehq/upstate/services/" + n + "/cmd/" + n
+	}
+	return buildCommands(t, pkgs...)
+}
+
+// buildCommands compiles the main packages pkgs in one go build (which
+// builds them in parallel) into a temp dir, and returns each binary's
+// path by its name: the package's last element (before a /vN suffix).
+func buildCommands(t *testing.T, pkgs ...string) map[string]string {
+	t.Helper()
 	dir := t.TempDir()
+	cmd := exec.Command("go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", strings.Join(pkgs, " "), err, b)
+	}
 	out := map[string]string{}
-	for _, n := range names {
-		bin := filepath.Join(dir, n)
-		cmd := exec.Command("go", "build", "-o", bin, "github.com/upstatehq/upstate/services/"+n+"/cmd/"+n)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", n, err, b)
+	for _, p := range pkgs {
+		name := path.Base(p)
+		if strings.HasPrefix(name, "v") && strings.Trim(name[1:], "0123456789") == "" {
+			name = path.Base(path.Dir(p))
 		}
-		out[n] = bin
+		out[name] = filepath.Join(dir, name)
 	}
 	return out
 }
@@ -127,7 +143,25 @@ func buildBinaries(t *testing.T, names ...string) map[string]string {
 // function also runs at cleanup; calling it twice is harmless.
 func startProcess(t *testing.T, bin string, env []string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(bin)
+	return runProcess(t, bin, env).stop
+}
+
+// process is a running binary and the log lines it wrote to stderr.
+type process struct {
+	t    *testing.T
+	bin  string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when stderr is read to its end
+	once sync.Once
+	mu   sync.Mutex
+	logs []string
+}
+
+// runProcess runs bin with env and args; it is stopped with SIGTERM (stop)
+// when the test ends unless stopped or killed before.
+func runProcess(t *testing.T, bin string, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -136,47 +170,66 @@ func startProcess(t *testing.T, bin string, env []string) (stop func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var logs []string
-	done := make(chan struct{})
+	p := &process{t: t, bin: bin, cmd: cmd, done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(p.done)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			mu.Lock()
-			logs = append(logs, sc.Text())
-			mu.Unlock()
+			p.mu.Lock()
+			p.logs = append(p.logs, sc.Text())
+			p.mu.Unlock()
 		}
 	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			exited := make(chan error, 1)
-			go func() { <-done; exited <- cmd.Wait() }()
-			select {
-			case err := <-exited:
-				if err != nil {
-					mu.Lock()
-					t.Errorf("%s exited with %v after SIGTERM; log:\n%s", filepath.Base(bin), err, strings.Join(logs, "\n"))
-					mu.Unlock()
-				}
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(bin))
+	t.Cleanup(p.stop)
+	return p
+}
+
+// stop sends SIGTERM and fails the test if the process does not exit
+// cleanly (graceful drain) within 30s, or logged the bootstrap key.
+func (p *process) stop() {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		exited := make(chan error, 1)
+		go func() { <-p.done; exited <- p.cmd.Wait() }()
+		select {
+		case err := <-exited:
+			if err != nil {
+				p.t.Errorf("%s exited with %v after SIGTERM; log:\n%s", filepath.Base(p.bin), err, p.log())
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, l := range logs {
-				if strings.Contains(l, bootstrapKey) {
-					t.Errorf("%s logged the bootstrap key: %s", filepath.Base(bin), l)
-				}
-			}
-		})
+		case <-time.After(30 * time.Second):
+			_ = p.cmd.Process.Kill()
+			p.t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(p.bin))
+		}
+		p.checkLogs()
+	})
+}
+
+// kill ends the process with SIGKILL, as a crash or an OOM kill would, and
+// waits until it is gone.
+func (p *process) kill() {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		_ = p.cmd.Wait()
+		p.checkLogs()
+	})
+}
+
+func (p *process) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.logs, "\n")
+}
+
+func (p *process) checkLogs() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.logs {
+		if strings.Contains(l, bootstrapKey) {
+			p.t.Errorf("%s logged the bootstrap key: %s", filepath.Base(p.bin), l)
+		}
 	}
-	t.Cleanup(stop)
-	return stop
 }
 
 func waitReady(t *testing.T, url string) {

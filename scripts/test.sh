@@ -22,7 +22,10 @@ bash scripts/lint.sh
 # deliveries of each outage scenario here; it is printed at the end.
 export UPSTATE_RELIABILITY_REPORT
 UPSTATE_RELIABILITY_REPORT=$(mktemp)
-trap 'rm -f "$UPSTATE_RELIABILITY_REPORT"' EXIT
+# Its cluster suite (make test-cluster) writes one line per scenario here.
+export UPSTATE_CLUSTER_REPORT
+UPSTATE_CLUSTER_REPORT=$(mktemp)
+trap 'rm -f "$UPSTATE_RELIABILITY_REPORT" "$UPSTATE_CLUSTER_REPORT"' EXIT
 
 # go test ./... does not cross module boundaries at a go.work root, so each
 # module is tested in turn.
@@ -52,6 +55,10 @@ fi
 if [[ -s "$UPSTATE_RELIABILITY_REPORT" ]]; then
 	echo "== reliability (webhook deliveries through outages)"
 	cat "$UPSTATE_RELIABILITY_REPORT"
+fi
+if [[ -s "$UPSTATE_CLUSTER_REPORT" ]]; then
+	echo "== cluster (replicas, a three-node JetStream cluster, failures under load)"
+	cat "$UPSTATE_CLUSTER_REPORT"
 fi
 echo "modules: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

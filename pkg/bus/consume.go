@@ -92,9 +92,20 @@ type ConsumerConfig struct {
 	// are assigned to handlers by subject, so those of one subject are
 	// handled one batch at a time in stream order, and a transient failure
 	// holds them all in place rather than letting later ones overtake it.
-	// Across replicas, or after a message failed on its own, order is not
-	// guaranteed, which is why consumers must be order-safe anyway.
+	// Across replicas (but see Pinned), or after a message failed on its
+	// own, order is not guaranteed, which is why consumers must be
+	// order-safe anyway.
 	Concurrency int
+	// Pinned makes the replicas sharing the durable consumer take its
+	// messages one replica at a time (JetStream's pinned client): the
+	// stream order that Concurrency keeps per subject then holds across
+	// replicas too, where replicas pulling in parallel would apply a
+	// subject's messages out of order. Another replica takes over at once
+	// when the pinned one stops, and PinnedTTL after it died; the others
+	// are standbys. For a consumer whose effects depend on the order of
+	// what it applies (an older report is ignored once a newer one was
+	// applied).
+	Pinned bool
 	// Backoff is the delay before redelivering a message that failed on
 	// its own for the failures-th time (default FullJitter(500ms, 1m)).
 	Backoff func(failures int) time.Duration
@@ -160,7 +171,7 @@ func (cfg *ConsumerConfig) setDefaults() error {
 // stop redelivering a message whose last attempt crashed, timed out or
 // failed to reach the dead-letter stream, leaving it nowhere.
 func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
-	return jetstream.ConsumerConfig{
+	c := jetstream.ConsumerConfig{
 		Durable:        cfg.Durable,
 		FilterSubjects: cfg.FilterSubjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
@@ -168,6 +179,29 @@ func (cfg *ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 		MaxDeliver:     -1,
 		MaxAckPending:  cfg.MaxAckPending,
 	}
+	if cfg.Pinned {
+		c.PriorityPolicy = jetstream.PriorityPolicyPinned
+		c.PriorityGroups = []string{pinnedGroup}
+		c.PinnedTTL = cfg.pinnedTTL()
+	}
+	return c
+}
+
+// unpinTimeout bounds the hand-over of a stopping Pinned consumer.
+const unpinTimeout = 2 * time.Second
+
+// pinnedGroup is the priority group the replicas of a Pinned consumer
+// pull in.
+const pinnedGroup = "replicas"
+
+// pinnedTTL is how long a pinned replica that stopped pulling without
+// unpinning (it died) keeps the consumer. Longer than AckWait: when
+// another replica takes over, what the dead one held is due for
+// redelivery, which the server sends before any newer message, so the
+// order holds across a crash too (at the cost of applying nothing for
+// that long).
+func (cfg *ConsumerConfig) pinnedTTL() time.Duration {
+	return cfg.AckWait + 2*pullExpiry
 }
 
 // Consumer is a running consumer loop.
@@ -201,8 +235,12 @@ type Consumer struct {
 	// messages still buffered are given back without trying them, as they
 	// would only wait for the same outage.
 	gaveUp atomic.Bool
-	stop   chan struct{} // closed when stopping starts
-	done   chan struct{} // closed when everything has returned
+	// pinID is the pin id of the last message of a Pinned consumer: this
+	// replica's, while it is the pinned one.
+	pinID atomic.Value
+
+	stop chan struct{} // closed when stopping starts
+	done chan struct{} // closed when everything has returned
 
 	mu   sync.Mutex // guards iter and closing stop
 	iter jetstream.MessagesContext
@@ -290,10 +328,47 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	c.drain()
 	select {
 	case <-c.done:
+		c.unpin(ctx)
 		return nil
 	case <-ctx.Done():
 		c.cancelHard()
 		return fmt.Errorf("stop consumer %s: %w", c.cfg.Durable, ctx.Err())
+	}
+}
+
+// unpin hands a Pinned consumer over to another replica at once, when this
+// one, now finished with every message it had, is the pinned one; left
+// alone, the server would wait PinnedTTL. Another replica's pin is left
+// alone: it may hold messages still being applied. Failing to unpin only
+// costs that wait, so it is logged, not returned.
+func (c *Consumer) unpin(ctx context.Context) {
+	mine, _ := c.pinID.Load().(string)
+	if !c.cfg.Pinned || mine == "" {
+		return
+	}
+	// Bounded on its own: the wait it saves is not worth the rest of the
+	// shutdown's time.
+	ctx, cancel := context.WithTimeout(ctx, unpinTimeout)
+	defer cancel()
+	err := func() error {
+		cons, err := c.js.Consumer(ctx, c.cfg.Stream, c.cfg.Durable)
+		if err != nil {
+			return err
+		}
+		for _, g := range cons.CachedInfo().PriorityGroups {
+			if g.Group != pinnedGroup || g.PinnedClientID != mine {
+				continue
+			}
+			st, err := c.js.Stream(ctx, c.cfg.Stream)
+			if err != nil {
+				return err
+			}
+			return st.UnpinConsumer(ctx, c.cfg.Durable, pinnedGroup)
+		}
+		return nil
+	}()
+	if err != nil {
+		c.logger.Warn("consumer not unpinned: another replica takes over after the pinned ttl", "err", err, "pinned_ttl", c.cfg.pinnedTTL())
 	}
 }
 

@@ -14,6 +14,10 @@ import (
 // message iterator failed; attempts repeat with backoff.
 const resubscribeTimeout = 10 * time.Second
 
+// pinIDHeader carries, on a message of a Pinned consumer, the id of the
+// pin it was delivered under.
+const pinIDHeader = "Nats-Pin-Id"
+
 // pullExpiry is how long a pull request waits on the server. The server
 // sends heartbeats every half of it, and the iterator fails after two
 // missing ones: a consumer deleted while no pull request was waiting
@@ -24,11 +28,20 @@ const pullExpiry = 5 * time.Second
 
 // subscribe creates or updates the consumer and starts pulling from it.
 func (c *Consumer) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
-	cons, err := ensureConsumer(ctx, c.js, &c.cfg)
+	var cons jetstream.Consumer
+	err := RetryUnavailable(ctx, func(ctx context.Context) error {
+		var err error
+		cons, err = ensureConsumer(ctx, c.js, &c.cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(c.cfg.BatchSize), jetstream.PullExpiry(pullExpiry))
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(c.cfg.BatchSize), jetstream.PullExpiry(pullExpiry)}
+	if c.cfg.Pinned {
+		opts = append(opts, jetstream.PullPriorityGroup(pinnedGroup))
+	}
+	iter, err := cons.Messages(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("pull from consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}
@@ -101,6 +114,11 @@ func (c *Consumer) resubscribe() jetstream.MessagesContext {
 // dispatch hands msg to the worker of its subject, or gives it back to the
 // server if a Stop deadline has passed.
 func (c *Consumer) dispatch(msg jetstream.Msg) {
+	if c.cfg.Pinned {
+		if id := msg.Headers().Get(pinIDHeader); id != "" {
+			c.pinID.Store(id)
+		}
+	}
 	w := c.workers[0]
 	if len(c.workers) > 1 && !c.cfg.Independent {
 		h := fnv.New32a()

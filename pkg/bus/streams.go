@@ -130,6 +130,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, opts StreamOptio
 // ensure runs update for a stream the caller owns, and otherwise create
 // if the stream is missing.
 func ensure(ctx context.Context, js jetstream.JetStream, opts StreamOptions, stream string, update, create func() error) error {
+	return RetryUnavailable(ctx, func(context.Context) error { return ensureOnce(ctx, js, opts, stream, update, create) })
+}
+
+func ensureOnce(ctx context.Context, js jetstream.JetStream, opts StreamOptions, stream string, update, create func() error) error {
 	if opts.Owned == nil || slices.Contains(opts.Owned, stream) {
 		return update()
 	}

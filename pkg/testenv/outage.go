@@ -56,3 +56,44 @@ func RefuseConnections(t testing.TB, dsn string) (restore func()) {
 	t.Cleanup(restore)
 	return restore
 }
+
+// StopPostgres stops the test binary's Postgres server, as a restart or a
+// failover of the server would: every database of every test goes away.
+// It returns a function that starts the server again on the same port
+// with the same data, which also runs when the test ends. A server that
+// UPSTATE_TEST_DATABASE_URL names is not the tests' to stop: the test is
+// skipped then. Only tests that run alone (not t.Parallel) may use it.
+func StopPostgres(t testing.TB) (start func()) {
+	t.Helper()
+	requireMain(t, mainUsed.Load())
+	pg.once.Do(func() { pg.err = pg.start() })
+	if pg.err != nil {
+		t.Fatalf("testenv: %v", pg.err)
+	}
+	if pg.srv == nil {
+		t.Skipf("testenv: the Postgres server %s names is not the tests' to stop", testDatabaseURLVar)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	port := pg.srv.Port()
+	if err := pg.srv.Stop(ctx); err != nil {
+		t.Fatalf("testenv: stop postgres: %v", err)
+	}
+	var once sync.Once
+	start = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			srv, err := restartServer(ctx, port)
+			if err != nil {
+				t.Errorf("testenv: start postgres again: %v", err)
+				return
+			}
+			pg.srv = srv
+			// Its connections were ended with the server.
+			pg.admin.Reset()
+		})
+	}
+	t.Cleanup(start)
+	return start
+}

@@ -105,3 +105,23 @@ func BenchmarkNewDatabase(b *testing.B) {
 		testenv.NewDatabase(b)
 	}
 }
+
+// A stopped server refuses connections; started again, it has the data it
+// had, and a pool opened before reconnects to it.
+func TestStopPostgres(t *testing.T) {
+	dsn := testenv.NewDatabase(t)
+	pool := testenv.NewPool(t, dsn)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	start := testenv.StopPostgres(t)
+	if err := pool.Ping(ctx); err == nil {
+		t.Fatal("ping succeeded while the server is stopped")
+	}
+	start()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		var n int
+		return pool.QueryRow(ctx, `SELECT n FROM kept`).Scan(&n)
+	})
+}

@@ -50,6 +50,16 @@ func startServer(ctx context.Context) (*pgserver.Server, string, error) {
 	return srv, runDir, nil
 }
 
+// restartServer starts the server startServer started, and was stopped
+// since, on its data and port, so its clients reconnect to it.
+func restartServer(ctx context.Context, port int) (*pgserver.Server, error) {
+	binDir, err := pgserver.FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	return pgserver.Start(ctx, pgserver.Config{DataDir: filepath.Join(pg.runDir, "data"), BinDir: binDir, Port: port})
+}
+
 // baseDir returns the directory, under the system's temporary directory, that
 // holds the template and the running servers' copies. It is the current
 // user's own, and open for traversal because when root the server runs as the

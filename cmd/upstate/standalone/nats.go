@@ -130,7 +130,8 @@ func streamAdmin(stream string) []string {
 
 // durableConsumer is what a service's durable pull consumer publishes to:
 // creating or updating it (bus.Consume), looking it up, pulling and
-// acknowledging its messages, and dead-lettering them; and, for its lag
+// acknowledging its messages, dead-lettering them, and handing it over to
+// another replica when it stops (a pinned consumer, bus.ConsumerConfig); and, for its lag
 // on /metrics (bus.LagCollector), getting the stream's oldest message it
 // has not acknowledged, from a stream it reads whole anyway.
 func durableConsumer(stream, durable string) []string {
@@ -140,6 +141,7 @@ func durableConsumer(stream, durable string) []string {
 		jsAPI("CONSUMER.DURABLE.CREATE." + stream + "." + durable),
 		jsAPI("CONSUMER.INFO." + stream + "." + durable),
 		jsAPI("CONSUMER.MSG.NEXT." + stream + "." + durable),
+		jsAPI("CONSUMER.UNPIN." + stream + "." + durable),
 		"$JS.ACK." + stream + "." + durable + ".>",
 		bus.DLQSubject(stream, durable),
 		jsAPI("STREAM.MSG.GET." + stream),

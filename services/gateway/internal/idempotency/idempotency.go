@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/upstatehq/upstate/pkg/bus"
 )
 
 // Bucket is the key-value bucket's name.
@@ -66,13 +68,19 @@ func New(js jetstream.JetStream, ttl time.Duration, replicas int) *Store {
 
 // Open creates the bucket, or updates it to this definition.
 func (s *Store) Open(ctx context.Context) error {
-	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Webhook idempotency keys per receiver and the delivery id first given to each.",
-		History:     1,
-		TTL:         s.ttl,
-		Storage:     jetstream.FileStorage,
-		Replicas:    s.replicas,
+	// Gateway replicas starting together create the bucket at once.
+	var kv jetstream.KeyValue
+	err := bus.RetryUnavailable(ctx, func(ctx context.Context) error {
+		var err error
+		kv, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      Bucket,
+			Description: "Webhook idempotency keys per receiver and the delivery id first given to each.",
+			History:     1,
+			TTL:         s.ttl,
+			Storage:     jetstream.FileStorage,
+			Replicas:    s.replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create key-value bucket %s: %w", Bucket, err)

@@ -70,11 +70,16 @@ func Start(ctx context.Context, js jetstream.JetStream, st *store.Store, changed
 	}
 	c := &Consumer{store: st, changed: changed, metrics: m, logger: logger}
 	bc, err := bus.ConsumeBatch(ctx, js, bus.ConsumerConfig{
-		Stream:           bus.StreamStatus,
-		Durable:          Durable,
-		FilterSubjects:   []string{bus.SubjectsStatus},
-		Concurrency:      cfg.Concurrency,
-		MaxBatch:         cfg.MaxBatch,
+		Stream:         bus.StreamStatus,
+		Durable:        Durable,
+		FilterSubjects: []string{bus.SubjectsStatus},
+		Concurrency:    cfg.Concurrency,
+		MaxBatch:       cfg.MaxBatch,
+		// A service's events are applied in order across replicas too:
+		// one pulled by another replica ahead of an older one has the
+		// older one ignored as overtaken, and an outage it began would
+		// never have its incident.
+		Pinned:           true,
 		Start:            bus.FromOldest,
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,

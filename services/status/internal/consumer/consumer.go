@@ -78,6 +78,11 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, st *store
 		FilterSubjects: []string{bus.SubjectsIngest},
 		Concurrency:    cfg.Concurrency,
 		MaxBatch:       cfg.MaxBatch,
+		// A receiver's deliveries are applied in the order they were
+		// received, across replicas too: one pulled by another replica
+		// ahead of an older one would have the older one ignored as out
+		// of order, its change never recorded.
+		Pinned: true,
 		// Enough buffered for every handler to find a full batch waiting.
 		MaxDeliver:       cfg.MaxDeliver,
 		TransientBackoff: cfg.TransientBackoff,
