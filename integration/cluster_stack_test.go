@@ -32,6 +32,7 @@ var clusterServices = []replicated{
 	{"sla", 2},
 	{"alerting", 2},
 	{"statuspage", 2},
+	{"notification", 2},
 }
 
 // clusterFronts are the stateless HTTP fronts, which listen on
