@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,3 +158,32 @@ type plain struct {
 }
 
 func (plain) Validate() error { return nil }
+
+// A configuration logs its settings by variable name, secrets masked;
+// a field that is no setting, here a function no handler can print, is
+// left out instead of turning the line into an error.
+func TestLogValue(t *testing.T) {
+	t.Parallel()
+	type tuned struct {
+		Token   Secret        `env:"T_TOKEN"`
+		Timeout time.Duration `env:"T_TIMEOUT"`
+		Inner   inner
+		Backoff func(int) time.Duration
+		Client  chan int
+	}
+	cfg := tuned{Token: "hunter2", Timeout: 5 * time.Second, Inner: inner{Rate: 2.5},
+		Backoff: func(int) time.Duration { return time.Second }, Client: make(chan int)}
+	for _, c := range []any{cfg, &cfg} {
+		var b strings.Builder
+		slog.New(slog.NewJSONHandler(&b, nil)).Info("starting", "config", LogValue(c))
+		want := `"config":{"T_TOKEN":"*****","T_TIMEOUT":5000000000,"T_RATE":2.5}`
+		if got := b.String(); !strings.Contains(got, want) || strings.Contains(got, "ERROR") || strings.Contains(got, "hunter2") {
+			t.Errorf("logged %s, want %s", got, want)
+		}
+	}
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("starting", "config", LogValue(nil))
+	if !strings.Contains(b.String(), `"config":null`) {
+		t.Errorf("logged %s", b.String())
+	}
+}

@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +20,9 @@ type Setting struct {
 	// field is the Go field name, for turning the parser's errors back into
 	// the variable's name.
 	field string
+	// index is the field's place in the struct (reflect.Value.FieldByIndex),
+	// for reading its value.
+	index []int
 }
 
 // Describe lists the settings of a configuration struct (or pointer to
@@ -30,7 +35,7 @@ func Describe(cfg any) []Setting {
 		t = t.Elem()
 	}
 	var all []Setting
-	describe(t, &all)
+	describe(t, nil, &all)
 	out := all[:0]
 	seen := map[string]bool{}
 	for _, s := range all {
@@ -42,18 +47,44 @@ func Describe(cfg any) []Setting {
 	return out
 }
 
-func describe(t reflect.Type, out *[]Setting) {
+func describe(t reflect.Type, index []int, out *[]Setting) {
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			// The parser cannot set it, and its value cannot be read.
+			continue
+		}
+		at := append(slices.Clip(index), i)
 		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
 		if name == "" {
-			if ft := f.Type; ft.Kind() == reflect.Struct && f.IsExported() {
-				describe(ft, out)
+			if f.Type.Kind() == reflect.Struct {
+				describe(f.Type, at, out)
 			}
 			continue
 		}
-		*out = append(*out, Setting{Name: name, Default: f.Tag.Get("envDefault"), Doc: f.Tag.Get("doc"), field: f.Name})
+		*out = append(*out, Setting{Name: name, Default: f.Tag.Get("envDefault"), Doc: f.Tag.Get("doc"), field: f.Name, index: at})
 	}
+}
+
+// LogValue is cfg (a configuration struct or a pointer to one) as the log
+// line at a process's start shows it: each setting under its variable's
+// name, secrets masked (config.Secret). Fields that are no setting are
+// left out: a configuration may carry what tunes a component beyond the
+// environment (a function, a client), which a log handler cannot print.
+func LogValue(cfg any) slog.Value {
+	v := reflect.ValueOf(cfg)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return slog.AnyValue(cfg)
+	}
+	settings := Describe(v.Interface())
+	attrs := make([]slog.Attr, 0, len(settings))
+	for _, s := range settings {
+		attrs = append(attrs, slog.Any(s.Name, v.FieldByIndex(s.index).Interface()))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // Markdown renders settings as the table the README shows. In a doc tag,

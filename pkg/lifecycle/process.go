@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/upstatehq/upstate/pkg/config"
 	"github.com/upstatehq/upstate/pkg/logging"
 )
 
@@ -61,11 +62,11 @@ type Process struct {
 	*Stack
 }
 
-// NewProcess sets up a process and logs its configuration (secrets in it
-// must be config.Secret so that they are masked).
+// NewProcess sets up a process and logs its configuration's settings
+// (secrets in it must be config.Secret so that they are masked).
 func NewProcess(name string, log logging.Options, cfg any) *Process {
 	logger := logging.New(os.Stderr, log)
-	logger.Info("starting "+name, "config", cfg)
+	logger.Info("starting "+name, "config", config.LogValue(cfg))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Process{Logger: logger, Registry: reg, Stack: NewStack(logger)}

@@ -67,6 +67,9 @@ type Config struct {
 	AllowPrivate string `env:"UPSTATE_NOTIFY_ALLOW_PRIVATE" doc:"comma-separated CIDR ranges (or addresses) that channels and webhook recipients may be in although they are loopback, private, link-local or metadata addresses, refused otherwise ({127.0.0.0/8,::1/128} for a laptop, {10.0.0.0/8} for a receiver on premises)"`
 	// Concurrency is how many deliveries run at once per process.
 	Concurrency int `env:"UPSTATE_NOTIFY_CONCURRENCY" envDefault:"64" doc:"deliveries of notifications running at once per process"`
+	// HistoryRetention is how long delivered and dead notifications are
+	// kept.
+	HistoryRetention time.Duration `env:"UPSTATE_NOTIFY_HISTORY_RETENTION" envDefault:"720h" doc:"how long delivered and dead notifications and their attempts stay in the history (finished escalations stay 7 days); at least {24h}"`
 	// EscalationInterval is how often due escalation steps are looked
 	// for besides after each alert event (default 1s): the most a step
 	// is late.
@@ -89,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1024 {
 		errs = append(errs, errors.New("UPSTATE_NOTIFY_CONCURRENCY must be between 1 and 1024"))
+	}
+	if c.HistoryRetention < 24*time.Hour {
+		errs = append(errs, errors.New("UPSTATE_NOTIFY_HISTORY_RETENTION must be at least 24h"))
 	}
 	return errors.Join(errs...)
 }
@@ -166,6 +172,10 @@ func New(cfg Config, deps Deps) *App {
 	if cfg.EscalationInterval <= 0 {
 		cfg.EscalationInterval = time.Second
 	}
+	if cfg.HistoryRetention <= 0 {
+		// Configured in code (tests, embedding): the variable's default.
+		cfg.HistoryRetention = 30 * 24 * time.Hour
+	}
 	people := store.New(deps.Pool)
 	// Users without personal channels are written to only when email can
 	// be sent.
@@ -178,7 +188,7 @@ func New(cfg Config, deps Deps) *App {
 		worker:      delivery.New(dcfg, st, mailer(deps.Mailer), deps.Clock, deps.Registry, deps.Logger),
 		escalations: esc,
 		relay:       relay,
-		scheduler:   scheduler.New(esc, relay.Notify, deps.Clock, deps.Logger, cfg.EscalationInterval),
+		scheduler:   scheduler.New(esc, st, cfg.HistoryRetention, relay.Notify, deps.Clock, deps.Logger, cfg.EscalationInterval),
 	}
 }
 

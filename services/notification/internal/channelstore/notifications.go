@@ -500,3 +500,16 @@ func (st *Store) Revive(ctx context.Context, orgID, id string, now time.Time) (N
 	}
 	return n, err
 }
+
+// PruneHistory deletes the delivered and dead notifications, and their
+// attempts, last tried (created, retried by hand or delivered) before
+// before. Their keys go with them: a copy of one enqueued again after
+// that would be delivered again.
+func (st *Store) PruneHistory(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := st.pool.Exec(ctx, `DELETE FROM notification.notifications
+		WHERE status IN ('delivered', 'dead') AND greatest(tries_from, delivered_at) < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"github.com/upstatehq/upstate/services/notification/internal/channel"
 	"github.com/upstatehq/upstate/services/notification/internal/channelstore"
 	"github.com/upstatehq/upstate/services/notification/internal/delivery"
+	"github.com/upstatehq/upstate/webhook"
 )
 
 // A receiver that answers 503 for its first 30 minutes (on the test's
@@ -32,6 +34,7 @@ func TestOutageThenEveryNotificationOnce(t *testing.T) {
 		}
 		return http.StatusOK, nil
 	})
+	s.movingClock = true
 	e.start(delivery.Config{BreakerOpen: 50 * time.Millisecond}, nil)
 	ids := e.enqueue(s.srv.URL+"/hook", 40)
 
@@ -80,6 +83,45 @@ func TestOutageThenEveryNotificationOnce(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A delivery whose claim waits (here on a locked table) while the clock
+// moves past the signature's tolerance is signed when it is sent, not
+// when it arrived: the receiver's clock accepts it.
+func TestSignedWhenSent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := newSink(t, e.clock, func(*http.Request, int) (int, http.Header) { return http.StatusOK, nil })
+	ctx := context.Background()
+	tx, err := e.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "LOCK TABLE notification.notifications IN EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	e.start(delivery.Config{}, nil)
+	e.enqueue(s.srv.URL, 1)
+	testenv.Eventually(t, waitFor, func() error {
+		var waiting int
+		if err := e.db.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting == 0 {
+			return errors.New("the claim is not waiting on the lock yet")
+		}
+		return nil
+	})
+	e.clock.Advance(webhook.StandardWebhooksTolerance + time.Minute)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(channelstore.Delivered, 1)
+	if _, _, bad := s.stats(); bad != 0 {
+		t.Errorf("%d requests with a bad signature", bad)
+	}
 }
 
 // A receiver that always fails: the notification is retried until its

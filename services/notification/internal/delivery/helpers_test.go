@@ -2,14 +2,18 @@ package delivery_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,37 +45,48 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 
 // sink is a real HTTP receiver: answer decides each response; it counts
 // the requests and, per webhook-id, the successes it answered, and checks
-// every signature.
+// every signature as a receiver does, against the clock when it arrives.
 type sink struct {
 	t      *testing.T
 	clock  clockwork.Clock
 	srv    *httptest.Server
 	answer func(r *http.Request, n int) (int, http.Header)
+	// movingClock is set by a test that moves the clock while requests
+	// are on their way, faster than the signature's tolerance: see verify.
+	movingClock bool
+	start       time.Time
 
 	mu        sync.Mutex
 	requests  int
 	times     []time.Time
 	delivered map[string]int
-	badSig    int
+	// answered is the clock when the sink last answered each webhook-id.
+	answered map[string]time.Time
+	badSig   int
 }
 
 func newSink(t *testing.T, clock clockwork.Clock, answer func(r *http.Request, n int) (int, http.Header)) *sink {
-	s := &sink{t: t, clock: clock, answer: answer, delivered: map[string]int{}}
+	s := &sink{t: t, clock: clock, answer: answer, start: clock.Now(), delivered: map[string]int{}, answered: map[string]time.Time{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
 }
 
 func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
-	body := make([]byte, 1<<16)
-	n, _ := r.Body.Read(body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.t.Errorf("read the request: %v", err)
+		return
+	}
 	s.mu.Lock()
 	s.requests++
 	s.times = append(s.times, time.Now())
 	count := s.requests
-	if webhook.Verify(webhook.Signature{Secret: secret, Scheme: webhook.SchemeStandardWebhooks}, r.Header, body[:n], s.clock.Now()) != nil {
+	if err := s.verify(r.Header, body); err != nil {
+		s.t.Logf("bad signature (clock at %s): %v", s.clock.Now().Format(time.TimeOnly), err)
 		s.badSig++
 	}
+	s.answered[r.Header.Get(webhook.HeaderWebhookID)] = s.clock.Now()
 	s.mu.Unlock()
 	code, h := s.answer(r, count)
 	for k, v := range h {
@@ -83,6 +98,37 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 		s.delivered[r.Header.Get("webhook-id")]++
 		s.mu.Unlock()
 	}
+}
+
+// verify checks a request's signature at the clock of its arrival, as a
+// receiver does. Under a moving clock (movingClock) that check cannot
+// hold: the test moves the clock by a minute every poll, so a request
+// signed when it was sent arrives minutes "late" after a few polls of
+// real time on a busy machine. It asks there instead that the request be
+// signed no earlier than the sink's previous answer to the same
+// notification and no later than now: every attempt is signed anew, when
+// it is made. s.mu is held.
+func (s *sink) verify(h http.Header, body []byte) error {
+	sig := webhook.Signature{Secret: secret, Scheme: webhook.SchemeStandardWebhooks}
+	now := s.clock.Now()
+	err := webhook.Verify(sig, h, body, now)
+	if !s.movingClock || !errors.Is(err, webhook.ErrTimestampOutOfRange) {
+		return err
+	}
+	unix, perr := strconv.ParseInt(h.Get(webhook.HeaderWebhookTimestamp), 10, 64)
+	if perr != nil {
+		return err
+	}
+	sent := time.Unix(unix, 0)
+	floor, ok := s.answered[h.Get(webhook.HeaderWebhookID)]
+	if !ok {
+		floor = s.start
+	}
+	if sent.Before(floor.Truncate(time.Second)) || sent.After(now) {
+		return fmt.Errorf("signed at %s, before the previous answer at %s or after now (%s): %w",
+			sent.Format(time.TimeOnly), floor.Format(time.TimeOnly), now.Format(time.TimeOnly), err)
+	}
+	return webhook.Verify(sig, h, body, sent)
 }
 
 func (s *sink) stats() (requests int, delivered map[string]int, badSig int) {
@@ -99,6 +145,7 @@ func (s *sink) stats() (requests int, delivered map[string]int, badSig int) {
 type env struct {
 	t     *testing.T
 	js    jetstream.JetStream
+	db    *pgxpool.Pool
 	store *channelstore.Store
 	clock *clockwork.FakeClock
 	reg   *prometheus.Registry
@@ -107,7 +154,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	_, js := servicetest.NATS(t)
-	return &env{t: t, js: js, store: channelstore.New(servicetest.Postgres(t, migrations.Schema, migrations.FS)),
+	db := servicetest.Postgres(t, migrations.Schema, migrations.FS)
+	return &env{t: t, js: js, db: db, store: channelstore.New(db),
 		clock: clockwork.NewFakeClockAt(t0), reg: prometheus.NewRegistry()}
 }
 

@@ -187,6 +187,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) error {
 		w.metrics.outcome("leased")
 		return bus.Defer(errors.New("another worker is delivering it"), claim.LeaseUntil.Sub(now)+time.Second)
 	}
+	// The attempt is made, and signed, now: the claim may have waited for
+	// its batch or a busy database, and a receiver refuses a signature
+	// timestamp older than its tolerance (Standard Webhooks: 5 minutes).
+	now = w.clock.Now()
 	if dest.Type == "" {
 		return w.finish(ctx, log, claim, channelstore.Dead, &channelstore.Attempt{At: now, Error: "the channel was deleted"}, 0)
 	}

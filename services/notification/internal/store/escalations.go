@@ -294,3 +294,16 @@ func (s *Escalations) events(ctx context.Context, q querier, e engine.Escalation
 	}
 	return events, nil
 }
+
+// PruneFinished deletes the escalations finished before before: their
+// alert resolved and nothing left to do. The alert's version goes with
+// them: an event of the alert redelivered after that, days late, would
+// be followed again.
+func (s *Escalations) PruneFinished(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.st.pool.Exec(ctx, `DELETE FROM notification.escalations
+		WHERE resolved AND next_at IS NULL AND updated_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune escalations: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
