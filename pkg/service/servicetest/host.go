@@ -33,7 +33,12 @@ func NewHost(t testing.TB, env service.Env, clock clockwork.Clock) *service.Host
 	logger := logging.Discard()
 	stack := lifecycle.NewStack(logger)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Stopping drains: each consumer finishes the batch it holds. A
+		// stack stopped in the middle of a backlog (the reliability
+		// scenarios leave a thousand changes for five consumers) under
+		// -race on two busy cores has taken more than 10 s; a stop that
+		// hangs still fails here.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := stack.Unwind(ctx); err != nil {
 			t.Errorf("stop: %v", err)
