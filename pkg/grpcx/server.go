@@ -18,11 +18,16 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/upstatehq/upstate/pkg/logging"
 )
+
+// maxConnectionAge is how long a client connection lives before the
+// server asks the client to reconnect (gRPC adds ±10 % jitter).
+const maxConnectionAge = 5 * time.Minute
 
 // requestIDHeader carries the caller's request id across gRPC hops.
 const requestIDHeader = "x-request-id"
@@ -41,6 +46,15 @@ type Server struct {
 func NewServer(logger *slog.Logger, reg prometheus.Registerer, auth Auth, extra ...grpc.ServerOption) *Server {
 	m := newMetrics(reg)
 	opts := append(append(auth.serverOptions(), extra...),
+		// Clients balancing over a DNS name (dns:///, a headless Service)
+		// learn of new replicas only when they resolve again, which a
+		// connection closing makes them do: ending every connection after
+		// a while spreads calls onto replicas added since. In-flight calls
+		// get the grace to finish; the client reconnects at once.
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge:      maxConnectionAge,
+			MaxConnectionAgeGrace: 30 * time.Second,
+		}),
 		grpc.ChainUnaryInterceptor(
 			auth.unaryInterceptor,
 			requestIDInterceptor,
