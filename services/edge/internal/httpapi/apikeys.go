@@ -128,58 +128,44 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err := httpx.DecodeJSON(c, &body); err != nil {
 		return err
 	}
-	out, err := h.issueKey(c.Request().Context(), principal(c), body)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/api-keys/"+out.ID)
-	return c.JSON(http.StatusCreated, out)
-}
-
-// issueKey creates the key the body describes for p, which may grant only
-// scopes it holds itself, and returns it with its secret.
-func (h *Handler) issueKey(ctx context.Context, p auth.Principal, body createKeyBody) (apiKeyJSON, error) {
 	name, err := domain.KeyName(body.Name)
 	if err != nil {
-		return apiKeyJSON{}, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "%v", err)
 	}
 	scopes, err := auth.ParseScopes(body.Scopes)
 	if err != nil {
-		return apiKeyJSON{}, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
+		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "scopes: %v", err)
 	}
 	now := pgdb.Now(h.clock)
 	expires, err := body.expiry(now)
 	if err != nil {
-		return apiKeyJSON{}, err
+		return err
 	}
+	p := principal(c)
 	if !auth.Covers(p.Scopes, scopes) {
-		return apiKeyJSON{}, httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
+		return httpx.Errorf(http.StatusForbidden, httpx.CodeForbidden, "a key can only grant scopes it holds itself")
 	}
 	secret := auth.NewKey()
 	k := domain.APIKey{
 		ID: ids.New(ids.APIKey), OrgID: p.OrgID, Name: name, Prefix: secret.Prefix,
 		Scopes: scopes, CreatedAt: now, ExpiresAt: expires,
 	}
-	if err := h.keys.CreateKey(ctx, k, secret.Hash); err != nil {
-		return apiKeyJSON{}, unavailable(err)
+	if err := h.keys.CreateKey(c.Request().Context(), k, secret.Hash); err != nil {
+		return unavailable(err)
 	}
 	out := toAPIKeyJSON(k)
 	out.Key = secret.Secret
-	return out, nil
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/api-keys/"+k.ID)
+	return c.JSON(http.StatusCreated, out)
 }
 
+// revokeKey revokes a key of the caller's organisation if the caller holds
+// every scope of that key: otherwise a key holding only api_keys could
+// revoke the keys of those who manage it.
 func (h *Handler) revokeKey(c echo.Context) error {
-	if err := h.revoke(c.Request().Context(), principal(c), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-// revoke revokes key id of p's organisation, if p holds every scope of
-// that key: otherwise a key holding only api_keys could revoke the keys of
-// those who manage it.
-func (h *Handler) revoke(ctx context.Context, p auth.Principal, id string) error {
-	k, err := h.keys.GetKey(ctx, p.OrgID, id)
+	id := c.Param("id")
+	p := principal(c)
+	k, err := h.keys.GetKey(c.Request().Context(), p.OrgID, id)
 	if err != nil {
 		return keyError(err)
 	}
@@ -188,11 +174,11 @@ func (h *Handler) revoke(ctx context.Context, p auth.Principal, id string) error
 			"this API key cannot revoke %s: that key holds %s, which this key does not; a key manages only keys whose scopes it holds itself",
 			id, joinScopes(missing))
 	}
-	if err := h.keys.RevokeKey(ctx, p.OrgID, id, pgdb.Now(h.clock)); err != nil {
+	if err := h.keys.RevokeKey(c.Request().Context(), p.OrgID, id, pgdb.Now(h.clock)); err != nil {
 		return keyError(err)
 	}
 	h.auth.Forget(id)
-	return nil
+	return c.NoContent(http.StatusNoContent)
 }
 
 // keyError answers 404 for a key that is not an active key of the
