@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -208,16 +207,6 @@ func (c *cluster) startNATS(bin string) {
 		defer cancel()
 		return bus.EnsureStreams(ctx, c.js, bus.StreamOptions{Replicas: 3})
 	})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(freeAddr(t))
-	n, err := strconv.Atoi(port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // grpcCalls is how many gRPC calls a replica has served, from its

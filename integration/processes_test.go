@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/upstatehq/upstate/pkg/freeport"
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	statusv1 "github.com/upstatehq/upstate/proto/gen/upstate/status/v1"
@@ -250,14 +250,25 @@ func waitReady(t *testing.T, url string) {
 	})
 }
 
-func freeAddr(t *testing.T) string {
+// freePort and freeAddr choose a port for a server started later, or
+// restarted on it: outside the range outgoing connections draw from, so
+// that none takes it meanwhile (see freeport).
+func freePort(t testing.TB) int {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lis.Close()
-	return lis.Addr().String()
+	return port
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	addr, err := freeport.Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 func mustRequest(t *testing.T, method, url string) *http.Request {

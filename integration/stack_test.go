@@ -129,7 +129,9 @@ func startStackTraced(t *testing.T, clock *clockwork.FakeClock, edit func(*stand
 func (s *stack) startNATS() {
 	s.t.Helper()
 	if s.natsDir == "" {
-		s.natsDir, s.natsPort = s.t.TempDir(), -1
+		// A port outside the ephemeral range, which the services' own
+		// connections cannot take while the server restarts on it.
+		s.natsDir, s.natsPort = s.t.TempDir(), freePort(s.t)
 	}
 	srv, err := natsd.Start(natsd.Config{Port: s.natsPort, StoreDir: s.natsDir, Users: s.natsUsers})
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/upstatehq/upstate/pkg/freeport"
 )
 
 // Config says where and how to run a server.
@@ -91,7 +92,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	for attempt := 1; ; attempt++ {
 		port := cfg.Port
 		if port == 0 {
-			if port, err = freePort(); err != nil {
+			if port, err = freeport.Port(); err != nil {
 				return nil, err
 			}
 		}
@@ -104,16 +105,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.logger.WarnContext(ctx, "postgres port taken, retrying on another", "port", port, "err", err)
 	}
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *setup) start(ctx context.Context, port int, password string) (*Server, error) {

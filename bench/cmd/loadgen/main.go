@@ -27,12 +27,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/upstatehq/upstate/pkg/freeport"
 )
 
 // maxErrorRate is the share of failed requests above which loadgen fails.
@@ -203,16 +204,12 @@ func sign(secret string, body []byte) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// printFreePort prints a loopback port the OS reports free. Another process
-// could take it before the caller binds it; on an idle machine that is rare.
+// printFreePort prints a loopback port that is free and that no outgoing
+// connection will take before the caller binds it (see freeport).
 func printFreePort() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Port()
 	if err != nil {
-		return fmt.Errorf("find a free port: %w", err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		return fmt.Errorf("release port %d: %w", port, err)
+		return err
 	}
 	fmt.Println(port)
 	return nil
