@@ -35,13 +35,6 @@ type clusterScenario struct {
 	// returns once it is repaired; the senders then send one delivery
 	// every clusterPace each, so that the load lasts as long as the fault.
 	fault func(t *testing.T, c *cluster)
-	// crash says the fault kills a consumer replica or the NATS node it
-	// is connected to: see check.
-	crash bool
-	// lossKnown says the scenario has been seen to lose a delivery: its
-	// figures are printed, and it fails on duplicates only, until that
-	// is found and fixed (docs/testing.md).
-	lossKnown bool
 }
 
 // clusterPace is how often each sender sends while a fault lasts: 50
@@ -88,8 +81,10 @@ func TestCluster(t *testing.T) {
 
 	scenarios := []clusterScenario{
 		{name: "deliveries", perService: deliveries / clusterTargets},
-		{name: "kill-replicas", perService: 10, crash: true, fault: func(t *testing.T, c *cluster) {
-			status, incidents := c.of("status")[0], c.of("incidents")[0]
+		{name: "kill-replicas", perService: 10, fault: func(t *testing.T, c *cluster) {
+			// The replicas applying: the others only stand by.
+			status := c.pinned(t, "status", bus.StreamIngest, "status-ingest")
+			incidents := c.pinned(t, "incidents", bus.StreamStatus, "incidents-status")
 			status.proc.kill()
 			incidents.proc.kill()
 			time.Sleep(2 * time.Second) // the load goes on without them
@@ -98,7 +93,7 @@ func TestCluster(t *testing.T) {
 			status.awaitReady(t)
 			incidents.awaitReady(t)
 		}},
-		{name: "nats-node-restart", perService: 10, crash: true, lossKnown: true, fault: func(t *testing.T, c *cluster) {
+		{name: "nats-node-restart", perService: 10, fault: func(t *testing.T, c *cluster) {
 			n := c.nats[1]
 			n.proc.kill()
 			time.Sleep(3 * time.Second)
@@ -122,7 +117,7 @@ func TestCluster(t *testing.T) {
 			f := c.runScenario(t, sc)
 			lines = append(lines, fmt.Sprintf("cluster: scenario=%s %s", sc.name, f))
 			t.Log(lines[len(lines)-1])
-			if (f.lost != 0 && !sc.lossKnown) || f.duplicated != 0 || (!sc.crash && f.overtaken != 0) {
+			if f.lost != 0 || f.duplicated != 0 || f.overtaken != 0 {
 				t.Errorf("%s: %s", sc.name, f)
 			}
 		})
@@ -133,6 +128,35 @@ func TestCluster(t *testing.T) {
 			break
 		}
 	}
+}
+
+// pinned returns the replica of service that holds the pin of its
+// consumer durable on stream, which it logs with the pin's id.
+func (c *cluster) pinned(t *testing.T, service, stream, durable string) *replica {
+	t.Helper()
+	var found *replica
+	testenv.Eventually(t, time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cons, err := c.js.Consumer(ctx, stream, durable)
+		if err != nil {
+			return err
+		}
+		for _, g := range cons.CachedInfo().PriorityGroups {
+			if g.PinnedClientID == "" {
+				continue
+			}
+			for _, r := range c.of(service) {
+				if strings.Contains(r.proc.log(), `"pin_id":"`+g.PinnedClientID+`"`) {
+					found = r
+					return nil
+				}
+			}
+			return fmt.Errorf("no %s replica logged the pin %s", service, g.PinnedClientID)
+		}
+		return fmt.Errorf("%s on %s is pinned to no replica", durable, stream)
+	})
+	return found
 }
 
 // writeClusterReport writes the scenarios' lines to the file
@@ -218,7 +242,7 @@ func (c *cluster) runScenario(t *testing.T, sc clusterScenario) figures {
 	f := figures{p99: l.p99(), recovery: time.Since(repaired)}
 	after := c.deliveryCounts(t)
 	f.redelivered = after.redelivered(before)
-	c.check(t, pool, l, events, sc.crash, &f)
+	c.check(t, pool, l, events, &f)
 	if n := l.refused.Load(); n != 0 {
 		t.Errorf("%d deliveries refused otherwise than 503 with Retry-After", n)
 	}
@@ -239,29 +263,12 @@ func awaitAccepted(t *testing.T, l *load, n int64) {
 
 // check compares what every service became with what its sender got
 // accepted, and counts the figures.
-//
-// A crash can have a delivery overtaken: what the crashed replica held is
-// redelivered after AckWait, and the replica taking over may have been
-// given newer deliveries of the receiver first. Overtaken deliveries are
-// counted, and fail the scenarios without a crash.
-//
-// A crash of an incidents replica can leave an outage without its
-// automatic incident: the events it held are redelivered after AckWait,
-// and one that the replica taking over has seen overtaken by a newer
-// event of its service is ignored. There, fewer incidents than outages
-// are logged, not failed; more (a duplicate) and a wrong open incident
-// fail every scenario.
-func (c *cluster) check(t *testing.T, pool *pgxpool.Pool, l *load, eventsBefore map[string]uint64, crash bool, f *figures) {
+func (c *cluster) check(t *testing.T, pool *pgxpool.Pool, l *load, eventsBefore map[string]uint64, f *figures) {
 	t.Helper()
 	ctx := context.Background()
 	events := c.statusEvents(t)
-	missed := 0
-	defer func() {
-		if missed > 0 {
-			t.Logf("%d outages left without their automatic incident by the crash", missed)
-		}
-	}()
 	for _, tg := range l.targets {
+		failedBefore, lostBefore, duplicatedBefore, overtakenBefore := t.Failed(), f.lost, f.duplicated, f.overtaken
 		want := len(tg.accepted)
 		f.accepted += want
 		var rows, webhookRows, minVersion, maxVersion int
@@ -300,14 +307,37 @@ func (c *cluster) check(t *testing.T, pool *pgxpool.Pool, l *load, eventsBefore 
 			FROM incidents.incidents WHERE auto_service_id = $1`, tg.svc).Scan(&incidents, &opened); err != nil {
 			t.Fatal(err)
 		}
-		switch {
-		case crash && incidents < outages && opened == open:
-			missed += outages - incidents
-		case incidents != outages || opened != open:
+		if incidents != outages || opened != open {
 			f.duplicated += max(0, incidents-outages)
 			t.Errorf("service %s: %d automatic incidents (%d open) for %d outages (%d ongoing)", tg.svc, incidents, opened, outages, open)
 		}
+		if t.Failed() != failedBefore || f.lost != lostBefore || f.duplicated != duplicatedBefore || f.overtaken != overtakenBefore {
+			describe(t, pool, tg)
+		}
 	}
+}
+
+// describe logs what a service's sender got accepted and what its
+// receiver's delivery log says became of each delivery, for a failure.
+func describe(t *testing.T, pool *pgxpool.Pool, tg *target) {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT id, result, mapped_status, previous_status, new_status, error
+		FROM status.deliveries WHERE receiver_id = $1 ORDER BY received_at, id`, tg.receiver)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	var log []string
+	for rows.Next() {
+		var id, result, mapped, prev, next, reason string
+		if err := rows.Scan(&id, &result, &mapped, &prev, &next, &reason); err != nil {
+			t.Error(err)
+			return
+		}
+		log = append(log, fmt.Sprintf("%s %s %s (%s→%s) %s", id, result, mapped, prev, next, reason))
+	}
+	t.Logf("service %s: sender got accepted %s; delivery log in received order:\n%s",
+		tg.svc, strings.Join(tg.accepted, ","), strings.Join(log, "\n"))
 }
 
 // expectedOutages counts the outages in a sequence of statuses starting

@@ -55,6 +55,7 @@ func (c *Consumer) run(iter jetstream.MessagesContext) {
 	defer c.cancelHard()
 	defer c.workersDone.Wait()
 	defer func() {
+		c.releaseHeld()
 		for i, w := range c.workers {
 			if i == 0 || !c.cfg.Independent {
 				close(w)
@@ -62,13 +63,19 @@ func (c *Consumer) run(iter jetstream.MessagesContext) {
 		}
 	}()
 	for {
-		msg, err := iter.Next(jetstream.NextContext(c.abandoned))
+		msg, err := c.next(iter)
 		if err == nil {
 			c.dispatch(msg)
 			continue
 		}
 		if c.isStopping() {
 			return
+		}
+		if c.handover != nil && errors.Is(err, context.DeadlineExceeded) {
+			// Nothing arrived within a poll while a hand-over holds
+			// messages.
+			c.checkHandover()
+			continue
 		}
 		if errors.Is(err, jetstream.ErrConnectionClosed) {
 			c.logger.Error("consumer stopped: nats connection closed", "err", err)
@@ -80,6 +87,17 @@ func (c *Consumer) run(iter jetstream.MessagesContext) {
 			return
 		}
 	}
+}
+
+// next waits for the iterator's next message; while a hand-over holds
+// messages, only for a poll of it.
+func (c *Consumer) next(iter jetstream.MessagesContext) (jetstream.Msg, error) {
+	if c.handover == nil {
+		return iter.Next(jetstream.NextContext(c.abandoned))
+	}
+	ctx, cancel := context.WithTimeout(c.abandoned, handoverPoll)
+	defer cancel()
+	return iter.Next(jetstream.NextContext(ctx))
 }
 
 // resubscribe recreates the consumer and its iterator, retrying with
@@ -111,14 +129,18 @@ func (c *Consumer) resubscribe() jetstream.MessagesContext {
 	}
 }
 
-// dispatch hands msg to the worker of its subject, or gives it back to the
-// server if a Stop deadline has passed.
+// dispatch hands msg to the worker of its subject, unless a Pinned
+// consumer's hand-over holds it back.
 func (c *Consumer) dispatch(msg jetstream.Msg) {
-	if c.cfg.Pinned {
-		if id := msg.Headers().Get(pinIDHeader); id != "" {
-			c.pinID.Store(id)
-		}
+	if c.cfg.Pinned && c.holdBack(msg) {
+		return
 	}
+	c.route(msg)
+}
+
+// route hands msg to the worker of its subject, or gives it back to the
+// server if a Stop deadline has passed.
+func (c *Consumer) route(msg jetstream.Msg) {
 	w := c.workers[0]
 	if len(c.workers) > 1 && !c.cfg.Independent {
 		h := fnv.New32a()
