@@ -18,10 +18,9 @@ import (
 
 // clusterDeliveries is how many webhook deliveries the main scenario
 // sends over clusterTargets services; UPSTATE_CLUSTER_DELIVERIES changes
-// it. 10,000 pass too, but take the suite just over its four minutes on
-// two cores (4m07s measured), so make test sends 6,000.
+// it.
 const (
-	clusterDeliveries = 6_000
+	clusterDeliveries = 10_000
 	clusterTargets    = 50
 )
 
@@ -94,7 +93,9 @@ func TestCluster(t *testing.T) {
 			incidents.awaitReady(t)
 		}},
 		{name: "nats-node-restart", perService: 10, fault: func(t *testing.T, c *cluster) {
-			n := c.nats[1]
+			// The node the replica applying webhook deliveries is
+			// connected to: what was in flight to it is lost.
+			n := c.natsNodeOf(t, c.pinned(t, "status", bus.StreamIngest, "status-ingest"))
 			n.proc.kill()
 			time.Sleep(3 * time.Second)
 			n.start()
@@ -157,6 +158,25 @@ func (c *cluster) pinned(t *testing.T, service, stream, durable string) *replica
 		return fmt.Errorf("%s on %s is pinned to no replica", durable, stream)
 	})
 	return found
+}
+
+// natsNodeOf returns the NATS node a replica is connected to, from the
+// URL it last logged connecting to.
+func (c *cluster) natsNodeOf(t *testing.T, r *replica) *natsNode {
+	t.Helper()
+	lines := strings.Split(r.proc.log(), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if !strings.Contains(lines[i], `"msg":"nats connected"`) && !strings.Contains(lines[i], `"msg":"nats reconnected"`) {
+			continue
+		}
+		for _, n := range c.nats {
+			if strings.Contains(lines[i], fmt.Sprintf(`127.0.0.1:%d"`, n.port)) {
+				return n
+			}
+		}
+	}
+	t.Fatalf("%s logged no connection to a NATS node", r.name)
+	return nil
 }
 
 // writeClusterReport writes the scenarios' lines to the file
