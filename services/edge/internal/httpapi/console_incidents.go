@@ -27,7 +27,7 @@ var (
 )
 
 func (cn *Console) incidents(c echo.Context) error {
-	req, err := listIncidentsRequest(c)
+	req, err := pageQuery(c, listIncidentsRequest)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ type maintenancesPage struct {
 }
 
 func (cn *Console) maintenances(c echo.Context) error {
-	req, err := listMaintenancesRequest(c)
+	req, err := pageQuery(c, listMaintenancesRequest)
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ type alertsPage struct {
 }
 
 func (cn *Console) alerts(c echo.Context) error {
-	req, err := listAlertsRequest(c)
+	req, err := pageQuery(c, listAlertsRequest)
 	if err != nil {
 		return err
 	}
