@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"google.golang.org/grpc"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 )
 
@@ -119,6 +120,18 @@ func listPage[Req any, Resp interface{ GetNextPageToken() string }, Obj, T any](
 		return err
 	}
 	return c.JSON(http.StatusOK, listOf(items(resp), view, resp.GetNextPageToken()))
+}
+
+// listOfRows is the list envelope of rows the edge read from its own
+// store, asking for one over limit: that one says there is a next page,
+// which starts after the id of this page's last row.
+func listOfRows[Row, T any](rows []Row, limit int, id func(Row) string, view func(Row) T) list[T] {
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = grpcx.EncodeToken(id(rows[limit-1]))
+	}
+	return listOf(rows, view, next)
 }
 
 // listOf is the list envelope of objs shown by view; next is empty on the

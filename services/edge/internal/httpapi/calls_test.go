@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/httpx"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 )
@@ -102,4 +103,24 @@ func TestCreateAnswersWhereTheObjectIs(t *testing.T) {
 
 	c, _ = callContext(t, http.MethodPost, "/api/v1/users", `{"nmae":"Ada"}`)
 	wantStatus(t, create(h, c, "/api/v1/users/", createUser, build, (*notificationv1.CreateUserResponse).GetUser, toUserJSON), http.StatusBadRequest)
+}
+
+func TestListOfRowsCutsTheRowOverTheLimit(t *testing.T) {
+	id := func(s string) string { return s }
+	show := func(s string) string { return "<" + s + ">" }
+	tests := []struct {
+		rows     []string
+		wantData string
+		wantNext string
+	}{
+		{[]string{"a", "b", "c"}, "<a> <b>", grpcx.EncodeToken("b")},
+		{[]string{"a", "b"}, "<a> <b>", ""},
+		{nil, "", ""},
+	}
+	for _, tt := range tests {
+		out := listOfRows(tt.rows, 2, id, show)
+		if got := strings.Join(out.Data, " "); got != tt.wantData || out.NextCursor != tt.wantNext || out.Data == nil {
+			t.Errorf("listOfRows(%q) = %q next %q, want %q next %q", tt.rows, out.Data, out.NextCursor, tt.wantData, tt.wantNext)
+		}
+	}
 }
