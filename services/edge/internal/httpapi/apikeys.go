@@ -51,15 +51,7 @@ func (h *Handler) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list[apiKeyJSON]{Data: []apiKeyJSON{}}
-	if len(keys) > limit {
-		keys = keys[:limit]
-		out.NextCursor = grpcx.EncodeToken(keys[limit-1].ID)
-	}
-	for _, k := range keys {
-		out.Data = append(out.Data, toAPIKeyJSON(k))
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, listOfRows(keys, limit, func(k domain.APIKey) string { return k.ID }, toAPIKeyJSON))
 }
 
 // visibleKeys lists up to limit keys after id after that p may see: only

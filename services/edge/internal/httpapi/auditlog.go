@@ -90,13 +90,5 @@ func (h *Handler) listAuditLog(c echo.Context) error {
 	if err != nil {
 		return unavailable(err)
 	}
-	out := list[auditEntryJSON]{Data: []auditEntryJSON{}}
-	if len(entries) > limit {
-		entries = entries[:limit]
-		out.NextCursor = grpcx.EncodeToken(entries[limit-1].ID)
-	}
-	for _, e := range entries {
-		out.Data = append(out.Data, toAuditEntryJSON(e))
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, listOfRows(entries, limit, func(e audit.Entry) string { return e.ID }, toAuditEntryJSON))
 }

@@ -10,87 +10,50 @@ import (
 )
 
 func (h *Handler) listChannels(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.channels.ListChannels(ctx, &notificationv1.ListChannelsRequest{OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[channelJSON]{Data: []channelJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, ch := range resp.GetChannels() {
-		out.Data = append(out.Data, toChannelJSON(ch))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.channels.ListChannels, func(c echo.Context, size int32, token string) (*notificationv1.ListChannelsRequest, error) {
+		return &notificationv1.ListChannelsRequest{OrgId: principal(c).OrgID, PageSize: size, PageToken: token}, nil
+	}, (*notificationv1.ListChannelsResponse).GetChannels, toChannelJSON)
 }
 
 func (h *Handler) createChannel(c echo.Context) error {
-	var body createChannelBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.request(principal(c).OrgID)
+	req, err := decodeRequest(c, func(b createChannelBody) (*notificationv1.CreateChannelRequest, error) {
+		return b.request(principal(c).OrgID)
+	})
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.channels.CreateChannel(ctx, req)
+	resp, err := invoke(h, c, h.channels.CreateChannel, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := toChannelJSON(resp.GetChannel())
 	out.Secret = resp.GetSecret()
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/channels/"+out.ID)
-	return c.JSON(http.StatusCreated, out)
+	return created(c, "/api/v1/channels/"+out.ID, out)
 }
 
 func (h *Handler) getChannel(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.channels.GetChannel(ctx, &notificationv1.GetChannelRequest{OrgId: principal(c).OrgID, ChannelId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toChannelJSON(resp.GetChannel()))
+	req := &notificationv1.GetChannelRequest{OrgId: principal(c).OrgID, ChannelId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.channels.GetChannel, req, (*notificationv1.GetChannelResponse).GetChannel, toChannelJSON)
 }
 
 func (h *Handler) updateChannel(c echo.Context) error {
-	var body updateChannelBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.channels.UpdateChannel(ctx, &notificationv1.UpdateChannelRequest{
-		OrgId: principal(c).OrgID, ChannelId: c.Param("id"), Name: body.Name, Template: body.Template, Config: body.Config.proto(),
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toChannelJSON(resp.GetChannel()))
+	return apply(h, c, http.StatusOK, h.channels.UpdateChannel, func(b updateChannelBody) (*notificationv1.UpdateChannelRequest, error) {
+		return &notificationv1.UpdateChannelRequest{
+			OrgId: principal(c).OrgID, ChannelId: c.Param("id"), Name: b.Name, Template: b.Template, Config: b.Config.proto(),
+		}, nil
+	}, (*notificationv1.UpdateChannelResponse).GetChannel, toChannelJSON)
 }
 
 func (h *Handler) deleteChannel(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	if _, err := h.channels.DeleteChannel(ctx, &notificationv1.DeleteChannelRequest{OrgId: principal(c).OrgID, ChannelId: c.Param("id")}); err != nil {
-		return fromGRPC(err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return replyEmpty(h, c, h.channels.DeleteChannel, &notificationv1.DeleteChannelRequest{OrgId: principal(c).OrgID, ChannelId: c.Param("id")})
 }
 
 // testChannel enqueues a test message and answers 202 with its id: the
 // notification's history says how the delivery went.
 func (h *Handler) testChannel(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.channels.TestChannel(ctx, &notificationv1.TestChannelRequest{OrgId: principal(c).OrgID, ChannelId: c.Param("id")})
+	resp, err := invoke(h, c, h.channels.TestChannel, &notificationv1.TestChannelRequest{OrgId: principal(c).OrgID, ChannelId: c.Param("id")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/notifications/"+resp.GetNotificationId())
 	return c.JSON(http.StatusAccepted, map[string]string{"notification_id": resp.GetNotificationId()})
@@ -99,53 +62,36 @@ func (h *Handler) testChannel(c echo.Context) error {
 // errNotificationStatus refuses a history filter by an unknown status.
 var errNotificationStatus = httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "status must be pending, delivered or dead")
 
-func (h *Handler) listNotifications(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
+// listNotificationsRequest reads the query of GET /notifications (a
+// listQuery): alert_id, channel_id and status (absent lists all).
+func listNotificationsRequest(c echo.Context, size int32, token string) (*notificationv1.ListNotificationsRequest, error) {
 	req := &notificationv1.ListNotificationsRequest{
-		OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor,
+		OrgId: principal(c).OrgID, PageSize: size, PageToken: token,
 		AlertId: c.QueryParam("alert_id"), ChannelId: c.QueryParam("channel_id"),
 	}
 	if s := c.QueryParam("status"); s != "" {
 		st, ok := notificationStatuses[s]
 		if !ok {
-			return errNotificationStatus
+			return nil, errNotificationStatus
 		}
 		req.Status = st
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.notes.ListNotifications(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[notificationJSON]{Data: []notificationJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, n := range resp.GetNotifications() {
-		out.Data = append(out.Data, toNotificationJSON(n))
-	}
-	return c.JSON(http.StatusOK, out)
+	return req, nil
+}
+
+func (h *Handler) listNotifications(c echo.Context) error {
+	return listPage(h, c, h.notes.ListNotifications, listNotificationsRequest,
+		(*notificationv1.ListNotificationsResponse).GetNotifications, toNotificationJSON)
 }
 
 func (h *Handler) getNotification(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.notes.GetNotification(ctx, &notificationv1.GetNotificationRequest{OrgId: principal(c).OrgID, NotificationId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toNotificationJSON(resp.GetNotification()))
+	req := &notificationv1.GetNotificationRequest{OrgId: principal(c).OrgID, NotificationId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.notes.GetNotification, req, (*notificationv1.GetNotificationResponse).GetNotification, toNotificationJSON)
 }
 
 // retryNotification enqueues a dead notification again: 202 with it,
 // pending; 409 if it is not dead.
 func (h *Handler) retryNotification(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.notes.RetryNotification(ctx, &notificationv1.RetryNotificationRequest{OrgId: principal(c).OrgID, NotificationId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusAccepted, toNotificationJSON(resp.GetNotification()))
+	req := &notificationv1.RetryNotificationRequest{OrgId: principal(c).OrgID, NotificationId: c.Param("id")}
+	return reply(h, c, http.StatusAccepted, h.notes.RetryNotification, req, (*notificationv1.RetryNotificationResponse).GetNotification, toNotificationJSON)
 }

@@ -63,11 +63,9 @@ func (h *Handler) spErrors(next echo.HandlerFunc) echo.HandlerFunc {
 
 // spPage loads the page of the path's page_id.
 func (h *Handler) spPage(c echo.Context) (spView, error) {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.pages.GetPage(ctx, &statuspagev1.GetPageRequest{OrgId: principal(c).OrgID, PageId: c.Param("page_id")})
+	resp, err := invoke(h, c, h.pages.GetPage, &statuspagev1.GetPageRequest{OrgId: principal(c).OrgID, PageId: c.Param("page_id")})
 	if err != nil {
-		return spView{}, fromGRPC(err)
+		return spView{}, err
 	}
 	return newSPView(resp.GetPage(), h.pagesBase(c)), nil
 }
@@ -175,14 +173,12 @@ func (h *Handler) spUpdateComponent(c echo.Context) error {
 // keeping its description.
 func (h *Handler) spSetStatus(c echo.Context, serviceID string, st statusv1.Status) (*statusv1.Service, error) {
 	p := principal(c)
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.SetStatus(ctx, &statusv1.SetStatusRequest{
+	resp, err := invoke(h, c, h.status.SetStatus, &statusv1.SetStatusRequest{
 		OrgId: p.OrgID, ServiceId: serviceID, Status: st,
 		Source: statusv1.Source_SOURCE_API, Actor: p.KeyID,
 	})
 	if err != nil {
-		return nil, fromGRPC(err)
+		return nil, err
 	}
 	return resp.GetService(), nil
 }
@@ -322,11 +318,9 @@ func (h *Handler) spCreateIncident(c echo.Context) error {
 	if err := h.spApplyStatuses(c, changes, *in.Name); err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.incidents.CreateIncident(ctx, req)
+	resp, err := invoke(h, c, h.incidents.CreateIncident, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	return h.spAnswerIncident(c, http.StatusCreated, v, resp.GetIncident())
 }
@@ -348,11 +342,9 @@ func (h *Handler) spGetIncident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.incidents.GetIncident(ctx, &incidentsv1.GetIncidentRequest{OrgId: principal(c).OrgID, IncidentId: c.Param("incident_id")})
+	resp, err := invoke(h, c, h.incidents.GetIncident, &incidentsv1.GetIncidentRequest{OrgId: principal(c).OrgID, IncidentId: c.Param("incident_id")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	return h.spAnswerIncident(c, http.StatusOK, v, resp.GetIncident())
 }

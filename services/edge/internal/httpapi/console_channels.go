@@ -24,11 +24,9 @@ type channelsPage struct {
 }
 
 func (cn *Console) channelsPage(c echo.Context, created *channelJSON) (channelsPage, error) {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.channels.ListChannels(ctx, &notificationv1.ListChannelsRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: c.QueryParam("cursor")})
+	resp, err := invoke(cn.h, c, cn.h.channels.ListChannels, &notificationv1.ListChannelsRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: c.QueryParam("cursor")})
 	if err != nil {
-		return channelsPage{}, fromGRPC(err)
+		return channelsPage{}, err
 	}
 	out := channelsPage{Next: resp.GetNextPageToken(), Types: channelTypeChoices, Created: created}
 	for _, ch := range resp.GetChannels() {

@@ -27,15 +27,13 @@ var (
 )
 
 func (cn *Console) incidents(c echo.Context) error {
-	req, err := listIncidentsRequest(c)
+	req, err := pageQuery(c, listIncidentsRequest)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.incidents.ListIncidents(ctx, req)
+	resp, err := invoke(cn.h, c, cn.h.incidents.ListIncidents, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := incidentsPage{Next: resp.GetNextPageToken(), Filter: c.QueryParam("status"), Severities: severityChoices, Statuses: openIncidentChoices}
 	for _, in := range resp.GetIncidents() {
@@ -67,11 +65,9 @@ type incidentPage struct {
 }
 
 func (cn *Console) incident(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.incidents.GetIncident(ctx, &incidentsv1.GetIncidentRequest{OrgId: principal(c).OrgID, IncidentId: c.Param("id")})
+	resp, err := invoke(cn.h, c, cn.h.incidents.GetIncident, &incidentsv1.GetIncidentRequest{OrgId: principal(c).OrgID, IncidentId: c.Param("id")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := incidentPage{Incident: toIncidentJSON(resp.GetIncident()), Statuses: incidentChoices}
 	return cn.render(c, http.StatusOK, "incident", view{Title: out.Incident.Title, Section: "/console/incidents", Live: true, Data: out})
@@ -108,15 +104,13 @@ type maintenancesPage struct {
 }
 
 func (cn *Console) maintenances(c echo.Context) error {
-	req, err := listMaintenancesRequest(c)
+	req, err := pageQuery(c, listMaintenancesRequest)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.maintenances.ListMaintenances(ctx, req)
+	resp, err := invoke(cn.h, c, cn.h.maintenances.ListMaintenances, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := maintenancesPage{Next: resp.GetNextPageToken()}
 	for _, m := range resp.GetMaintenances() {
@@ -154,11 +148,9 @@ type maintenancePage struct {
 }
 
 func (cn *Console) maintenance(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.maintenances.GetMaintenance(ctx, &incidentsv1.GetMaintenanceRequest{OrgId: principal(c).OrgID, MaintenanceId: c.Param("id")})
+	resp, err := invoke(cn.h, c, cn.h.maintenances.GetMaintenance, &incidentsv1.GetMaintenanceRequest{OrgId: principal(c).OrgID, MaintenanceId: c.Param("id")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := maintenancePage{Maintenance: toMaintenanceJSON(resp.GetMaintenance())}
 	if out.Services, err = cn.choosableServices(c); err != nil {

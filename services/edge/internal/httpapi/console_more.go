@@ -74,13 +74,11 @@ func (cn *Console) revokeAPIKey(c echo.Context) error {
 }
 
 func (cn *Console) statusPages(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.pages.ListPages(ctx, &statuspagev1.ListPagesRequest{
+	resp, err := invoke(cn.h, c, cn.h.pages.ListPages, &statuspagev1.ListPagesRequest{
 		OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: c.QueryParam("cursor"),
 	})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := list[statusPageJSON]{NextCursor: resp.GetNextPageToken()}
 	for _, p := range resp.GetPages() {
@@ -130,15 +128,13 @@ type alertsPage struct {
 }
 
 func (cn *Console) alerts(c echo.Context) error {
-	req, err := listAlertsRequest(c)
+	req, err := pageQuery(c, listAlertsRequest)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.alerts.ListAlerts(ctx, req)
+	resp, err := invoke(cn.h, c, cn.h.alerts.ListAlerts, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := alertsPage{Next: resp.GetNextPageToken(), State: c.QueryParam("state")}
 	for _, a := range resp.GetAlerts() {

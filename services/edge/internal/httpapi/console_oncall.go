@@ -17,11 +17,9 @@ const shiftWindow = 7 * 24 * time.Hour
 // userNames is the names of the organisation's first users by id, which
 // the on-call pages show instead of ids, and the users in order.
 func (cn *Console) userNames(c echo.Context, cursor string) (list[userJSON], map[string]string, error) {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.users.ListUsers(ctx, &notificationv1.ListUsersRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: cursor})
+	resp, err := invoke(cn.h, c, cn.h.users.ListUsers, &notificationv1.ListUsersRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: cursor})
 	if err != nil {
-		return list[userJSON]{}, nil, fromGRPC(err)
+		return list[userJSON]{}, nil, err
 	}
 	out := list[userJSON]{NextCursor: resp.GetNextPageToken()}
 	names := map[string]string{}
@@ -174,11 +172,9 @@ func (cn *Console) deleteOverride(c echo.Context) error {
 }
 
 func (cn *Console) policies(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.policies.ListPolicies(ctx, &notificationv1.ListPoliciesRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: c.QueryParam("cursor")})
+	resp, err := invoke(cn.h, c, cn.h.policies.ListPolicies, &notificationv1.ListPoliciesRequest{OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: c.QueryParam("cursor")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := list[policyJSON]{NextCursor: resp.GetNextPageToken()}
 	for _, p := range resp.GetPolicies() {
@@ -198,11 +194,9 @@ func (cn *Console) policy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.policies.GetPolicy(ctx, &notificationv1.GetPolicyRequest{OrgId: principal(c).OrgID, PolicyId: c.Param("id")})
+	resp, err := invoke(cn.h, c, cn.h.policies.GetPolicy, &notificationv1.GetPolicyRequest{OrgId: principal(c).OrgID, PolicyId: c.Param("id")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := policyPage{Policy: toPolicyJSON(resp.GetPolicy()), Names: names}
 	return cn.render(c, http.StatusOK, "policy", view{Title: out.Policy.Name, Section: "/console/schedules", Data: out})

@@ -25,13 +25,11 @@ type receiversPage struct {
 var signatureSchemes = []string{"hex", "sha256=", "base64", "standard-webhooks"}
 
 func (cn *Console) receivers(c echo.Context) error {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.receivers.ListReceivers(ctx, &statusv1.ListReceiversRequest{
+	resp, err := invoke(cn.h, c, cn.h.receivers.ListReceivers, &statusv1.ListReceiversRequest{
 		OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: c.QueryParam("cursor"),
 	})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := receiversPage{Next: resp.GetNextPageToken(), Schemes: signatureSchemes}
 	for _, r := range resp.GetReceivers() {

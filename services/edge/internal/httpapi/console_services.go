@@ -77,13 +77,11 @@ type servicesPage struct {
 // serviceList lists a page of the organisation's services; the forms that
 // pick services (receivers, incidents, maintenance) offer the first one.
 func (cn *Console) serviceList(c echo.Context, cursor string) (servicesPage, error) {
-	ctx, cancel := cn.h.call(c)
-	defer cancel()
-	resp, err := cn.h.status.ListServices(ctx, &statusv1.ListServicesRequest{
+	resp, err := invoke(cn.h, c, cn.h.status.ListServices, &statusv1.ListServicesRequest{
 		OrgId: principal(c).OrgID, PageSize: consoleListSize, PageToken: cursor,
 	})
 	if err != nil {
-		return servicesPage{}, fromGRPC(err)
+		return servicesPage{}, err
 	}
 	out := servicesPage{Next: resp.GetNextPageToken()}
 	for _, s := range resp.GetServices() {

@@ -5,21 +5,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/upstatehq/upstate/pkg/httpx"
 	incidentsv1 "github.com/upstatehq/upstate/proto/gen/upstate/incidents/v1"
 )
 
-// listMaintenancesRequest reads the query of GET /maintenances: status
-// (absent lists all), service, limit and cursor.
-func listMaintenancesRequest(c echo.Context) (*incidentsv1.ListMaintenancesRequest, error) {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return nil, err
-	}
+// listMaintenancesRequest reads the query of GET /maintenances (a
+// listQuery): status (absent lists all) and service.
+func listMaintenancesRequest(c echo.Context, size int32, token string) (*incidentsv1.ListMaintenancesRequest, error) {
 	req := &incidentsv1.ListMaintenancesRequest{
-		OrgId: principal(c).OrgID, ServiceId: c.QueryParam("service"), PageSize: int32(limit), PageToken: cursor,
+		OrgId: principal(c).OrgID, ServiceId: c.QueryParam("service"), PageSize: size, PageToken: token,
 	}
 	if s := c.QueryParam("status"); s != "" {
+		var err error
 		if req.Status, err = parseMaintenanceStatus(s); err != nil {
 			return nil, err
 		}
@@ -28,83 +24,31 @@ func listMaintenancesRequest(c echo.Context) (*incidentsv1.ListMaintenancesReque
 }
 
 func (h *Handler) listMaintenances(c echo.Context) error {
-	req, err := listMaintenancesRequest(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.maintenances.ListMaintenances(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[maintenanceJSON]{Data: []maintenanceJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, m := range resp.GetMaintenances() {
-		out.Data = append(out.Data, toMaintenanceJSON(m))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.maintenances.ListMaintenances, listMaintenancesRequest,
+		(*incidentsv1.ListMaintenancesResponse).GetMaintenances, toMaintenanceJSON)
 }
 
 func (h *Handler) createMaintenance(c echo.Context) error {
-	var body createMaintenanceBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.request(principal(c).OrgID)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.maintenances.CreateMaintenance(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/maintenances/"+resp.GetMaintenance().GetId())
-	return c.JSON(http.StatusCreated, toMaintenanceJSON(resp.GetMaintenance()))
+	return create(h, c, "/api/v1/maintenances/", h.maintenances.CreateMaintenance, func(b createMaintenanceBody) (*incidentsv1.CreateMaintenanceRequest, error) {
+		return b.request(principal(c).OrgID)
+	}, (*incidentsv1.CreateMaintenanceResponse).GetMaintenance, toMaintenanceJSON)
 }
 
 func (h *Handler) getMaintenance(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.maintenances.GetMaintenance(ctx, &incidentsv1.GetMaintenanceRequest{
-		OrgId: principal(c).OrgID, MaintenanceId: c.Param("id"),
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toMaintenanceJSON(resp.GetMaintenance()))
+	req := &incidentsv1.GetMaintenanceRequest{OrgId: principal(c).OrgID, MaintenanceId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.maintenances.GetMaintenance, req, (*incidentsv1.GetMaintenanceResponse).GetMaintenance, toMaintenanceJSON)
 }
 
 func (h *Handler) updateMaintenance(c echo.Context) error {
-	var body updateMaintenanceBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.request(principal(c).OrgID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.maintenances.UpdateMaintenance(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toMaintenanceJSON(resp.GetMaintenance()))
+	return apply(h, c, http.StatusOK, h.maintenances.UpdateMaintenance, func(b updateMaintenanceBody) (*incidentsv1.UpdateMaintenanceRequest, error) {
+		return b.request(principal(c).OrgID, c.Param("id"))
+	}, (*incidentsv1.UpdateMaintenanceResponse).GetMaintenance, toMaintenanceJSON)
 }
 
 // cancelMaintenance answers 200 with the window rather than 204, unlike the
 // other DELETEs: the window is kept, cancelled or (if it was in progress)
 // completed now, and which one is news to the client.
 func (h *Handler) cancelMaintenance(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.maintenances.CancelMaintenance(ctx, &incidentsv1.CancelMaintenanceRequest{
-		OrgId: principal(c).OrgID, MaintenanceId: c.Param("id"),
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toMaintenanceJSON(resp.GetMaintenance()))
+	req := &incidentsv1.CancelMaintenanceRequest{OrgId: principal(c).OrgID, MaintenanceId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.maintenances.CancelMaintenance, req, (*incidentsv1.CancelMaintenanceResponse).GetMaintenance, toMaintenanceJSON)
 }

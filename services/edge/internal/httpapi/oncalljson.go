@@ -347,3 +347,13 @@ func requireChanges(given []string, valid string) error {
 	}
 	return nil
 }
+
+// specChanges is the spec of an update's body and the fields it gives, at
+// least one of valid.
+func specChanges[S any](spec func() (S, []string, error), valid string) (S, []string, error) {
+	s, given, err := spec()
+	if err == nil {
+		err = requireChanges(given, valid)
+	}
+	return s, given, err
+}

@@ -32,123 +32,67 @@ func (h *Handler) withToken(c echo.Context, r *statusv1.Receiver, token string) 
 }
 
 func (h *Handler) listReceivers(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.ListReceivers(ctx, &statusv1.ListReceiversRequest{
-		OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor,
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[receiverJSON]{Data: []receiverJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, r := range resp.GetReceivers() {
-		out.Data = append(out.Data, toReceiverJSON(r))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.receivers.ListReceivers, func(c echo.Context, size int32, token string) (*statusv1.ListReceiversRequest, error) {
+		return &statusv1.ListReceiversRequest{OrgId: principal(c).OrgID, PageSize: size, PageToken: token}, nil
+	}, (*statusv1.ListReceiversResponse).GetReceivers, toReceiverJSON)
 }
 
 func (h *Handler) createReceiver(c echo.Context) error {
-	var body createReceiverBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	spec, err := body.spec()
+	req, err := decodeRequest(c, func(b createReceiverBody) (*statusv1.CreateReceiverRequest, error) {
+		spec, err := b.spec()
+		return &statusv1.CreateReceiverRequest{OrgId: principal(c).OrgID, Spec: spec, Preset: b.Preset}, err
+	})
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.CreateReceiver(ctx, &statusv1.CreateReceiverRequest{OrgId: principal(c).OrgID, Spec: spec, Preset: body.Preset})
+	resp, err := invoke(h, c, h.receivers.CreateReceiver, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/webhook-receivers/"+resp.GetReceiver().GetId())
-	return c.JSON(http.StatusCreated, h.withToken(c, resp.GetReceiver(), resp.GetToken()))
+	return created(c, "/api/v1/webhook-receivers/"+resp.GetReceiver().GetId(), h.withToken(c, resp.GetReceiver(), resp.GetToken()))
 }
 
 func (h *Handler) getReceiver(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.GetReceiver(ctx, &statusv1.GetReceiverRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toReceiverJSON(resp.GetReceiver()))
+	req := &statusv1.GetReceiverRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.receivers.GetReceiver, req, (*statusv1.GetReceiverResponse).GetReceiver, toReceiverJSON)
 }
 
 func (h *Handler) updateReceiver(c echo.Context) error {
-	var body updateReceiverBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	spec, paths, err := body.update()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.UpdateReceiver(ctx, &statusv1.UpdateReceiverRequest{
-		OrgId: principal(c).OrgID, ReceiverId: c.Param("id"), Spec: spec, UpdatePaths: paths,
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toReceiverJSON(resp.GetReceiver()))
+	return apply(h, c, http.StatusOK, h.receivers.UpdateReceiver, func(b updateReceiverBody) (*statusv1.UpdateReceiverRequest, error) {
+		spec, paths, err := b.update()
+		return &statusv1.UpdateReceiverRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id"), Spec: spec, UpdatePaths: paths}, err
+	}, (*statusv1.UpdateReceiverResponse).GetReceiver, toReceiverJSON)
 }
 
 func (h *Handler) deleteReceiver(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	if _, err := h.receivers.DeleteReceiver(ctx, &statusv1.DeleteReceiverRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id")}); err != nil {
-		return fromGRPC(err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return replyEmpty(h, c, h.receivers.DeleteReceiver, &statusv1.DeleteReceiverRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id")})
 }
 
 func (h *Handler) rotateReceiverToken(c echo.Context) error {
 	if err := noBody(c); err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.RotateReceiverToken(ctx, &statusv1.RotateReceiverTokenRequest{
+	resp, err := invoke(h, c, h.receivers.RotateReceiverToken, &statusv1.RotateReceiverTokenRequest{
 		OrgId: principal(c).OrgID, ReceiverId: c.Param("id"),
 	})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, h.withToken(c, resp.GetReceiver(), resp.GetToken()))
 }
 
 func (h *Handler) listDeliveries(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.ListDeliveries(ctx, &statusv1.ListDeliveriesRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id")})
+	resp, err := invoke(h, c, h.receivers.ListDeliveries, &statusv1.ListDeliveriesRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id")})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	// The log is the last 50 deliveries, one page: there is never a next.
-	out := list[deliveryJSON]{Data: []deliveryJSON{}}
-	for _, d := range resp.GetDeliveries() {
-		out.Data = append(out.Data, toDeliveryJSON(d))
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, listOf(resp.GetDeliveries(), toDeliveryJSON, ""))
 }
 
 func (h *Handler) getDelivery(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.receivers.GetDelivery(ctx, &statusv1.GetDeliveryRequest{
-		OrgId: principal(c).OrgID, ReceiverId: c.Param("id"), DeliveryId: c.Param("delivery_id"),
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toDeliveryJSON(resp.GetDelivery()))
+	req := &statusv1.GetDeliveryRequest{OrgId: principal(c).OrgID, ReceiverId: c.Param("id"), DeliveryId: c.Param("delivery_id")}
+	return reply(h, c, http.StatusOK, h.receivers.GetDelivery, req, (*statusv1.GetDeliveryResponse).GetDelivery, toDeliveryJSON)
 }
 
 // noBody accepts a request without a body, or with an empty JSON object,

@@ -10,79 +10,32 @@ import (
 )
 
 func (h *Handler) listSchedules(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.ListSchedules(ctx, &notificationv1.ListSchedulesRequest{OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[scheduleJSON]{Data: []scheduleJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, s := range resp.GetSchedules() {
-		out.Data = append(out.Data, toScheduleJSON(s))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.schedules.ListSchedules, func(c echo.Context, size int32, token string) (*notificationv1.ListSchedulesRequest, error) {
+		return &notificationv1.ListSchedulesRequest{OrgId: principal(c).OrgID, PageSize: size, PageToken: token}, nil
+	}, (*notificationv1.ListSchedulesResponse).GetSchedules, toScheduleJSON)
 }
 
 func (h *Handler) createSchedule(c echo.Context) error {
-	var body scheduleBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	spec, _, err := body.spec()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.CreateSchedule(ctx, &notificationv1.CreateScheduleRequest{OrgId: principal(c).OrgID, Spec: spec})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return created(c, "/api/v1/schedules/"+resp.GetSchedule().GetId(), toScheduleJSON(resp.GetSchedule()))
+	return create(h, c, "/api/v1/schedules/", h.schedules.CreateSchedule, func(b scheduleBody) (*notificationv1.CreateScheduleRequest, error) {
+		spec, _, err := b.spec()
+		return &notificationv1.CreateScheduleRequest{OrgId: principal(c).OrgID, Spec: spec}, err
+	}, (*notificationv1.CreateScheduleResponse).GetSchedule, toScheduleJSON)
 }
 
 func (h *Handler) getSchedule(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.GetSchedule(ctx, &notificationv1.GetScheduleRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toScheduleJSON(resp.GetSchedule()))
+	req := &notificationv1.GetScheduleRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.schedules.GetSchedule, req, (*notificationv1.GetScheduleResponse).GetSchedule, toScheduleJSON)
 }
 
 func (h *Handler) updateSchedule(c echo.Context) error {
-	var body scheduleBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	spec, given, err := body.spec()
-	if err != nil {
-		return err
-	}
-	if err := requireChanges(given, scheduleFields); err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.UpdateSchedule(ctx, &notificationv1.UpdateScheduleRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), Spec: spec, UpdateMask: mask(given)})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toScheduleJSON(resp.GetSchedule()))
+	return apply(h, c, http.StatusOK, h.schedules.UpdateSchedule, func(b scheduleBody) (*notificationv1.UpdateScheduleRequest, error) {
+		spec, given, err := specChanges(b.spec, scheduleFields)
+		return &notificationv1.UpdateScheduleRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), Spec: spec, UpdateMask: mask(given)}, err
+	}, (*notificationv1.UpdateScheduleResponse).GetSchedule, toScheduleJSON)
 }
 
 func (h *Handler) deleteSchedule(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	if _, err := h.schedules.DeleteSchedule(ctx, &notificationv1.DeleteScheduleRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id")}); err != nil {
-		return fromGRPC(err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return replyEmpty(h, c, h.schedules.DeleteSchedule, &notificationv1.DeleteScheduleRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id")})
 }
 
 // listOverrides answers the overrides that have not ended, or all of them
@@ -96,17 +49,11 @@ func (h *Handler) listOverrides(c echo.Context) error {
 	default:
 		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "include_past must be true or false")
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.ListOverrides(ctx, req)
+	resp, err := invoke(h, c, h.schedules.ListOverrides, req)
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
-	out := list[overrideJSON]{Data: []overrideJSON{}}
-	for _, o := range resp.GetOverrides() {
-		out.Data = append(out.Data, toOverrideJSON(o))
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, listOf(resp.GetOverrides(), toOverrideJSON, ""))
 }
 
 func (h *Handler) createOverride(c echo.Context) error {
@@ -122,28 +69,20 @@ func (h *Handler) createOverride(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.CreateOverride(ctx, &notificationv1.CreateOverrideRequest{
+	resp, err := invoke(h, c, h.schedules.CreateOverride, &notificationv1.CreateOverrideRequest{
 		OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), UserId: body.UserID, From: from, To: to,
 	})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	o := resp.GetOverride()
 	return created(c, "/api/v1/schedules/"+o.GetScheduleId()+"/overrides/"+o.GetId(), toOverrideJSON(o))
 }
 
 func (h *Handler) deleteOverride(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	_, err := h.schedules.DeleteOverride(ctx, &notificationv1.DeleteOverrideRequest{
+	return replyEmpty(h, c, h.schedules.DeleteOverride, &notificationv1.DeleteOverrideRequest{
 		OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), OverrideId: c.Param("override_id"),
 	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 // getOnCall answers who is on call at ?at= (default now).
@@ -152,11 +91,9 @@ func (h *Handler) getOnCall(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.GetOnCall(ctx, &notificationv1.GetOnCallRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), At: at})
+	resp, err := invoke(h, c, h.schedules.GetOnCall, &notificationv1.GetOnCallRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), At: at})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, onCallJSON{At: resp.GetAt().AsTime(), UserIDs: append([]string{}, resp.GetUserIds()...), Shifts: toShiftsJSON(resp.GetShifts())})
 }
@@ -171,11 +108,9 @@ func (h *Handler) listShifts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.ListShifts(ctx, &notificationv1.ListShiftsRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), From: from, To: to})
+	resp, err := invoke(h, c, h.schedules.ListShifts, &notificationv1.ListShiftsRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), From: from, To: to})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, list[shiftJSON]{Data: toShiftsJSON(resp.GetShifts())})
 }
@@ -192,11 +127,9 @@ func (h *Handler) exportICal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.schedules.ExportICal(ctx, &notificationv1.ExportICalRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), From: from, To: to})
+	resp, err := invoke(h, c, h.schedules.ExportICal, &notificationv1.ExportICalRequest{OrgId: principal(c).OrgID, ScheduleId: c.Param("id"), From: from, To: to})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+c.Param("id")+`.ics"`)
 	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(resp.GetCalendar()))

@@ -95,23 +95,9 @@ func (h *Handler) call(c echo.Context) (context.Context, context.CancelFunc) {
 }
 
 func (h *Handler) listServices(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.ListServices(ctx, &statusv1.ListServicesRequest{
-		OrgId: principal(c).OrgID, PageSize: int32(limit), PageToken: cursor,
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[serviceJSON]{Data: []serviceJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, s := range resp.GetServices() {
-		out.Data = append(out.Data, toServiceJSON(s))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.status.ListServices, func(c echo.Context, size int32, token string) (*statusv1.ListServicesRequest, error) {
+		return &statusv1.ListServicesRequest{OrgId: principal(c).OrgID, PageSize: size, PageToken: token}, nil
+	}, (*statusv1.ListServicesResponse).GetServices, toServiceJSON)
 }
 
 type createServiceBody struct {
@@ -120,37 +106,28 @@ type createServiceBody struct {
 	Status      *string `json:"status"`
 }
 
-func (h *Handler) createService(c echo.Context) error {
-	var body createServiceBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req := &statusv1.CreateServiceRequest{OrgId: principal(c).OrgID, Name: body.Name, Description: body.Description}
-	if body.Status != nil {
-		st, err := parseStatus(*body.Status)
+// request turns the body into a CreateServiceRequest of organisation orgID.
+func (b createServiceBody) request(orgID string) (*statusv1.CreateServiceRequest, error) {
+	req := &statusv1.CreateServiceRequest{OrgId: orgID, Name: b.Name, Description: b.Description}
+	if b.Status != nil {
+		st, err := parseStatus(*b.Status)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Status = st
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.CreateService(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/services/"+resp.GetService().GetId())
-	return c.JSON(http.StatusCreated, toServiceJSON(resp.GetService()))
+	return req, nil
+}
+
+func (h *Handler) createService(c echo.Context) error {
+	return create(h, c, "/api/v1/services/", h.status.CreateService, func(b createServiceBody) (*statusv1.CreateServiceRequest, error) {
+		return b.request(principal(c).OrgID)
+	}, (*statusv1.CreateServiceResponse).GetService, toServiceJSON)
 }
 
 func (h *Handler) getService(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.GetService(ctx, &statusv1.GetServiceRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toServiceJSON(resp.GetService()))
+	req := &statusv1.GetServiceRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.status.GetService, req, (*statusv1.GetServiceResponse).GetService, toServiceJSON)
 }
 
 type setStatusBody struct {
@@ -176,21 +153,9 @@ func (b setStatusBody) request(p auth.Principal, id string) (*statusv1.SetStatus
 }
 
 func (h *Handler) setStatus(c echo.Context) error {
-	var body setStatusBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.request(principal(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.SetStatus(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toServiceJSON(resp.GetService()))
+	return apply(h, c, http.StatusOK, h.status.SetStatus, func(b setStatusBody) (*statusv1.SetStatusRequest, error) {
+		return b.request(principal(c), c.Param("id"))
+	}, (*statusv1.SetStatusResponse).GetService, toServiceJSON)
 }
 
 type updateServiceBody struct {
@@ -199,55 +164,32 @@ type updateServiceBody struct {
 	Tags        *map[string]string `json:"tags"`
 }
 
-func (h *Handler) updateService(c echo.Context) error {
-	var body updateServiceBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	if body.Name == nil && body.Description == nil && body.Tags == nil {
-		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
+// request turns the body into an UpdateServiceRequest of service id in
+// organisation orgID.
+func (b updateServiceBody) request(orgID, id string) (*statusv1.UpdateServiceRequest, error) {
+	if b.Name == nil && b.Description == nil && b.Tags == nil {
+		return nil, httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue,
 			"give name, description or tags to change; to report a status use PUT")
 	}
-	req := &statusv1.UpdateServiceRequest{
-		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), Name: body.Name, Description: body.Description,
+	req := &statusv1.UpdateServiceRequest{OrgId: orgID, ServiceId: id, Name: b.Name, Description: b.Description}
+	if b.Tags != nil {
+		req.Tags = &statusv1.ServiceTags{Tags: *b.Tags}
 	}
-	if body.Tags != nil {
-		req.Tags = &statusv1.ServiceTags{Tags: *body.Tags}
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.UpdateService(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toServiceJSON(resp.GetService()))
+	return req, nil
+}
+
+func (h *Handler) updateService(c echo.Context) error {
+	return apply(h, c, http.StatusOK, h.status.UpdateService, func(b updateServiceBody) (*statusv1.UpdateServiceRequest, error) {
+		return b.request(principal(c).OrgID, c.Param("id"))
+	}, (*statusv1.UpdateServiceResponse).GetService, toServiceJSON)
 }
 
 func (h *Handler) deleteService(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	if _, err := h.status.DeleteService(ctx, &statusv1.DeleteServiceRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id")}); err != nil {
-		return fromGRPC(err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return replyEmpty(h, c, h.status.DeleteService, &statusv1.DeleteServiceRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id")})
 }
 
 func (h *Handler) listHistory(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.status.ListStatusHistory(ctx, &statusv1.ListStatusHistoryRequest{
-		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), PageSize: int32(limit), PageToken: cursor,
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[changeJSON]{Data: []changeJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, ch := range resp.GetChanges() {
-		out.Data = append(out.Data, toChangeJSON(ch))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.status.ListStatusHistory, func(c echo.Context, size int32, token string) (*statusv1.ListStatusHistoryRequest, error) {
+		return &statusv1.ListStatusHistoryRequest{OrgId: principal(c).OrgID, ServiceId: c.Param("id"), PageSize: size, PageToken: token}, nil
+	}, (*statusv1.ListStatusHistoryResponse).GetChanges, toChangeJSON)
 }

@@ -23,15 +23,12 @@ func (h *Handler) getUptime(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.GetUptime(ctx, &slav1.GetUptimeRequest{
+	req := &slav1.GetUptimeRequest{
 		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), Window: window, From: timestamp(from), To: timestamp(to),
-	})
-	if err != nil {
-		return fromGRPC(err)
 	}
-	return c.JSON(http.StatusOK, toUptimeJSON(resp.GetUptime(), false))
+	return reply(h, c, http.StatusOK, h.sla.GetUptime, req, (*slav1.GetUptimeResponse).GetUptime, func(u *slav1.Uptime) uptimeJSON {
+		return toUptimeJSON(u, false)
+	})
 }
 
 func (h *Handler) getDailyUptime(c echo.Context) error {
@@ -42,13 +39,11 @@ func (h *Handler) getDailyUptime(c echo.Context) error {
 	if c.QueryParams().Has("days") && days == 0 {
 		return httpx.Errorf(http.StatusUnprocessableEntity, httpx.CodeInvalidValue, "days must be between 1 and 365")
 	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.GetDailyUptime(ctx, &slav1.GetDailyUptimeRequest{
+	resp, err := invoke(h, c, h.sla.GetDailyUptime, &slav1.GetDailyUptimeRequest{
 		OrgId: principal(c).OrgID, ServiceId: c.Param("id"), Days: days, TimeZone: c.QueryParam("tz"),
 	})
 	if err != nil {
-		return fromGRPC(err)
+		return err
 	}
 	out := struct {
 		Data []dailyJSON `json:"data"`
@@ -60,102 +55,41 @@ func (h *Handler) getDailyUptime(c echo.Context) error {
 }
 
 func (h *Handler) listUptime(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	window, from, to, err := rangeParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.ListUptime(ctx, &slav1.ListUptimeRequest{
-		OrgId: principal(c).OrgID, Window: window, From: timestamp(from), To: timestamp(to),
-		PageSize: int32(limit), PageToken: cursor,
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[uptimeJSON]{Data: []uptimeJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, u := range resp.GetUptimes() {
-		out.Data = append(out.Data, toUptimeJSON(u, true))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.sla.ListUptime, func(c echo.Context, size int32, token string) (*slav1.ListUptimeRequest, error) {
+		window, from, to, err := rangeParams(c)
+		if err != nil {
+			return nil, err
+		}
+		return &slav1.ListUptimeRequest{
+			OrgId: principal(c).OrgID, Window: window, From: timestamp(from), To: timestamp(to),
+			PageSize: size, PageToken: token,
+		}, nil
+	}, (*slav1.ListUptimeResponse).GetUptimes, func(u *slav1.Uptime) uptimeJSON { return toUptimeJSON(u, true) })
 }
 
 func (h *Handler) listSLOs(c echo.Context) error {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.ListSLOs(ctx, &slav1.ListSLOsRequest{
-		OrgId: principal(c).OrgID, ServiceId: c.QueryParam("service"), PageSize: int32(limit), PageToken: cursor,
-	})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	out := list[sloJSON]{Data: []sloJSON{}, NextCursor: resp.GetNextPageToken()}
-	for _, s := range resp.GetSlos() {
-		out.Data = append(out.Data, toSLOJSON(s))
-	}
-	return c.JSON(http.StatusOK, out)
+	return listPage(h, c, h.sla.ListSLOs, func(c echo.Context, size int32, token string) (*slav1.ListSLOsRequest, error) {
+		return &slav1.ListSLOsRequest{OrgId: principal(c).OrgID, ServiceId: c.QueryParam("service"), PageSize: size, PageToken: token}, nil
+	}, (*slav1.ListSLOsResponse).GetSlos, toSLOJSON)
 }
 
 func (h *Handler) createSLO(c echo.Context) error {
-	var body createSLOBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.request(principal(c).OrgID)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.CreateSLO(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/slos/"+resp.GetSlo().GetId())
-	return c.JSON(http.StatusCreated, toSLOJSON(resp.GetSlo()))
+	return create(h, c, "/api/v1/slos/", h.sla.CreateSLO, func(b createSLOBody) (*slav1.CreateSLORequest, error) {
+		return b.request(principal(c).OrgID)
+	}, (*slav1.CreateSLOResponse).GetSlo, toSLOJSON)
 }
 
 func (h *Handler) getSLO(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.GetSLO(ctx, &slav1.GetSLORequest{OrgId: principal(c).OrgID, SloId: c.Param("id")})
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toSLOJSON(resp.GetSlo()))
+	req := &slav1.GetSLORequest{OrgId: principal(c).OrgID, SloId: c.Param("id")}
+	return reply(h, c, http.StatusOK, h.sla.GetSLO, req, (*slav1.GetSLOResponse).GetSlo, toSLOJSON)
 }
 
 func (h *Handler) updateSLO(c echo.Context) error {
-	var body updateSLOBody
-	if err := httpx.DecodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.request(principal(c).OrgID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	ctx, cancel := h.call(c)
-	defer cancel()
-	resp, err := h.sla.UpdateSLO(ctx, req)
-	if err != nil {
-		return fromGRPC(err)
-	}
-	return c.JSON(http.StatusOK, toSLOJSON(resp.GetSlo()))
+	return apply(h, c, http.StatusOK, h.sla.UpdateSLO, func(b updateSLOBody) (*slav1.UpdateSLORequest, error) {
+		return b.request(principal(c).OrgID, c.Param("id"))
+	}, (*slav1.UpdateSLOResponse).GetSlo, toSLOJSON)
 }
 
 func (h *Handler) deleteSLO(c echo.Context) error {
-	ctx, cancel := h.call(c)
-	defer cancel()
-	if _, err := h.sla.DeleteSLO(ctx, &slav1.DeleteSLORequest{OrgId: principal(c).OrgID, SloId: c.Param("id")}); err != nil {
-		return fromGRPC(err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return replyEmpty(h, c, h.sla.DeleteSLO, &slav1.DeleteSLORequest{OrgId: principal(c).OrgID, SloId: c.Param("id")})
 }
