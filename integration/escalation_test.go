@@ -207,21 +207,26 @@ func TestEscalationEndToEnd(t *testing.T) {
 		}
 	}
 
-	r := s.do(http.MethodGet, "/api/v1/notifications?alert_id="+alertID, bootstrapKey, nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("notifications: %d %s", r.Status, r.Body)
-	}
-	list := r.json(t)["data"].([]any)
-	if len(list) != 4 {
-		t.Fatalf("notifications of the alert: %d, want 4: %s", len(list), r.Body)
-	}
-	for _, n := range list {
-		n := n.(map[string]any)
-		attempts, _ := n["attempts"].([]any)
-		if n["status"] != "delivered" || len(attempts) != 1 || attempts[0].(map[string]any)["status_code"] != float64(200) {
-			t.Errorf("notification %v", n)
+	// The sinks have every message, but the workers record an outcome
+	// once they have the answer.
+	testenv.Eventually(t, 20*time.Second, func() error {
+		r := s.do(http.MethodGet, "/api/v1/notifications?alert_id="+alertID, bootstrapKey, nil)
+		if r.Status != http.StatusOK {
+			return fmt.Errorf("notifications: %d %s", r.Status, r.Body)
 		}
-	}
+		list := r.json(t)["data"].([]any)
+		if len(list) != 4 {
+			return fmt.Errorf("notifications of the alert: %d, want 4: %s", len(list), r.Body)
+		}
+		for _, n := range list {
+			n := n.(map[string]any)
+			attempts, _ := n["attempts"].([]any)
+			if n["status"] != "delivered" || len(attempts) != 1 || attempts[0].(map[string]any)["status_code"] != float64(200) {
+				return fmt.Errorf("notification %v", n)
+			}
+		}
+		return nil
+	})
 }
 
 // An incident route sends the incident's events of its kinds about the

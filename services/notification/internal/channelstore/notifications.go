@@ -419,40 +419,53 @@ func scanNotification(row pgx.Row) (Notification, error) {
 // ListNotifications returns up to limit notifications matching f with ids
 // below beforeID (all when empty), newest first, with their attempts.
 func (st *Store) ListNotifications(ctx context.Context, orgID string, f Filter, beforeID string, limit int) ([]Notification, error) {
-	rows, err := st.pool.Query(ctx, `SELECT `+notificationColumns+` FROM notification.notifications
-		WHERE org_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR alert_id = $3) AND ($4 = '' OR channel_id = $4) AND ($5 = '' OR status = $5)
-		ORDER BY id DESC LIMIT $6`, orgID, beforeID, f.AlertID, f.ChannelID, f.Status, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list notifications: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) { return scanNotification(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list notifications: %w", err)
-	}
-	if err := st.attempts(ctx, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	var out []Notification
+	err := st.snapshot(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+notificationColumns+` FROM notification.notifications
+			WHERE org_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR alert_id = $3) AND ($4 = '' OR channel_id = $4) AND ($5 = '' OR status = $5)
+			ORDER BY id DESC LIMIT $6`, orgID, beforeID, f.AlertID, f.ChannelID, f.Status, limit)
+		if err != nil {
+			return fmt.Errorf("list notifications: %w", err)
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) { return scanNotification(r) })
+		if err != nil {
+			return fmt.Errorf("list notifications: %w", err)
+		}
+		return attempts(ctx, tx, out)
+	})
+	return out, err
 }
 
 // GetNotification returns the organisation's notification id.
 func (st *Store) GetNotification(ctx context.Context, orgID, id string) (Notification, error) {
-	n, err := scanNotification(st.pool.QueryRow(ctx, `SELECT `+notificationColumns+` FROM notification.notifications WHERE org_id = $1 AND id = $2`, orgID, id))
-	if err != nil {
-		if errors.Is(err, channel.ErrNotFound) {
-			return n, err
+	var n Notification
+	err := st.snapshot(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = scanNotification(tx.QueryRow(ctx, `SELECT `+notificationColumns+` FROM notification.notifications WHERE org_id = $1 AND id = $2`, orgID, id))
+		if err != nil {
+			if errors.Is(err, channel.ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("get notification %s: %w", id, err)
 		}
-		return n, fmt.Errorf("get notification %s: %w", id, err)
-	}
-	ns := []Notification{n}
-	if err := st.attempts(ctx, ns); err != nil {
-		return n, err
-	}
-	return ns[0], nil
+		ns := []Notification{n}
+		err = attempts(ctx, tx, ns)
+		n = ns[0]
+		return err
+	})
+	return n, err
+}
+
+// snapshot runs read in one read-only, repeatable-read transaction: a
+// notification and its attempts are read in two queries, and an outcome
+// recorded in between would otherwise show its attempt next to the status
+// from before it (answered 200, still pending).
+func (st *Store) snapshot(ctx context.Context, read func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, read)
 }
 
 // attempts fills in the attempts of ns.
-func (st *Store) attempts(ctx context.Context, ns []Notification) error {
+func attempts(ctx context.Context, tx pgx.Tx, ns []Notification) error {
 	if len(ns) == 0 {
 		return nil
 	}
@@ -461,7 +474,7 @@ func (st *Store) attempts(ctx context.Context, ns []Notification) error {
 	for i, n := range ns {
 		ids[i], at[n.ID] = n.ID, i
 	}
-	rows, err := st.pool.Query(ctx, `SELECT notification_id, at, status_code, latency_ms, error FROM notification.attempts
+	rows, err := tx.Query(ctx, `SELECT notification_id, at, status_code, latency_ms, error FROM notification.attempts
 		WHERE notification_id = ANY($1) ORDER BY notification_id, n`, ids)
 	if err != nil {
 		return fmt.Errorf("list attempts: %w", err)
