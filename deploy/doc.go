@@ -4,7 +4,10 @@
 // Kubernetes (or KEDA) type; each service must have its manifests,
 // probes, security context, autoscaler and NetworkPolicy, and read every
 // environment variable it is given; the Compose file must run the same
-// services with the same variables as Kubernetes.
+// services with the same variables as Kubernetes; every service and
+// command (cmd/<x>) must be built by the Makefile and have a non-root
+// Dockerfile target on distroless or scratch (but bin/upstate's
+// standalone, which needs Postgres).
 //
 // It is a module of its own, outside go.work, so that the Kubernetes,
 // Kustomize and KEDA modules it needs never raise the versions the

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -421,38 +420,6 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// TestEveryServiceIsBuilt: each service is built by the Dockerfile's
-// build stage, has an image target of its own, and is a binary of the
-// Makefile's build.
-func TestEveryServiceIsBuilt(t *testing.T) {
-	b, err := os.ReadFile("docker/Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	df := string(b)
-	mk, err := os.ReadFile("../Makefile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var made []string
-	for line := range strings.SplitSeq(string(mk), "\n") {
-		if list, ok := strings.CutPrefix(line, "SERVICES := "); ok {
-			made = strings.Fields(list)
-		}
-	}
-	for _, svc := range services(t) {
-		if !strings.Contains(df, fmt.Sprintf("./services/%s/cmd/%s", svc, svc)) {
-			t.Errorf("the Dockerfile's build stage does not build ./services/%s/cmd/%s", svc, svc)
-		}
-		if !strings.Contains(df, fmt.Sprintf("FROM service AS %s\n", svc)) {
-			t.Errorf("the Dockerfile has no target %s", svc)
-		}
-		if !slices.Contains(made, svc) {
-			t.Errorf("the Makefile's SERVICES %v lack %s", made, svc)
-		}
-	}
 }
 
 // checkSecretsDocumented: every Secret key a pod or KEDA reads and the

@@ -35,6 +35,24 @@ func services(t testing.TB) []string {
 	return out
 }
 
+// commands lists the programs under cmd/ (every cmd/<x> with a main.go):
+// each is built by the Makefile and has an image of its own.
+func commands(t testing.TB) []string {
+	t.Helper()
+	paths, err := filepath.Glob("../cmd/*/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, filepath.Base(filepath.Dir(p)))
+	}
+	if !slices.Contains(out, "upstate") {
+		t.Fatalf("no cmd/upstate/main.go among %v", paths)
+	}
+	return out
+}
+
 var settingRow = regexp.MustCompile("^\\| `([A-Z][A-Z0-9_]*)` \\|")
 
 // settings returns the environment variables a service's binary reads:

@@ -14,6 +14,8 @@ func TestExitCodes(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
 	s.createService("API")
+	dup1 := s.mustRun("receivers", "create", "dup", "--service", "API", "-o", "json").object(t)["id"].(string)
+	dup2 := s.mustRun("receivers", "create", "dup", "--service", "API", "-o", "json").object(t)["id"].(string)
 	badKey := s.env()
 	badKey.vars["UPSTATE_API_KEY"] = "ak_live_0000000000000000000000000000000000000000"
 	noKey := s.env()
@@ -28,6 +30,9 @@ func TestExitCodes(t *testing.T) {
 		{"unknown id", nil, []string{"services", "get", "svc_00000000000000000000000000"}, ExitNotFound, "(not_found, HTTP 404)"},
 		{"unknown name", nil, []string{"status", "set", "Nope", "down"}, ExitNotFound, `no service named "Nope"`},
 		{"unknown incident", nil, []string{"incidents", "resolve", "inc_00000000000000000000000000"}, ExitNotFound, "HTTP 404"},
+		{"unknown receiver name", nil, []string{"receivers", "rotate", "Nope"}, ExitNotFound, `no receiver named "Nope"`},
+		{"unknown receiver id", nil, []string{"receivers", "deliveries", "whr_00000000000000000000000000"}, ExitNotFound, "HTTP 404"},
+		{"ambiguous receiver", nil, []string{"receivers", "deliveries", "DUP"}, ExitError, `receiver name "DUP" is ambiguous: it matches ` + dup1 + " (dup), " + dup2 + " (dup); give the id instead"},
 		{"invalid status", nil, []string{"status", "set", "API", "sideways"}, ExitError, "(invalid_value, HTTP 422)"},
 		{"bad key", &badKey, []string{"services", "list"}, ExitError, "(unauthorized, HTTP 401)"},
 		{"no key", &noKey, []string{"services", "list"}, ExitUsage, "no API key"},

@@ -35,7 +35,8 @@ var deliveryCols = []printer.Column{
 
 func (a *app) receiversCmd() *cobra.Command {
 	return group("receivers", "Manage webhook receivers",
-		"Webhook receivers give any system that can POST JSON a URL that changes a service's status.",
+		`Webhook receivers give any system that can POST JSON a URL that changes a service's status.
+A RECEIVER is its id (whr_…) or its name; a name several receivers share needs the id.`,
 		a.receiversListCmd(), a.receiversCreateCmd(), a.receiversRotateCmd(), a.receiversDeliveriesCmd())
 }
 
@@ -136,17 +137,23 @@ sender, with the token in it: it is shown only now.`,
 
 func (a *app) receiversRotateCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "rotate RECEIVER",
-		Short:   "Replace a receiver's token; the new URL and token are shown once",
-		Long:    "Replace a receiver's token. The old URL stops working at once.",
-		Args:    args("RECEIVER"),
-		Example: `  upstatectl receivers rotate whr_01jdq5c7d8e9f0g1h2j3k4m5n6`,
+		Use:   "rotate RECEIVER",
+		Short: "Replace a receiver's token (by id or name); the new URL and token are shown once",
+		Long:  "Replace a receiver's token. The old URL stops working at once.",
+		Args:  args("RECEIVER"),
+		Example: `  upstatectl receivers rotate "uptime checks"
+  upstatectl receivers rotate whr_01jdq5c7d8e9f0g1h2j3k4m5n6`,
+		ValidArgsFunction: firstArg(a.completer(receiverKind)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			return a.one(cmd.Context(), c, createdReceiverCols, http.MethodPost, "/webhook-receivers/"+args[0]+"/rotate-token", nil)
+			id, err := receiverKind.resolve(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			return a.one(cmd.Context(), c, createdReceiverCols, http.MethodPost, "/webhook-receivers/"+id+"/rotate-token", nil)
 		},
 	}
 }
@@ -156,7 +163,7 @@ func (a *app) receiversDeliveriesCmd() *cobra.Command {
 	var interval time.Duration
 	c := &cobra.Command{
 		Use:   "deliveries RECEIVER",
-		Short: "Show a receiver's last 50 deliveries",
+		Short: "Show a receiver's last 50 deliveries (by id or name)",
 		Long: `Show a receiver's last 50 deliveries, newest first: the result
 (processed, ignored, failed, auth_failed), the raw and mapped status, and
 the status before and after.
@@ -165,15 +172,22 @@ With --follow, the log is printed oldest first and then watched: each new
 delivery is printed as it arrives (one JSON object per line unless the
 output is a table), until interrupted.`,
 		Args: args("RECEIVER"),
-		Example: `  upstatectl receivers deliveries whr_01jdq5c7d8e9f0g1h2j3k4m5n6
+		Example: `  upstatectl receivers deliveries "uptime checks"
   upstatectl receivers deliveries whr_01jdq5c7d8e9f0g1h2j3k4m5n6 -o json | jq '.[0].payload'
-  upstatectl receivers deliveries whr_01jdq5c7d8e9f0g1h2j3k4m5n6 --follow`,
+  upstatectl receivers deliveries "uptime checks" --follow`,
+		ValidArgsFunction: firstArg(a.completer(receiverKind)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			path := "/webhook-receivers/" + args[0] + "/deliveries"
+			// Resolved once, so --follow keeps watching this receiver
+			// if it is renamed meanwhile.
+			id, err := receiverKind.resolve(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			path := "/webhook-receivers/" + id + "/deliveries"
 			if !follow {
 				items, err := deliveries(cmd.Context(), c, path)
 				if err != nil {

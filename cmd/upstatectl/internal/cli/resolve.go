@@ -25,6 +25,7 @@ func newKind(noun, path, prefix string) kind {
 
 var (
 	serviceKind  = newKind("service", "/services", "svc")
+	receiverKind = newKind("receiver", "/webhook-receivers", "whr")
 	userKind     = newKind("user", "/users", "usr")
 	teamKind     = newKind("team", "/teams", "team")
 	scheduleKind = newKind("schedule", "/schedules", "sch")

@@ -16,6 +16,7 @@ import (
 
 // A receiver created with the tool takes a webhook, its delivery shows
 // in the log, and --follow prints the next one when its clock comes round.
+// Receivers are named by id or name, among others of the organisation.
 func TestReceiversAndDeliveries(t *testing.T) {
 	t.Parallel()
 	s := startStack(t)
@@ -29,6 +30,11 @@ func TestReceiversAndDeliveries(t *testing.T) {
 	s.mustRun("receivers", "list", "-o", "json").json(t, &list)
 	if len(list) != 1 || list[0]["id"] != rid || list[0]["token"] != nil {
 		t.Fatalf("receivers list = %v", list)
+	}
+	// Another receiver, so that a name has to be looked up among several.
+	s.mustRun("receivers", "create", "other", "--service", "API")
+	if r := s.mustRun("__complete", "receivers", "deliveries", ""); !strings.Contains(r.stdout, "monitor\t"+rid) || !strings.Contains(r.stdout, "other\t") {
+		t.Fatalf("completion of a receiver: %q", r.stdout)
 	}
 
 	if code := post(t, url+"?wait=true", `{"status":"crashed"}`); code != http.StatusOK {
@@ -45,7 +51,7 @@ func TestReceiversAndDeliveries(t *testing.T) {
 	env.clock = clock
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, wait := s.background(ctx, env, "receivers", "deliveries", rid, "--follow", "--interval", "5s", "-o", "json")
+	out, wait := s.background(ctx, env, "receivers", "deliveries", "monitor", "--follow", "--interval", "5s", "-o", "json")
 	waitPoll := func() {
 		t.Helper()
 		waitCtx, waitCancel := context.WithTimeout(ctx, 20*time.Second)
@@ -78,8 +84,8 @@ func TestReceiversAndDeliveries(t *testing.T) {
 		t.Fatalf("--follow printed, oldest first:\n%s", r.stdout)
 	}
 
-	rotated := s.mustRun("receivers", "rotate", rid, "-o", "json").object(t)
-	if rotated["url"] == url || rotated["token"] == "" {
+	rotated := s.mustRun("receivers", "rotate", "MONITOR", "-o", "json").object(t)
+	if rotated["id"] != rid || rotated["url"] == url || rotated["token"] == "" {
 		t.Fatalf("rotate = %v", rotated)
 	}
 	// The gateway drops the receiver it cached when the status service
