@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -45,34 +44,6 @@ func toStatus(err error, what string) error {
 		}
 	}
 	return grpcx.Internal(err)
-}
-
-// checkMask returns the fields an update names, refusing none and any
-// that is not one of fields.
-func checkMask(paths, fields []string, kind string) error {
-	if len(paths) == 0 {
-		return grpcx.InvalidField("update_mask", "names no field to change")
-	}
-	for _, f := range paths {
-		if !slices.Contains(fields, f) {
-			return grpcx.InvalidField("update_mask", fmt.Sprintf("%q is not a field of a %s", f, kind))
-		}
-	}
-	return nil
-}
-
-// page reads a list request's size and token: the size, and the id to
-// list below.
-func page(size int32, token string) (int, string, error) {
-	n, err := grpcx.PageSize(size)
-	if err != nil {
-		return 0, "", err
-	}
-	before, err := grpcx.DecodeToken(token)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, before, nil
 }
 
 // checkServices makes sure every id is a service of the organisation,
