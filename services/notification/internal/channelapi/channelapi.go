@@ -52,15 +52,13 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.AlreadyExists, "a channel with this name exists")
 	case errors.Is(err, channelstore.ErrNotDead):
 		return status.Error(codes.FailedPrecondition, "only a dead notification can be retried")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err), bus.IsUnavailable(err):
-		return grpcx.Unavailable("the notification service is temporarily unavailable; retry shortly", err)
 	}
-	return grpcx.Internal(err)
+	return grpcx.ServerError(err, "notification", unavailable, nil)
 }
+
+// unavailable reports whether err says the database or NATS cannot be
+// used right now.
+func unavailable(err error) bool { return pgdb.IsUnavailable(err) || bus.IsUnavailable(err) }
 
 var channelTypes = map[notificationv1.ChannelType]channel.Type{
 	notificationv1.ChannelType_CHANNEL_TYPE_WEBHOOK:   channel.Webhook,

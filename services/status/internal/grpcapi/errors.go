@@ -1,7 +1,6 @@
 package grpcapi
 
 import (
-	"context"
 	"errors"
 	"strconv"
 
@@ -29,19 +28,9 @@ func toStatus(err error) error {
 		return status.Error(codes.FailedPrecondition, domain.ErrVersionMismatch.Error())
 	case errors.Is(err, domain.ErrNameTaken):
 		return status.Error(codes.AlreadyExists, "a service with this name already exists")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable(unavailableMessage, err)
-	default:
-		return grpcx.Internal(err)
 	}
+	return grpcx.ServerError(err, "status", pgdb.IsUnavailable, nil)
 }
-
-// unavailableMessage is all a caller learns of an outage of the database.
-const unavailableMessage = "the status service is temporarily unavailable; retry shortly"
 
 func invalidStatus() error {
 	return grpcx.InvalidField("status", "valid values are "+domain.ValidStatuses())
