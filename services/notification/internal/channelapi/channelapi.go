@@ -136,14 +136,7 @@ func (s *Server) GetChannel(ctx context.Context, req *notificationv1.GetChannelR
 
 // ListChannels implements the RPC.
 func (s *Server) ListChannels(ctx context.Context, req *notificationv1.ListChannelsRequest) (*notificationv1.ListChannelsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	before, err := grpcx.DecodeToken(req.GetPageToken())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

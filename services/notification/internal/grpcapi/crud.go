@@ -52,27 +52,13 @@ func get[R any](ctx context.Context, orgID, id, what string, load func(ctx conte
 	return r, nil
 }
 
-// listRequest is what every List request carries.
-type listRequest interface {
-	GetOrgId() string
-	GetPageSize() int32
-	GetPageToken() string
-}
-
 // list loads the page req asks for, records keyed by id in the order of
 // their ids, and returns it converted with conv, with the token of the
 // next page ("" on the last).
-func list[R, P any](ctx context.Context, req listRequest, what string,
+func list[R, P any](ctx context.Context, req grpcx.PageRequest, what string,
 	load func(ctx context.Context, orgID, beforeID string, limit int) ([]R, error), id func(R) string, conv func(R) P,
 ) ([]P, string, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, "", err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, "", err
-	}
-	before, err := grpcx.DecodeToken(req.GetPageToken())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, "", err
 	}

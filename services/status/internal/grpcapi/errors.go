@@ -36,20 +36,6 @@ func invalidStatus() error {
 	return grpcx.InvalidField("status", "valid values are "+domain.ValidStatuses())
 }
 
-// idPage validates a request for a page of records listed in id order: the
-// organisation, the page size and the id the page starts after.
-func idPage(orgID string, size int32, token string) (int, string, error) {
-	if err := grpcx.RequireOrg(orgID); err != nil {
-		return 0, "", err
-	}
-	n, err := grpcx.PageSize(size)
-	if err != nil {
-		return 0, "", err
-	}
-	after, err := grpcx.DecodeToken(token)
-	return n, after, err
-}
-
 func encodeVersionToken(v int64) string { return grpcx.EncodeToken(strconv.FormatInt(v, 10)) }
 
 func decodeVersionToken(tok string) (int64, error) {
