@@ -11,6 +11,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+
+	"github.com/upstatehq/upstate/pkg/bus"
+	"github.com/upstatehq/upstate/pkg/lifecycle"
 )
 
 // Conns are what a service with a schema and events is built from: the
@@ -46,4 +49,10 @@ func (in *Infra) Conns(ctx context.Context, schema string, migrations fs.FS, tar
 		}
 	}
 	return Conns{Pool: pool, NC: nc, JS: js, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}, clients, nil
+}
+
+// CollectLag reports on /metrics, while w runs, how far the durable
+// consumer on stream is behind.
+func (c Conns) CollectLag(w *lifecycle.Workers, stream, durable string) {
+	w.Collect(c.Registry, bus.NewLagCollector(c.JS, stream, durable, c.Logger))
 }

@@ -156,9 +156,9 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		workers.DrainFirst(slo.Stop)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.StatusDurable, a.deps.Logger))
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamSLA, consumer.SLODurable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.StatusDurable)
+		a.deps.CollectLag(workers, bus.StreamIncidents, consumer.IncidentsDurable)
+		a.deps.CollectLag(workers, bus.StreamSLA, consumer.SLODurable)
 		workers.Go(a.relay.Run)
 		workers.Go(a.scheduler.Run)
 		return nil

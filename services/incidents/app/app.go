@@ -124,7 +124,7 @@ func (a *App) Start(ctx context.Context) error {
 		workers.DrainFirst(c.Stop)
 		workers.Go(a.relay.Run)
 		workers.Go(a.scheduler.Run)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.Durable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.Durable)
 		return nil
 	})
 }

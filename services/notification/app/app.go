@@ -207,7 +207,7 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		workers.DrainFirst(a.worker.Stop)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamNotify, delivery.Durable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamNotify, delivery.Durable)
 		alerts, err := consumer.StartAlerts(workers.Context(), a.deps.JS, a.escalations, a.scheduler.Notify, a.deps.Clock, a.deps.Logger)
 		if err != nil {
 			return err
@@ -223,8 +223,8 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		workers.DrainFirst(incidents.Stop)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamAlerts, consumer.AlertsDurable, a.deps.Logger))
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamAlerts, consumer.AlertsDurable)
+		a.deps.CollectLag(workers, bus.StreamIncidents, consumer.IncidentsDurable)
 		workers.Go(a.relay.Run)
 		workers.Go(a.scheduler.Run)
 		return nil

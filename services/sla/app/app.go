@@ -130,7 +130,7 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		workers.DrainFirst(c.Stop)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.Durable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.Durable)
 		if !a.cfg.NoBackfill {
 			workers.Go(backfill.New(a.store, a.registry, a.evaluator.Notify, a.deps.Clock, a.deps.Logger).Run)
 		}

@@ -116,7 +116,7 @@ func (a *App) Start(ctx context.Context) error {
 		}
 		workers.DrainFirst(c.Stop)
 		workers.Go(a.relay.Run)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIngest, consumer.Durable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamIngest, consumer.Durable)
 		return nil
 	})
 }

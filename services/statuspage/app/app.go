@@ -208,8 +208,8 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 		workers.DrainFirst(c.Stop)
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.StatusDurable, a.deps.Logger))
-		workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.StatusDurable)
+		a.deps.CollectLag(workers, bus.StreamIncidents, consumer.IncidentsDurable)
 		workers.Go(a.figures.Run)
 		workers.Go(a.deliverer.Run)
 		workers.Go(func(ctx context.Context) { a.public.RunDomains(ctx, 10*time.Second) })
