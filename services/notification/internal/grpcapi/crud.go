@@ -21,7 +21,7 @@ import (
 // checks it, builds or changes the record, and answers.
 
 // create checks spec and stores the record build makes of it, stamped
-// with the time of the store call.
+// now, once the spec passed.
 func create[S, R any](ctx context.Context, orgID, what string, clock clockwork.Clock, spec S,
 	check func(S) error, build func(spec S, now time.Time) R, save func(context.Context, R) error,
 ) (R, error) {
