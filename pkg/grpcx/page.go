@@ -57,3 +57,27 @@ func DecodeToken(tok string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// PageRequest is a request for a page of an organisation's records.
+type PageRequest interface {
+	GetOrgId() string
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// OrgPage validates a PageRequest, in the order every list RPC checks
+// them: the organisation (RequireOrg), the page size (PageSize) and the
+// page token. It returns the size and the key the page continues from
+// ("" for the first page).
+func OrgPage(req PageRequest) (size int, key string, err error) {
+	if err := RequireOrg(req.GetOrgId()); err != nil {
+		return 0, "", err
+	}
+	if size, err = PageSize(req.GetPageSize()); err != nil {
+		return 0, "", err
+	}
+	if key, err = DecodeToken(req.GetPageToken()); err != nil {
+		return 0, "", err
+	}
+	return size, key, nil
+}

@@ -28,3 +28,34 @@ func TestPageTokens(t *testing.T) {
 		t.Fatalf("PageSize over the maximum = %v", err)
 	}
 }
+
+type pageRequest struct {
+	org   string
+	size  int32
+	token string
+}
+
+func (r pageRequest) GetOrgId() string     { return r.org }
+func (r pageRequest) GetPageSize() int32   { return r.size }
+func (r pageRequest) GetPageToken() string { return r.token }
+
+func TestOrgPage(t *testing.T) {
+	size, key, err := OrgPage(pageRequest{org: "org_1", token: EncodeToken("inc_9")})
+	if err != nil || size != DefaultPageSize || key != "inc_9" {
+		t.Fatalf("OrgPage = %d, %q, %v", size, key, err)
+	}
+	// Each field is checked, the organisation first.
+	for _, tc := range []struct {
+		req   pageRequest
+		field string
+	}{
+		{pageRequest{size: -1, token: "!!"}, "org_id"},
+		{pageRequest{org: "org_1", size: -1, token: "!!"}, "page_size"},
+		{pageRequest{org: "org_1", size: 10, token: "!!"}, PageTokenField},
+	} {
+		_, _, err := OrgPage(tc.req)
+		if v := FieldViolations(err); len(v) != 1 || v[0].Field != tc.field {
+			t.Errorf("OrgPage(%+v) = %v, want a violation of %s", tc.req, err, tc.field)
+		}
+	}
+}

@@ -58,14 +58,11 @@ func (s *thing) RegisterHTTP(e *echo.Echo) {
 
 func unit(svc *thing) service.Unit {
 	return service.Unit{Name: "thing", GRPCAddr: "127.0.0.1:0", Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, "thing", migrations)
+		conns, _, err := in.Conns(ctx, "thing", migrations)
 		if err != nil {
 			return nil, err
 		}
-		if _, _, err := in.NATS(ctx); err != nil {
-			return nil, err
-		}
-		svc.pool = pool
+		svc.pool = conns.Pool
 		return svc, nil
 	}}
 }

@@ -6,14 +6,9 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -76,45 +71,33 @@ func (c Config) Validate() error {
 // the status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		conns, clients, err := in.Conns(ctx, migrations.Schema, migrations.FS, statusTarget)
 		if err != nil {
 			return nil, err
 		}
-		_, js, err := in.NATS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		status, err := in.Dial(statusTarget)
-		if err != nil {
-			return nil, err
-		}
-		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Conns: conns, Status: clients[0]}), nil
 	}}
 }
 
 // Deps are the connections the service uses; the caller owns and closes
 // them, and has migrated the schema and created the streams.
 type Deps struct {
-	Pool *pgxpool.Pool
-	JS   jetstream.JetStream
+	service.Conns
 	// Status is a connection to the status service's gRPC API, which
 	// checks the service ids of rules and dependencies.
-	Status   grpc.ClientConnInterface
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
-	Clock    clockwork.Clock
+	Status grpc.ClientConnInterface
 }
 
 // App is a running (or ready to run) alerting service.
 type App struct {
-	cfg       Config
-	deps      Deps
-	store     *store.Store
-	registry  statusv1.ServiceRegistryServiceClient
-	relay     *outbox.Relay
-	scheduler *scheduler.Scheduler
-	metrics   *metrics.Metrics
-	workers   *lifecycle.Workers
+	cfg        Config
+	deps       Deps
+	store      *store.Store
+	registry   statusv1.ServiceRegistryServiceClient
+	relay      *outbox.Relay
+	scheduler  *scheduler.Scheduler
+	metrics    *metrics.Metrics
+	background *service.Background
 }
 
 // New wires the service; it does no I/O.
@@ -133,7 +116,7 @@ func New(cfg Config, deps Deps) *App {
 	m := metrics.New(deps.Registry)
 	sched := scheduler.New(st, relay.Notify, m, deps.Clock, deps.Logger, cfg.SchedulerInterval)
 	return &App{cfg: cfg, deps: deps, store: st, registry: statusv1.NewServiceRegistryServiceClient(deps.Status),
-		relay: relay, scheduler: sched, metrics: m}
+		relay: relay, scheduler: sched, metrics: m, background: service.NewBackground(Name)}
 }
 
 // changed tells the relay and the scheduler that a commit may have
@@ -155,44 +138,34 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 // Start starts consuming STATUS, INCIDENTS and SLA, running the scheduler
 // and relaying events.
 func (a *App) Start(ctx context.Context) error {
-	workers := lifecycle.NewWorkers(ctx)
-	d := consumer.Deps{Store: a.store, Changed: a.changed, Metrics: a.metrics, Clock: a.deps.Clock, Logger: a.deps.Logger}
-	cfg := consumer.Config{Concurrency: a.cfg.Concurrency}
-	status, err := consumer.StartStatus(workers.Context(), a.deps.JS, d, cfg)
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(status.Stop)
-	incidents, err := consumer.StartIncidents(workers.Context(), a.deps.JS, d, consumer.Config{Concurrency: 1})
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(incidents.Stop)
-	slo, err := consumer.StartSLO(workers.Context(), a.deps.JS, d, consumer.Config{Concurrency: 1})
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(slo.Stop)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.StatusDurable, a.deps.Logger))
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamSLA, consumer.SLODurable, a.deps.Logger))
-	workers.Go(a.relay.Run)
-	workers.Go(a.scheduler.Run)
-	a.workers = workers
-	return nil
+	return a.background.Start(ctx, func(workers *lifecycle.Workers) error {
+		d := consumer.Deps{Store: a.store, Changed: a.changed, Metrics: a.metrics, Clock: a.deps.Clock, Logger: a.deps.Logger}
+		cfg := consumer.Config{Concurrency: a.cfg.Concurrency}
+		status, err := consumer.StartStatus(workers.Context(), a.deps.JS, d, cfg)
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(status.Stop)
+		incidents, err := consumer.StartIncidents(workers.Context(), a.deps.JS, d, consumer.Config{Concurrency: 1})
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(incidents.Stop)
+		slo, err := consumer.StartSLO(workers.Context(), a.deps.JS, d, consumer.Config{Concurrency: 1})
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(slo.Stop)
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.StatusDurable)
+		a.deps.CollectLag(workers, bus.StreamIncidents, consumer.IncidentsDurable)
+		a.deps.CollectLag(workers, bus.StreamSLA, consumer.SLODurable)
+		workers.Go(a.relay.Run)
+		workers.Go(a.scheduler.Run)
+		return nil
+	})
 }
 
 // Stop drains the consumers, stops the scheduler, publishes what the
 // outbox still holds and returns when everything has stopped or ctx ends.
 // Stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error {
-	if a.workers == nil {
-		return nil
-	}
-	err := a.workers.Stop(ctx)
-	a.workers = nil
-	if err != nil {
-		return fmt.Errorf("stop alerting service: %w", err)
-	}
-	return nil
-}
+func (a *App) Stop(ctx context.Context) error { return a.background.Stop(ctx) }

@@ -6,14 +6,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -66,45 +60,33 @@ func (c Config) Validate() error {
 // the status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		conns, clients, err := in.Conns(ctx, migrations.Schema, migrations.FS, statusTarget)
 		if err != nil {
 			return nil, err
 		}
-		_, js, err := in.NATS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		status, err := in.Dial(statusTarget)
-		if err != nil {
-			return nil, err
-		}
-		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Conns: conns, Status: clients[0]}), nil
 	}}
 }
 
 // Deps are the connections the service uses; the caller owns and closes
 // them, and has migrated the schema and created the streams.
 type Deps struct {
-	Pool *pgxpool.Pool
-	JS   jetstream.JetStream
+	service.Conns
 	// Status is a connection to the status service's gRPC API, which
 	// checks service ids and sets the status of services in maintenance.
-	Status   grpc.ClientConnInterface
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
-	Clock    clockwork.Clock
+	Status grpc.ClientConnInterface
 }
 
 // App is a running (or ready to run) incidents service.
 type App struct {
-	cfg       Config
-	deps      Deps
-	store     *store.Store
-	registry  statusv1.ServiceRegistryServiceClient
-	relay     *outbox.Relay
-	scheduler *scheduler.Scheduler
-	metrics   *metrics.Metrics
-	workers   *lifecycle.Workers
+	cfg        Config
+	deps       Deps
+	store      *store.Store
+	registry   statusv1.ServiceRegistryServiceClient
+	relay      *outbox.Relay
+	scheduler  *scheduler.Scheduler
+	metrics    *metrics.Metrics
+	background *service.Background
 }
 
 // New wires the service; it does no I/O.
@@ -120,7 +102,8 @@ func New(cfg Config, deps Deps) *App {
 	registry := statusv1.NewServiceRegistryServiceClient(deps.Status)
 	m := metrics.New(deps.Registry)
 	sched := scheduler.New(st, registry, relay.Notify, m, deps.Clock, deps.Logger, cfg.SchedulerInterval)
-	return &App{cfg: cfg, deps: deps, store: st, registry: registry, relay: relay, scheduler: sched, metrics: m}
+	return &App{cfg: cfg, deps: deps, store: st, registry: registry, relay: relay, scheduler: sched, metrics: m,
+		background: service.NewBackground(Name)}
 }
 
 // RegisterGRPC registers the incidents and maintenance APIs on s.
@@ -132,31 +115,21 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 // Start starts consuming status changes, running maintenance windows and
 // relaying events.
 func (a *App) Start(ctx context.Context) error {
-	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.metrics, a.deps.Logger,
-		consumer.Config{Concurrency: a.cfg.Concurrency})
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(c.Stop)
-	workers.Go(a.relay.Run)
-	workers.Go(a.scheduler.Run)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.Durable, a.deps.Logger))
-	a.workers = workers
-	return nil
+	return a.background.Start(ctx, func(workers *lifecycle.Workers) error {
+		c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.relay.Notify, a.metrics, a.deps.Logger,
+			consumer.Config{Concurrency: a.cfg.Concurrency})
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(c.Stop)
+		workers.Go(a.relay.Run)
+		workers.Go(a.scheduler.Run)
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.Durable)
+		return nil
+	})
 }
 
 // Stop drains the status consumer, stops the scheduler, publishes what
 // the outbox still holds and returns when everything has stopped or ctx
 // ends. Stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error {
-	if a.workers == nil {
-		return nil
-	}
-	err := a.workers.Stop(ctx)
-	a.workers = nil
-	if err != nil {
-		return fmt.Errorf("stop incidents service: %w", err)
-	}
-	return nil
-}
+func (a *App) Stop(ctx context.Context) error { return a.background.Stop(ctx) }

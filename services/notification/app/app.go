@@ -7,13 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -103,19 +99,11 @@ func (c Config) Validate() error {
 // calling the status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		conns, clients, err := in.Conns(ctx, migrations.Schema, migrations.FS, statusTarget)
 		if err != nil {
 			return nil, err
 		}
-		_, js, err := in.NATS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		status, err := in.Dial(statusTarget)
-		if err != nil {
-			return nil, err
-		}
-		deps := Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}
+		deps := Deps{Conns: conns, Status: clients[0]}
 		if cfg.SMTPURL != "" {
 			if deps.Mailer, err = mail.New(cfg.SMTPURL.Reveal(), cfg.SMTPFrom); err != nil {
 				return nil, fmt.Errorf("UPSTATE_SMTP_URL: %w", err)
@@ -133,14 +121,10 @@ func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 // Deps are the connections the service uses; the caller owns and closes
 // them, and has migrated the schema and created the streams.
 type Deps struct {
-	Pool *pgxpool.Pool
-	JS   jetstream.JetStream
+	service.Conns
 	// Status is a connection to the status service's gRPC API, which
 	// checks the service ids of routes.
-	Status   grpc.ClientConnInterface
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
-	Clock    clockwork.Clock
+	Status grpc.ClientConnInterface
 	// Mailer sends email notifications; nil: they fail (no
 	// UPSTATE_SMTP_URL).
 	Mailer *mail.Mailer
@@ -156,7 +140,7 @@ type App struct {
 	escalations *store.Escalations
 	relay       *outbox.Relay
 	scheduler   *scheduler.Scheduler
-	workers     *lifecycle.Workers // nil when stopped
+	background  *service.Background
 }
 
 // New wires the service; it does no I/O.
@@ -182,7 +166,7 @@ func New(cfg Config, deps Deps) *App {
 	esc := store.NewEscalations(people, notification.Event, deps.Mailer != nil)
 	relay := outbox.NewRelay(esc.Outbox, deps.JS, deps.Logger, time.Second)
 	return &App{
-		cfg: cfg, deps: deps,
+		cfg: cfg, deps: deps, background: service.NewBackground(Name),
 		store:       people,
 		channels:    channelapi.New(st, deps.JS, deps.Clock),
 		worker:      delivery.New(dcfg, st, mailer(deps.Mailer), deps.Clock, deps.Registry, deps.Logger),
@@ -218,46 +202,36 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 // consumer, scheduler and outbox relay) and the routing of INCIDENTS to
 // channels.
 func (a *App) Start(ctx context.Context) error {
-	workers := lifecycle.NewWorkers(ctx)
-	if err := a.worker.Start(workers.Context(), a.deps.JS); err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(a.worker.Stop)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamNotify, delivery.Durable, a.deps.Logger))
-	alerts, err := consumer.StartAlerts(workers.Context(), a.deps.JS, a.escalations, a.scheduler.Notify, a.deps.Clock, a.deps.Logger)
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(alerts.Stop)
-	enqueue := func(ctx context.Context, n *notificationv1.Notification) error {
-		_, err := notification.Enqueue(ctx, a.deps.JS, n)
-		return err
-	}
-	incidents, err := consumer.StartIncidents(workers.Context(), a.deps.JS, a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status),
-		enqueue, a.deps.Clock, a.deps.Logger)
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(incidents.Stop)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamAlerts, consumer.AlertsDurable, a.deps.Logger))
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
-	workers.Go(a.relay.Run)
-	workers.Go(a.scheduler.Run)
-	a.workers = workers
-	return nil
+	return a.background.Start(ctx, func(workers *lifecycle.Workers) error {
+		if err := a.worker.Start(workers.Context(), a.deps.JS); err != nil {
+			return err
+		}
+		workers.DrainFirst(a.worker.Stop)
+		a.deps.CollectLag(workers, bus.StreamNotify, delivery.Durable)
+		alerts, err := consumer.StartAlerts(workers.Context(), a.deps.JS, a.escalations, a.scheduler.Notify, a.deps.Clock, a.deps.Logger)
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(alerts.Stop)
+		enqueue := func(ctx context.Context, n *notificationv1.Notification) error {
+			_, err := notification.Enqueue(ctx, a.deps.JS, n)
+			return err
+		}
+		incidents, err := consumer.StartIncidents(workers.Context(), a.deps.JS, a.store, statusv1.NewServiceRegistryServiceClient(a.deps.Status),
+			enqueue, a.deps.Clock, a.deps.Logger)
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(incidents.Stop)
+		a.deps.CollectLag(workers, bus.StreamAlerts, consumer.AlertsDurable)
+		a.deps.CollectLag(workers, bus.StreamIncidents, consumer.IncidentsDurable)
+		workers.Go(a.relay.Run)
+		workers.Go(a.scheduler.Run)
+		return nil
+	})
 }
 
 // Stop drains the consumers, stops the scheduler, relays what the outbox
 // still holds and lets deliveries in flight finish, until ctx ends;
 // stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error {
-	if a.workers == nil {
-		return nil
-	}
-	err := a.workers.Stop(ctx)
-	a.workers = nil
-	if err != nil {
-		return fmt.Errorf("stop notification service: %w", err)
-	}
-	return nil
-}
+func (a *App) Stop(ctx context.Context) error { return a.background.Stop(ctx) }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/logging"
+	"github.com/upstatehq/upstate/pkg/service"
 	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/pkg/testenv"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
@@ -56,7 +57,7 @@ func TestChannelsEndToEnd(t *testing.T) {
 	_, js := servicetest.NATS(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC))
 	a := app.New(app.Config{Concurrency: 4, Delivery: delivery.Config{AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}},
-		app.Deps{Pool: servicetest.Postgres(t, migrations.Schema, migrations.FS), JS: js, Logger: logging.Discard(), Registry: prometheus.NewRegistry(), Clock: clock})
+		app.Deps{Conns: service.Conns{Pool: servicetest.Postgres(t, migrations.Schema, migrations.FS), JS: js, Logger: logging.Discard(), Registry: prometheus.NewRegistry(), Clock: clock}})
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,9 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -70,45 +65,33 @@ func (c Config) Validate() error {
 // status service at statusTarget.
 func Unit(cfg Config, grpcAddr, statusTarget string) service.Unit {
 	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		conns, clients, err := in.Conns(ctx, migrations.Schema, migrations.FS, statusTarget)
 		if err != nil {
 			return nil, err
 		}
-		_, js, err := in.NATS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		status, err := in.Dial(statusTarget)
-		if err != nil {
-			return nil, err
-		}
-		return New(cfg, Deps{Pool: pool, JS: js, Status: status, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Conns: conns, Status: clients[0]}), nil
 	}}
 }
 
 // Deps are the connections the service uses; the caller owns and closes
 // them, and has migrated the schema and created the streams.
 type Deps struct {
-	Pool *pgxpool.Pool
-	JS   jetstream.JetStream
+	service.Conns
 	// Status is a connection to the status service's gRPC API: services
 	// the SLA service has no event of yet, and the history it backfills.
-	Status   grpc.ClientConnInterface
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
-	Clock    clockwork.Clock
+	Status grpc.ClientConnInterface
 }
 
 // App is a running (or ready to run) SLA service.
 type App struct {
-	cfg       Config
-	deps      Deps
-	store     *store.Store
-	registry  statusv1.ServiceRegistryServiceClient
-	relay     *outbox.Relay
-	evaluator *evaluator.Evaluator
-	metrics   *metrics.Metrics
-	workers   *lifecycle.Workers
+	cfg        Config
+	deps       Deps
+	store      *store.Store
+	registry   statusv1.ServiceRegistryServiceClient
+	relay      *outbox.Relay
+	evaluator  *evaluator.Evaluator
+	metrics    *metrics.Metrics
+	background *service.Background
 }
 
 // New wires the service; it does no I/O.
@@ -126,7 +109,7 @@ func New(cfg Config, deps Deps) *App {
 	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, cfg.RelayInterval)
 	m := metrics.New(deps.Registry)
 	return &App{
-		cfg: cfg, deps: deps, store: st, relay: relay, metrics: m,
+		cfg: cfg, deps: deps, store: st, relay: relay, metrics: m, background: service.NewBackground(Name),
 		registry:  statusv1.NewServiceRegistryServiceClient(deps.Status),
 		evaluator: evaluator.New(st, relay.Notify, deps.Clock, m, deps.Logger, cfg.EvaluateInterval),
 	}
@@ -140,34 +123,24 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 // Start starts consuming status events, the backfill (on a new
 // database), the burn timer and the relay of SLO events.
 func (a *App) Start(ctx context.Context) error {
-	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.evaluator.Notify, a.deps.Clock, a.metrics, a.deps.Logger,
-		consumer.Config{Concurrency: a.cfg.Concurrency})
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(c.Stop)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.Durable, a.deps.Logger))
-	if !a.cfg.NoBackfill {
-		workers.Go(backfill.New(a.store, a.registry, a.evaluator.Notify, a.deps.Clock, a.deps.Logger).Run)
-	}
-	workers.Go(a.evaluator.Run)
-	workers.Go(a.relay.Run)
-	a.workers = workers
-	return nil
+	return a.background.Start(ctx, func(workers *lifecycle.Workers) error {
+		c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, a.evaluator.Notify, a.deps.Clock, a.metrics, a.deps.Logger,
+			consumer.Config{Concurrency: a.cfg.Concurrency})
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(c.Stop)
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.Durable)
+		if !a.cfg.NoBackfill {
+			workers.Go(backfill.New(a.store, a.registry, a.evaluator.Notify, a.deps.Clock, a.deps.Logger).Run)
+		}
+		workers.Go(a.evaluator.Run)
+		workers.Go(a.relay.Run)
+		return nil
+	})
 }
 
 // Stop drains the status consumer, stops the backfill and the timer,
 // publishes what the outbox still holds and returns when everything has
 // stopped or ctx ends. Stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error {
-	if a.workers == nil {
-		return nil
-	}
-	err := a.workers.Stop(ctx)
-	a.workers = nil
-	if err != nil {
-		return fmt.Errorf("stop sla service: %w", err)
-	}
-	return nil
-}
+func (a *App) Stop(ctx context.Context) error { return a.background.Stop(ctx) }

@@ -6,15 +6,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -67,39 +60,30 @@ func (c Config) Validate() error {
 // Unit runs the status service with its gRPC API on grpcAddr.
 func Unit(cfg Config, grpcAddr string) service.Unit {
 	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		conns, _, err := in.Conns(ctx, migrations.Schema, migrations.FS)
 		if err != nil {
 			return nil, err
 		}
-		nc, js, err := in.NATS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return New(cfg, Deps{Pool: pool, JS: js, NC: nc, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}), nil
+		return New(cfg, Deps{Conns: conns}), nil
 	}}
 }
 
 // Deps are the connections the service uses; the caller owns and closes
-// them, and has migrated the schema and created the streams.
+// them, and has migrated the schema and created the streams. NC serves
+// core NATS publishes: receiver changes and replies to gateways waiting
+// for a delivery's outcome; Registry gets the ingest consumer's lag (nil:
+// not reported).
 type Deps struct {
-	Pool *pgxpool.Pool
-	JS   jetstream.JetStream
-	// NC is the connection JS runs on, for core NATS publishes: receiver
-	// changes and replies to gateways waiting for a delivery's outcome.
-	NC     *nats.Conn
-	Logger *slog.Logger
-	// Registry gets the ingest consumer's lag (nil: not reported).
-	Registry prometheus.Registerer
-	Clock    clockwork.Clock
+	service.Conns
 }
 
 // App is a running (or ready to run) status service.
 type App struct {
-	cfg     Config
-	deps    Deps
-	store   *store.Store
-	relay   *outbox.Relay
-	workers *lifecycle.Workers
+	cfg        Config
+	deps       Deps
+	store      *store.Store
+	relay      *outbox.Relay
+	background *service.Background
 }
 
 // New wires the service; it does no I/O.
@@ -109,7 +93,7 @@ func New(cfg Config, deps Deps) *App {
 	}
 	st := store.New(deps.Pool)
 	relay := outbox.NewRelay(st.Outbox, deps.JS, deps.Logger, cfg.RelayInterval)
-	return &App{cfg: cfg, deps: deps, store: st, relay: relay}
+	return &App{cfg: cfg, deps: deps, store: st, relay: relay, background: service.NewBackground(Name)}
 }
 
 // RegisterGRPC registers the service registry and receiver APIs on s.
@@ -124,30 +108,20 @@ func (a *App) RegisterGRPC(s *grpc.Server) {
 
 // Start starts applying webhook deliveries and relaying events.
 func (a *App) Start(ctx context.Context) error {
-	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
-		consumer.Config{Concurrency: a.cfg.IngestConcurrency, MaxBatch: a.cfg.IngestBatch, MaxDeliver: a.cfg.MaxDeliver, TransientBackoff: a.cfg.TransientBackoff})
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(c.Stop)
-	workers.Go(a.relay.Run)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIngest, consumer.Durable, a.deps.Logger))
-	a.workers = workers
-	return nil
+	return a.background.Start(ctx, func(workers *lifecycle.Workers) error {
+		c, err := consumer.Start(workers.Context(), a.deps.JS, a.deps.NC, a.store, a.relay.Notify, a.deps.Clock, a.deps.Logger,
+			consumer.Config{Concurrency: a.cfg.IngestConcurrency, MaxBatch: a.cfg.IngestBatch, MaxDeliver: a.cfg.MaxDeliver, TransientBackoff: a.cfg.TransientBackoff})
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(c.Stop)
+		workers.Go(a.relay.Run)
+		a.deps.CollectLag(workers, bus.StreamIngest, consumer.Durable)
+		return nil
+	})
 }
 
 // Stop drains the ingest consumer (the deliveries it holds are applied),
 // publishes what the outbox still holds and returns when everything has
 // stopped or ctx ends. Stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error {
-	if a.workers == nil {
-		return nil
-	}
-	err := a.workers.Stop(ctx)
-	a.workers = nil
-	if err != nil {
-		return fmt.Errorf("stop status service: %w", err)
-	}
-	return nil
-}
+func (a *App) Stop(ctx context.Context) error { return a.background.Stop(ctx) }

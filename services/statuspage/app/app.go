@@ -8,15 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/upstatehq/upstate/pkg/bus"
@@ -107,23 +103,11 @@ func (c Config) Validate() error {
 // slaTarget. Its public pages are on the host's HTTP listener.
 func Unit(cfg Config, grpcAddr, statusTarget, slaTarget string) service.Unit {
 	return service.Unit{Name: Name, GRPCAddr: grpcAddr, Streams: Streams, Build: func(ctx context.Context, in *service.Infra) (service.Service, error) {
-		pool, err := in.Postgres(ctx, migrations.Schema, migrations.FS)
+		conns, clients, err := in.Conns(ctx, migrations.Schema, migrations.FS, statusTarget, slaTarget)
 		if err != nil {
 			return nil, err
 		}
-		_, js, err := in.NATS(ctx)
-		if err != nil {
-			return nil, err
-		}
-		status, err := in.Dial(statusTarget)
-		if err != nil {
-			return nil, err
-		}
-		sla, err := in.Dial(slaTarget)
-		if err != nil {
-			return nil, err
-		}
-		deps := Deps{Pool: pool, JS: js, Status: status, SLA: sla, Logger: in.Logger(), Registry: in.Registry(), Clock: in.Clock()}
+		deps := Deps{Conns: conns, Status: clients[0], SLA: clients[1]}
 		if cfg.SMTPURL != "" {
 			if deps.Mailer, err = mail.New(cfg.SMTPURL.Reveal(), cfg.SMTPFrom); err != nil {
 				return nil, fmt.Errorf("UPSTATE_SMTP_URL: %w", err)
@@ -136,16 +120,12 @@ func Unit(cfg Config, grpcAddr, statusTarget, slaTarget string) service.Unit {
 // Deps are the connections the service uses; the caller owns and closes
 // them, and has migrated the schema and created the streams.
 type Deps struct {
-	Pool *pgxpool.Pool
-	JS   jetstream.JetStream
+	service.Conns
 	// Status is a connection to the status service's gRPC API: services
 	// the read model has no event of yet.
 	Status grpc.ClientConnInterface
 	// SLA is a connection to the SLA service's gRPC API: daily figures.
-	SLA      grpc.ClientConnInterface
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
-	Clock    clockwork.Clock
+	SLA grpc.ClientConnInterface
 	// Mailer writes to email subscribers their confirmation link, at
 	// once (nil: email subscriptions are refused); their notifications go
 	// through the delivery queue like the webhooks'.
@@ -154,14 +134,14 @@ type Deps struct {
 
 // App is a running (or ready to run) status page service.
 type App struct {
-	cfg       Config
-	deps      Deps
-	store     *store.Store
-	metrics   *metrics.Metrics
-	public    *public.Handler
-	figures   *figures.Refresher
-	deliverer *deliver.Deliverer
-	workers   *lifecycle.Workers
+	cfg        Config
+	deps       Deps
+	store      *store.Store
+	metrics    *metrics.Metrics
+	public     *public.Handler
+	figures    *figures.Refresher
+	deliverer  *deliver.Deliverer
+	background *service.Background
 }
 
 // New wires the service; it does no I/O.
@@ -182,7 +162,7 @@ func New(cfg Config, deps Deps) *App {
 	m := metrics.New(deps.Registry)
 	publicURL := cmp.Or(cfg.PublicURL, cfg.MessageURL, "http://127.0.0.1:8080")
 	a := &App{
-		cfg: cfg, deps: deps, store: st, metrics: m,
+		cfg: cfg, deps: deps, store: st, metrics: m, background: service.NewBackground("status page"),
 		public:  public.New(st, public.Options{PublicURL: cfg.PublicURL, Mailer: mailer(deps.Mailer), LookupTTL: cfg.LookupTTL}, deps.Clock, m, deps.Logger),
 		figures: figures.New(st, slav1.NewSLAServiceClient(deps.SLA), deps.Clock, deps.Logger, cfg.FiguresInterval, cfg.ChangeDelay),
 		deliverer: deliver.New(st, func(ctx context.Context, n *notificationv1.Notification) error {
@@ -221,35 +201,25 @@ func (a *App) RegisterHTTP(e *echo.Echo) { a.public.Register(e) }
 // Start starts consuming STATUS and INCIDENTS, fetching figures, reloading
 // custom domains and sending subscriber deliveries.
 func (a *App) Start(ctx context.Context) error {
-	workers := lifecycle.NewWorkers(ctx)
-	c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, consumer.Hooks{Queued: a.deliverer.Notify, Changed: a.figures.Changed, Applied: a.public.Forget},
-		a.deps.Clock, a.metrics, a.deps.Logger, consumer.Config{Concurrency: a.cfg.Concurrency})
-	if err != nil {
-		return errors.Join(err, workers.Stop(ctx))
-	}
-	workers.DrainFirst(c.Stop)
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamStatus, consumer.StatusDurable, a.deps.Logger))
-	workers.Collect(a.deps.Registry, bus.NewLagCollector(a.deps.JS, bus.StreamIncidents, consumer.IncidentsDurable, a.deps.Logger))
-	workers.Go(a.figures.Run)
-	workers.Go(a.deliverer.Run)
-	workers.Go(func(ctx context.Context) { a.public.RunDomains(ctx, 10*time.Second) })
-	a.workers = workers
-	return nil
+	return a.background.Start(ctx, func(workers *lifecycle.Workers) error {
+		c, err := consumer.Start(workers.Context(), a.deps.JS, a.store, consumer.Hooks{Queued: a.deliverer.Notify, Changed: a.figures.Changed, Applied: a.public.Forget},
+			a.deps.Clock, a.metrics, a.deps.Logger, consumer.Config{Concurrency: a.cfg.Concurrency})
+		if err != nil {
+			return err
+		}
+		workers.DrainFirst(c.Stop)
+		a.deps.CollectLag(workers, bus.StreamStatus, consumer.StatusDurable)
+		a.deps.CollectLag(workers, bus.StreamIncidents, consumer.IncidentsDurable)
+		workers.Go(a.figures.Run)
+		workers.Go(a.deliverer.Run)
+		workers.Go(func(ctx context.Context) { a.public.RunDomains(ctx, 10*time.Second) })
+		return nil
+	})
 }
 
 // Stop drains the consumers, stops the background work and returns when
 // everything has stopped or ctx ends. Stopping again does nothing.
-func (a *App) Stop(ctx context.Context) error {
-	if a.workers == nil {
-		return nil
-	}
-	err := a.workers.Stop(ctx)
-	a.workers = nil
-	if err != nil {
-		return fmt.Errorf("stop status page service: %w", err)
-	}
-	return nil
-}
+func (a *App) Stop(ctx context.Context) error { return a.background.Stop(ctx) }
 
 // Deliver sends the deliveries due now, for tests that move the clock.
 func (a *App) Deliver(ctx context.Context) (int, error) { return a.deliverer.Once(ctx) }

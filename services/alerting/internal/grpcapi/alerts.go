@@ -43,17 +43,11 @@ func (s *Alerts) GetAlert(ctx context.Context, req *alertingv1.GetAlertRequest) 
 
 // ListAlerts implements the RPC.
 func (s *Alerts) ListAlerts(ctx context.Context, req *alertingv1.ListAlertsRequest) (*alertingv1.ListAlertsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}
-	f := store.AlertFilter{ServiceID: req.GetServiceId(), RuleID: req.GetRuleId()}
-	if f.BeforeID, err = grpcx.DecodeToken(req.GetPageToken()); err != nil {
-		return nil, err
-	}
+	f := store.AlertFilter{ServiceID: req.GetServiceId(), RuleID: req.GetRuleId(), BeforeID: before}
 	var ok bool
 	if f.State, ok = pbconv.DomainState(req.GetState()); !ok {
 		return nil, grpcx.InvalidField("state", "valid values are pending, firing, resolved")

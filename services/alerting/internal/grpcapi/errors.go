@@ -29,20 +29,16 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.FailedPrecondition, terr.Reason)
 	case errors.Is(err, domain.ErrNotFound):
 		return status.Error(codes.NotFound, what+" not found")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable("the alerting service is temporarily unavailable; retry shortly", err)
 	}
-	if st, ok := status.FromError(err); ok {
-		switch st.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
-			return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
-		}
-	}
-	return grpcx.Internal(err)
+	// The only statuses inside this service's errors are the status
+	// service's answers.
+	return grpcx.ServerError(err, "alerting", pgdb.IsUnavailable, fromStatusService)
+}
+
+// fromStatusService maps the status service's answers that callers may
+// retry; the others are faults of this side.
+func fromStatusService(code codes.Code, err error) error {
+	return grpcx.UpstreamUnavailable("status", code, err)
 }
 
 // checkServices makes sure every id is a service of the organisation,

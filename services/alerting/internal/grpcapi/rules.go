@@ -162,14 +162,7 @@ func (s *Rules) GetRule(ctx context.Context, req *alertingv1.GetRuleRequest) (*a
 
 // ListRules implements the RPC.
 func (s *Rules) ListRules(ctx context.Context, req *alertingv1.ListRulesRequest) (*alertingv1.ListRulesResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	before, err := grpcx.DecodeToken(req.GetPageToken())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

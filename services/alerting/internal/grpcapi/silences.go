@@ -78,14 +78,7 @@ func (s *Silences) GetSilence(ctx context.Context, req *alertingv1.GetSilenceReq
 
 // ListSilences implements the RPC.
 func (s *Silences) ListSilences(ctx context.Context, req *alertingv1.ListSilencesRequest) (*alertingv1.ListSilencesResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	before, err := grpcx.DecodeToken(req.GetPageToken())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

@@ -35,19 +35,10 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.NotFound, what+" not found")
 	case errors.Is(err, store.ErrBusy):
 		return grpcx.Unavailable(store.ErrBusy.Error()+"; retry shortly", err)
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable("the incidents service is temporarily unavailable; retry shortly", err)
 	}
 	// The only statuses inside this service's errors are the answers of
 	// the status service, which it calls.
-	if st, ok := status.FromError(err); ok {
-		return fromStatusService(st.Code(), err)
-	}
-	return grpcx.Internal(err)
+	return grpcx.ServerError(err, "incidents", pgdb.IsUnavailable, fromStatusService)
 }
 
 // fromStatusService maps an error of a call to the status service, which
@@ -57,9 +48,10 @@ func toStatus(err error, what string) error {
 // id, a conditional report that lost a race) are mapped where they
 // happen.
 func fromStatusService(code codes.Code, err error) error {
+	if st := grpcx.UpstreamUnavailable("status", code, err); st != nil {
+		return st
+	}
 	switch code {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
-		return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
 	case codes.Canceled:
 		return status.Error(codes.Canceled, "request cancelled")
 	case codes.NotFound, codes.FailedPrecondition, codes.Aborted:

@@ -74,17 +74,11 @@ func (s *Incidents) GetIncident(ctx context.Context, req *incidentsv1.GetInciden
 
 // ListIncidents implements the RPC.
 func (s *Incidents) ListIncidents(ctx context.Context, req *incidentsv1.ListIncidentsRequest) (*incidentsv1.ListIncidentsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}
-	f := store.IncidentFilter{ServiceID: req.GetServiceId()}
-	if f.BeforeID, err = grpcx.DecodeToken(req.GetPageToken()); err != nil {
-		return nil, err
-	}
+	f := store.IncidentFilter{ServiceID: req.GetServiceId(), BeforeID: before}
 	switch req.GetFilter() {
 	case incidentsv1.IncidentFilter_INCIDENT_FILTER_OPEN, incidentsv1.IncidentFilter_INCIDENT_FILTER_RESOLVED:
 		open := req.GetFilter() == incidentsv1.IncidentFilter_INCIDENT_FILTER_OPEN

@@ -105,17 +105,11 @@ func (s *Maintenances) GetMaintenance(ctx context.Context, req *incidentsv1.GetM
 
 // ListMaintenances implements the RPC.
 func (s *Maintenances) ListMaintenances(ctx context.Context, req *incidentsv1.ListMaintenancesRequest) (*incidentsv1.ListMaintenancesResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}
-	f := store.MaintenanceFilter{ServiceID: req.GetServiceId()}
-	if f.BeforeID, err = grpcx.DecodeToken(req.GetPageToken()); err != nil {
-		return nil, err
-	}
+	f := store.MaintenanceFilter{ServiceID: req.GetServiceId(), BeforeID: before}
 	var ok bool
 	if f.Status, ok = pbconv.DomainMaintenanceStatus(req.GetStatus()); !ok {
 		return nil, grpcx.InvalidField("status", "valid values are scheduled, in_progress, completed, cancelled")

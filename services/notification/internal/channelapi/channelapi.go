@@ -52,15 +52,13 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.AlreadyExists, "a channel with this name exists")
 	case errors.Is(err, channelstore.ErrNotDead):
 		return status.Error(codes.FailedPrecondition, "only a dead notification can be retried")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err), bus.IsUnavailable(err):
-		return grpcx.Unavailable("the notification service is temporarily unavailable; retry shortly", err)
 	}
-	return grpcx.Internal(err)
+	return grpcx.ServerError(err, "notification", unavailable, nil)
 }
+
+// unavailable reports whether err says the database or NATS cannot be
+// used right now.
+func unavailable(err error) bool { return pgdb.IsUnavailable(err) || bus.IsUnavailable(err) }
 
 var channelTypes = map[notificationv1.ChannelType]channel.Type{
 	notificationv1.ChannelType_CHANNEL_TYPE_WEBHOOK:   channel.Webhook,
@@ -138,14 +136,7 @@ func (s *Server) GetChannel(ctx context.Context, req *notificationv1.GetChannelR
 
 // ListChannels implements the RPC.
 func (s *Server) ListChannels(ctx context.Context, req *notificationv1.ListChannelsRequest) (*notificationv1.ListChannelsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	before, err := grpcx.DecodeToken(req.GetPageToken())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

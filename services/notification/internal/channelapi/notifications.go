@@ -22,14 +22,7 @@ func webhookSecret() string { return webhook.NewStandardSecret() }
 
 // ListNotifications implements the RPC.
 func (s *Server) ListNotifications(ctx context.Context, req *notificationv1.ListNotificationsRequest) (*notificationv1.ListNotificationsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	before, err := grpcx.DecodeToken(req.GetPageToken())
+	size, before, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

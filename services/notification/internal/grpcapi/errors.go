@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -31,48 +30,16 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.FailedPrecondition, cerr.Reason)
 	case errors.Is(err, domain.ErrNotFound):
 		return status.Error(codes.NotFound, what+" not found")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable("the notification service is temporarily unavailable; retry shortly", err)
 	}
-	if st, ok := status.FromError(err); ok {
-		switch st.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
-			return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
-		}
-	}
-	return grpcx.Internal(err)
+	// The only statuses inside this service's errors are the status
+	// service's answers.
+	return grpcx.ServerError(err, "notification", pgdb.IsUnavailable, fromStatusService)
 }
 
-// checkMask returns the fields an update names, refusing none and any
-// that is not one of fields.
-func checkMask(paths, fields []string, kind string) error {
-	if len(paths) == 0 {
-		return grpcx.InvalidField("update_mask", "names no field to change")
-	}
-	for _, f := range paths {
-		if !slices.Contains(fields, f) {
-			return grpcx.InvalidField("update_mask", fmt.Sprintf("%q is not a field of a %s", f, kind))
-		}
-	}
-	return nil
-}
-
-// page reads a list request's size and token: the size, and the id to
-// list below.
-func page(size int32, token string) (int, string, error) {
-	n, err := grpcx.PageSize(size)
-	if err != nil {
-		return 0, "", err
-	}
-	before, err := grpcx.DecodeToken(token)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, before, nil
+// fromStatusService maps the status service's answers that callers may
+// retry; the others are faults of this side.
+func fromStatusService(code codes.Code, err error) error {
+	return grpcx.UpstreamUnavailable("status", code, err)
 }
 
 // checkServices makes sure every id is a service of the organisation,

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
-	"github.com/upstatehq/upstate/pkg/pgdb"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	"github.com/upstatehq/upstate/services/notification/internal/domain"
 	"github.com/upstatehq/upstate/services/notification/internal/escalation"
@@ -52,88 +52,58 @@ func applyPolicy(s domain.PolicySpec, in *notificationv1.EscalationPolicySpec, f
 
 // CreatePolicy implements the RPC.
 func (p *Policies) CreatePolicy(ctx context.Context, req *notificationv1.CreatePolicyRequest) (*notificationv1.CreatePolicyResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	pol, err := create(ctx, req.GetOrgId(), policy, p.clock, applyPolicy(domain.PolicySpec{}, req.GetSpec(), policyFields), domain.PolicySpec.Validate,
+		func(spec domain.PolicySpec, now time.Time) domain.Policy {
+			return domain.Policy{ID: ids.New(ids.Policy), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now, Version: 1}
+		}, p.store.CreatePolicy)
+	if err != nil {
 		return nil, err
-	}
-	spec := applyPolicy(domain.PolicySpec{}, req.GetSpec(), policyFields)
-	if err := spec.Validate(); err != nil {
-		return nil, toStatus(err, policy)
-	}
-	now := pgdb.Now(p.clock)
-	pol := domain.Policy{ID: ids.New(ids.Policy), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := p.store.CreatePolicy(ctx, pol); err != nil {
-		return nil, toStatus(err, policy)
 	}
 	return &notificationv1.CreatePolicyResponse{Policy: pbconv.Policy(pol)}, nil
 }
 
 // GetPolicy implements the RPC.
 func (p *Policies) GetPolicy(ctx context.Context, req *notificationv1.GetPolicyRequest) (*notificationv1.GetPolicyResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	pol, err := p.store.GetPolicy(ctx, req.GetOrgId(), req.GetPolicyId())
+	pol, err := get(ctx, req.GetOrgId(), req.GetPolicyId(), policy, p.store.GetPolicy)
 	if err != nil {
-		return nil, toStatus(err, policy)
+		return nil, err
 	}
 	return &notificationv1.GetPolicyResponse{Policy: pbconv.Policy(pol)}, nil
 }
 
 // ListPolicies implements the RPC.
 func (p *Policies) ListPolicies(ctx context.Context, req *notificationv1.ListPoliciesRequest) (*notificationv1.ListPoliciesResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, before, err := page(req.GetPageSize(), req.GetPageToken())
+	policies, next, err := list(ctx, req, policy, p.store.ListPolicies, func(pol domain.Policy) string { return pol.ID }, pbconv.Policy)
 	if err != nil {
 		return nil, err
 	}
-	list, err := p.store.ListPolicies(ctx, req.GetOrgId(), before, size+1)
-	if err != nil {
-		return nil, toStatus(err, policy)
-	}
-	resp := &notificationv1.ListPoliciesResponse{}
-	list, resp.NextPageToken = grpcx.CutPage(list, size, func(pol domain.Policy) string { return grpcx.EncodeToken(pol.ID) })
-	for _, pol := range list {
-		resp.Policies = append(resp.Policies, pbconv.Policy(pol))
-	}
-	return resp, nil
+	return &notificationv1.ListPoliciesResponse{Policies: policies, NextPageToken: next}, nil
 }
 
 // UpdatePolicy implements the RPC; a change moves the version.
 func (p *Policies) UpdatePolicy(ctx context.Context, req *notificationv1.UpdatePolicyRequest) (*notificationv1.UpdatePolicyResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	fields := req.GetUpdateMask().GetPaths()
-	if err := checkMask(fields, policyFields, policy); err != nil {
-		return nil, err
-	}
-	now := pgdb.Now(p.clock)
-	pol, err := p.store.UpdatePolicy(ctx, req.GetOrgId(), req.GetPolicyId(), func(pol domain.Policy) (domain.Policy, error) {
-		spec := applyPolicy(pol.Spec, req.GetSpec(), fields)
-		if err := spec.Validate(); err != nil {
-			return pol, err
-		}
-		if !reflect.DeepEqual(spec, pol.Spec) {
-			pol.Spec, pol.UpdatedAt = spec, now
-			pol.Version++
-		}
-		return pol, nil
-	})
+	pol, err := update(ctx, req, req.GetPolicyId(), policy, policyFields, p.clock, p.store.UpdatePolicy,
+		func(pol domain.Policy, fields []string, now time.Time) (domain.Policy, error) {
+			spec := applyPolicy(pol.Spec, req.GetSpec(), fields)
+			if err := spec.Validate(); err != nil {
+				return pol, err
+			}
+			if !reflect.DeepEqual(spec, pol.Spec) {
+				pol.Spec, pol.UpdatedAt = spec, now
+				pol.Version++
+			}
+			return pol, nil
+		})
 	if err != nil {
-		return nil, toStatus(err, policy)
+		return nil, err
 	}
 	return &notificationv1.UpdatePolicyResponse{Policy: pbconv.Policy(pol)}, nil
 }
 
 // DeletePolicy implements the RPC.
 func (p *Policies) DeletePolicy(ctx context.Context, req *notificationv1.DeletePolicyRequest) (*notificationv1.DeletePolicyResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	if err := remove(ctx, req.GetOrgId(), req.GetPolicyId(), policy, p.store.DeletePolicy); err != nil {
 		return nil, err
-	}
-	if err := p.store.DeletePolicy(ctx, req.GetOrgId(), req.GetPolicyId()); err != nil {
-		return nil, toStatus(err, policy)
 	}
 	return &notificationv1.DeletePolicyResponse{}, nil
 }

@@ -56,82 +56,52 @@ func applySchedule(s domain.ScheduleSpec, in *notificationv1.ScheduleSpec, field
 
 // CreateSchedule implements the RPC.
 func (s *Schedules) CreateSchedule(ctx context.Context, req *notificationv1.CreateScheduleRequest) (*notificationv1.CreateScheduleResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	sc, err := create(ctx, req.GetOrgId(), schedule, s.clock, applySchedule(domain.ScheduleSpec{}, req.GetSpec(), scheduleFields), domain.ScheduleSpec.Validate,
+		func(spec domain.ScheduleSpec, now time.Time) domain.Schedule {
+			return domain.Schedule{ID: ids.New(ids.Schedule), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now}
+		}, s.store.CreateSchedule)
+	if err != nil {
 		return nil, err
-	}
-	spec := applySchedule(domain.ScheduleSpec{}, req.GetSpec(), scheduleFields)
-	if err := spec.Validate(); err != nil {
-		return nil, toStatus(err, schedule)
-	}
-	now := pgdb.Now(s.clock)
-	sc := domain.Schedule{ID: ids.New(ids.Schedule), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateSchedule(ctx, sc); err != nil {
-		return nil, toStatus(err, schedule)
 	}
 	return &notificationv1.CreateScheduleResponse{Schedule: pbconv.Schedule(sc)}, nil
 }
 
 // GetSchedule implements the RPC.
 func (s *Schedules) GetSchedule(ctx context.Context, req *notificationv1.GetScheduleRequest) (*notificationv1.GetScheduleResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	sc, err := s.store.GetSchedule(ctx, req.GetOrgId(), req.GetScheduleId())
+	sc, err := get(ctx, req.GetOrgId(), req.GetScheduleId(), schedule, s.store.GetSchedule)
 	if err != nil {
-		return nil, toStatus(err, schedule)
+		return nil, err
 	}
 	return &notificationv1.GetScheduleResponse{Schedule: pbconv.Schedule(sc)}, nil
 }
 
 // ListSchedules implements the RPC.
 func (s *Schedules) ListSchedules(ctx context.Context, req *notificationv1.ListSchedulesRequest) (*notificationv1.ListSchedulesResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, before, err := page(req.GetPageSize(), req.GetPageToken())
+	schedules, next, err := list(ctx, req, schedule, s.store.ListSchedules, func(sc domain.Schedule) string { return sc.ID }, pbconv.Schedule)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListSchedules(ctx, req.GetOrgId(), before, size+1)
-	if err != nil {
-		return nil, toStatus(err, schedule)
-	}
-	resp := &notificationv1.ListSchedulesResponse{}
-	list, resp.NextPageToken = grpcx.CutPage(list, size, func(sc domain.Schedule) string { return grpcx.EncodeToken(sc.ID) })
-	for _, sc := range list {
-		resp.Schedules = append(resp.Schedules, pbconv.Schedule(sc))
-	}
-	return resp, nil
+	return &notificationv1.ListSchedulesResponse{Schedules: schedules, NextPageToken: next}, nil
 }
 
 // UpdateSchedule implements the RPC.
 func (s *Schedules) UpdateSchedule(ctx context.Context, req *notificationv1.UpdateScheduleRequest) (*notificationv1.UpdateScheduleResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	fields := req.GetUpdateMask().GetPaths()
-	if err := checkMask(fields, scheduleFields, schedule); err != nil {
-		return nil, err
-	}
-	now := pgdb.Now(s.clock)
-	sc, err := s.store.UpdateSchedule(ctx, req.GetOrgId(), req.GetScheduleId(), func(sc domain.Schedule) (domain.Schedule, error) {
-		sc.Spec = applySchedule(sc.Spec, req.GetSpec(), fields)
-		sc.UpdatedAt = now
-		return sc, sc.Spec.Validate()
-	})
+	sc, err := update(ctx, req, req.GetScheduleId(), schedule, scheduleFields, s.clock, s.store.UpdateSchedule,
+		func(sc domain.Schedule, fields []string, now time.Time) (domain.Schedule, error) {
+			sc.Spec = applySchedule(sc.Spec, req.GetSpec(), fields)
+			sc.UpdatedAt = now
+			return sc, sc.Spec.Validate()
+		})
 	if err != nil {
-		return nil, toStatus(err, schedule)
+		return nil, err
 	}
 	return &notificationv1.UpdateScheduleResponse{Schedule: pbconv.Schedule(sc)}, nil
 }
 
 // DeleteSchedule implements the RPC.
 func (s *Schedules) DeleteSchedule(ctx context.Context, req *notificationv1.DeleteScheduleRequest) (*notificationv1.DeleteScheduleResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	if err := remove(ctx, req.GetOrgId(), req.GetScheduleId(), schedule, s.store.DeleteSchedule); err != nil {
 		return nil, err
-	}
-	if err := s.store.DeleteSchedule(ctx, req.GetOrgId(), req.GetScheduleId()); err != nil {
-		return nil, toStatus(err, schedule)
 	}
 	return &notificationv1.DeleteScheduleResponse{}, nil
 }

@@ -2,12 +2,11 @@ package grpcapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/upstatehq/upstate/pkg/grpcx"
 	"github.com/upstatehq/upstate/pkg/ids"
-	"github.com/upstatehq/upstate/pkg/pgdb"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
 	"github.com/upstatehq/upstate/services/notification/internal/domain"
 	"github.com/upstatehq/upstate/services/notification/internal/pbconv"
@@ -54,82 +53,52 @@ func applyUser(s domain.UserSpec, in *notificationv1.UserSpec, fields []string) 
 
 // CreateUser implements the RPC.
 func (p *People) CreateUser(ctx context.Context, req *notificationv1.CreateUserRequest) (*notificationv1.CreateUserResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	u, err := create(ctx, req.GetOrgId(), user, p.clock, applyUser(domain.UserSpec{}, req.GetSpec(), userFields), domain.UserSpec.Validate,
+		func(spec domain.UserSpec, now time.Time) domain.User {
+			return domain.User{ID: ids.New(ids.User), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now}
+		}, p.store.CreateUser)
+	if err != nil {
 		return nil, err
-	}
-	spec := applyUser(domain.UserSpec{}, req.GetSpec(), userFields)
-	if err := spec.Validate(); err != nil {
-		return nil, toStatus(err, user)
-	}
-	now := pgdb.Now(p.clock)
-	u := domain.User{ID: ids.New(ids.User), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now}
-	if err := p.store.CreateUser(ctx, u); err != nil {
-		return nil, toStatus(err, user)
 	}
 	return &notificationv1.CreateUserResponse{User: pbconv.User(u)}, nil
 }
 
 // GetUser implements the RPC.
 func (p *People) GetUser(ctx context.Context, req *notificationv1.GetUserRequest) (*notificationv1.GetUserResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	u, err := p.store.GetUser(ctx, req.GetOrgId(), req.GetUserId())
+	u, err := get(ctx, req.GetOrgId(), req.GetUserId(), user, p.store.GetUser)
 	if err != nil {
-		return nil, toStatus(err, user)
+		return nil, err
 	}
 	return &notificationv1.GetUserResponse{User: pbconv.User(u)}, nil
 }
 
 // ListUsers implements the RPC.
 func (p *People) ListUsers(ctx context.Context, req *notificationv1.ListUsersRequest) (*notificationv1.ListUsersResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, before, err := page(req.GetPageSize(), req.GetPageToken())
+	users, next, err := list(ctx, req, user, p.store.ListUsers, func(u domain.User) string { return u.ID }, pbconv.User)
 	if err != nil {
 		return nil, err
 	}
-	list, err := p.store.ListUsers(ctx, req.GetOrgId(), before, size+1)
-	if err != nil {
-		return nil, toStatus(err, user)
-	}
-	resp := &notificationv1.ListUsersResponse{}
-	list, resp.NextPageToken = grpcx.CutPage(list, size, func(u domain.User) string { return grpcx.EncodeToken(u.ID) })
-	for _, u := range list {
-		resp.Users = append(resp.Users, pbconv.User(u))
-	}
-	return resp, nil
+	return &notificationv1.ListUsersResponse{Users: users, NextPageToken: next}, nil
 }
 
 // UpdateUser implements the RPC.
 func (p *People) UpdateUser(ctx context.Context, req *notificationv1.UpdateUserRequest) (*notificationv1.UpdateUserResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	fields := req.GetUpdateMask().GetPaths()
-	if err := checkMask(fields, userFields, user); err != nil {
-		return nil, err
-	}
-	now := pgdb.Now(p.clock)
-	u, err := p.store.UpdateUser(ctx, req.GetOrgId(), req.GetUserId(), func(u domain.User) (domain.User, error) {
-		u.Spec = applyUser(u.Spec, req.GetSpec(), fields)
-		u.UpdatedAt = now
-		return u, u.Spec.Validate()
-	})
+	u, err := update(ctx, req, req.GetUserId(), user, userFields, p.clock, p.store.UpdateUser,
+		func(u domain.User, fields []string, now time.Time) (domain.User, error) {
+			u.Spec = applyUser(u.Spec, req.GetSpec(), fields)
+			u.UpdatedAt = now
+			return u, u.Spec.Validate()
+		})
 	if err != nil {
-		return nil, toStatus(err, user)
+		return nil, err
 	}
 	return &notificationv1.UpdateUserResponse{User: pbconv.User(u)}, nil
 }
 
 // DeleteUser implements the RPC.
 func (p *People) DeleteUser(ctx context.Context, req *notificationv1.DeleteUserRequest) (*notificationv1.DeleteUserResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	if err := remove(ctx, req.GetOrgId(), req.GetUserId(), user, p.store.DeleteUser); err != nil {
 		return nil, err
-	}
-	if err := p.store.DeleteUser(ctx, req.GetOrgId(), req.GetUserId()); err != nil {
-		return nil, toStatus(err, user)
 	}
 	return &notificationv1.DeleteUserResponse{}, nil
 }
@@ -151,82 +120,52 @@ func applyTeam(s domain.TeamSpec, in *notificationv1.TeamSpec, fields []string) 
 
 // CreateTeam implements the RPC.
 func (p *People) CreateTeam(ctx context.Context, req *notificationv1.CreateTeamRequest) (*notificationv1.CreateTeamResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	t, err := create(ctx, req.GetOrgId(), team, p.clock, applyTeam(domain.TeamSpec{}, req.GetSpec(), teamFields), domain.TeamSpec.Validate,
+		func(spec domain.TeamSpec, now time.Time) domain.Team {
+			return domain.Team{ID: ids.New(ids.Team), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now}
+		}, p.store.CreateTeam)
+	if err != nil {
 		return nil, err
-	}
-	spec := applyTeam(domain.TeamSpec{}, req.GetSpec(), teamFields)
-	if err := spec.Validate(); err != nil {
-		return nil, toStatus(err, team)
-	}
-	now := pgdb.Now(p.clock)
-	t := domain.Team{ID: ids.New(ids.Team), OrgID: req.GetOrgId(), Spec: spec, CreatedAt: now, UpdatedAt: now}
-	if err := p.store.CreateTeam(ctx, t); err != nil {
-		return nil, toStatus(err, team)
 	}
 	return &notificationv1.CreateTeamResponse{Team: pbconv.Team(t)}, nil
 }
 
 // GetTeam implements the RPC.
 func (p *People) GetTeam(ctx context.Context, req *notificationv1.GetTeamRequest) (*notificationv1.GetTeamResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	t, err := p.store.GetTeam(ctx, req.GetOrgId(), req.GetTeamId())
+	t, err := get(ctx, req.GetOrgId(), req.GetTeamId(), team, p.store.GetTeam)
 	if err != nil {
-		return nil, toStatus(err, team)
+		return nil, err
 	}
 	return &notificationv1.GetTeamResponse{Team: pbconv.Team(t)}, nil
 }
 
 // ListTeams implements the RPC.
 func (p *People) ListTeams(ctx context.Context, req *notificationv1.ListTeamsRequest) (*notificationv1.ListTeamsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, before, err := page(req.GetPageSize(), req.GetPageToken())
+	teams, next, err := list(ctx, req, team, p.store.ListTeams, func(t domain.Team) string { return t.ID }, pbconv.Team)
 	if err != nil {
 		return nil, err
 	}
-	list, err := p.store.ListTeams(ctx, req.GetOrgId(), before, size+1)
-	if err != nil {
-		return nil, toStatus(err, team)
-	}
-	resp := &notificationv1.ListTeamsResponse{}
-	list, resp.NextPageToken = grpcx.CutPage(list, size, func(t domain.Team) string { return grpcx.EncodeToken(t.ID) })
-	for _, t := range list {
-		resp.Teams = append(resp.Teams, pbconv.Team(t))
-	}
-	return resp, nil
+	return &notificationv1.ListTeamsResponse{Teams: teams, NextPageToken: next}, nil
 }
 
 // UpdateTeam implements the RPC.
 func (p *People) UpdateTeam(ctx context.Context, req *notificationv1.UpdateTeamRequest) (*notificationv1.UpdateTeamResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	fields := req.GetUpdateMask().GetPaths()
-	if err := checkMask(fields, teamFields, team); err != nil {
-		return nil, err
-	}
-	now := pgdb.Now(p.clock)
-	t, err := p.store.UpdateTeam(ctx, req.GetOrgId(), req.GetTeamId(), func(t domain.Team) (domain.Team, error) {
-		t.Spec = applyTeam(t.Spec, req.GetSpec(), fields)
-		t.UpdatedAt = now
-		return t, t.Spec.Validate()
-	})
+	t, err := update(ctx, req, req.GetTeamId(), team, teamFields, p.clock, p.store.UpdateTeam,
+		func(t domain.Team, fields []string, now time.Time) (domain.Team, error) {
+			t.Spec = applyTeam(t.Spec, req.GetSpec(), fields)
+			t.UpdatedAt = now
+			return t, t.Spec.Validate()
+		})
 	if err != nil {
-		return nil, toStatus(err, team)
+		return nil, err
 	}
 	return &notificationv1.UpdateTeamResponse{Team: pbconv.Team(t)}, nil
 }
 
 // DeleteTeam implements the RPC.
 func (p *People) DeleteTeam(ctx context.Context, req *notificationv1.DeleteTeamRequest) (*notificationv1.DeleteTeamResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
+	if err := remove(ctx, req.GetOrgId(), req.GetTeamId(), team, p.store.DeleteTeam); err != nil {
 		return nil, err
-	}
-	if err := p.store.DeleteTeam(ctx, req.GetOrgId(), req.GetTeamId()); err != nil {
-		return nil, toStatus(err, team)
 	}
 	return &notificationv1.DeleteTeamResponse{}, nil
 }

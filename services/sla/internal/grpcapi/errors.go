@@ -3,7 +3,6 @@
 package grpcapi
 
 import (
-	"context"
 	"errors"
 
 	"google.golang.org/grpc/codes"
@@ -24,22 +23,18 @@ func toStatus(err error, what string) error {
 		return grpcx.InvalidField(verr.Field, verr.Message)
 	case errors.Is(err, domain.ErrNotFound):
 		return status.Error(codes.NotFound, what+" not found")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable("the SLA service is temporarily unavailable; retry shortly", err)
 	}
 	// The only statuses inside this service's errors are the status
 	// service's answers.
-	if st, ok := status.FromError(err); ok {
-		switch st.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
-			return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
-		case codes.Canceled:
-			return status.Error(codes.Canceled, "request cancelled")
-		}
+	return grpcx.ServerError(err, "SLA", pgdb.IsUnavailable, fromStatusService)
+}
+
+// fromStatusService maps the status service's answers: those callers may
+// retry, and a call cancelled with the request; the others are faults of
+// this side.
+func fromStatusService(code codes.Code, err error) error {
+	if code == codes.Canceled {
+		return status.Error(codes.Canceled, "request cancelled")
 	}
-	return grpcx.Internal(err)
+	return grpcx.UpstreamUnavailable("status", code, err)
 }

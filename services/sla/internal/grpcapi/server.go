@@ -128,14 +128,7 @@ func (s *Server) GetDailyUptime(ctx context.Context, req *slav1.GetDailyUptimeRe
 
 // ListUptime implements the RPC.
 func (s *Server) ListUptime(ctx context.Context, req *slav1.ListUptimeRequest) (*slav1.ListUptimeResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := grpcx.DecodeToken(req.GetPageToken())
+	size, after, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}
@@ -215,14 +208,7 @@ func (s *Server) GetSLO(ctx context.Context, req *slav1.GetSLORequest) (*slav1.G
 
 // ListSLOs implements the RPC.
 func (s *Server) ListSLOs(ctx context.Context, req *slav1.ListSLOsRequest) (*slav1.ListSLOsResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := grpcx.DecodeToken(req.GetPageToken())
+	size, after, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

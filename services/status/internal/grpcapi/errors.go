@@ -1,7 +1,6 @@
 package grpcapi
 
 import (
-	"context"
 	"errors"
 	"strconv"
 
@@ -29,36 +28,12 @@ func toStatus(err error) error {
 		return status.Error(codes.FailedPrecondition, domain.ErrVersionMismatch.Error())
 	case errors.Is(err, domain.ErrNameTaken):
 		return status.Error(codes.AlreadyExists, "a service with this name already exists")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable(unavailableMessage, err)
-	default:
-		return grpcx.Internal(err)
 	}
+	return grpcx.ServerError(err, "status", pgdb.IsUnavailable, nil)
 }
-
-// unavailableMessage is all a caller learns of an outage of the database.
-const unavailableMessage = "the status service is temporarily unavailable; retry shortly"
 
 func invalidStatus() error {
 	return grpcx.InvalidField("status", "valid values are "+domain.ValidStatuses())
-}
-
-// idPage validates a request for a page of records listed in id order: the
-// organisation, the page size and the id the page starts after.
-func idPage(orgID string, size int32, token string) (int, string, error) {
-	if err := grpcx.RequireOrg(orgID); err != nil {
-		return 0, "", err
-	}
-	n, err := grpcx.PageSize(size)
-	if err != nil {
-		return 0, "", err
-	}
-	after, err := grpcx.DecodeToken(token)
-	return n, after, err
 }
 
 func encodeVersionToken(v int64) string { return grpcx.EncodeToken(strconv.FormatInt(v, 10)) }

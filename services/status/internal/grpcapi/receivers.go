@@ -94,7 +94,7 @@ func (s *Receivers) GetReceiver(ctx context.Context, req *statusv1.GetReceiverRe
 
 // ListReceivers implements the RPC.
 func (s *Receivers) ListReceivers(ctx context.Context, req *statusv1.ListReceiversRequest) (*statusv1.ListReceiversResponse, error) {
-	size, after, err := idPage(req.GetOrgId(), req.GetPageSize(), req.GetPageToken())
+	size, after, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

@@ -88,7 +88,7 @@ func (s *Server) GetService(ctx context.Context, req *statusv1.GetServiceRequest
 
 // ListServices implements the RPC.
 func (s *Server) ListServices(ctx context.Context, req *statusv1.ListServicesRequest) (*statusv1.ListServicesResponse, error) {
-	size, after, err := idPage(req.GetOrgId(), req.GetPageSize(), req.GetPageToken())
+	size, after, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package grpcapi
 
 import (
-	"context"
 	"errors"
 
 	"google.golang.org/grpc/codes"
@@ -26,22 +25,18 @@ func toStatus(err error, what string) error {
 		return status.Error(codes.AlreadyExists, "another status page has this slug")
 	case errors.Is(err, domain.ErrDomainTaken):
 		return status.Error(codes.AlreadyExists, "another status page has this custom domain")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-	case pgdb.IsUnavailable(err):
-		return grpcx.Unavailable("the status page service is temporarily unavailable; retry shortly", err)
 	}
 	// The only statuses inside this service's errors are the status
 	// service's answers.
-	if st, ok := status.FromError(err); ok {
-		switch st.Code() {
-		case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
-			return grpcx.Unavailable("the status service is unavailable; retry shortly", err)
-		case codes.Canceled:
-			return status.Error(codes.Canceled, "request cancelled")
-		}
+	return grpcx.ServerError(err, "status page", pgdb.IsUnavailable, fromStatusService)
+}
+
+// fromStatusService maps the status service's answers: those callers may
+// retry, and a call cancelled with the request; the others are faults of
+// this side.
+func fromStatusService(code codes.Code, err error) error {
+	if code == codes.Canceled {
+		return status.Error(codes.Canceled, "request cancelled")
 	}
-	return grpcx.Internal(err)
+	return grpcx.UpstreamUnavailable("status", code, err)
 }

@@ -135,14 +135,7 @@ func (s *Server) GetPage(ctx context.Context, req *statuspagev1.GetPageRequest) 
 
 // ListPages implements the RPC.
 func (s *Server) ListPages(ctx context.Context, req *statuspagev1.ListPagesRequest) (*statuspagev1.ListPagesResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := grpcx.DecodeToken(req.GetPageToken())
+	size, after, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}
@@ -196,14 +189,7 @@ func (s *Server) DeletePage(ctx context.Context, req *statuspagev1.DeletePageReq
 
 // ListSubscribers implements the RPC.
 func (s *Server) ListSubscribers(ctx context.Context, req *statuspagev1.ListSubscribersRequest) (*statuspagev1.ListSubscribersResponse, error) {
-	if err := grpcx.RequireOrg(req.GetOrgId()); err != nil {
-		return nil, err
-	}
-	size, err := grpcx.PageSize(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := grpcx.DecodeToken(req.GetPageToken())
+	size, after, err := grpcx.OrgPage(req)
 	if err != nil {
 		return nil, err
 	}
