@@ -35,6 +35,8 @@ func TestRenderGolden(t *testing.T) {
 	t.Parallel()
 	resolved := trigger()
 	resolved.Content.Kind = channel.Resolve
+	acknowledged := trigger()
+	acknowledged.Content.Kind = channel.Acknowledge
 	cases := []struct {
 		name string
 		dest channel.Destination
@@ -47,6 +49,7 @@ func TestRenderGolden(t *testing.T) {
 		{"discord_trigger", channel.Destination{Type: channel.Discord, Config: channel.Config{URL: "https://discord.com/api/webhooks/1/x"}}, trigger(), "https://discord.com/api/webhooks/1/x"},
 		{"msteams_trigger", channel.Destination{Type: channel.MSTeams, Config: channel.Config{URL: "https://prod.westeurope.logic.azure.com/workflows/x"}}, trigger(), "https://prod.westeurope.logic.azure.com/workflows/x"},
 		{"pagerduty_trigger", channel.Destination{Type: channel.PagerDuty, Config: channel.Config{RoutingKey: "R0123456789abcdef0123456789abcde", BaseURL: "https://events.pagerduty.com"}}, trigger(), "https://events.pagerduty.com/v2/enqueue"},
+		{"pagerduty_acknowledge", channel.Destination{Type: channel.PagerDuty, Config: channel.Config{RoutingKey: "R0123456789abcdef0123456789abcde", BaseURL: "https://events.pagerduty.com"}}, acknowledged, "https://events.pagerduty.com/v2/enqueue"},
 		{"pagerduty_resolve", channel.Destination{Type: channel.PagerDuty, Config: channel.Config{RoutingKey: "R0123456789abcdef0123456789abcde", BaseURL: "https://events.pagerduty.com"}}, resolved, "https://events.pagerduty.com/v2/enqueue"},
 		{"upstate_trigger", channel.Destination{Type: channel.Upstate, Config: channel.Config{URL: "https://other.example.com/api/webhooks/incoming/tok"}}, trigger(), "https://other.example.com/api/webhooks/incoming/tok"},
 		{"webhook_template", channel.Destination{Type: channel.Webhook, Config: channel.Config{URL: "https://hooks.example.com/in"},
@@ -145,6 +148,10 @@ func checkFormat(t *testing.T, typ channel.Type, body []byte) {
 			}
 		} else if action != "acknowledge" && action != "resolve" {
 			t.Errorf("pagerduty: event_action %v", action)
+		} else if len(v) != 3 {
+			// Events API v2: an acknowledge or resolve names the alert by
+			// its dedup_key and carries nothing else.
+			t.Errorf("pagerduty: %s carries more than routing_key, dedup_key and event_action: %s", action, body)
 		}
 	}
 }

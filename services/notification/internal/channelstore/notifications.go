@@ -514,13 +514,21 @@ func (st *Store) Revive(ctx context.Context, orgID, id string, now time.Time) (N
 	return n, err
 }
 
+// pruneHistorySQL deletes the finished notifications last tried before
+// $1. A notification is created before it is tried, so created_at < $1
+// holds for each of them and lets the scan use notifications_created
+// (a producer whose clock runs ahead only delays its own rows' prune by
+// as much); the rows it reads beyond them are the few created before $1
+// and tried since (pending, retried by hand).
+const pruneHistorySQL = `DELETE FROM notification.notifications
+	WHERE created_at < $1 AND status IN ('delivered', 'dead') AND greatest(tries_from, delivered_at) < $1`
+
 // PruneHistory deletes the delivered and dead notifications, and their
 // attempts, last tried (created, retried by hand or delivered) before
 // before. Their keys go with them: a copy of one enqueued again after
 // that would be delivered again.
 func (st *Store) PruneHistory(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := st.pool.Exec(ctx, `DELETE FROM notification.notifications
-		WHERE status IN ('delivered', 'dead') AND greatest(tries_from, delivered_at) < $1`, before)
+	tag, err := st.pool.Exec(ctx, pruneHistorySQL, before)
 	if err != nil {
 		return 0, fmt.Errorf("prune notifications: %w", err)
 	}

@@ -59,7 +59,8 @@ var (
 // StartAlerts consumes ALERTS: a group notification starts (or
 // continues) the escalation of its firing alerts on the rule's policy
 // and resolves its resolved ones; an acknowledgement stops an
-// escalation, a resolution stops it and sends the resolutions. A batch
+// escalation and acknowledges the PagerDuty channels it paged, a
+// resolution stops it and sends the resolutions. A batch
 // is applied in one transaction; due escalations are handed to the
 // scheduler (due).
 func StartAlerts(ctx context.Context, js jetstream.JetStream, esc *store.Escalations, due func(), clock clockwork.Clock, logger *slog.Logger) (*Consumer, error) {

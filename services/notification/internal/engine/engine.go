@@ -62,14 +62,23 @@ func (e Escalation) Active() bool {
 	return a.PolicyID != "" && !a.FiredAt.IsZero() && !a.Acknowledged && !a.Resolved
 }
 
+// Change says which messages an event owes now.
+type Change struct {
+	// Acknowledged: the event acknowledges an escalation that was not,
+	// and the alert is not resolved (a resolution says more).
+	Acknowledged bool
+	// Resolved: the event resolves an escalation that was not resolved.
+	Resolved bool
+}
+
 // Follow folds the alert event a into the escalation cur (nil: the alert
 // is new to the engine) at now. The alert's fields follow the newest
 // version; the policy and firing time are kept once known, a resolution
-// is final. resolvedNow is true when this event resolves an escalation
-// that was not resolved before: its resolutions are owed now. An active
-// escalation is due for evaluation at now (evaluating again is harmless:
-// the policy arithmetic only returns steps not done yet).
-func Follow(cur *Escalation, a Alert, now time.Time) (next Escalation, resolvedNow bool) {
+// is final. The change says whether the acknowledgements or resolutions
+// are owed now. An active escalation is due for evaluation at now
+// (evaluating again is harmless: the policy arithmetic only returns steps
+// not done yet).
+func Follow(cur *Escalation, a Alert, now time.Time) (next Escalation, change Change) {
 	if cur == nil {
 		next = Escalation{Alert: a}
 	} else {
@@ -80,11 +89,12 @@ func Follow(cur *Escalation, a Alert, now time.Time) (next Escalation, resolvedN
 		}
 		next.Alert.PolicyID = cmp.Or(cur.Alert.PolicyID, a.PolicyID)
 		next.Alert.FiredAt = cmp.Or(cur.Alert.FiredAt, next.Alert.FiredAt, a.FiredAt)
-		resolvedNow = !cur.Alert.Resolved && next.Alert.Resolved
+		change.Resolved = !cur.Alert.Resolved && next.Alert.Resolved
+		change.Acknowledged = !cur.Alert.Acknowledged && next.Alert.Acknowledged && !next.Alert.Resolved
 	}
 	next.NextAt = time.Time{}
 	if next.Active() {
 		next.NextAt = now
 	}
-	return next, resolvedNow
+	return next, change
 }

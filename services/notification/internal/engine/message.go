@@ -22,8 +22,8 @@ var severities = map[string]notificationv1.Severity{
 }
 
 // Message is the notification of n about e's alert, at now. Its title
-// names the rule and service; its kind (trigger, resolve) says what
-// happened, which each channel marks its own way. The recipient
+// names the rule and service; its kind (trigger, acknowledge, resolve)
+// says what happened, which each channel marks its own way. The recipient
 // is a channel, or a user reached by email at the address email.
 func Message(e Escalation, n escalation.Notification, email string, now time.Time) *notificationv1.Notification {
 	a := e.Alert
@@ -32,6 +32,7 @@ func Message(e Escalation, n escalation.Notification, email string, now time.Tim
 		what += " on " + a.ServiceName
 	}
 	c := &notificationv1.Content{
+		Title:    what,
 		Severity: severities[a.Severity],
 		AlertId:  a.ID,
 		Fields: []*notificationv1.Field{
@@ -40,11 +41,15 @@ func Message(e Escalation, n escalation.Notification, email string, now time.Tim
 			{Name: "Alert", Value: a.ID},
 		},
 	}
-	if n.Resolution {
-		c.Kind, c.Title = notificationv1.Kind_KIND_RESOLVE, what
+	switch n.Kind {
+	case escalation.Resolution:
+		c.Kind = notificationv1.Kind_KIND_RESOLVE
 		c.Text = fmt.Sprintf("The alert %s fired at %s is resolved.", a.ID, a.FiredAt.UTC().Format(time.RFC3339))
-	} else {
-		c.Kind, c.Title = notificationv1.Kind_KIND_TRIGGER, what
+	case escalation.Acknowledgement:
+		c.Kind = notificationv1.Kind_KIND_ACKNOWLEDGE
+		c.Text = fmt.Sprintf("The alert %s fired at %s is acknowledged.", a.ID, a.FiredAt.UTC().Format(time.RFC3339))
+	default:
+		c.Kind = notificationv1.Kind_KIND_TRIGGER
 		c.Text = fmt.Sprintf("The alert %s has been firing since %s and nobody has acknowledged it (escalation step %d).",
 			a.ID, a.FiredAt.UTC().Format(time.RFC3339), n.Step+1)
 		if n.Round > 0 {

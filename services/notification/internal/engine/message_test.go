@@ -27,4 +27,10 @@ func TestMessage(t *testing.T) {
 		res.GetContent().GetKind() != notificationv1.Kind_KIND_RESOLVE {
 		t.Fatalf("resolution %v", res)
 	}
+	ack := Message(e, escalation.Acknowledgements("alt_1", []string{"chn_01jz00000000000000000000c1"})[0], "", now)
+	if ack.GetChannelId() != "chn_01jz00000000000000000000c1" || ack.GetIdempotencyKey() != "alt_1/acknowledged/chn_01jz00000000000000000000c1" ||
+		ack.GetContent().GetKind() != notificationv1.Kind_KIND_ACKNOWLEDGE || ack.GetContent().GetAlertId() != "alt_1" ||
+		ack.GetContent().GetText() != "The alert alt_1 fired at 2026-12-03T14:00:00Z is acknowledged." {
+		t.Fatalf("acknowledgement %v", ack)
+	}
 }

@@ -10,10 +10,24 @@ import (
 type Notification struct {
 	Key       string
 	Recipient string
-	// Round and Step are the escalation's; zero in a resolution.
+	// Round and Step are the escalation's; zero in an acknowledgement or
+	// a resolution.
 	Round, Step int
-	Resolution  bool
+	Kind        Kind
 }
+
+// Kind is what a notification tells.
+type Kind int
+
+// The kinds of an escalation's notifications.
+const (
+	// Page: a step of the policy asks its recipient to act.
+	Page Kind = iota
+	// Acknowledgement: someone acknowledged the alert.
+	Acknowledgement
+	// Resolution: the alert is resolved.
+	Resolution
+)
 
 // Key is the idempotency key of step of round of the alert for
 // recipient.
@@ -25,6 +39,13 @@ func Key(alertID string, round, step int, recipient string) string {
 // recipient: one per recipient, however often it was notified.
 func ResolutionKey(alertID, recipient string) string {
 	return alertID + "/resolved/" + recipient
+}
+
+// AcknowledgementKey is the idempotency key of the alert's
+// acknowledgement for recipient: one per recipient, however often the
+// alert was acknowledged.
+func AcknowledgementKey(alertID, recipient string) string {
+	return alertID + "/acknowledged/" + recipient
 }
 
 // Notifications expands due steps into notifications. recipients maps a
@@ -52,14 +73,27 @@ func Notifications(alertID string, due []Due, recipients func(Target) []string) 
 // recipient notified of it (in the order first notified), whether or not
 // it was acknowledged.
 func Resolutions(alertID string, notified []string) []Notification {
+	return once(notified, Resolution, func(r string) string { return ResolutionKey(alertID, r) })
+}
+
+// Acknowledgements are the messages owed when the alert is acknowledged:
+// one to each of the recipients given (in their order). Which recipients
+// are owed one is the caller's choice: those that keep the alert's state
+// on their side (PagerDuty channels), not everyone paged.
+func Acknowledgements(alertID string, recipients []string) []Notification {
+	return once(recipients, Acknowledgement, func(r string) string { return AcknowledgementKey(alertID, r) })
+}
+
+// once is a notification of kind to each recipient, once each.
+func once(recipients []string, kind Kind, key func(string) string) []Notification {
 	var out []Notification
 	var seen []string
-	for _, r := range notified {
+	for _, r := range recipients {
 		if slices.Contains(seen, r) {
 			continue
 		}
 		seen = append(seen, r)
-		out = append(out, Notification{Key: ResolutionKey(alertID, r), Recipient: r, Resolution: true})
+		out = append(out, Notification{Key: key(r), Recipient: r, Kind: kind})
 	}
 	return out
 }

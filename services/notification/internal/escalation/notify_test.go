@@ -39,7 +39,7 @@ func TestNotifications(t *testing.T) {
 		var got []string
 		for _, n := range Notifications("alt_1", tt.due, recipients) {
 			got = append(got, n.Key)
-			if n.Resolution || n.Key != Key("alt_1", n.Round, n.Step, n.Recipient) {
+			if n.Kind != Page || n.Key != Key("alt_1", n.Round, n.Step, n.Recipient) {
 				t.Errorf("%s: notification %+v does not match its key", tt.name, n)
 			}
 		}
@@ -55,7 +55,7 @@ func TestResolutions(t *testing.T) {
 	var keys []string
 	for _, n := range got {
 		keys = append(keys, n.Key)
-		if !n.Resolution {
+		if n.Kind != Resolution {
 			t.Errorf("%+v is not a resolution", n)
 		}
 	}
@@ -65,5 +65,22 @@ func TestResolutions(t *testing.T) {
 	}
 	if Resolutions("alt_1", nil) != nil {
 		t.Fatal("a resolution owed to nobody")
+	}
+}
+
+func TestAcknowledgements(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for _, n := range Acknowledgements("alt_1", []string{"chn_3", "chn_5", "chn_3"}) {
+		keys = append(keys, n.Key)
+		if n.Kind != Acknowledgement || n.Round != 0 || n.Step != 0 {
+			t.Errorf("%+v is not an acknowledgement", n)
+		}
+	}
+	if want := []string{"alt_1/acknowledged/chn_3", "alt_1/acknowledged/chn_5"}; !slices.Equal(keys, want) {
+		t.Fatalf("Acknowledgements keys %q, want %q", keys, want)
+	}
+	if Acknowledgements("alt_1", nil) != nil {
+		t.Fatal("an acknowledgement owed to nobody")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/outbox"
 	notificationv1 "github.com/upstatehq/upstate/proto/gen/upstate/notification/v1"
+	"github.com/upstatehq/upstate/services/notification/internal/channel"
 	"github.com/upstatehq/upstate/services/notification/internal/domain"
 	"github.com/upstatehq/upstate/services/notification/internal/engine"
 	"github.com/upstatehq/upstate/services/notification/internal/escalation"
@@ -63,8 +64,13 @@ func scanEscalation(row pgx.CollectableRow) (engine.Escalation, error) {
 }
 
 // Follow applies alert events (engine.Follow) in one transaction, each
-// under its escalation's row lock, and writes the resolutions owed by
-// those that resolve. It returns how many escalations are due now.
+// under its escalation's row lock, and writes the messages owed by the
+// change: resolutions to everyone notified when the alert resolves;
+// acknowledgements, when it is acknowledged, to the PagerDuty channels
+// notified only. PagerDuty keeps the incident's state and pages again on
+// its side until told; chats and inboxes would only get noise, and the
+// resolution reaches them anyway. It returns how many escalations are
+// due now.
 func (s *Escalations) Follow(ctx context.Context, alerts []engine.Alert, now time.Time) (int, error) {
 	// Rows locked in one order by every batch: no deadlock between
 	// batches; one alert's events keep their order.
@@ -83,21 +89,30 @@ func (s *Escalations) Follow(ctx context.Context, alerts []engine.Alert, now tim
 			case !errors.Is(err, domain.ErrNotFound):
 				return fmt.Errorf("load escalation of %s: %w", a.ID, err)
 			}
-			next, resolvedNow := engine.Follow(curp, a, now)
+			next, change := engine.Follow(curp, a, now)
 			if err := save(ctx, tx, next, now); err != nil {
 				return err
 			}
 			if !next.NextAt.IsZero() {
 				due++
 			}
-			if resolvedNow {
-				events, err := s.events(ctx, tx, next, escalation.Resolutions(a.ID, next.Notified), now)
+			var owed []escalation.Notification
+			switch {
+			case change.Resolved:
+				owed = escalation.Resolutions(a.ID, next.Notified)
+			case change.Acknowledged:
+				pd, err := pagerDutyChannels(ctx, tx, next.Alert.OrgID, next.Notified)
 				if err != nil {
 					return err
 				}
-				if err := s.Outbox.Write(ctx, tx, events...); err != nil {
-					return err
-				}
+				owed = escalation.Acknowledgements(a.ID, pd)
+			}
+			events, err := s.events(ctx, tx, next, owed, now)
+			if err != nil {
+				return err
+			}
+			if err := s.Outbox.Write(ctx, tx, events...); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -106,6 +121,31 @@ func (s *Escalations) Follow(ctx context.Context, alerts []engine.Alert, now tim
 		return 0, fmt.Errorf("follow %d alert events: %w", len(alerts), err)
 	}
 	return due, nil
+}
+
+// pagerDutyChannels returns the recipients that are PagerDuty channels of
+// the organisation, in their order. A channel deleted since is left out:
+// its messages would be given up.
+func pagerDutyChannels(ctx context.Context, q querier, orgID string, recipients []string) ([]string, error) {
+	var chans []string
+	for _, r := range recipients {
+		if ids.HasPrefix(r, ids.Channel) {
+			chans = append(chans, r)
+		}
+	}
+	if len(chans) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id FROM notification.channels WHERE org_id = $1 AND id = ANY($2) AND type = $3`,
+		orgID, chans, string(channel.PagerDuty))
+	if err != nil {
+		return nil, fmt.Errorf("load pagerduty channels: %w", err)
+	}
+	pd, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("load pagerduty channels: %w", err)
+	}
+	return slices.DeleteFunc(chans, func(id string) bool { return !slices.Contains(pd, id) }), nil
 }
 
 func save(ctx context.Context, tx pgx.Tx, e engine.Escalation, now time.Time) error {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/upstatehq/upstate/pkg/ids"
 	"github.com/upstatehq/upstate/pkg/service/servicetest"
 	"github.com/upstatehq/upstate/services/notification"
+	"github.com/upstatehq/upstate/services/notification/internal/channel"
+	"github.com/upstatehq/upstate/services/notification/internal/channelstore"
 	"github.com/upstatehq/upstate/services/notification/internal/engine"
 	"github.com/upstatehq/upstate/services/notification/internal/escalation"
 	"github.com/upstatehq/upstate/services/notification/internal/store"
@@ -117,6 +120,80 @@ func TestEscalationsExactlyOnce(t *testing.T) {
 	got := outboxKeys(t, pool)
 	if want := "org_a:" + alt2 + "/0/2/" + grace.ID; !slices.Contains(got, want) || len(got) != 4 {
 		t.Fatalf("a late evaluation: %q, want steps 1–3 with %s", got, want)
+	}
+}
+
+// An acknowledgement goes once to each PagerDuty channel notified of the
+// alert, and to nothing else: not to a PagerDuty channel never paged, nor
+// to another channel type, nor to a user reached by email; an
+// acknowledgement and resolution seen at once owe only the resolutions.
+func TestEscalationsAcknowledgePagerDuty(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := servicetest.Postgres(t, migrations.Schema, migrations.FS)
+	st := store.New(pool)
+	esc := store.NewEscalations(st, notification.Event, true)
+	chans := channelstore.New(pool)
+	create := func(typ channel.Type) string {
+		t.Helper()
+		c := channel.Channel{ID: ids.New(ids.Channel), OrgID: "org_a", Name: ids.New(ids.Channel), Type: typ,
+			Config: channel.Config{RoutingKey: "R0123456789abcdef0123456789abcde", BaseURL: channel.DefaultPagerDutyBaseURL}, CreatedAt: t0, UpdatedAt: t0}
+		if typ != channel.PagerDuty {
+			c.Config = channel.Config{URL: "https://hooks.slack.com/services/T/B/x"}
+		}
+		if err := chans.CreateChannel(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	paged, slack, unpaged := create(channel.PagerDuty), create(channel.Slack), create(channel.PagerDuty)
+	grace := createUser(t, st, "org_a", "Grace")
+	p := policyOf("org_a", "Default", escalation.Target{ChannelID: paged}, escalation.Target{ChannelID: slack}, escalation.Target{UserID: grace.ID})
+	p.Spec.Steps = append(p.Spec.Steps, escalation.Step{After: time.Hour, Targets: []escalation.Target{{ChannelID: unpaged}}})
+	if err := st.CreatePolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	follow := func(at time.Time, as ...engine.Alert) {
+		t.Helper()
+		if _, err := esc.Follow(ctx, as, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	a := engine.Alert{ID: ids.New(ids.Alert), OrgID: "org_a", PolicyID: p.ID, Version: 1, FiredAt: t0, RuleName: "down", Severity: "critical"}
+	key := func(k string) string { return "org_a:" + a.ID + "/" + k }
+	follow(t0, a)
+	if _, err := esc.EscalateDue(ctx, t0, 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := outboxKeys(t, pool); len(got) != 3 {
+		t.Fatalf("step 1: %q", got)
+	}
+	acked := a
+	acked.PolicyID, acked.Version, acked.Acknowledged = "", 2, true
+	follow(t0.Add(time.Minute), acked, acked)
+	follow(t0.Add(2*time.Minute), acked)
+	if got, want := outboxKeys(t, pool), []string{key("acknowledged/" + paged)}; !slices.Equal(got, want) {
+		t.Fatalf("acknowledgements: %q, want %q", got, want)
+	}
+
+	b := a
+	b.ID = ids.New(ids.Alert)
+	follow(t0, b)
+	if _, err := esc.EscalateDue(ctx, t0, 10); err != nil {
+		t.Fatal(err)
+	}
+	outboxKeys(t, pool)
+	b.Version, b.Acknowledged, b.Resolved = 2, true, true
+	follow(t0.Add(time.Minute), b)
+	got := outboxKeys(t, pool)
+	for _, k := range got {
+		if !strings.Contains(k, "/resolved/") {
+			t.Fatalf("an acknowledged and resolved alert owes %q", got)
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("resolutions %q, want one to each of the 3 notified", got)
 	}
 }
 
