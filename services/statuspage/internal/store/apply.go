@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
 )
 
@@ -30,7 +31,8 @@ type ApplyResult struct {
 // follows its newest version; every status change adds a post, once; a
 // new post queues a delivery for each confirmed subscriber of a page
 // showing the service who wants its component. Services are locked in id
-// order, so that concurrent batches do not deadlock.
+// order, and pages last (see pageBumps), so that concurrent batches do
+// not deadlock.
 func (st *Store) ApplyServices(ctx context.Context, now time.Time, events ...domain.ServiceEvent) (ApplyResult, error) {
 	sorted := slices.Clone(events)
 	slices.SortStableFunc(sorted, func(a, b domain.ServiceEvent) int {
@@ -38,14 +40,18 @@ func (st *Store) ApplyServices(ctx context.Context, now time.Time, events ...dom
 	})
 	now = utc(now)
 	var res ApplyResult
-	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		res = ApplyResult{}
-		for _, ev := range sorted {
-			if err := applyService(ctx, tx, now, ev, &res); err != nil {
-				return fmt.Errorf("service %s version %d: %w", ev.ServiceID, ev.Version, err)
+	// Retried whole if Postgres still picks it as a deadlock victim.
+	err := pgdb.Retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+			res = ApplyResult{}
+			var pages pageBumps
+			for _, ev := range sorted {
+				if err := applyService(ctx, tx, now, ev, &res, &pages); err != nil {
+					return fmt.Errorf("service %s version %d: %w", ev.ServiceID, ev.Version, err)
+				}
 			}
-		}
-		return nil
+			return pages.bump(ctx, tx, now)
+		})
 	})
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply status events: %w", err)
@@ -53,7 +59,7 @@ func (st *Store) ApplyServices(ctx context.Context, now time.Time, events ...dom
 	return res, nil
 }
 
-func applyService(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.ServiceEvent, res *ApplyResult) error {
+func applyService(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.ServiceEvent, res *ApplyResult, pages *pageBumps) error {
 	var version int64
 	err := tx.QueryRow(ctx, `INSERT INTO statuspage.services AS s (service_id, org_id) VALUES ($1, $2)
 		ON CONFLICT (service_id) DO UPDATE SET org_id = s.org_id RETURNING version`, ev.ServiceID, ev.OrgID).Scan(&version)
@@ -93,13 +99,19 @@ func applyService(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.Servi
 			res.Services = append(res.Services, ev.ServiceID)
 		}
 	}
-	if _, err := bumpPages(ctx, tx, now, []string{ev.ServiceID}); err != nil {
-		return err
-	}
 	if ev.Deleted && newer {
-		if _, err := tx.Exec(ctx, `DELETE FROM statuspage.components WHERE service_id = $1`, ev.ServiceID); err != nil {
+		// The pages it leaves change too.
+		rows, err := tx.Query(ctx, `DELETE FROM statuspage.components WHERE service_id = $1 RETURNING page_id`, ev.ServiceID)
+		if err != nil {
 			return err
 		}
+		left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		pages.pages = append(pages.pages, left...)
+	} else {
+		pages.services = append(pages.services, ev.ServiceID)
 	}
 	if posted {
 		tag, err := tx.Exec(ctx, `INSERT INTO statuspage.deliveries (subscriber_id, event_key, kind, ref, ref_version, next_at, created_at)
@@ -120,22 +132,35 @@ func applyService(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.Servi
 // incident, or a window's scheduling, start or end, queues a delivery for
 // each confirmed subscriber of a page showing one of its services who
 // wants one of their components.
+//
+// Incidents, then windows, are locked in id order, and pages last (see
+// pageBumps), so that concurrent batches do not deadlock.
 func (st *Store) ApplyIncidents(ctx context.Context, now time.Time, incidents []domain.IncidentEvent, windows []domain.WindowEvent) (ApplyResult, error) {
 	now = utc(now)
+	incidents = slices.Clone(incidents)
+	// By id only: a record's own events keep their order (a version
+	// arriving after a newer one is stale).
+	slices.SortStableFunc(incidents, func(a, b domain.IncidentEvent) int { return cmp.Compare(a.Incident.ID, b.Incident.ID) })
+	windows = slices.Clone(windows)
+	slices.SortStableFunc(windows, func(a, b domain.WindowEvent) int { return cmp.Compare(a.Window.ID, b.Window.ID) })
 	var res ApplyResult
-	err := pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
-		res = ApplyResult{}
-		for _, ev := range incidents {
-			if err := applyIncident(ctx, tx, now, ev.Incident, &res); err != nil {
-				return fmt.Errorf("incident %s version %d: %w", ev.Incident.ID, ev.Incident.Version, err)
+	// Retried whole if Postgres still picks it as a deadlock victim.
+	err := pgdb.Retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, st.pool, func(tx pgx.Tx) error {
+			res = ApplyResult{}
+			var pages pageBumps
+			for _, ev := range incidents {
+				if err := applyIncident(ctx, tx, now, ev.Incident, &res, &pages); err != nil {
+					return fmt.Errorf("incident %s version %d: %w", ev.Incident.ID, ev.Incident.Version, err)
+				}
 			}
-		}
-		for _, ev := range windows {
-			if err := applyWindow(ctx, tx, now, ev, &res); err != nil {
-				return fmt.Errorf("maintenance %s version %d: %w", ev.Window.ID, ev.Window.Version, err)
+			for _, ev := range windows {
+				if err := applyWindow(ctx, tx, now, ev, &res, &pages); err != nil {
+					return fmt.Errorf("maintenance %s version %d: %w", ev.Window.ID, ev.Window.Version, err)
+				}
 			}
-		}
-		return nil
+			return pages.bump(ctx, tx, now)
+		})
 	})
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply incident events: %w", err)
@@ -158,7 +183,7 @@ func previousServices(ctx context.Context, tx pgx.Tx, table, id string, version 
 	return old, version > stored, nil
 }
 
-func applyIncident(ctx context.Context, tx pgx.Tx, now time.Time, inc domain.Incident, res *ApplyResult) error {
+func applyIncident(ctx context.Context, tx pgx.Tx, now time.Time, inc domain.Incident, res *ApplyResult, pages *pageBumps) error {
 	old, newer, err := previousServices(ctx, tx, "incidents", inc.ID, inc.Version)
 	if err != nil {
 		return err
@@ -186,13 +211,12 @@ func applyIncident(ctx context.Context, tx pgx.Tx, now time.Time, inc domain.Inc
 		resolved, updates, inc.Version); err != nil {
 		return err
 	}
-	if _, err := bumpPages(ctx, tx, now, append(old, inc.ServiceIDs...)); err != nil {
-		return err
-	}
+	pages.services = append(pages.services, old...)
+	pages.services = append(pages.services, inc.ServiceIDs...)
 	return queue(ctx, tx, now, "incident", inc.ID, inc.Version, inc.ServiceIDs, res)
 }
 
-func applyWindow(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.WindowEvent, res *ApplyResult) error {
+func applyWindow(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.WindowEvent, res *ApplyResult, pages *pageBumps) error {
 	w := ev.Window
 	old, newer, err := previousServices(ctx, tx, "windows", w.ID, w.Version)
 	if err != nil {
@@ -212,9 +236,8 @@ func applyWindow(ctx context.Context, tx pgx.Tx, now time.Time, ev domain.Window
 		w.StartedAt, w.EndedAt, utc(w.CreatedAt), utc(w.UpdatedAt), w.Version); err != nil {
 		return err
 	}
-	if _, err := bumpPages(ctx, tx, now, append(old, w.ServiceIDs...)); err != nil {
-		return err
-	}
+	pages.services = append(pages.services, old...)
+	pages.services = append(pages.services, w.ServiceIDs...)
 	if !ev.Notify {
 		return nil
 	}

@@ -49,12 +49,27 @@ func uniqueViolation(err error) error {
 
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// bumpPages marks the pages showing any of the services as changed: a
-// new revision, and updated_at now.
-func bumpPages(ctx context.Context, q querier, now time.Time, serviceIDs []string) (int64, error) {
-	tag, err := q.Exec(ctx, `UPDATE statuspage.pages SET revision = revision + 1, updated_at = greatest(updated_at, $2)
-		WHERE id IN (SELECT page_id FROM statuspage.components WHERE service_id = ANY($1))`, serviceIDs, now)
-	return tag.RowsAffected(), err
+// pageBumps collects the pages a batch changed, to be marked once, at its
+// end (bump).
+type pageBumps struct {
+	services []string // the pages showing these
+	pages    []string // and these, read before their services left them
+}
+
+// bump marks the pages collected as changed: a new revision (their
+// documents are built again) and updated_at. Batches bump pages last and
+// lock them in id order, so that concurrent batches, which lock their
+// services, incidents and windows in order too, never deadlock.
+func (b *pageBumps) bump(ctx context.Context, q querier, now time.Time) error {
+	if len(b.services) == 0 && len(b.pages) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `UPDATE statuspage.pages p SET revision = p.revision + 1, updated_at = greatest(p.updated_at, $3)
+		FROM (SELECT id FROM statuspage.pages
+			WHERE id = ANY($2) OR id IN (SELECT page_id FROM statuspage.components WHERE service_id = ANY($1))
+			ORDER BY id FOR UPDATE) l
+		WHERE p.id = l.id`, nonNil(b.services), nonNil(b.pages), now)
+	return err
 }
 
 // revisePages gives the pages showing the service a new revision without
