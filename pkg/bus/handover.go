@@ -50,6 +50,11 @@ const handoverPoll = 200 * time.Millisecond
 // handoverDeadline bounds a hand-over's wait: what the previous holder
 // was given is redelivered AckWait after its delivery, before anything
 // newer, and the server notices expired messages within a pull's expiry.
+// The one case it cuts short is a previous holder still alive and holding
+// its messages in progress through a long dependency outage: the two may
+// then apply at once when the dependency returns. That wants the pin to
+// have moved away from a live replica, which stops pulling only when its
+// handlers are all held up that long.
 func (cfg *ConsumerConfig) handoverDeadline() time.Duration {
 	return cfg.AckWait + 2*pullExpiry
 }
