@@ -104,11 +104,7 @@ func (c *Consumer) hold(batch []jetstream.Msg, attempt int, err error) bool {
 	deadline := time.Now().Add(delay)
 	for {
 		// The server redelivers after AckWait without news.
-		for _, msg := range batch {
-			if err := msg.InProgress(); err != nil {
-				c.logger.Debug("in progress", "subject", msg.Subject(), "err", err)
-			}
-		}
+		c.inProgress(batch...)
 		wait := min(time.Until(deadline), c.cfg.AckWait/3)
 		if wait <= 0 {
 			return true
@@ -119,6 +115,16 @@ func (c *Consumer) hold(batch []jetstream.Msg, attempt int, err error) bool {
 		case <-c.stopping.Done():
 			timer.Stop()
 			return false
+		}
+	}
+}
+
+// inProgress tells the server that msgs are being held, so that it does
+// not redeliver them after AckWait; failing only costs a redelivery.
+func (c *Consumer) inProgress(msgs ...jetstream.Msg) {
+	for _, msg := range msgs {
+		if err := msg.InProgress(); err != nil {
+			c.logger.Debug("in progress", "subject", msg.Subject(), "err", err)
 		}
 	}
 }

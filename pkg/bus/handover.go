@@ -113,11 +113,7 @@ func (c *Consumer) checkHandover() {
 			}
 			if now.Sub(h.progressed) >= c.cfg.AckWait/3 {
 				h.progressed = now
-				for _, msg := range h.held {
-					if err := msg.InProgress(); err != nil {
-						c.logger.Debug("in progress", "subject", msg.Subject(), "err", err)
-					}
-				}
+				c.inProgress(h.held...)
 			}
 			return
 		}
