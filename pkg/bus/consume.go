@@ -236,11 +236,10 @@ type Consumer struct {
 	// would only wait for the same outage.
 	gaveUp atomic.Bool
 	// pinID is the pin id of the last message of a Pinned consumer: this
-	// replica's, while it is the pinned one. The run loop keeps it in pin
-	// too, the consumer sequence of the last message in delivered, and
-	// the hand-over a jump in that sequence starts in handover.
+	// replica's, while it is the pinned one. The run loop keeps the
+	// consumer sequence of the last message in delivered, and the
+	// hand-over a jump in that sequence starts in handover.
 	pinID     atomic.Value
-	pin       string
 	delivered uint64
 	handover  *handover
 

@@ -68,8 +68,7 @@ func (c *Consumer) holdBack(msg jetstream.Msg) bool {
 		return false
 	}
 	seq := md.Sequence.Stream
-	if id := msg.Headers().Get(pinIDHeader); id != "" && id != c.pin {
-		c.pin = id
+	if id := msg.Headers().Get(pinIDHeader); id != "" && id != c.pinID.Load() {
 		c.pinID.Store(id)
 		// Which replica applies, and since when, is worth knowing.
 		c.logger.Info("pinned: this replica takes the consumer's messages", "pin_id", id)
