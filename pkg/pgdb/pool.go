@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -56,6 +57,14 @@ const (
 func IsCode(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code
+}
+
+// Snapshot runs read in a read-only transaction that sees one snapshot
+// (repeatable read): what it reads in several queries (records and their
+// timelines or attempts, a page and what it shows) is as of one commit,
+// never a mix of before and after a write in between.
+func Snapshot(ctx context.Context, pool *pgxpool.Pool, read func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, read)
 }
 
 // Retry runs fn, and runs it again (up to three attempts in all) when

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/incidents/internal/domain"
 )
 
@@ -28,12 +29,6 @@ func scanIncident(row pgx.Row) (domain.Incident, error) {
 		i.ResolvedAt = *resolved
 	}
 	return i, err
-}
-
-// snapshot runs read in a read-only transaction that sees one snapshot,
-// so that incidents and their timelines are read as of the same commit.
-func (st *Store) snapshot(ctx context.Context, read func(pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, read)
 }
 
 // newestPage finishes a listing query of records with service_ids and
@@ -109,7 +104,7 @@ func getIncident(ctx context.Context, q querier, orgID, id string, lock bool) (d
 // GetIncident returns the organisation's incident with its timeline.
 func (st *Store) GetIncident(ctx context.Context, orgID, id string) (domain.Incident, error) {
 	var i domain.Incident
-	err := st.snapshot(ctx, func(tx pgx.Tx) (err error) {
+	err := pgdb.Snapshot(ctx, st.pool, func(tx pgx.Tx) (err error) {
 		i, err = getIncident(ctx, tx, orgID, id, false)
 		return err
 	})
@@ -143,7 +138,7 @@ func (st *Store) ListIncidents(ctx context.Context, orgID string, f IncidentFilt
 	}
 	sql, args = newestPage(sql, args, f.ServiceID, f.BeforeID, limit)
 	var out []domain.Incident
-	err := st.snapshot(ctx, func(tx pgx.Tx) error {
+	err := pgdb.Snapshot(ctx, st.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, sql, args...)
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/upstatehq/upstate/pkg/groupcommit"
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/notification/internal/channel"
 )
 
@@ -417,10 +418,12 @@ func scanNotification(row pgx.Row) (Notification, error) {
 }
 
 // ListNotifications returns up to limit notifications matching f with ids
-// below beforeID (all when empty), newest first, with their attempts.
+// below beforeID (all when empty), newest first, with their attempts,
+// read in one snapshot: an outcome recorded between the two queries would
+// otherwise show its attempt next to the status from before it.
 func (st *Store) ListNotifications(ctx context.Context, orgID string, f Filter, beforeID string, limit int) ([]Notification, error) {
 	var out []Notification
-	err := st.snapshot(ctx, func(tx pgx.Tx) error {
+	err := pgdb.Snapshot(ctx, st.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+notificationColumns+` FROM notification.notifications
 			WHERE org_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR alert_id = $3) AND ($4 = '' OR channel_id = $4) AND ($5 = '' OR status = $5)
 			ORDER BY id DESC LIMIT $6`, orgID, beforeID, f.AlertID, f.ChannelID, f.Status, limit)
@@ -439,7 +442,7 @@ func (st *Store) ListNotifications(ctx context.Context, orgID string, f Filter, 
 // GetNotification returns the organisation's notification id.
 func (st *Store) GetNotification(ctx context.Context, orgID, id string) (Notification, error) {
 	var n Notification
-	err := st.snapshot(ctx, func(tx pgx.Tx) error {
+	err := pgdb.Snapshot(ctx, st.pool, func(tx pgx.Tx) error {
 		var err error
 		n, err = scanNotification(tx.QueryRow(ctx, `SELECT `+notificationColumns+` FROM notification.notifications WHERE org_id = $1 AND id = $2`, orgID, id))
 		if err != nil {
@@ -454,14 +457,6 @@ func (st *Store) GetNotification(ctx context.Context, orgID, id string) (Notific
 		return err
 	})
 	return n, err
-}
-
-// snapshot runs read in one read-only, repeatable-read transaction: a
-// notification and its attempts are read in two queries, and an outcome
-// recorded in between would otherwise show its attempt next to the status
-// from before it (answered 200, still pending).
-func (st *Store) snapshot(ctx context.Context, read func(pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, read)
 }
 
 // attempts fills in the attempts of ns.

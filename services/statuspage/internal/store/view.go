@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upstatehq/upstate/pkg/pgdb"
 	"github.com/upstatehq/upstate/services/statuspage/internal/compat"
 	"github.com/upstatehq/upstate/services/statuspage/internal/domain"
 )
@@ -26,7 +27,7 @@ const (
 // caller's to set.
 func (st *Store) View(ctx context.Context, pageID string, since time.Time) (compat.View, error) {
 	var v compat.View
-	err := pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+	err := pgdb.Snapshot(ctx, st.pool, func(tx pgx.Tx) error {
 		p, err := scanPage(tx.QueryRow(ctx, `SELECT `+pageColumns+` FROM statuspage.pages WHERE id = $1`, pageID))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.ErrNotFound
