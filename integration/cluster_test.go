@@ -347,6 +347,7 @@ func describe(t *testing.T, pool *pgxpool.Pool, tg *target) {
 		t.Error(err)
 		return
 	}
+	defer rows.Close()
 	var log []string
 	for rows.Next() {
 		var id, result, mapped, prev, next, reason string
@@ -355,6 +356,9 @@ func describe(t *testing.T, pool *pgxpool.Pool, tg *target) {
 			return
 		}
 		log = append(log, fmt.Sprintf("%s %s %s (%s→%s) %s", id, result, mapped, prev, next, reason))
+	}
+	if err := rows.Err(); err != nil {
+		t.Error(err)
 	}
 	t.Logf("service %s: sender got accepted %s; delivery log in received order:\n%s",
 		tg.svc, strings.Join(tg.accepted, ","), strings.Join(log, "\n"))
